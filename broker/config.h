@@ -7,6 +7,7 @@
 #define CORRAL_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "level.h"

@@ -52,8 +52,8 @@ format_date(char *out, size_t size)
     strftime(zone, sizeof zone, "%z", &local);
     char date[32];
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &local);
-    int n = snprintf(out, size, "%s.%03ld%.3s:%.2s", date,
-                     (long) (now.tv_usec / 1000), zone, zone + 3);
+    int n = snprintf(out, size, "%.19s.%03d%.3s:%.2s", date,
+                     (int) (now.tv_usec / 1000) % 1000, zone, zone + 3);
     return n < 0 ? 0 : (size_t) n;
 }
 
@@ -64,7 +64,7 @@ corral_log(corral_level_t level, const char *logger_name, const char *format, ..
         return;
     int saved_errno = errno;
     char line[LINE_MAX_BYTES];
-    char date[48];
+    char date[64];
     format_date(date, sizeof date);
     int n;
     if (logger.with_worker)

@@ -1,0 +1,662 @@
+/* config.c: loads corral's YAML configuration (DESIGN section 7) with
+ * libyaml's document API and validates it against the schema below. It owns
+ * the corral_config_t it returns, the error messages it writes
+ * ("FILE:LINE:COLUMN: KEY: message"), the resolution of relative paths
+ * against the configuration file's directory, and the strict size and
+ * duration parsers. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define WORKERS_MAX 1024
+#define DEFAULT_HOST "127.0.0.1"
+#define DEFAULT_PORT 8080
+#define DEFAULT_DATA "data"
+#define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
+#define KEY_PATH_MAX 256
+
+/* The schema: every key corral accepts, what its value must be, and where
+ * it goes in corral_config_t. Any other key is an error. */
+typedef enum {
+    VALUE_SECTION,      /* a mapping of further keys (or null: all defaults) */
+    VALUE_STRING,       /* a non-empty string */
+    VALUE_PATH,         /* a non-empty string, made absolute */
+    VALUE_PORT,         /* an integer 0..65535 */
+    VALUE_BALANCING,    /* shared | reuseport */
+    VALUE_BOOL,         /* true | false */
+    VALUE_WORKER_COUNT, /* 1..WORKERS_MAX | auto */
+    VALUE_DURATION,     /* see corral_parse_duration */
+    VALUE_LEVEL         /* see corral_level_parse */
+} value_kind_t;
+
+typedef struct field {
+    const char *name;
+    value_kind_t kind;
+    size_t offset;                  /* into corral_config_t */
+    const struct field *fields;     /* for VALUE_SECTION; NULL-terminated */
+} field_t;
+
+#define AT(member) offsetof(corral_config_t, member)
+
+static const field_t server_fields[] = {
+    { "host",      VALUE_STRING,    AT(server.host),      NULL },
+    { "port",      VALUE_PORT,      AT(server.port),      NULL },
+    { "balancing", VALUE_BALANCING, AT(server.balancing), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t path_fields[] = {
+    { "data", VALUE_PATH, AT(path.data), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t pid_fields[] = {
+    { "file", VALUE_PATH, AT(pid.file), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t workers_fields[] = {
+    { "count", VALUE_WORKER_COUNT, AT(node.workers.count), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t node_fields[] = {
+    { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
+    { "workers",          VALUE_SECTION,  0,                  workers_fields },
+    { "shutdown_timeout", VALUE_DURATION, AT(node.shutdown_timeout_ms), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t root_logger_fields[] = {
+    { "level", VALUE_LEVEL, AT(logging.root_level), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t logging_fields[] = {
+    { "root", VALUE_SECTION, 0, root_logger_fields },
+    { NULL, 0, 0, NULL }
+};
+static const field_t top_fields[] = {
+    { "server",  VALUE_SECTION, 0, server_fields },
+    { "path",    VALUE_SECTION, 0, path_fields },
+    { "pid",     VALUE_SECTION, 0, pid_fields },
+    { "node",    VALUE_SECTION, 0, node_fields },
+    { "logging", VALUE_SECTION, 0, logging_fields },
+    { NULL, 0, 0, NULL }
+};
+
+/* One load in progress. */
+typedef struct {
+    const char *file;           /* names the configuration in messages */
+    char *dir;                  /* its directory, absolute */
+    yaml_document_t *document;
+    corral_config_t *config;
+    char *error;                /* the first error, if any */
+} loader_t;
+
+static char *read_file(const char *file, size_t *length);
+static int load_document(loader_t *self, const char *text, size_t length);
+static void set_defaults(corral_config_t *config);
+static int fill_pointer_defaults(loader_t *self);
+static int parse_section(loader_t *self, yaml_node_t *node, const char *path,
+                         const field_t *fields);
+static int parse_value(loader_t *self, yaml_node_t *node, const char *path,
+                       const field_t *field);
+static int parse_integer(const char *text, long long *value);
+static bool is_null(const yaml_node_t *node);
+static bool is_plain(const yaml_node_t *node);
+static const char *scalar_text(const yaml_node_t *node);
+static int fail_expected(loader_t *self, const yaml_node_t *node,
+                         const char *path, const char *expected);
+static int fail_at(loader_t *self, const yaml_node_t *node, const char *path,
+                   const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail_syntax(loader_t *self, const yaml_parser_t *parser,
+                       const char *text, size_t length);
+static char *format_message(const char *format, ...)
+    __attribute__((format(printf, 1, 2)));
+static char *config_directory(const char *file);
+static char *resolve_path(const char *dir, const char *path);
+static void normalize_path(char *path);
+
+
+/* ---- Loading -------------------------------------------------------- */
+
+corral_config_t *
+corral_config_load(const char *file, char **error)
+{
+    *error = NULL;
+    size_t length;
+    char *text = read_file(file, &length);
+    if (!text) {
+        *error = format_message("%s: cannot read: %s", file, strerror(errno));
+        return NULL;
+    }
+    corral_config_t *config = corral_config_parse(file, text, length, error);
+    free(text);
+    return config;
+}
+
+corral_config_t *
+corral_config_parse(const char *file, const char *text, size_t length,
+                    char **error)
+{
+    *error = NULL;
+    loader_t loader = { .file = file };
+    loader.config = calloc(1, sizeof *loader.config);
+    loader.dir = config_directory(file);
+    if (!loader.config || !loader.dir || !(loader.config->file = strdup(file))) {
+        *error = format_message("%s: out of memory", file);
+        goto failed;
+    }
+    set_defaults(loader.config);
+    if (load_document(&loader, text, length) != 0
+        || fill_pointer_defaults(&loader) != 0)
+        goto failed;
+    free(loader.dir);
+    return loader.config;
+
+failed:
+    if (!*error)
+        *error = loader.error ? loader.error
+                              : format_message("%s: out of memory", file);
+    else
+        free(loader.error);
+    free(loader.dir);
+    corral_config_destroy(&loader.config);
+    return NULL;
+}
+
+void
+corral_config_destroy(corral_config_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    corral_config_t *self = *self_p;
+    free(self->file);
+    free(self->server.host);
+    free(self->path.data);
+    free(self->pid.file);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Reads a whole file into a NUL-terminated buffer; NULL with errno set. */
+static char *
+read_file(const char *file, size_t *length)
+{
+    FILE *stream = fopen(file, "rb");
+    if (!stream)
+        return NULL;
+    char *text = NULL;
+    size_t size = 0, used = 0;
+    for (;;) {
+        if (used + 1 >= size) {
+            size = size ? size * 2 : 4096;
+            char *bigger = realloc(text, size);
+            if (!bigger)
+                break;
+            text = bigger;
+        }
+        size_t got = fread(text + used, 1, size - used - 1, stream);
+        used += got;
+        if (got == 0) {
+            if (ferror(stream))
+                break;
+            text[used] = '\0';
+            fclose(stream);
+            *length = used;
+            return text;
+        }
+    }
+    int saved = errno ? errno : EIO;
+    free(text);
+    fclose(stream);
+    errno = saved;
+    return NULL;
+}
+
+/* Parses exactly one YAML document and walks it against the schema. An
+ * empty document (or a lone null) leaves every default in place. */
+static int
+load_document(loader_t *self, const char *text, size_t length)
+{
+    yaml_parser_t parser;
+    yaml_document_t document, extra;
+    int rc = -1;
+
+    if (!yaml_parser_initialize(&parser))
+        return -1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *) text, length);
+    if (!yaml_parser_load(&parser, &document)) {
+        fail_syntax(self, &parser, text, length);
+        yaml_parser_delete(&parser);
+        return -1;
+    }
+    self->document = &document;
+    yaml_node_t *root = yaml_document_get_root_node(&document);
+    if (root) {
+        if (!yaml_parser_load(&parser, &extra))
+            fail_syntax(self, &parser, text, length);
+        else {
+            if (yaml_document_get_root_node(&extra))
+                fail_at(self, yaml_document_get_root_node(&extra), "",
+                        "only one YAML document is allowed");
+            else
+                rc = parse_section(self, root, "", top_fields);
+            yaml_document_delete(&extra);
+        }
+    }
+    else
+        rc = 0;
+    self->document = NULL;
+    yaml_document_delete(&document);
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+static void
+set_defaults(corral_config_t *config)
+{
+    config->server.port = DEFAULT_PORT;
+    config->server.balancing = CORRAL_BALANCING_SHARED;
+    config->node.enabled = true;
+    config->node.workers.count = 0;
+    config->node.workers.count_auto = true;
+    config->node.shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    config->logging.root_level = CORRAL_LEVEL_INFO;
+}
+
+/* Defaults that are allocated: filled in after parsing, where not given. */
+static int
+fill_pointer_defaults(loader_t *self)
+{
+    corral_config_t *config = self->config;
+    if (!config->server.host && !(config->server.host = strdup(DEFAULT_HOST)))
+        return -1;
+    if (!config->path.data
+        && !(config->path.data = resolve_path(self->dir, DEFAULT_DATA)))
+        return -1;
+    return 0;
+}
+
+
+/* ---- Walking the document against the schema ------------------------ */
+
+/* A mapping whose keys must all be in `fields`, each at most once. */
+static int
+parse_section(loader_t *self, yaml_node_t *node, const char *path,
+              const field_t *fields)
+{
+    if (is_null(node))
+        return 0;
+    if (node->type != YAML_MAPPING_NODE)
+        return fail_expected(self, node, path, "a mapping");
+
+    yaml_node_pair_t *first = node->data.mapping.pairs.start;
+    yaml_node_pair_t *end = node->data.mapping.pairs.top;
+    for (yaml_node_pair_t *pair = first; pair < end; pair++) {
+        yaml_node_t *key = yaml_document_get_node(self->document, pair->key);
+        yaml_node_t *value = yaml_document_get_node(self->document, pair->value);
+        if (key->type != YAML_SCALAR_NODE)
+            return fail_expected(self, key, path, "a key name");
+
+        const char *name = scalar_text(key);
+        char child[KEY_PATH_MAX];
+        snprintf(child, sizeof child, "%s%s%s", path, *path ? "." : "", name);
+
+        for (yaml_node_pair_t *earlier = first; earlier < pair; earlier++) {
+            yaml_node_t *other = yaml_document_get_node(self->document,
+                                                        earlier->key);
+            if (other->type == YAML_SCALAR_NODE
+                && strcmp(scalar_text(other), name) == 0)
+                return fail_at(self, key, child, "duplicate key");
+        }
+        const field_t *field = fields;
+        while (field->name && strcmp(field->name, name) != 0)
+            field++;
+        if (!field->name)
+            return fail_at(self, key, child, "unknown key");
+        if (parse_value(self, value, child, field) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int
+parse_value(loader_t *self, yaml_node_t *node, const char *path,
+            const field_t *field)
+{
+    char *target = (char *) self->config + field->offset;
+    const char *text = node->type == YAML_SCALAR_NODE ? scalar_text(node) : "";
+    long long number;
+
+    switch (field->kind) {
+    case VALUE_SECTION:
+        return parse_section(self, node, path, field->fields);
+
+    case VALUE_STRING:
+    case VALUE_PATH: {
+        if (node->type != YAML_SCALAR_NODE || is_null(node) || !*text)
+            return fail_expected(self, node, path, "a non-empty string");
+        char *copy = field->kind == VALUE_PATH ? resolve_path(self->dir, text)
+                                               : strdup(text);
+        if (!copy)
+            return -1;
+        *(char **) target = copy;
+        return 0;
+    }
+    case VALUE_PORT:
+        if (node->type != YAML_SCALAR_NODE || !is_plain(node)
+            || parse_integer(text, &number) != 0
+            || number < 0 || number > 65535)
+            return fail_expected(self, node, path, "a port number 0..65535");
+        *(int *) target = (int) number;
+        return 0;
+
+    case VALUE_BALANCING:
+        if (node->type == YAML_SCALAR_NODE && strcmp(text, "shared") == 0)
+            *(corral_balancing_t *) target = CORRAL_BALANCING_SHARED;
+        else if (node->type == YAML_SCALAR_NODE && strcmp(text, "reuseport") == 0)
+            *(corral_balancing_t *) target = CORRAL_BALANCING_REUSEPORT;
+        else
+            return fail_expected(self, node, path, "shared or reuseport");
+        return 0;
+
+    case VALUE_BOOL:
+        if (node->type == YAML_SCALAR_NODE && is_plain(node)
+            && (!strcmp(text, "true") || !strcmp(text, "True")
+                || !strcmp(text, "TRUE")))
+            *(bool *) target = true;
+        else if (node->type == YAML_SCALAR_NODE && is_plain(node)
+                 && (!strcmp(text, "false") || !strcmp(text, "False")
+                     || !strcmp(text, "FALSE")))
+            *(bool *) target = false;
+        else
+            return fail_expected(self, node, path, "true or false");
+        return 0;
+
+    case VALUE_WORKER_COUNT: {
+        /* Two members: the count and whether it is "auto". */
+        corral_config_t *config = self->config;
+        if (node->type == YAML_SCALAR_NODE && strcmp(text, "auto") == 0) {
+            config->node.workers.count = 0;
+            config->node.workers.count_auto = true;
+            return 0;
+        }
+        if (node->type != YAML_SCALAR_NODE || !is_plain(node)
+            || parse_integer(text, &number) != 0 || number < 1)
+            return fail_expected(self, node, path,
+                                 "a positive integer or \"auto\"");
+        if (number > WORKERS_MAX)
+            return fail_at(self, node, path, "at most %d workers, got %s",
+                           WORKERS_MAX, text);
+        config->node.workers.count = (int) number;
+        config->node.workers.count_auto = false;
+        return 0;
+    }
+    case VALUE_DURATION:
+        if (node->type != YAML_SCALAR_NODE
+            || corral_parse_duration(text, (uint64_t *) target) != 0)
+            return fail_expected(self, node, path,
+                                 "a duration such as 250ms, 30s, 5m or 1h");
+        return 0;
+
+    case VALUE_LEVEL:
+        if (node->type != YAML_SCALAR_NODE
+            || corral_level_parse(text, (corral_level_t *) target) != 0)
+            return fail_expected(self, node, path, "one of all, trace, debug, "
+                                 "info, warn, error, fatal, off");
+        return 0;
+    }
+    return fail_at(self, node, path, "unsupported value kind");
+}
+
+/* A decimal integer, optionally negative, and nothing else. */
+static int
+parse_integer(const char *text, long long *value)
+{
+    const char *digits = text[0] == '-' ? text + 1 : text;
+    if (*digits < '0' || *digits > '9')
+        return -1;
+    for (const char *c = digits; *c; c++)
+        if (*c < '0' || *c > '9')
+            return -1;
+    errno = 0;
+    *value = strtoll(text, NULL, 10);
+    return errno == ERANGE ? -1 : 0;
+}
+
+/* A plain "", "~" or "null": YAML's null, as in `server:` with no value. */
+static bool
+is_null(const yaml_node_t *node)
+{
+    if (node->type != YAML_SCALAR_NODE || !is_plain(node))
+        return false;
+    const char *text = scalar_text(node);
+    return !*text || !strcmp(text, "~") || !strcmp(text, "null")
+        || !strcmp(text, "Null") || !strcmp(text, "NULL");
+}
+
+/* Unquoted: only plain scalars can be numbers or booleans. */
+static bool
+is_plain(const yaml_node_t *node)
+{
+    return node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+static const char *
+scalar_text(const yaml_node_t *node)
+{
+    return (const char *) node->data.scalar.value;
+}
+
+
+/* ---- Messages ------------------------------------------------------- */
+
+/* "KEY: expected EXPECTED, got WHAT-WAS-THERE". */
+static int
+fail_expected(loader_t *self, const yaml_node_t *node, const char *path,
+              const char *expected)
+{
+    if (node->type == YAML_MAPPING_NODE)
+        return fail_at(self, node, path, "expected %s, got a mapping", expected);
+    if (node->type == YAML_SEQUENCE_NODE)
+        return fail_at(self, node, path, "expected %s, got a sequence", expected);
+    if (is_null(node))
+        return fail_at(self, node, path, "expected %s, got nothing", expected);
+
+    /* Quote the value, cut short and without control characters. */
+    char shown[64];
+    const char *text = scalar_text(node);
+    size_t n = 0;
+    for (; text[n] && n < sizeof shown - 4; n++)
+        shown[n] = (unsigned char) text[n] < 0x20 ? '?' : text[n];
+    strcpy(shown + n, text[n] ? "..." : "");
+    return fail_at(self, node, path, "expected %s, got %s\"%s\"", expected,
+                   is_plain(node) ? "" : "the string ", shown);
+}
+
+/* Records "FILE:LINE:COLUMN: KEY: message" (no "KEY: " at the top level)
+ * at the node's start, 1-based. Keeps the first error only. Returns -1. */
+static int
+fail_at(loader_t *self, const yaml_node_t *node, const char *path,
+        const char *format, ...)
+{
+    if (self->error)
+        return -1;
+    char message[512];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    self->error = format_message("%s:%zu:%zu: %s%s%s", self->file,
+                                 node->start_mark.line + 1,
+                                 node->start_mark.column + 1,
+                                 path, *path ? ": " : "", message);
+    return -1;
+}
+
+/* "FILE:LINE:COLUMN: invalid YAML: problem (context)". */
+static int
+fail_syntax(loader_t *self, const yaml_parser_t *parser, const char *text,
+            size_t length)
+{
+    size_t line = parser->problem_mark.line, column = parser->problem_mark.column;
+    if (parser->error == YAML_READER_ERROR) {
+        /* Reader errors (bad encoding) carry an offset, not a mark. */
+        line = column = 0;
+        for (size_t i = 0; i < parser->problem_offset && i < length; i++) {
+            if (text[i] == '\n')
+                line++, column = 0;
+            else
+                column++;
+        }
+    }
+    const char *problem = parser->problem ? parser->problem : "cannot parse";
+    if (parser->context)
+        self->error = format_message("%s:%zu:%zu: invalid YAML: %s (%s)",
+                                     self->file, line + 1, column + 1,
+                                     problem, parser->context);
+    else
+        self->error = format_message("%s:%zu:%zu: invalid YAML: %s",
+                                     self->file, line + 1, column + 1, problem);
+    return -1;
+}
+
+static char *
+format_message(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *message = NULL;
+    if (vasprintf(&message, format, args) < 0)
+        message = NULL;
+    va_end(args);
+    return message;
+}
+
+
+/* ---- Paths ---------------------------------------------------------- */
+
+/* The absolute directory of `file`: canonical if it exists (realpath),
+ * else resolved lexically against the working directory. */
+static char *
+config_directory(const char *file)
+{
+    const char *slash = strrchr(file, '/');
+    char *dir = slash == file ? strdup("/")
+              : slash ? strndup(file, (size_t) (slash - file))
+                      : strdup(".");
+    if (!dir)
+        return NULL;
+    char *canonical = realpath(dir, NULL);
+    if (canonical) {
+        free(dir);
+        return canonical;
+    }
+    if (dir[0] == '/')
+        return dir;
+    char *cwd = getcwd(NULL, 0);
+    char *absolute = cwd ? resolve_path(cwd, dir) : NULL;
+    free(cwd);
+    free(dir);
+    return absolute;
+}
+
+/* `path` made absolute against `dir` and normalized lexically. */
+static char *
+resolve_path(const char *dir, const char *path)
+{
+    char *absolute = path[0] == '/' ? strdup(path)
+                                    : format_message("%s/%s", dir, path);
+    if (absolute)
+        normalize_path(absolute);
+    return absolute;
+}
+
+/* Removes empty and "." segments and folds ".." in an absolute path, in
+ * place: "/etc/corral/../x/./y/" becomes "/etc/x/y". */
+static void
+normalize_path(char *path)
+{
+    size_t length = 0;      /* of the output, which never overtakes input */
+    const char *in = path;
+    while (*in) {
+        while (*in == '/')
+            in++;
+        const char *segment = in;
+        while (*in && *in != '/')
+            in++;
+        size_t size = (size_t) (in - segment);
+        if (size == 0 || (size == 1 && segment[0] == '.'))
+            continue;
+        if (size == 2 && segment[0] == '.' && segment[1] == '.') {
+            while (length > 0 && path[length - 1] != '/')
+                length--;
+            if (length > 0)
+                length--;
+            continue;
+        }
+        path[length++] = '/';
+        memmove(path + length, segment, size);
+        length += size;
+    }
+    if (length == 0)
+        path[length++] = '/';
+    path[length] = '\0';
+}
+
+
+/* ---- Sizes and durations -------------------------------------------- */
+
+typedef struct {
+    const char *suffix;
+    uint64_t scale;
+} unit_t;
+
+static const unit_t size_units[] = {
+    { "", 1 }, { "b", 1 }, { "kb", 1ULL << 10 }, { "mb", 1ULL << 20 },
+    { "gb", 1ULL << 30 }, { NULL, 0 }
+};
+static const unit_t duration_units[] = {
+    { "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 },
+    { "h", 60 * 60 * 1000 }, { NULL, 0 }
+};
+
+/* Digits, then one of `units`' suffixes, and nothing else. */
+static int
+parse_scaled(const char *text, const unit_t *units, uint64_t *result)
+{
+    if (!text || *text < '0' || *text > '9')
+        return -1;
+    uint64_t value = 0;
+    const char *c = text;
+    for (; *c >= '0' && *c <= '9'; c++) {
+        unsigned digit = (unsigned) (*c - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            return -1;
+        value = value * 10 + digit;
+    }
+    for (const unit_t *unit = units; unit->suffix; unit++)
+        if (strcmp(c, unit->suffix) == 0) {
+            if (value > UINT64_MAX / unit->scale)
+                return -1;
+            *result = value * unit->scale;
+            return 0;
+        }
+    return -1;
+}
+
+int
+corral_parse_size(const char *text, uint64_t *bytes)
+{
+    return parse_scaled(text, size_units, bytes);
+}
+
+int
+corral_parse_duration(const char *text, uint64_t *ms)
+{
+    return parse_scaled(text, duration_units, ms);
+}

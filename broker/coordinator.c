@@ -1,0 +1,471 @@
+/* coordinator.c: the clustered instance's event loop.
+ *
+ * It owns the worker slots (spawn, Hello/Welcome, Ready, Bye, reaping),
+ * the `desk` ROUTER, the runtime directory, and the signals (through one
+ * signalfd): SIGTERM and SIGINT stop gracefully, SIGCHLD reaps. Policy
+ * `never` (the RFC's first phase): a worker that exits unexpectedly stops
+ * the whole instance with a non-zero status. */
+#include "coordinator.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "envelope.h"
+#include "fsutil.h"
+#include "log.h"
+#include "corral/notify.h"
+#include "runtime_dir.h"
+#include "spawn.h"
+#include "worker_config.h"
+
+#define LOGGER "coordinator"
+#define DROP_LOG_INTERVAL_MS 10000
+
+typedef enum {
+    SLOT_EMPTY,         /* not started, or reaped */
+    SLOT_STARTING,      /* spawned, not Ready yet */
+    SLOT_READY,         /* serving */
+} slot_state_t;
+
+typedef struct {
+    int id;
+    corral_worker_config_t config;
+    pid_t pid;
+    slot_state_t state;
+    bool said_bye;
+} slot_t;
+
+struct corral_coordinator {
+    const corral_config_t *config;
+    corral_listener_t *listener;
+    char *worker_program;
+    zloop_t *loop;
+    char *runtime_dir;
+    char *desk_endpoint;
+    zsock_t *desk;
+    slot_t *slots;
+    int slot_count;
+    int signal_fd;
+    zmq_pollitem_t signal_item;
+    bool stopping;
+    bool announced_ready;
+    bool killed_stragglers;
+    int exit_code;
+    uint64_t desk_dropped;
+    int64_t desk_dropped_logged_at;
+};
+
+corral_coordinator_t *
+corral_coordinator_new(const corral_config_t *config, corral_listener_t *listener,
+                       int worker_count, const char *worker_program)
+{
+    corral_coordinator_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->config = config;
+    self->listener = listener;
+    self->worker_program = strdup(worker_program);
+    self->signal_fd = -1;
+    self->slot_count = worker_count;
+    self->slots = calloc((size_t) worker_count, sizeof *self->slots);
+    for (int i = 0; self->slots && i < worker_count; i++) {
+        self->slots[i].id = i + 1;
+        corral_worker_config_init(&self->slots[i].config, config, i + 1, worker_count,
+                                  corral_listener_port(listener), true);
+    }
+    self->loop = zloop_new();
+    if (!self->slots || !self->loop || !self->worker_program)
+        corral_coordinator_destroy(&self);
+    return self;
+}
+
+void
+corral_coordinator_destroy(corral_coordinator_t **self_p)
+{
+    corral_coordinator_t *self = *self_p;
+    if (!self)
+        return;
+    zloop_destroy(&self->loop);
+    zsock_destroy(&self->desk);
+    if (self->runtime_dir)
+        corral_runtime_dir_remove(self->runtime_dir);
+    if (self->signal_fd >= 0)
+        close(self->signal_fd);
+    free(self->runtime_dir);
+    free(self->desk_endpoint);
+    free(self->worker_program);
+    free(self->slots);
+    free(self);
+    *self_p = NULL;
+}
+
+static slot_t *
+slot_by_pid(corral_coordinator_t *self, pid_t pid)
+{
+    for (int i = 0; i < self->slot_count; i++)
+        if (self->slots[i].pid == pid && self->slots[i].state != SLOT_EMPTY)
+            return &self->slots[i];
+    return NULL;
+}
+
+static slot_t *
+slot_by_id(corral_coordinator_t *self, uint32_t id)
+{
+    return id >= 1 && id <= (uint32_t) self->slot_count ? &self->slots[id - 1] : NULL;
+}
+
+static int
+live_workers(const corral_coordinator_t *self)
+{
+    int live = 0;
+    for (int i = 0; i < self->slot_count; i++)
+        live += self->slots[i].state != SLOT_EMPTY;
+    return live;
+}
+
+static void
+signal_workers(corral_coordinator_t *self, int signal_number)
+{
+    for (int i = 0; i < self->slot_count; i++)
+        if (self->slots[i].state != SLOT_EMPTY)
+            kill(self->slots[i].pid, signal_number);
+}
+
+/* --- Stopping --------------------------------------------------------------- */
+
+static int
+on_shutdown_timeout(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_coordinator_t *self = arg;
+    for (int i = 0; i < self->slot_count; i++)
+        if (self->slots[i].state != SLOT_EMPTY)
+            corral_log(CORRAL_LEVEL_WARN, LOGGER,
+                       "%s (pid %d) still running after the shutdown timeout; killing it",
+                       self->slots[i].config.name, (int) self->slots[i].pid);
+    self->killed_stragglers = true;
+    signal_workers(self, SIGKILL);
+    return 0;
+}
+
+static void
+begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
+{
+    if (exit_code > self->exit_code)
+        self->exit_code = exit_code;
+    if (self->stopping)
+        return;
+    self->stopping = true;
+    corral_notify("STOPPING=1");
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
+               live_workers(self), why);
+    signal_workers(self, SIGTERM);
+    zloop_timer(self->loop, (size_t) self->config->node.shutdown_timeout_ms, 1,
+                on_shutdown_timeout, self);
+}
+
+/* --- desk ------------------------------------------------------------------- */
+
+static void
+count_dropped(corral_coordinator_t *self, const char *what)
+{
+    self->desk_dropped++;
+    int64_t now = zclock_mono();
+    if (self->desk_dropped == 1 || now - self->desk_dropped_logged_at >= DROP_LOG_INTERVAL_MS) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "desk: dropped %s (%llu dropped so far)",
+                   what, (unsigned long long) self->desk_dropped);
+        self->desk_dropped_logged_at = now;
+    }
+}
+
+static void
+welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+{
+    slot_t *slot = slot_by_id(self, hello->worker_id);
+    if (!slot || slot->state == SLOT_EMPTY || slot->pid != (pid_t) hello->pid) {
+        count_dropped(self, "a Hello from an unknown worker");
+        return;
+    }
+    Corral__V1__Welcome body = CORRAL__V1__WELCOME__INIT;
+    body.config = &slot->config.message;
+    corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
+    reply.body_case = CORRAL__V1__ENVELOPE__BODY_WELCOME;
+    reply.welcome = &body;
+    if (corral_envelope_send(self->desk, routing_id, &reply, ZFRAME_DONTWAIT) != 0)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot send the Welcome to %s",
+                   slot->config.name);
+}
+
+static void
+announce_ready_if_all(corral_coordinator_t *self)
+{
+    if (self->announced_ready || self->stopping)
+        return;
+    for (int i = 0; i < self->slot_count; i++)
+        if (self->slots[i].state != SLOT_READY)
+            return;
+    self->announced_ready = true;
+    char status[256];
+    snprintf(status, sizeof status, "READY=1\nSTATUS=serving http://%s:%d with %d workers",
+             self->config->server.host, corral_listener_port(self->listener),
+             self->slot_count);
+    corral_notify(status);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "ready: %d workers serving http://%s:%d",
+               self->slot_count, self->config->server.host,
+               corral_listener_port(self->listener));
+}
+
+static void
+handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
+                const corral_envelope_t *envelope)
+{
+    slot_t *slot;
+    switch (envelope->body_case) {
+    case CORRAL__V1__ENVELOPE__BODY_HELLO:
+        welcome(self, routing_id, envelope->hello);
+        break;
+    case CORRAL__V1__ENVELOPE__BODY_READY:
+        slot = slot_by_id(self, envelope->ready->worker_id);
+        if (!slot || slot->state != SLOT_STARTING) {
+            count_dropped(self, "a Ready from an unknown worker");
+            break;
+        }
+        slot->state = SLOT_READY;
+        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready",
+                   slot->config.name, (int) slot->pid);
+        announce_ready_if_all(self);
+        break;
+    case CORRAL__V1__ENVELOPE__BODY_BYE:
+        slot = slot_by_id(self, envelope->bye->worker_id);
+        if (!slot || slot->state == SLOT_EMPTY) {
+            count_dropped(self, "a Bye from an unknown worker");
+            break;
+        }
+        slot->said_bye = true;
+        break;
+    default:
+        count_dropped(self, "an envelope desk does not take");
+    }
+}
+
+/* One message: [routing id][empty][Envelope] (REQ, or DEALER speaking
+ * like REQ) or [routing id][Envelope] (bare DEALER). */
+static void
+receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
+{
+    zframe_t *routing_id = zmsg_pop(message);
+    zframe_t *body = zmsg_pop(message);
+    if (body && zframe_size(body) == 0) {
+        zframe_destroy(&body);
+        body = zmsg_pop(message);
+    }
+    corral_envelope_t *envelope = NULL;
+    if (!routing_id || !body || zmsg_size(message) != 0)
+        count_dropped(self, "a message of the wrong shape");
+    else if (!(envelope = corral_envelope_decode(body)))
+        count_dropped(self, "a frame that is not an Envelope");
+    else
+        handle_envelope(self, routing_id, envelope);
+    corral_envelope_free(&envelope);
+    zframe_destroy(&routing_id);
+    zframe_destroy(&body);
+}
+
+static int
+on_desk(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    corral_coordinator_t *self = arg;
+    zmsg_t *message = zmsg_recv(reader);
+    if (message)
+        receive_desk_message(self, message);
+    zmsg_destroy(&message);
+    return 0;
+}
+
+/* Reads what desk already holds, so that a worker's Bye is seen before
+ * its exit is judged. */
+static void
+drain_desk(corral_coordinator_t *self)
+{
+    zmq_pollitem_t item = { zsock_resolve(self->desk), 0, ZMQ_POLLIN, 0 };
+    while (zmq_poll(&item, 1, 0) > 0) {
+        zmsg_t *message = zmsg_recv(self->desk);
+        if (!message)
+            break;
+        receive_desk_message(self, message);
+        zmsg_destroy(&message);
+    }
+}
+
+/* --- Workers ---------------------------------------------------------------- */
+
+static void
+describe_status(int status, char *out, size_t size)
+{
+    if (WIFEXITED(status))
+        snprintf(out, size, "exited with status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(out, size, "was killed by signal %d (SIG%s)%s", WTERMSIG(status),
+                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
+                 WCOREDUMP(status) ? ", core dumped" : "");
+    else
+        snprintf(out, size, "changed state (%d)", status);
+}
+
+static void
+worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
+{
+    char how[96];
+    describe_status(status, how, sizeof how);
+    pid_t pid = slot->pid;
+    slot->state = SLOT_EMPTY;
+    slot->pid = 0;
+    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!self->stopping) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
+                   "%s (pid %d) %s unexpectedly; stopping the instance (restart policy: never)",
+                   slot->config.name, (int) pid, how);
+        begin_stop(self, 1, "a worker failed");
+    }
+    else if (clean)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) stopped", slot->config.name, (int) pid);
+    else {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) %s while stopping",
+                   slot->config.name, (int) pid, how);
+        if (!self->killed_stragglers)
+            self->exit_code = 1;
+    }
+}
+
+static void
+reap_workers(corral_coordinator_t *self)
+{
+    drain_desk(self);
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        slot_t *slot = slot_by_pid(self, pid);
+        if (slot)
+            worker_exited(self, slot, status);
+    }
+}
+
+static int
+spawn_workers(corral_coordinator_t *self)
+{
+    for (int i = 0; i < self->slot_count; i++) {
+        slot_t *slot = &self->slots[i];
+        corral_spawn_t spawn = {
+            .program = self->worker_program,
+            .name = slot->config.name,
+            .worker_id = slot->id,
+            .listen_fd = corral_listener_fd(self->listener, slot->id),
+            .desk_endpoint = self->desk_endpoint,
+            .config_fd = -1,
+        };
+        char *error = NULL;
+        slot->pid = corral_spawn_worker(&spawn, &error);
+        if (slot->pid < 0) {
+            slot->pid = 0;
+            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+            free(error);
+            return -1;
+        }
+        slot->state = SLOT_STARTING;
+        slot->said_bye = false;
+        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d)%s", slot->config.name,
+                   (int) slot->pid, slot->config.message.main ? ", main" : "");
+    }
+    return 0;
+}
+
+/* --- Signals and the loop ----------------------------------------------------- */
+
+static int
+on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    corral_coordinator_t *self = arg;
+    struct signalfd_siginfo info;
+    while (read(self->signal_fd, &info, sizeof info) == (ssize_t) sizeof info) {
+        int signal_number = (int) info.ssi_signo;
+        if (signal_number == SIGCHLD)
+            reap_workers(self);
+        else if (signal_number == SIGTERM || signal_number == SIGINT)
+            begin_stop(self, 0, strsignal(signal_number));
+        else
+            corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
+                       sigabbrev_np(signal_number));
+    }
+    return self->stopping && live_workers(self) == 0 ? -1 : 0;
+}
+
+static int
+watch_signals(corral_coordinator_t *self)
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s = 0, list[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 }; s < 5; s++)
+        sigaddset(&signals, list[s]);
+    if (sigprocmask(SIG_BLOCK, &signals, NULL) != 0)
+        return -1;
+    self->signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (self->signal_fd < 0)
+        return -1;
+    self->signal_item = (zmq_pollitem_t) { NULL, self->signal_fd, ZMQ_POLLIN, 0 };
+    return zloop_poller(self->loop, &self->signal_item, on_signal, self);
+}
+
+static int
+bind_desk(corral_coordinator_t *self)
+{
+    self->runtime_dir = corral_runtime_dir_create();
+    if (!self->runtime_dir) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot create a runtime directory: %s",
+                   strerror(errno));
+        return -1;
+    }
+    self->desk_endpoint = corral_format("ipc://%s/desk", self->runtime_dir);
+    self->desk = zsock_new(ZMQ_ROUTER);
+    if (!self->desk || !self->desk_endpoint)
+        return -1;
+    zsock_set_maxmsgsize(self->desk, CORRAL_MAX_FRAME_BYTES);
+    zsock_set_router_handover(self->desk, 1);
+    if (zsock_bind(self->desk, "%s", self->desk_endpoint) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot bind desk at %s: %s",
+                   self->desk_endpoint, zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "desk at %s", self->desk_endpoint);
+    return zloop_reader(self->loop, self->desk, on_desk, self);
+}
+
+int
+corral_coordinator_run(corral_coordinator_t *self)
+{
+    if (watch_signals(self) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
+        return 1;
+    }
+    if (bind_desk(self) != 0)
+        return 1;
+    corral_log(CORRAL_LEVEL_INFO, LOGGER,
+               "listening on http://%s:%d (balancing: %s); starting %d workers",
+               self->config->server.host, corral_listener_port(self->listener),
+               self->config->server.balancing == CORRAL_BALANCING_REUSEPORT
+                   ? "reuseport" : "shared",
+               self->slot_count);
+    if (spawn_workers(self) != 0)
+        begin_stop(self, 1, "a worker could not be started");
+    if (!self->stopping || live_workers(self) > 0)
+        zloop_start(self->loop);
+    if (self->exit_code == 0)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");
+    else
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "stopped with status %d", self->exit_code);
+    return self->exit_code;
+}

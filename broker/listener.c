@@ -1,0 +1,119 @@
+/* listener.c: binding the listening socket(s). */
+#include "listener.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+
+#define BACKLOG 1024
+
+struct corral_listener {
+    int *fds;
+    int count;
+    int port;
+};
+
+static int
+bound_port(int fd)
+{
+    struct sockaddr_storage address;
+    socklen_t length = sizeof address;
+    if (getsockname(fd, (struct sockaddr *) &address, &length) != 0)
+        return -1;
+    if (address.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *) &address)->sin6_port);
+    return ntohs(((struct sockaddr_in *) &address)->sin_port);
+}
+
+/* One listening socket on the first address of `host` that binds. */
+static int
+bind_one(const char *host, int port, bool reuseport, char **error)
+{
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+        .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+    };
+    struct addrinfo *addresses;
+    int rc = getaddrinfo(host, service, &hints, &addresses);
+    if (rc != 0) {
+        *error = corral_format("server.host %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    int saved = 0;
+    for (struct addrinfo *a = addresses; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) {
+            saved = errno;
+            continue;
+        }
+        int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+            || bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, BACKLOG) != 0) {
+            saved = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(addresses);
+    if (fd < 0)
+        *error = corral_format("cannot listen on %s:%d: %s", host, port, strerror(saved));
+    return fd;
+}
+
+corral_listener_t *
+corral_listener_new(const char *host, int port, bool reuseport, int count, char **error)
+{
+    corral_listener_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->count = reuseport ? count : 1;
+    self->fds = calloc((size_t) self->count, sizeof *self->fds);
+    for (int i = 0; self->fds && i < self->count; i++) {
+        /* every socket after the first joins the first one's port */
+        self->fds[i] = bind_one(host, i == 0 ? port : self->port, reuseport, error);
+        if (self->fds[i] < 0) {
+            self->count = i;
+            corral_listener_destroy(&self);
+            return NULL;
+        }
+        if (i == 0)
+            self->port = bound_port(self->fds[0]);
+    }
+    return self;
+}
+
+void
+corral_listener_destroy(corral_listener_t **self_p)
+{
+    corral_listener_t *self = *self_p;
+    if (!self)
+        return;
+    for (int i = 0; self->fds && i < self->count; i++)
+        close(self->fds[i]);
+    free(self->fds);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+corral_listener_fd(const corral_listener_t *self, int worker_id)
+{
+    return self->fds[(worker_id - 1) % self->count];
+}
+
+int
+corral_listener_port(const corral_listener_t *self)
+{
+    return self->port;
+}

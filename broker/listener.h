@@ -1,0 +1,23 @@
+/* listener.h: the instance's listening socket(s), bound once by the
+ * coordinator and inherited by the workers as fd 3. `shared` balancing is
+ * one socket for every worker; `reuseport` one SO_REUSEPORT socket per
+ * worker slot, all on the same port, so the kernel spreads connections. */
+#ifndef CORRAL_LISTENER_H
+#define CORRAL_LISTENER_H
+
+#include <stdbool.h>
+
+typedef struct corral_listener corral_listener_t;
+
+/* Binds `count` sockets (1 unless reuseport) on host:port; port 0 picks a
+ * free port. NULL and *error (free it) on failure. */
+corral_listener_t *corral_listener_new(const char *host, int port, bool reuseport,
+                                       int count, char **error);
+void corral_listener_destroy(corral_listener_t **self_p);
+
+/* The socket for worker slot `worker_id` (1-based). */
+int corral_listener_fd(const corral_listener_t *self, int worker_id);
+/* The bound port. */
+int corral_listener_port(const corral_listener_t *self);
+
+#endif

@@ -1,0 +1,204 @@
+/* main.c: corral, the command. Loads and validates the configuration (exit
+ * 78 on any error, before anything starts), takes the PID file, binds the
+ * listening socket, then either runs the coordinator (node.enabled) or
+ * execs one standalone worker in its place (classic mode). */
+#include <czmq.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "coordinator.h"
+#include "cpu_quota.h"
+#include "fsutil.h"
+#include "listener.h"
+#include "log.h"
+#include "pidfile.h"
+#include "spawn.h"
+#include "worker_config.h"
+
+#define LOGGER "coordinator"
+#define DEFAULT_CONFIG "config/corral.yml"
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: corral [-c FILE] [--check]\n"
+            "  -c, --config FILE   configuration file (default %s)\n"
+            "  -t, --check         validate the configuration and exit (0, or 78)\n"
+            "  -V, --version       print the version\n"
+            "  -h, --help          this help\n", DEFAULT_CONFIG);
+}
+
+/* Keeps fds 0..3 taken, so that nothing opened later lands on fd 3, the
+ * listening socket's place in workers. */
+static void
+reserve_low_fds(void)
+{
+    int fd;
+    while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && fd < 3)
+        ;
+    /* fd (3 or more) stays open until a worker's dup2 replaces it */
+}
+
+static int
+resolve_worker_count(const corral_config_t *config)
+{
+    if (!config->node.workers.count_auto)
+        return config->node.workers.count;
+    int affinity = corral_cpu_affinity_count();
+    double quota = corral_cpu_quota("/");
+    int count = corral_cpu_auto_count(affinity, quota);
+    if (quota > 0)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER,
+                   "workers: auto = %d (%d CPUs in the affinity mask, cgroup quota %.2f CPUs)",
+                   count, affinity, quota);
+    else
+        corral_log(CORRAL_LEVEL_INFO, LOGGER,
+                   "workers: auto = %d (%d CPUs in the affinity mask, no cgroup quota)",
+                   count, affinity);
+    return count;
+}
+
+/* A memfd holding the packed WorkerConfig, open across exec, above fd 3. */
+static int
+classic_config_fd(const corral_config_t *config, int port)
+{
+    corral_worker_config_t worker;
+    corral_worker_config_init(&worker, config, 1, 1, port, false);
+    size_t size = corral__v1__worker_config__get_packed_size(&worker.message);
+    uint8_t *packed = malloc(size ? size : 1);
+    int memfd = memfd_create("corral-worker-config", 0);
+    int fd = -1;
+    if (packed && memfd >= 0) {
+        corral__v1__worker_config__pack(&worker.message, packed);
+        if (write(memfd, packed, size) == (ssize_t) size)
+            fd = fcntl(memfd, F_DUPFD, 4);
+    }
+    if (memfd >= 0)
+        close(memfd);
+    free(packed);
+    return fd;
+}
+
+static int
+run_classic(const corral_config_t *config, corral_listener_t *listener,
+            corral_pidfile_t **pidfile, const char *program)
+{
+    int config_fd = classic_config_fd(config, corral_listener_port(listener));
+    if (config_fd < 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot hand the configuration over: %s",
+                   strerror(errno));
+        return 1;
+    }
+    corral_spawn_t spawn = {
+        .program = program, .name = "worker-1", .worker_id = 1,
+        .listen_fd = corral_listener_fd(listener, 1), .config_fd = config_fd,
+    };
+    corral_pidfile_hand_over(pidfile);      /* the worker removes it at exit */
+    char *error = NULL;
+    corral_spawn_exec_standalone(&spawn, &error);
+    corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+    free(error);
+    return 1;
+}
+
+static int
+run(const corral_config_t *config)
+{
+    if (corral_make_dirs(config->path.data) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot create path.data %s: %s",
+                   config->path.data, strerror(errno));
+        return 1;
+    }
+    corral_pidfile_t *pidfile = NULL;
+    char *error = NULL;
+    if (config->pid.file) {
+        pid_t stale = 0;
+        pidfile = corral_pidfile_acquire(config->pid.file, &stale, &error);
+        if (!pidfile) {
+            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+            free(error);
+            return 1;
+        }
+        if (stale)
+            corral_log(CORRAL_LEVEL_WARN, LOGGER,
+                       "took over stale PID file %s (process %d is gone)",
+                       config->pid.file, (int) stale);
+    }
+    int count = config->node.enabled ? resolve_worker_count(config) : 1;
+    bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
+    corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
+                                                      reuseport, count, &error);
+    char *program = corral_spawn_default_program();
+    int exit_code = 1;
+    if (!listener) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+        free(error);
+    }
+    else if (!config->node.enabled)
+        exit_code = run_classic(config, listener, &pidfile, program);
+    else {
+        corral_coordinator_t *coordinator =
+            corral_coordinator_new(config, listener, count, program);
+        if (coordinator)
+            exit_code = corral_coordinator_run(coordinator);
+        corral_coordinator_destroy(&coordinator);
+    }
+    free(program);
+    corral_listener_destroy(&listener);
+    corral_pidfile_release(&pidfile);
+    return exit_code;
+}
+
+int
+main(int argc, char *argv[])
+{
+    zsys_handler_set(NULL);         /* before any czmq call: signals are ours */
+    reserve_low_fds();
+    static const struct option options[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "check", no_argument, NULL, 't' },
+        { "version", no_argument, NULL, 'V' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *file = DEFAULT_CONFIG;
+    bool check_only = false;
+    int option;
+    while ((option = getopt_long(argc, argv, "c:tVh", options, NULL)) != -1) {
+        switch (option) {
+        case 'c': file = optarg; break;
+        case 't': check_only = true; break;
+        case 'V': printf("corral %s\n", CORRAL_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 64;     /* EX_USAGE */
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 64;
+    }
+    char *error = NULL;
+    corral_config_t *config = corral_config_load(file, &error);
+    if (!config) {
+        fprintf(stderr, "corral: configuration error: %s\n", error);
+        free(error);
+        return CORRAL_EX_CONFIG;
+    }
+    corral_log_init(config->node.enabled ? "coordinator" : NULL,
+                    config->logging.root_level, 2);
+    int exit_code = 0;
+    if (check_only)
+        printf("corral: %s is valid\n", file);
+    else
+        exit_code = run(config);
+    corral_config_destroy(&config);
+    return exit_code;
+}

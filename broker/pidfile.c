@@ -1,0 +1,117 @@
+/* pidfile.c: acquiring, holding and removing the PID file. */
+#include "pidfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+
+struct corral_pidfile {
+    char *path;
+    int fd;
+};
+
+static pid_t
+read_pid(int fd)
+{
+    char text[32] = "";
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    if (n <= 0)
+        return 0;
+    text[n] = '\0';
+    char *end;
+    long pid = strtol(text, &end, 10);
+    return pid > 0 && (*end == '\n' || *end == '\0') ? (pid_t) pid : 0;
+}
+
+/* Opens and locks the file that is at `path` now: a holder that removed it
+ * between our open and our lock leaves us with a lock on a dead inode. */
+static int
+open_locked(const char *path, char **error)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            *error = corral_format("cannot open PID file %s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int saved = errno;
+            pid_t holder = read_pid(fd);
+            close(fd);
+            if (saved == EWOULDBLOCK)
+                *error = corral_format("PID file %s is held by running process %d: "
+                                       "is corral already running?", path, (int) holder);
+            else
+                *error = corral_format("cannot lock PID file %s: %s", path, strerror(saved));
+            return -1;
+        }
+        struct stat opened, named;
+        if (fstat(fd, &opened) == 0 && stat(path, &named) == 0
+            && opened.st_ino == named.st_ino && opened.st_dev == named.st_dev)
+            return fd;
+        close(fd);
+    }
+    *error = corral_format("PID file %s keeps changing under us", path);
+    return -1;
+}
+
+corral_pidfile_t *
+corral_pidfile_acquire(const char *path, pid_t *stale_pid, char **error)
+{
+    *stale_pid = 0;
+    if (corral_make_parent_dirs(path) != 0) {
+        *error = corral_format("cannot create the directory of PID file %s: %s",
+                               path, strerror(errno));
+        return NULL;
+    }
+    int fd = open_locked(path, error);
+    if (fd < 0)
+        return NULL;
+    *stale_pid = read_pid(fd);
+    char text[32];
+    int length = snprintf(text, sizeof text, "%d\n", (int) getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t) length, 0) != length) {
+        *error = corral_format("cannot write PID file %s: %s", path, strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    corral_pidfile_t *self = calloc(1, sizeof *self);
+    if (self) {
+        self->path = strdup(path);
+        self->fd = fd;
+    }
+    return self;
+}
+
+void
+corral_pidfile_release(corral_pidfile_t **self_p)
+{
+    corral_pidfile_t *self = *self_p;
+    if (!self)
+        return;
+    unlink(self->path);
+    close(self->fd);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}
+
+void
+corral_pidfile_hand_over(corral_pidfile_t **self_p)
+{
+    corral_pidfile_t *self = *self_p;
+    if (!self)
+        return;
+    int flags = fcntl(self->fd, F_GETFD);
+    fcntl(self->fd, F_SETFD, flags & ~FD_CLOEXEC);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
+}

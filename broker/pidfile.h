@@ -1,0 +1,25 @@
+/* pidfile.h: the coordinator's PID file. It is held with an exclusive
+ * flock(2) for the life of the instance, so "is it running?" has an exact
+ * answer: a live holder refuses a second start; a file nobody holds is
+ * stale and taken over. */
+#ifndef CORRAL_PIDFILE_H
+#define CORRAL_PIDFILE_H
+
+#include <sys/types.h>
+
+typedef struct corral_pidfile corral_pidfile_t;
+
+/* Creates or takes over `path` (and its directory) for this process and
+ * writes our PID in it. Returns NULL and sets *error (free it) when a live
+ * process holds it or it cannot be written. *stale_pid is the PID a stale
+ * file named (0 if none). */
+corral_pidfile_t *corral_pidfile_acquire(const char *path, pid_t *stale_pid, char **error);
+
+/* Removes the file and drops the lock. */
+void corral_pidfile_release(corral_pidfile_t **self_p);
+
+/* Keeps the lock across exec (classic mode: the worker becomes the holder,
+ * removes the file at exit) and forgets the file here. */
+void corral_pidfile_hand_over(corral_pidfile_t **self_p);
+
+#endif

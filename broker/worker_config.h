@@ -1,0 +1,20 @@
+/* worker_config.h: the WorkerConfig a worker is handed, built from the
+ * validated configuration (workers never parse YAML). */
+#ifndef CORRAL_WORKER_CONFIG_H
+#define CORRAL_WORKER_CONFIG_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "envelope.h"
+
+typedef struct {
+    Corral__V1__WorkerConfig message;   /* strings point into config and name */
+    char name[32];
+} corral_worker_config_t;
+
+void corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *config,
+                               int worker_id, int worker_count, int bound_port,
+                               bool clustered);
+
+#endif

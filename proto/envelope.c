@@ -1,0 +1,61 @@
+/* envelope.c: Envelope frames on ZeroMQ sockets. */
+#include "envelope.h"
+
+zframe_t *
+corral_envelope_frame(corral_envelope_t *envelope)
+{
+    envelope->protocol = CORRAL_PROTOCOL_VERSION;
+    size_t size = corral__v1__envelope__get_packed_size(envelope);
+    zframe_t *frame = zframe_new(NULL, size);
+    if (frame)
+        corral__v1__envelope__pack(envelope, zframe_data(frame));
+    return frame;
+}
+
+corral_envelope_t *
+corral_envelope_decode(zframe_t *frame)
+{
+    if (!frame || zframe_size(frame) > CORRAL_MAX_FRAME_BYTES)
+        return NULL;
+    return corral__v1__envelope__unpack(NULL, zframe_size(frame), zframe_data(frame));
+}
+
+void
+corral_envelope_free(corral_envelope_t **envelope_p)
+{
+    if (*envelope_p) {
+        corral__v1__envelope__free_unpacked(*envelope_p, NULL);
+        *envelope_p = NULL;
+    }
+}
+
+static int
+send_part(zframe_t **frame_p, zsock_t *socket, int flags)
+{
+    if (zframe_send(frame_p, socket, flags) == 0)
+        return 0;
+    zframe_destroy(frame_p);
+    return -1;
+}
+
+int
+corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
+                     corral_envelope_t *envelope, int flags)
+{
+    zframe_t *frame = corral_envelope_frame(envelope);
+    if (!frame)
+        return -1;
+    if (routing_id) {
+        zframe_t *copy = zframe_dup(routing_id);
+        if (send_part(&copy, socket, flags | ZFRAME_MORE) != 0) {
+            zframe_destroy(&frame);
+            return -1;
+        }
+    }
+    zframe_t *delimiter = zframe_new_empty();
+    if (send_part(&delimiter, socket, flags | ZFRAME_MORE) != 0) {
+        zframe_destroy(&frame);
+        return -1;
+    }
+    return send_part(&frame, socket, flags);
+}

@@ -1,0 +1,686 @@
+/* test_config.c: the YAML configuration: defaults, every key, relative
+ * paths, each class of error with its file, line, column and key, the size
+ * and duration parsers, and every example that ships: config/corral.yml,
+ * the fixtures and each ```yaml block of docs/configuration.md (so the docs
+ * cannot show an example that does not parse; show bad input as ```text).
+ * Files are found under $CORRAL_SOURCE_DIR, set by tests/unit/CMakeLists. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+#define FAKE_FILE "/nonexistent-corral/conf/corral.yml"
+#define FAKE_DIR  "/nonexistent-corral/conf"
+
+static corral_config_t *
+parse(const char *file, const char *text, char **error)
+{
+    return corral_config_parse(file, text, strlen(text), error);
+}
+
+/* Parses text that must be valid. */
+static corral_config_t *
+parse_ok(const char *text)
+{
+    char *error = NULL;
+    corral_config_t *config = parse(FAKE_FILE, text, &error);
+    if (!config)
+        fail_msg("unexpected error: %s\n--- in:\n%s", error, text);
+    assert_null(error);
+    return config;
+}
+
+static const char *
+source_dir(void)
+{
+    const char *dir = getenv("CORRAL_SOURCE_DIR");
+    if (!dir)
+        fail_msg("CORRAL_SOURCE_DIR is not set (run the test through ctest)");
+    return dir;
+}
+
+static char *
+source_path(const char *relative)
+{
+    char *path = NULL;
+    assert_true(asprintf(&path, "%s/%s", source_dir(), relative) > 0);
+    return path;
+}
+
+/* ---- Defaults and every key ----------------------------------------- */
+
+static void
+assert_defaults(const corral_config_t *config)
+{
+    assert_string_equal(config->file, FAKE_FILE);
+    assert_string_equal(config->server.host, "127.0.0.1");
+    assert_int_equal(config->server.port, 8080);
+    assert_int_equal(config->server.balancing, CORRAL_BALANCING_SHARED);
+    assert_string_equal(config->path.data, FAKE_DIR "/data");
+    assert_null(config->pid.file);
+    assert_true(config->node.enabled);
+    assert_true(config->node.workers.count_auto);
+    assert_int_equal(config->node.workers.count, 0);
+    assert_int_equal(config->node.shutdown_timeout_ms, 30000);
+    assert_int_equal(config->logging.root_level, CORRAL_LEVEL_INFO);
+}
+
+static void
+test_empty_documents_mean_defaults(void **state)
+{
+    static const char *const texts[] = {
+        "", "\n", "# only a comment\n", "---\n", "~\n", "null\n",
+        "server:\n", "server: {}\nnode:\n  workers:\nlogging: { root: }\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        corral_config_t *config = parse_ok(texts[i]);
+        assert_defaults(config);
+        corral_config_destroy(&config);
+        assert_null(config);
+    }
+}
+
+static void
+test_every_key(void **state)
+{
+    corral_config_t *config = parse_ok(
+        "server: { host: 0.0.0.0, port: 0, balancing: reuseport }\n"
+        "path: { data: /srv/corral }\n"
+        "pid: { file: run/corral.pid }\n"
+        "node:\n"
+        "  enabled: false\n"
+        "  workers: { count: 1024 }\n"
+        "  shutdown_timeout: 250ms\n"
+        "logging: { root: { level: WARN } }\n");
+    assert_string_equal(config->server.host, "0.0.0.0");
+    assert_int_equal(config->server.port, 0);
+    assert_int_equal(config->server.balancing, CORRAL_BALANCING_REUSEPORT);
+    assert_string_equal(config->path.data, "/srv/corral");
+    assert_string_equal(config->pid.file, FAKE_DIR "/run/corral.pid");
+    assert_false(config->node.enabled);
+    assert_false(config->node.workers.count_auto);
+    assert_int_equal(config->node.workers.count, 1024);
+    assert_int_equal(config->node.shutdown_timeout_ms, 250);
+    assert_int_equal(config->logging.root_level, CORRAL_LEVEL_WARN);
+    corral_config_destroy(&config);
+}
+
+static void
+test_accepted_spellings(void **state)
+{
+    corral_config_t *config = parse_ok(
+        "server: { port: 65535, balancing: \"shared\", host: '::1' }\n"
+        "node: { enabled: True, workers: { count: \"auto\" },"
+        " shutdown_timeout: 60000 }\n");
+    assert_int_equal(config->server.port, 65535);
+    assert_string_equal(config->server.host, "::1");
+    assert_true(config->node.enabled);
+    assert_true(config->node.workers.count_auto);
+    assert_int_equal(config->node.shutdown_timeout_ms, 60000);
+    corral_config_destroy(&config);
+
+    config = parse_ok("node: { enabled: FALSE, shutdown_timeout: \"1h\" }\n");
+    assert_false(config->node.enabled);
+    assert_int_equal(config->node.shutdown_timeout_ms, 3600000);
+    corral_config_destroy(&config);
+
+    /* Aliases are resolved by libyaml. */
+    config = parse_ok("node: { workers: { count: &n 2 } }\n"
+                      "server: { port: 8081 }\n");
+    assert_int_equal(config->node.workers.count, 2);
+    corral_config_destroy(&config);
+}
+
+/* ---- Paths ---------------------------------------------------------- */
+
+static void
+test_relative_paths_follow_the_config_file(void **state)
+{
+    corral_config_t *config = parse_ok(
+        "path: { data: ../var//data/ }\n"
+        "pid: { file: ./run/../corral.pid }\n");
+    assert_string_equal(config->path.data, "/nonexistent-corral/var/data");
+    assert_string_equal(config->pid.file, FAKE_DIR "/corral.pid");
+    corral_config_destroy(&config);
+
+    config = parse_ok("path: { data: /srv//x/./y/.. }\n");
+    assert_string_equal(config->path.data, "/srv/x");
+    corral_config_destroy(&config);
+
+    char *error = NULL;
+    config = parse("/corral.yml", "path: { data: ../../d }\n", &error);
+    assert_non_null(config);
+    assert_string_equal(config->path.data, "/d");
+    corral_config_destroy(&config);
+}
+
+static void
+test_relative_config_file_resolves_against_cwd(void **state)
+{
+    char saved[PATH_MAX], made[] = "/tmp/corral-config-XXXXXX";
+    assert_non_null(getcwd(saved, sizeof saved));
+    assert_non_null(mkdtemp(made));
+    assert_int_equal(chdir(made), 0);
+    assert_int_equal(mkdir("conf", 0755), 0);
+    char *real = realpath(made, NULL);
+    assert_non_null(real);
+    char expected[PATH_MAX];
+    char *error = NULL;
+
+    corral_config_t *config = parse("conf/t.yml", "path: { data: d }\n", &error);
+    assert_non_null(config);
+    assert_string_equal(config->file, "conf/t.yml");
+    snprintf(expected, sizeof expected, "%s/conf/d", real);
+    assert_string_equal(config->path.data, expected);
+    corral_config_destroy(&config);
+
+    config = parse("t.yml", "", &error);            /* no directory part */
+    assert_non_null(config);
+    snprintf(expected, sizeof expected, "%s/data", real);
+    assert_string_equal(config->path.data, expected);
+    corral_config_destroy(&config);
+
+    config = parse("./missing/../conf/t.yml", "", &error);
+    assert_non_null(config);
+    snprintf(expected, sizeof expected, "%s/conf/data", real);
+    assert_string_equal(config->path.data, expected);
+    corral_config_destroy(&config);
+
+    config = parse("nosuch/t.yml", "", &error);     /* lexical fallback */
+    assert_non_null(config);
+    snprintf(expected, sizeof expected, "%s/nosuch/data", real);
+    assert_string_equal(config->path.data, expected);
+    corral_config_destroy(&config);
+
+    assert_int_equal(chdir(saved), 0);
+    char conf[PATH_MAX];
+    snprintf(conf, sizeof conf, "%s/conf", made);
+    assert_int_equal(rmdir(conf), 0);
+    assert_int_equal(rmdir(made), 0);
+    free(real);
+}
+
+/* ---- Errors --------------------------------------------------------- */
+
+typedef struct {
+    const char *text;
+    const char *expected;   /* the whole message, after "t.yml:" */
+} bad_case_t;
+
+static void
+assert_errors(const bad_case_t *cases, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        char *error = NULL;
+        corral_config_t *config = parse("t.yml", cases[i].text, &error);
+        char expected[512];
+        snprintf(expected, sizeof expected, "t.yml:%s", cases[i].expected);
+        if (config || !error || strcmp(error, expected) != 0)
+            fail_msg("case %zu:\n%s\n--- expected: %s\n--- got:      %s", i,
+                     cases[i].text, expected, error ? error : "(no error)");
+        free(error);
+    }
+}
+
+#define ASSERT_ERRORS(cases) assert_errors(cases, sizeof cases / sizeof cases[0])
+
+static void
+test_unknown_keys(void **state)
+{
+    static const bad_case_t cases[] = {
+        { "servr:\n  port: 1\n", "1:1: servr: unknown key" },
+        { "server:\n  hots: x\n", "2:3: server.hots: unknown key" },
+        { "node:\n  workers:\n    cnt: 2\n", "3:5: node.workers.cnt: unknown key" },
+        { "node:\n  restart: { policy: never }\n",
+          "2:3: node.restart: unknown key" },
+        { "logging: { root: { level: info, appenders: [console] } }\n",
+          "1:33: logging.root.appenders: unknown key" },
+        { "server: { Port: 80 }\n", "1:11: server.Port: unknown key" },
+    };
+    ASSERT_ERRORS(cases);
+}
+
+static void
+test_wrong_types(void **state)
+{
+    static const bad_case_t cases[] = {
+        { "server:\n  port: \"8080\"\n",
+          "2:9: server.port: expected a port number 0..65535, got the string \"8080\"" },
+        { "server:\n  port: '8080'\n",
+          "2:9: server.port: expected a port number 0..65535, got the string \"8080\"" },
+        { "server:\n  port: { a: 1 }\n",
+          "2:9: server.port: expected a port number 0..65535, got a mapping" },
+        { "server:\n  port:\n    - 1\n",
+          "3:5: server.port: expected a port number 0..65535, got a sequence" },
+        { "server: { port: }\n",
+          "1:17: server.port: expected a port number 0..65535, got nothing" },
+        { "server: 8080\n", "1:9: server: expected a mapping, got \"8080\"" },
+        { "server: [a, b]\n", "1:9: server: expected a mapping, got a sequence" },
+        { "- a\n- b\n", "1:1: expected a mapping, got a sequence" },
+        { "hello\n", "1:1: expected a mapping, got \"hello\"" },
+        { "server: { host: { a: b } }\n",
+          "1:17: server.host: expected a non-empty string, got a mapping" },
+        { "server: { host: \"\" }\n",
+          "1:17: server.host: expected a non-empty string, got the string \"\"" },
+        { "pid:\n  file:\n",
+          "2:8: pid.file: expected a non-empty string, got nothing" },
+        { "path: { data: [a] }\n",
+          "1:15: path.data: expected a non-empty string, got a sequence" },
+        { "node: { enabled: yes }\n",
+          "1:18: node.enabled: expected true or false, got \"yes\"" },
+        { "node: { enabled: \"true\" }\n",
+          "1:18: node.enabled: expected true or false, got the string \"true\"" },
+        { "node: { enabled: 1 }\n",
+          "1:18: node.enabled: expected true or false, got \"1\"" },
+        { "? [a, b]\n: 1\n", "1:3: expected a key name, got a sequence" },
+        { "server: { ? { a: 1 } : 2 }\n",
+          "1:13: server: expected a key name, got a mapping" },
+    };
+    ASSERT_ERRORS(cases);
+}
+
+static void
+test_out_of_range_values(void **state)
+{
+    static const bad_case_t cases[] = {
+        { "server: { port: -1 }\n",
+          "1:17: server.port: expected a port number 0..65535, got \"-1\"" },
+        { "server: { port: 65536 }\n",
+          "1:17: server.port: expected a port number 0..65535, got \"65536\"" },
+        { "server: { port: 99999999999999999999999 }\n",
+          "1:17: server.port: expected a port number 0..65535, "
+          "got \"99999999999999999999999\"" },
+        { "server: { port: 80.0 }\n",
+          "1:17: server.port: expected a port number 0..65535, got \"80.0\"" },
+        { "server: { port: 0x50 }\n",
+          "1:17: server.port: expected a port number 0..65535, got \"0x50\"" },
+        { "server: { port: +80 }\n",
+          "1:17: server.port: expected a port number 0..65535, got \"+80\"" },
+        { "server: { balancing: round-robin }\n",
+          "1:22: server.balancing: expected shared or reuseport, got \"round-robin\"" },
+        { "server: { balancing: SHARED }\n",
+          "1:22: server.balancing: expected shared or reuseport, got \"SHARED\"" },
+        { "node:\n  workers:\n    count: 0\n",
+          "3:12: node.workers.count: expected a positive integer or \"auto\", got \"0\"" },
+        { "node:\n  workers:\n    count: lots\n",
+          "3:12: node.workers.count: expected a positive integer or \"auto\", got \"lots\"" },
+        { "node:\n  workers:\n    count: -2\n",
+          "3:12: node.workers.count: expected a positive integer or \"auto\", got \"-2\"" },
+        { "node:\n  workers:\n    count: \"4\"\n",
+          "3:12: node.workers.count: expected a positive integer or \"auto\", "
+          "got the string \"4\"" },
+        { "node:\n  workers:\n    count: 1025\n",
+          "3:12: node.workers.count: at most 1024 workers, got 1025" },
+        { "logging:\n  root:\n    level: verbose\n",
+          "3:12: logging.root.level: expected one of all, trace, debug, info, "
+          "warn, error, fatal, off, got \"verbose\"" },
+        { "logging:\n  root:\n    level: [info]\n",
+          "3:12: logging.root.level: expected one of all, trace, debug, info, "
+          "warn, error, fatal, off, got a sequence" },
+        { "node: { shutdown_timeout: 30 s }\n",
+          "1:27: node.shutdown_timeout: expected a duration such as 250ms, 30s, "
+          "5m or 1h, got \"30 s\"" },
+        { "node: { shutdown_timeout: -1s }\n",
+          "1:27: node.shutdown_timeout: expected a duration such as 250ms, 30s, "
+          "5m or 1h, got \"-1s\"" },
+        { "node: { shutdown_timeout: 1.5s }\n",
+          "1:27: node.shutdown_timeout: expected a duration such as 250ms, 30s, "
+          "5m or 1h, got \"1.5s\"" },
+        { "node: { shutdown_timeout: 30sec }\n",
+          "1:27: node.shutdown_timeout: expected a duration such as 250ms, 30s, "
+          "5m or 1h, got \"30sec\"" },
+        { "node: { shutdown_timeout: 99999999999999999999ms }\n",
+          "1:27: node.shutdown_timeout: expected a duration such as 250ms, 30s, "
+          "5m or 1h, got \"99999999999999999999ms\"" },
+    };
+    ASSERT_ERRORS(cases);
+}
+
+static void
+test_the_design_example_message(void **state)
+{
+    char *error = NULL;
+    corral_config_t *config = parse("conf.yml",
+                                    "node:\n"
+                                    "  enabled: true\n"
+                                    "  workers:\n"
+                                    "    count: abc\n", &error);
+    assert_null(config);
+    assert_string_equal(error, "conf.yml:4:12: node.workers.count: expected a "
+                               "positive integer or \"auto\", got \"abc\"");
+    free(error);
+}
+
+static void
+test_long_and_odd_values_are_shown_safely(void **state)
+{
+    char text[512], long_value[300];
+    memset(long_value, 'x', sizeof long_value - 1);
+    long_value[sizeof long_value - 1] = '\0';
+    snprintf(text, sizeof text, "server: { port: %s }\n", long_value);
+    char *error = NULL;
+    assert_null(parse("t.yml", text, &error));
+    assert_non_null(strstr(error, "got \"xxxxxxxx"));
+    assert_non_null(strstr(error, "...\""));
+    assert_true(strlen(error) < 200);
+    free(error);
+
+    assert_null(parse("t.yml", "server: { port: \"a\\nb\" }\n", &error));
+    assert_string_equal(error, "t.yml:1:17: server.port: expected a port number "
+                               "0..65535, got the string \"a?b\"");
+    free(error);
+}
+
+static void
+test_duplicate_keys(void **state)
+{
+    static const bad_case_t cases[] = {
+        { "server: {}\nserver: {}\n", "2:1: server: duplicate key" },
+        { "server:\n  port: 1\n  port: 2\n", "3:3: server.port: duplicate key" },
+        { "node: { workers: { count: 1, count: 2 } }\n",
+          "1:30: node.workers.count: duplicate key" },
+    };
+    ASSERT_ERRORS(cases);
+}
+
+static void
+test_yaml_syntax_errors(void **state)
+{
+    static const bad_case_t cases[] = {
+        { "server:\n  port: 1\n   host: x\n",
+          "3:8: invalid YAML: mapping values are not allowed in this context" },
+        { "server: [1, 2\n",
+          "2:1: invalid YAML: did not find expected ',' or ']' "
+          "(while parsing a flow sequence)" },
+        { "server: { host: \"abc }\n",
+          "2:1: invalid YAML: found unexpected end of stream "
+          "(while scanning a quoted scalar)" },
+        { "server:\n\tport: 1\n",
+          "2:1: invalid YAML: found character that cannot start any token "
+          "(while scanning for the next token)" },
+        { "server: *nowhere\n", "1:9: invalid YAML: found undefined alias" },
+        { "server: {}\n---\nnode: {}\n",
+          "3:1: only one YAML document is allowed" },
+        { "server:\n  host: \xff\n", "2:9: invalid YAML: invalid leading UTF-8 octet" },
+    };
+    ASSERT_ERRORS(cases);
+}
+
+/* ---- Files ---------------------------------------------------------- */
+
+static void
+test_missing_file_is_named(void **state)
+{
+    char *error = NULL;
+    assert_null(corral_config_load("/nonexistent-corral/corral.yml", &error));
+    assert_string_equal(error, "/nonexistent-corral/corral.yml: cannot read: "
+                               "No such file or directory");
+    free(error);
+
+    assert_null(corral_config_load("/", &error));
+    assert_string_equal(error, "/: cannot read: Is a directory");
+    free(error);
+}
+
+static void
+test_fixtures(void **state)
+{
+    char *file = source_path("tests/fixtures/config/full.yml");
+    char *error = NULL;
+    corral_config_t *config = corral_config_load(file, &error);
+    assert_non_null(config);
+    assert_string_equal(config->file, file);
+    assert_string_equal(config->server.host, "0.0.0.0");
+    assert_int_equal(config->server.port, 9090);
+    assert_int_equal(config->server.balancing, CORRAL_BALANCING_REUSEPORT);
+    assert_non_null(strstr(config->path.data, "/tests/fixtures/config/state"));
+    assert_true(config->path.data[0] == '/');
+    assert_string_equal(config->pid.file, "/run/corral/corral.pid");
+    assert_false(config->node.enabled);
+    assert_int_equal(config->node.workers.count, 3);
+    assert_int_equal(config->node.shutdown_timeout_ms, 120000);
+    assert_int_equal(config->logging.root_level, CORRAL_LEVEL_DEBUG);
+    corral_config_destroy(&config);
+    free(file);
+
+    file = source_path("tests/fixtures/config/empty.yml");
+    config = corral_config_load(file, &error);
+    assert_non_null(config);
+    assert_true(config->node.workers.count_auto);
+    corral_config_destroy(&config);
+    free(file);
+
+    static const struct { const char *name, *message; } bad[] = {
+        { "bad-port.yml", ":4:9: server.port: expected a port number 0..65535, "
+                          "got the string \"8080\"" },
+        { "syntax-error.yml", ":4:5: invalid YAML: did not find expected ',' "
+                              "or ']' (while parsing a flow sequence)" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *relative = NULL, *expected = NULL;
+        assert_true(asprintf(&relative, "tests/fixtures/config/%s", bad[i].name) > 0);
+        file = source_path(relative);
+        assert_true(asprintf(&expected, "%s%s", file, bad[i].message) > 0);
+        assert_null(corral_config_load(file, &error));
+        assert_string_equal(error, expected);
+        free(error);
+        free(expected);
+        free(file);
+        free(relative);
+    }
+}
+
+static void
+test_shipped_config(void **state)
+{
+    char *file = source_path("config/corral.yml");
+    char *error = NULL;
+    corral_config_t *config = corral_config_load(file, &error);
+    if (!config)
+        fail_msg("config/corral.yml: %s", error);
+    assert_string_equal(config->server.host, "127.0.0.1");
+    assert_int_equal(config->server.port, 8080);
+    assert_int_equal(config->server.balancing, CORRAL_BALANCING_SHARED);
+    char *data = realpath(source_dir(), NULL);
+    assert_non_null(data);
+    char expected[PATH_MAX];
+    snprintf(expected, sizeof expected, "%s/.corral/data", data);
+    assert_string_equal(config->path.data, expected);
+    snprintf(expected, sizeof expected, "%s/.corral/data/corral.pid", data);
+    assert_string_equal(config->pid.file, expected);
+    assert_true(config->node.enabled);
+    assert_true(config->node.workers.count_auto);
+    assert_int_equal(config->node.shutdown_timeout_ms, 30000);
+    assert_int_equal(config->logging.root_level, CORRAL_LEVEL_INFO);
+    corral_config_destroy(&config);
+    free(data);
+    free(file);
+}
+
+/* Every ```yaml block of docs/configuration.md parses. */
+static void
+test_docs_examples(void **state)
+{
+    char *file = source_path("docs/configuration.md");
+    FILE *stream = fopen(file, "r");
+    if (!stream)
+        fail_msg("cannot open %s", file);
+    char *line = NULL, *block = NULL;
+    size_t size = 0, block_length = 0;
+    int blocks = 0, block_line = 0, line_number = 0;
+    bool inside = false;
+    while (getline(&line, &size, stream) > 0) {
+        line_number++;
+        if (!inside && strcmp(line, "```yaml\n") == 0) {
+            inside = true;
+            block_length = 0;
+            block_line = line_number + 1;
+            continue;
+        }
+        if (inside && strncmp(line, "```", 3) == 0) {
+            inside = false;
+            char *error = NULL;
+            corral_config_t *config = corral_config_parse(
+                "/etc/corral/corral.yml", block ? block : "", block_length, &error);
+            if (!config)
+                fail_msg("%s: the block at line %d does not parse: %s", file,
+                         block_line, error);
+            corral_config_destroy(&config);
+            blocks++;
+            continue;
+        }
+        if (inside) {
+            size_t length = strlen(line);
+            block = realloc(block, block_length + length + 1);
+            assert_non_null(block);
+            memcpy(block + block_length, line, length + 1);
+            block_length += length;
+        }
+    }
+    assert_false(inside);
+    assert_true(blocks >= 5);   /* the extraction found the examples */
+    free(block);
+    free(line);
+    fclose(stream);
+    free(file);
+}
+
+/* ---- Sizes and durations -------------------------------------------- */
+
+typedef struct {
+    const char *text;
+    int rc;
+    uint64_t value;
+} scaled_case_t;
+
+static void
+test_parse_size(void **state)
+{
+    static const scaled_case_t cases[] = {
+        { "0", 0, 0 },
+        { "512", 0, 512 },
+        { "512b", 0, 512 },
+        { "64kb", 0, 64 * 1024 },
+        { "512mb", 0, 512ULL << 20 },
+        { "1gb", 0, 1ULL << 30 },
+        { "007kb", 0, 7 * 1024 },
+        { "18446744073709551615", 0, UINT64_MAX },
+        { "18446744073709551615b", 0, UINT64_MAX },
+        { "17179869183gb", 0, 17179869183ULL << 30 },
+        { "17179869184gb", -1, 0 },              /* 2^64: overflow */
+        { "18446744073709551616", -1, 0 },
+        { "99999999999999999999999kb", -1, 0 },
+        { "", -1, 0 },
+        { "kb", -1, 0 },
+        { "-1", -1, 0 },
+        { "-1kb", -1, 0 },
+        { "+1", -1, 0 },
+        { " 1", -1, 0 },
+        { "1 ", -1, 0 },
+        { "1 kb", -1, 0 },
+        { "1KB", -1, 0 },
+        { "1Mb", -1, 0 },
+        { "1k", -1, 0 },
+        { "1tb", -1, 0 },
+        { "1.5mb", -1, 0 },
+        { "0x10", -1, 0 },
+        { "1kbb", -1, 0 },
+        { "1mbkb", -1, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t value = 12345;
+        int rc = corral_parse_size(cases[i].text, &value);
+        if (rc != cases[i].rc)
+            fail_msg("size \"%s\": rc %d, expected %d", cases[i].text, rc,
+                     cases[i].rc);
+        assert_int_equal(value, rc == 0 ? cases[i].value : 12345);
+    }
+    uint64_t value;
+    assert_int_equal(corral_parse_size(NULL, &value), -1);
+}
+
+static void
+test_parse_duration(void **state)
+{
+    static const scaled_case_t cases[] = {
+        { "0", 0, 0 },
+        { "250", 0, 250 },
+        { "250ms", 0, 250 },
+        { "1s", 0, 1000 },
+        { "30s", 0, 30000 },
+        { "5m", 0, 300000 },
+        { "1h", 0, 3600000 },
+        { "0s", 0, 0 },
+        { "18446744073709551615", 0, UINT64_MAX },
+        { "18446744073709551615ms", 0, UINT64_MAX },
+        { "18446744073709551s", 0, 18446744073709551000ULL },
+        { "18446744073709552s", -1, 0 },         /* overflow */
+        { "5124095576030h", 0, 5124095576030ULL * 3600000 },
+        { "5124095576031h", -1, 0 },
+        { "307445734561825m", 0, 307445734561825ULL * 60000 },
+        { "307445734561826m", -1, 0 },
+        { "18446744073709551616", -1, 0 },
+        { "", -1, 0 },
+        { "s", -1, 0 },
+        { "ms", -1, 0 },
+        { "-1", -1, 0 },
+        { "-1s", -1, 0 },
+        { "+1s", -1, 0 },
+        { "1.5s", -1, 0 },
+        { "1 s", -1, 0 },
+        { " 1s", -1, 0 },
+        { "1s ", -1, 0 },
+        { "1S", -1, 0 },
+        { "1MS", -1, 0 },
+        { "1d", -1, 0 },
+        { "1us", -1, 0 },
+        { "1sec", -1, 0 },
+        { "1mss", -1, 0 },
+        { "1h30m", -1, 0 },
+        { "1e3", -1, 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t value = 12345;
+        int rc = corral_parse_duration(cases[i].text, &value);
+        if (rc != cases[i].rc)
+            fail_msg("duration \"%s\": rc %d, expected %d", cases[i].text, rc,
+                     cases[i].rc);
+        assert_int_equal(value, rc == 0 ? cases[i].value : 12345);
+    }
+    uint64_t value;
+    assert_int_equal(corral_parse_duration(NULL, &value), -1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_documents_mean_defaults),
+        cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_accepted_spellings),
+        cmocka_unit_test(test_relative_paths_follow_the_config_file),
+        cmocka_unit_test(test_relative_config_file_resolves_against_cwd),
+        cmocka_unit_test(test_unknown_keys),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_out_of_range_values),
+        cmocka_unit_test(test_the_design_example_message),
+        cmocka_unit_test(test_long_and_odd_values_are_shown_safely),
+        cmocka_unit_test(test_duplicate_keys),
+        cmocka_unit_test(test_yaml_syntax_errors),
+        cmocka_unit_test(test_missing_file_is_named),
+        cmocka_unit_test(test_fixtures),
+        cmocka_unit_test(test_shipped_config),
+        cmocka_unit_test(test_docs_examples),
+        cmocka_unit_test(test_parse_size),
+        cmocka_unit_test(test_parse_duration),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

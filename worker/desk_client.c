@@ -1,0 +1,116 @@
+/* desk_client.c: Hello/Welcome, Ready and Bye on `desk` (a DEALER that
+ * speaks in REQ-compatible [empty][Envelope] messages). */
+#include "desk_client.h"
+
+#include <unistd.h>
+
+#include "log.h"
+
+#define LOGGER "node"
+#define BYE_LINGER_MS 2000      /* let Bye reach the coordinator at exit */
+
+struct corral_desk_client {
+    zsock_t *socket;
+    int worker_id;
+};
+
+corral_desk_client_t *
+corral_desk_client_new(const char *endpoint, int worker_id)
+{
+    corral_desk_client_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->worker_id = worker_id;
+    self->socket = zsock_new(ZMQ_DEALER);
+    if (!self->socket) {
+        free(self);
+        return NULL;
+    }
+    zsock_set_maxmsgsize(self->socket, CORRAL_MAX_FRAME_BYTES);
+    zsock_set_linger(self->socket, BYE_LINGER_MS);
+    if (zsock_connect(self->socket, "%s", endpoint) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot connect to desk at %s", endpoint);
+        corral_desk_client_destroy(&self);
+    }
+    return self;
+}
+
+void
+corral_desk_client_destroy(corral_desk_client_t **self_p)
+{
+    corral_desk_client_t *self = *self_p;
+    if (!self)
+        return;
+    zsock_destroy(&self->socket);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Receives [empty][Envelope]; NULL on timeout or a malformed message. */
+static corral_envelope_t *
+receive_envelope(corral_desk_client_t *self, int timeout_ms)
+{
+    zsock_set_rcvtimeo(self->socket, timeout_ms);
+    zmsg_t *message = zmsg_recv(self->socket);
+    if (!message)
+        return NULL;
+    zframe_t *delimiter = zmsg_pop(message);
+    zframe_t *body = zmsg_pop(message);
+    corral_envelope_t *envelope = NULL;
+    if (delimiter && zframe_size(delimiter) == 0 && body && zmsg_size(message) == 0)
+        envelope = corral_envelope_decode(body);
+    zframe_destroy(&delimiter);
+    zframe_destroy(&body);
+    zmsg_destroy(&message);
+    return envelope;
+}
+
+corral_envelope_t *
+corral_desk_client_hello(corral_desk_client_t *self, int timeout_ms)
+{
+    Corral__V1__Hello hello = CORRAL__V1__HELLO__INIT;
+    hello.worker_id = (uint32_t) self->worker_id;
+    hello.pid = (uint32_t) getpid();
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_HELLO;
+    envelope.hello = &hello;
+    if (corral_envelope_send(self->socket, NULL, &envelope, 0) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot send Hello on desk");
+        return NULL;
+    }
+    corral_envelope_t *reply = receive_envelope(self, timeout_ms);
+    if (!reply)
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER,
+                   "no Welcome from the coordinator within %d ms", timeout_ms);
+    else if (reply->body_case != CORRAL__V1__ENVELOPE__BODY_WELCOME
+             || !reply->welcome->config) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER,
+                   "the coordinator answered Hello with something else than a Welcome");
+        corral_envelope_free(&reply);
+    }
+    return reply;
+}
+
+int
+corral_desk_client_ready(corral_desk_client_t *self)
+{
+    Corral__V1__Ready ready = CORRAL__V1__READY__INIT;
+    ready.worker_id = (uint32_t) self->worker_id;
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_READY;
+    envelope.ready = &ready;
+    return corral_envelope_send(self->socket, NULL, &envelope, ZFRAME_DONTWAIT);
+}
+
+int
+corral_desk_client_bye(corral_desk_client_t *self, uint64_t last_log_seq, int exit_code)
+{
+    Corral__V1__Bye bye = CORRAL__V1__BYE__INIT;
+    bye.worker_id = (uint32_t) self->worker_id;
+    bye.last_log_seq = last_log_seq;
+    bye.exit_code = exit_code;
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_BYE;
+    envelope.bye = &bye;
+    return corral_envelope_send(self->socket, NULL, &envelope, ZFRAME_DONTWAIT);
+}

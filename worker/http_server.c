@@ -1,0 +1,355 @@
+/* http_server.c: libmicrohttpd in external-epoll mode inside the worker's
+ * zloop, exact-match routing, and the graceful drain.
+ *
+ * MHD's epoll fd is registered with zloop as a raw-fd poller: zloop polls
+ * it, and MHD_run() does the epoll_wait. Never epoll_wait on that fd
+ * ourselves: MHD's events are edge-triggered and consuming them would stall
+ * connections. MHD_get_timeout() says when MHD must run again even if no fd
+ * is readable; one zloop timer is kept at the earliest such deadline. */
+#include "http_server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "http_request.h"
+#include "log.h"
+
+#define IDLE_CONNECTION_TIMEOUT_S 60
+#define LOGGER "http.server"
+
+typedef struct {
+    char *method;
+    char *path;
+    corral_route_fn *fn;
+    void *arg;
+} route_t;
+
+struct corral_http_server {
+    zloop_t *loop;
+    int listen_fd;
+    char *worker_name;
+    struct MHD_Daemon *daemon;
+    zmq_pollitem_t poll_item;
+    int timer_id;                   /* -1 when no timer is armed */
+    int64_t timer_due;              /* zclock_mono() ms */
+    route_t *routes;
+    size_t route_count;
+    corral_request_t *requests;     /* in flight, most recent first */
+    size_t in_flight;
+    bool draining;
+    corral_drained_fn *on_drained;
+    void *drained_arg;
+};
+
+corral_http_server_t *
+corral_http_server_new(zloop_t *loop, int listen_fd, const char *worker_name)
+{
+    corral_http_server_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->listen_fd = listen_fd;
+    self->worker_name = strdup(worker_name);
+    self->timer_id = -1;
+    return self;
+}
+
+void
+corral_http_server_destroy(corral_http_server_t **self_p)
+{
+    corral_http_server_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->daemon) {
+        zloop_poller_end(self->loop, &self->poll_item);
+        if (self->timer_id != -1)
+            zloop_timer_end(self->loop, self->timer_id);
+        /* MHD aborts if it is stopped with a connection still suspended */
+        for (corral_request_t *request = self->requests; request; request = request->next)
+            corral_request_resume(request);
+        MHD_stop_daemon(self->daemon);
+    }
+    for (size_t i = 0; i < self->route_count; i++) {
+        free(self->routes[i].method);
+        free(self->routes[i].path);
+    }
+    free(self->routes);
+    free(self->worker_name);
+    free(self);
+    *self_p = NULL;
+}
+
+static const route_t *
+find_route(const corral_http_server_t *self, const char *method, const char *path,
+           bool *path_known)
+{
+    *path_known = false;
+    for (size_t i = 0; i < self->route_count; i++) {
+        if (strcmp(self->routes[i].path, path) != 0)
+            continue;
+        *path_known = true;
+        if (strcmp(self->routes[i].method, method) == 0)
+            return &self->routes[i];
+    }
+    return NULL;
+}
+
+int
+corral_http_server_route(corral_http_server_t *self, const char *method,
+                         const char *path, corral_route_fn *fn, void *arg)
+{
+    bool path_known;
+    if (find_route(self, method, path, &path_known))
+        return -1;
+    route_t *grown = realloc(self->routes, (self->route_count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    self->routes = grown;
+    self->routes[self->route_count++] = (route_t) {
+        strdup(method), strdup(path), fn, arg
+    };
+    return 0;
+}
+
+static void wake_daemon(void *arg);
+
+/* --- Dispatching requests ------------------------------------------------ */
+
+static bool
+has_body(struct MHD_Connection *connection)
+{
+    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                       MHD_HTTP_HEADER_CONTENT_LENGTH)
+        || MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                       MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+static void
+dispatch(corral_http_server_t *self, corral_request_t *request)
+{
+    if (request->body_too_large) {
+        corral_request_respond_error(request, MHD_HTTP_CONTENT_TOO_LARGE,
+                                     "request body too large");
+        return;
+    }
+    bool path_known;
+    const route_t *route = find_route(self, request->method, request->path, &path_known);
+    if (!route) {
+        if (path_known)
+            corral_request_respond_error(request, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                         "method not allowed");
+        else
+            corral_request_respond_error(request, MHD_HTTP_NOT_FOUND, "not found");
+        return;
+    }
+    route->fn(request, route->arg);
+    if (!request->responded && !request->suspended) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s %s: the handler did not respond",
+                   request->method, request->path);
+        corral_request_respond_error(request, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                     "the handler did not respond");
+    }
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *connection, const char *url,
+           const char *method, const char *version, const char *upload_data,
+           size_t *upload_data_size, void **request_p)
+{
+    corral_http_server_t *self = cls;
+    corral_request_t *request = *request_p;
+    if (!request) {
+        request = corral_request_new(connection, self->worker_name);
+        if (!request)
+            return MHD_NO;
+        *request_p = request;
+        request->wake_server = wake_daemon;
+        request->server = self;
+        request->next = self->requests;
+        if (self->requests)
+            self->requests->prev = request;
+        self->requests = request;
+        self->in_flight++;
+        request->method = method;
+        request->path = url;
+        if (has_body(connection))
+            return MHD_YES;     /* the body comes in the next calls */
+    }
+    else if (*upload_data_size > 0) {
+        corral_request_append_body(request, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (request->responded)
+        return MHD_YES;
+    request->close_connection = self->draining;
+    dispatch(self, request);
+    return MHD_YES;
+}
+
+static void
+on_request_completed(void *cls, struct MHD_Connection *connection,
+                     void **request_p, enum MHD_RequestTerminationCode reason)
+{
+    corral_http_server_t *self = cls;
+    corral_request_t *request = *request_p;
+    if (!request)
+        return;
+    if (request->prev)
+        request->prev->next = request->next;
+    else
+        self->requests = request->next;
+    if (request->next)
+        request->next->prev = request->prev;
+    corral_request_destroy(&request);
+    *request_p = NULL;
+    self->in_flight--;
+}
+
+/* --- Running MHD from the loop ------------------------------------------- */
+
+static void run_daemon(corral_http_server_t *self);
+
+static int
+on_daemon_timer(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_http_server_t *self = arg;
+    self->timer_id = -1;
+    run_daemon(self);
+    return 0;
+}
+
+/* Keeps one timer, at the earliest time MHD must run again. */
+static void
+schedule_run(corral_http_server_t *self, uint64_t delay_ms)
+{
+    int64_t due = zclock_mono() + (int64_t) delay_ms;
+    if (self->timer_id != -1) {
+        if (self->timer_due <= due)
+            return;
+        zloop_timer_end(self->loop, self->timer_id);
+    }
+    self->timer_id = zloop_timer(self->loop, (size_t) delay_ms, 1, on_daemon_timer, self);
+    self->timer_due = due;
+}
+
+static void
+arm_timer(corral_http_server_t *self)
+{
+    MHD_UNSIGNED_LONG_LONG timeout;
+    if (MHD_get_timeout(self->daemon, &timeout) == MHD_YES)
+        schedule_run(self, timeout);
+    /* else nothing is due: a timer still armed fires harmlessly */
+}
+
+/* Runs MHD on the loop's next turn, not here: this may be called from
+ * inside MHD's own callbacks. */
+static void
+wake_daemon(void *arg)
+{
+    schedule_run(arg, 0);
+}
+
+static void
+finish_drain_if_idle(corral_http_server_t *self)
+{
+    if (!self->draining || self->in_flight > 0 || !self->on_drained)
+        return;
+    corral_drained_fn *drained = self->on_drained;
+    self->on_drained = NULL;
+    drained(self->drained_arg);
+}
+
+static void
+run_daemon(corral_http_server_t *self)
+{
+    MHD_run(self->daemon);
+    arm_timer(self);
+    finish_drain_if_idle(self);
+}
+
+static int
+on_daemon_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    run_daemon(arg);
+    return 0;
+}
+
+static void
+log_from_mhd(void *cls, const char *format, va_list args)
+{
+    char message[512];
+    vsnprintf(message, sizeof message, format, args);
+    size_t length = strlen(message);
+    while (length > 0 && message[length - 1] == '\n')
+        message[--length] = '\0';
+    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s", message);
+}
+
+static unsigned
+connection_limit(void)
+{
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY)
+        return 4096;
+    return files.rlim_cur > 128 ? (unsigned) (files.rlim_cur - 64) : 64;
+}
+
+int
+corral_http_server_start(corral_http_server_t *self)
+{
+    int flags = fcntl(self->listen_fd, F_GETFL);
+    if (flags < 0 || fcntl(self->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "listening socket (fd %d): %s",
+                   self->listen_fd, strerror(errno));
+        return -1;
+    }
+    self->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, on_request, self,
+        MHD_OPTION_EXTERNAL_LOGGER, log_from_mhd, NULL,     /* first, or MHD warns */
+        MHD_OPTION_LISTEN_SOCKET, self->listen_fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, self,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) IDLE_CONNECTION_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+        MHD_OPTION_END);
+    if (!self->daemon) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "libmicrohttpd would not start on fd %d",
+                   self->listen_fd);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    self->poll_item = (zmq_pollitem_t) { NULL, info->epoll_fd, ZMQ_POLLIN, 0 };
+    if (zloop_poller(self->loop, &self->poll_item, on_daemon_readable, self) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot poll libmicrohttpd's epoll fd");
+        return -1;
+    }
+    arm_timer(self);
+    return 0;
+}
+
+void
+corral_http_server_drain(corral_http_server_t *self, corral_drained_fn *drained, void *arg)
+{
+    self->on_drained = drained;
+    self->drained_arg = arg;
+    if (!self->draining && self->daemon) {
+        self->draining = true;
+        MHD_socket listener = MHD_quiesce_daemon(self->daemon);
+        if (listener != MHD_INVALID_SOCKET)
+            close(listener);    /* this process's copy; other workers keep theirs */
+    }
+    self->draining = true;
+    finish_drain_if_idle(self);
+}
+
+size_t
+corral_http_server_in_flight(const corral_http_server_t *self)
+{
+    return self->in_flight;
+}

@@ -1,0 +1,35 @@
+/* http_server.h: the worker's HTTP server: libmicrohttpd in external-epoll
+ * mode on an inherited listening socket, driven by the worker's zloop, with
+ * exact-match routes and a graceful drain. */
+#ifndef CORRAL_HTTP_SERVER_H
+#define CORRAL_HTTP_SERVER_H
+
+#include <czmq.h>
+
+#include "corral/http.h"
+
+typedef struct corral_http_server corral_http_server_t;
+typedef void (corral_drained_fn)(void *arg);
+
+/* `worker_name` goes in every response's X-Corral-Worker header. */
+corral_http_server_t *corral_http_server_new(zloop_t *loop, int listen_fd,
+                                             const char *worker_name);
+void corral_http_server_destroy(corral_http_server_t **self_p);
+
+/* Returns 0, or -1 if METHOD PATH is taken. */
+int corral_http_server_route(corral_http_server_t *self, const char *method,
+                             const char *path, corral_route_fn *fn, void *arg);
+
+/* Starts accepting. Returns 0, or -1 (logged). */
+int corral_http_server_start(corral_http_server_t *self);
+
+/* Stops accepting new connections; requests in flight finish and are
+ * answered with "Connection: close". Calls `drained` once no request is in
+ * flight (at once if none is). Idle keep-alive connections close when the
+ * server is destroyed. */
+void corral_http_server_drain(corral_http_server_t *self,
+                              corral_drained_fn *drained, void *arg);
+
+size_t corral_http_server_in_flight(const corral_http_server_t *self);
+
+#endif

@@ -1,0 +1,51 @@
+/* corral/plugin.h: what a plugin is and what its handle gives it.
+ *
+ * A plugin has a name, a setup phase (register routes and handlers), a
+ * start phase (the worker serves HTTP from then on) and a stop phase
+ * (graceful stop, before the HTTP server closes). Every call gets the
+ * plugin's own handle, scoped to that plugin. */
+#ifndef CORRAL_PLUGIN_H
+#define CORRAL_PLUGIN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <czmq.h>
+
+#include "corral/http.h"
+
+typedef struct corral_plugin_handle corral_plugin_handle_t;
+
+typedef struct {
+    const char *name;
+    /* Returns 0, or -1 to stop the worker (it logs why). */
+    int (*setup)(corral_plugin_handle_t *handle);
+    int (*start)(corral_plugin_handle_t *handle);
+    void (*stop)(corral_plugin_handle_t *handle);
+} corral_plugin_t;
+
+/* Who this process is in its instance. */
+typedef struct {
+    int worker_id;              /* 1..N; 1 in classic mode */
+    const char *worker_name;    /* "worker-1" */
+    pid_t pid;
+    bool main;                  /* the elected main worker; true in classic mode */
+    bool clustered;             /* false in classic mode */
+    int worker_count;
+} corral_identity_t;
+
+const char *corral_plugin_name(const corral_plugin_handle_t *handle);
+const corral_identity_t *corral_plugin_identity(const corral_plugin_handle_t *handle);
+/* The worker's event loop, for timers and readers of the plugin's own. */
+zloop_t *corral_plugin_loop(corral_plugin_handle_t *handle);
+/* The plugin's private state. */
+void *corral_plugin_state(const corral_plugin_handle_t *handle);
+void corral_plugin_set_state(corral_plugin_handle_t *handle, void *state);
+
+/* Registers `fn` for requests whose method and path match exactly (the
+ * query string is not part of the path). Only during setup. Returns 0, or
+ * -1 if the route is taken. */
+int corral_plugin_route(corral_plugin_handle_t *handle, const char *method,
+                        const char *path, corral_route_fn *fn, void *arg);
+
+#endif

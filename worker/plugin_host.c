@@ -1,0 +1,149 @@
+/* plugin_host.c: plugins, their handles, and their lifecycle. */
+#include "plugin_host.h"
+
+#include "log.h"
+
+#define LOGGER "plugins"
+
+struct corral_plugin_handle {
+    const corral_plugin_t *plugin;
+    corral_plugin_host_t *host;
+    void *state;
+};
+
+struct corral_plugin_host {
+    zloop_t *loop;
+    const corral_identity_t *identity;
+    corral_http_server_t *http;     /* during setup only */
+    corral_plugin_handle_t *handles;
+    size_t count;
+    size_t started;
+};
+
+corral_plugin_host_t *
+corral_plugin_host_new(zloop_t *loop, const corral_identity_t *identity)
+{
+    corral_plugin_host_t *self = calloc(1, sizeof *self);
+    if (self) {
+        self->loop = loop;
+        self->identity = identity;
+    }
+    return self;
+}
+
+void
+corral_plugin_host_destroy(corral_plugin_host_t **self_p)
+{
+    corral_plugin_host_t *self = *self_p;
+    if (!self)
+        return;
+    free(self->handles);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+corral_plugin_host_add(corral_plugin_host_t *self, const corral_plugin_t *plugin)
+{
+    corral_plugin_handle_t *grown = realloc(self->handles, (self->count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    self->handles = grown;
+    self->handles[self->count++] = (corral_plugin_handle_t) { plugin, self, NULL };
+    return 0;
+}
+
+typedef enum { PHASE_SETUP, PHASE_START } phase_t;
+
+static int
+run_phase(corral_plugin_host_t *self, phase_t phase, size_t *completed)
+{
+    for (size_t i = 0; i < self->count; i++) {
+        corral_plugin_handle_t *handle = &self->handles[i];
+        int (*fn)(corral_plugin_handle_t *) =
+            phase == PHASE_SETUP ? handle->plugin->setup : handle->plugin->start;
+        if (fn && fn(handle) != 0) {
+            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "plugin %s failed to %s",
+                       handle->plugin->name, phase == PHASE_SETUP ? "set up" : "start");
+            return -1;
+        }
+        if (completed)
+            *completed = i + 1;
+    }
+    return 0;
+}
+
+int
+corral_plugin_host_setup(corral_plugin_host_t *self, corral_http_server_t *http)
+{
+    self->http = http;
+    int rc = run_phase(self, PHASE_SETUP, NULL);
+    self->http = NULL;
+    return rc;
+}
+
+int
+corral_plugin_host_start(corral_plugin_host_t *self)
+{
+    return run_phase(self, PHASE_START, &self->started);
+}
+
+void
+corral_plugin_host_stop(corral_plugin_host_t *self)
+{
+    while (self->started > 0) {
+        corral_plugin_handle_t *handle = &self->handles[--self->started];
+        if (handle->plugin->stop)
+            handle->plugin->stop(handle);
+    }
+}
+
+/* --- The handle (corral/plugin.h) ----------------------------------------- */
+
+const char *
+corral_plugin_name(const corral_plugin_handle_t *handle)
+{
+    return handle->plugin->name;
+}
+
+const corral_identity_t *
+corral_plugin_identity(const corral_plugin_handle_t *handle)
+{
+    return handle->host->identity;
+}
+
+zloop_t *
+corral_plugin_loop(corral_plugin_handle_t *handle)
+{
+    return handle->host->loop;
+}
+
+void *
+corral_plugin_state(const corral_plugin_handle_t *handle)
+{
+    return handle->state;
+}
+
+void
+corral_plugin_set_state(corral_plugin_handle_t *handle, void *state)
+{
+    handle->state = state;
+}
+
+int
+corral_plugin_route(corral_plugin_handle_t *handle, const char *method,
+                    const char *path, corral_route_fn *fn, void *arg)
+{
+    if (!handle->host->http) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
+                   "plugin %s: routes are registered during setup only",
+                   handle->plugin->name);
+        return -1;
+    }
+    if (corral_http_server_route(handle->host->http, method, path, fn, arg) != 0) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "plugin %s: route %s %s is taken",
+                   handle->plugin->name, method, path);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,22 @@
+/* plugin_host.h: the worker's plugins and the handles they get: setup,
+ * start and stop in order, and routes registered on the HTTP server.
+ * Internal to libcorral. */
+#ifndef CORRAL_PLUGIN_HOST_H
+#define CORRAL_PLUGIN_HOST_H
+
+#include "corral/plugin.h"
+#include "http_server.h"
+
+typedef struct corral_plugin_host corral_plugin_host_t;
+
+corral_plugin_host_t *corral_plugin_host_new(zloop_t *loop, const corral_identity_t *identity);
+void corral_plugin_host_destroy(corral_plugin_host_t **self_p);
+
+int corral_plugin_host_add(corral_plugin_host_t *self, const corral_plugin_t *plugin);
+
+/* Each returns 0, or -1 when a plugin failed (logged). */
+int corral_plugin_host_setup(corral_plugin_host_t *self, corral_http_server_t *http);
+int corral_plugin_host_start(corral_plugin_host_t *self);
+void corral_plugin_host_stop(corral_plugin_host_t *self);
+
+#endif

@@ -1,0 +1,142 @@
+/* demo.c: the demo plugin's routes, for tests and benchmarks:
+ *   GET /api/hello         a tiny JSON reply
+ *   GET /api/cpu?work=N    fixed CPU work per request (N rounds, default 100000)
+ *   GET /api/wait?ms=N     answers after N ms without blocking the loop
+ *   GET /api/node          who served: worker id, name, pid, main, clustered */
+#include "plugins.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define DEFAULT_CPU_WORK 100000
+#define MAX_CPU_WORK 100000000L
+#define MAX_WAIT_MS 600000L
+
+static void
+hello(corral_request_t *request, void *arg)
+{
+    static const char body[] = "{\"message\":\"hello\"}";
+    corral_request_respond(request, 200, "application/json", body, sizeof body - 1);
+}
+
+/* A non-negative integer query parameter; -1 if malformed or above max. */
+static long
+query_number(corral_request_t *request, const char *key, long fallback, long max)
+{
+    const char *text = corral_request_query(request, key);
+    if (!text)
+        return fallback;
+    char *end;
+    long value = strtol(text, &end, 10);
+    if (!*text || *end || value < 0 || value > max)
+        return -1;
+    return value;
+}
+
+/* xorshift64* rounds: work the compiler cannot skip, the same every time */
+static uint64_t
+burn_cpu(long rounds)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (long i = 0; i < rounds; i++) {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        x *= 0x2545F4914F6CDD1Dull;
+    }
+    return x;
+}
+
+static void
+cpu(corral_request_t *request, void *arg)
+{
+    long work = query_number(request, "work", DEFAULT_CPU_WORK, MAX_CPU_WORK);
+    if (work < 0) {
+        corral_request_respond_error(request, 400,
+                                     "work must be an integer from 0 to 100000000");
+        return;
+    }
+    char body[96];
+    int length = snprintf(body, sizeof body, "{\"work\":%ld,\"result\":\"%016" PRIx64 "\"}",
+                          work, burn_cpu(work));
+    corral_request_respond(request, 200, "application/json", body, (size_t) length);
+}
+
+/* --- /api/wait: a timer instead of a blocked loop ------------------------- */
+
+typedef struct {
+    zloop_t *loop;
+    int timer_id;           /* -1 once fired */
+    long ms;
+} wait_t;
+
+static void
+wait_destroy(void *arg)
+{
+    wait_t *wait = arg;
+    if (wait->timer_id != -1)
+        zloop_timer_end(wait->loop, wait->timer_id);
+    free(wait);
+}
+
+static int
+on_wait_over(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_request_t *request = arg;
+    wait_t *wait = corral_request_state(request);
+    wait->timer_id = -1;
+    corral_request_resume(request);
+    return 0;
+}
+
+static void
+wait_route(corral_request_t *request, void *arg)
+{
+    wait_t *wait = corral_request_state(request);
+    if (wait) {                         /* resumed: the time is up */
+        corral_request_respond_json(request, 200, json_pack("{s:i}", "waited_ms", (int) wait->ms));
+        return;
+    }
+    long ms = query_number(request, "ms", 100, MAX_WAIT_MS);
+    if (ms < 0) {
+        corral_request_respond_error(request, 400, "ms must be an integer from 0 to 600000");
+        return;
+    }
+    wait = malloc(sizeof *wait);
+    if (!wait) {
+        corral_request_respond_error(request, 503, "out of memory");
+        return;
+    }
+    *wait = (wait_t) { arg, -1, ms };
+    corral_request_set_state(request, wait, wait_destroy);
+    wait->timer_id = zloop_timer(wait->loop, (size_t) ms, 1, on_wait_over, request);
+    corral_request_suspend(request);
+}
+
+static void
+node(corral_request_t *request, void *arg)
+{
+    const corral_identity_t *identity = arg;
+    corral_request_respond_json(request, 200, json_pack(
+        "{s:i, s:s, s:i, s:b, s:b, s:i}",
+        "worker_id", identity->worker_id, "worker_name", identity->worker_name,
+        "pid", (int) identity->pid, "main", identity->main,
+        "clustered", identity->clustered, "worker_count", identity->worker_count));
+}
+
+static int
+demo_setup(corral_plugin_handle_t *handle)
+{
+    zloop_t *loop = corral_plugin_loop(handle);
+    const corral_identity_t *identity = corral_plugin_identity(handle);
+    return corral_plugin_route(handle, "GET", "/api/hello", hello, NULL)
+        || corral_plugin_route(handle, "GET", "/api/cpu", cpu, NULL)
+        || corral_plugin_route(handle, "GET", "/api/wait", wait_route, loop)
+        || corral_plugin_route(handle, "GET", "/api/node", node, (void *) identity) ? -1 : 0;
+}
+
+const corral_plugin_t corral_demo_plugin = {
+    .name = "demo",
+    .setup = demo_setup,
+};

@@ -1,0 +1,9 @@
+/* plugins.h: the plugins built into corral-worker. */
+#ifndef CORRAL_PLUGINS_H
+#define CORRAL_PLUGINS_H
+
+#include "corral/plugin.h"
+
+extern const corral_plugin_t corral_demo_plugin;
+
+#endif

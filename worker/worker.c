@@ -1,0 +1,292 @@
+/* worker.c: the worker process's life: join the instance (clustered: Hello
+ * and Welcome on desk; classic: the WorkerConfig on an inherited fd), set
+ * up and start the plugins and the HTTP server on fd 3, run the loop, and
+ * stop gracefully on SIGTERM or SIGINT within the shutdown timeout. */
+#include "corral/worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "desk_client.h"
+#include "envelope.h"
+#include "http_server.h"
+#include "log.h"
+#include "corral/notify.h"
+#include "plugin_host.h"
+
+#define LOGGER "node"
+#define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
+#define WELCOME_TIMEOUT_MS 10000
+#define ORPHAN_DRAIN_MS 1000        /* the coordinator died: stop quickly */
+
+struct corral_worker {
+    zloop_t *loop;
+    corral_identity_t identity;
+    Corral__V1__WorkerConfig *config;
+    corral_envelope_t *welcome;             /* clustered: owns config */
+    Corral__V1__WorkerConfig *classic_config; /* classic: owns config */
+    corral_desk_client_t *desk;             /* clustered only */
+    corral_http_server_t *http;
+    corral_plugin_host_t *plugins;
+    int signal_fd;
+    zmq_pollitem_t signal_item;
+    pid_t coordinator_pid;
+    bool stopping;
+};
+
+corral_worker_t *
+corral_worker_new(void)
+{
+    zsys_handler_set(NULL);         /* signals belong to our signalfd */
+    corral_worker_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->signal_fd = -1;
+    self->loop = zloop_new();
+    self->plugins = corral_plugin_host_new(self->loop, &self->identity);
+    if (!self->loop || !self->plugins)
+        corral_worker_destroy(&self);
+    return self;
+}
+
+void
+corral_worker_destroy(corral_worker_t **self_p)
+{
+    corral_worker_t *self = *self_p;
+    if (!self)
+        return;
+    corral_http_server_destroy(&self->http);
+    corral_plugin_host_destroy(&self->plugins);
+    corral_desk_client_destroy(&self->desk);
+    corral_envelope_free(&self->welcome);
+    if (self->classic_config)
+        corral__v1__worker_config__free_unpacked(self->classic_config, NULL);
+    if (self->signal_fd >= 0)
+        close(self->signal_fd);
+    zloop_destroy(&self->loop);
+    free(self);
+    *self_p = NULL;
+}
+
+int
+corral_worker_add_plugin(corral_worker_t *self, const corral_plugin_t *plugin)
+{
+    return corral_plugin_host_add(self->plugins, plugin);
+}
+
+/* --- Joining the instance ------------------------------------------------- */
+
+static int
+env_int(const char *name, int fallback)
+{
+    const char *text = getenv(name);
+    if (!text || !*text)
+        return fallback;
+    char *end;
+    long value = strtol(text, &end, 10);
+    return *end || value < 0 || value > INT32_MAX ? -1 : (int) value;
+}
+
+static int
+check_listen_fd(void)
+{
+    if (env_int("LISTEN_FDS", 0) != 1 || env_int("LISTEN_PID", -1) != (int) getpid()) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER,
+                   "no listening socket: corral-worker is started by corral "
+                   "(LISTEN_FDS=1 and LISTEN_PID naming this process)");
+        return -1;
+    }
+    return 0;
+}
+
+static Corral__V1__WorkerConfig *
+read_classic_config(int fd)
+{
+    uint8_t buffer[64 * 1024];
+    size_t length = 0;
+    ssize_t n;
+    while (length < sizeof buffer
+           && (n = pread(fd, buffer + length, sizeof buffer - length, (off_t) length)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return NULL;
+        }
+        length += (size_t) n;
+    }
+    close(fd);
+    return corral__v1__worker_config__unpack(NULL, length, buffer);
+}
+
+static int
+join_instance(corral_worker_t *self)
+{
+    int worker_id = env_int("CORRAL_WORKER_ID", 1);
+    const char *desk_endpoint = getenv("CORRAL_DESK");
+    int config_fd = env_int("CORRAL_CONFIG_FD", -1);
+    if (worker_id < 1 || (!desk_endpoint && config_fd < 0)) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER,
+                   "corral-worker is started by corral: CORRAL_WORKER_ID and "
+                   "CORRAL_DESK or CORRAL_CONFIG_FD are missing or invalid");
+        return -1;
+    }
+    if (desk_endpoint) {
+        self->coordinator_pid = getppid();
+        self->desk = corral_desk_client_new(desk_endpoint, worker_id);
+        if (self->desk)
+            self->welcome = corral_desk_client_hello(self->desk, WELCOME_TIMEOUT_MS);
+        if (!self->welcome)
+            return -1;
+        self->config = self->welcome->welcome->config;
+    }
+    else {
+        self->config = self->classic_config = read_classic_config(config_fd);
+        if (!self->config) {
+            corral_log(CORRAL_LEVEL_FATAL, LOGGER,
+                       "cannot read the WorkerConfig on fd %d", config_fd);
+            return -1;
+        }
+    }
+    self->identity = (corral_identity_t) {
+        .worker_id = (int) self->config->worker_id,
+        .worker_name = self->config->worker_name,
+        .pid = getpid(),
+        .main = self->config->main,
+        .clustered = self->config->clustered,
+        .worker_count = (int) self->config->worker_count,
+    };
+    corral_level_t level = CORRAL_LEVEL_INFO;
+    corral_level_parse(self->config->log_level, &level);
+    corral_log_init(self->config->clustered ? self->config->worker_name : NULL, level, 2);
+    return 0;
+}
+
+/* --- Stopping ------------------------------------------------------------- */
+
+static int
+end_loop(zloop_t *loop, int timer_id, void *arg)
+{
+    return -1;
+}
+
+static void
+on_drained(void *arg)
+{
+    corral_worker_t *self = arg;
+    /* called from inside the HTTP server's handlers: end the loop from a
+     * handler of our own */
+    zloop_timer(self->loop, 0, 1, end_loop, self);
+}
+
+static int
+on_stop_deadline(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_worker_t *self = arg;
+    corral_log(CORRAL_LEVEL_WARN, LOGGER,
+               "%zu requests still in flight at the shutdown timeout; closing them",
+               corral_http_server_in_flight(self->http));
+    return -1;
+}
+
+static void
+begin_stop(corral_worker_t *self, const char *why)
+{
+    if (self->stopping)
+        return;
+    self->stopping = true;
+    uint64_t timeout_ms = self->config->shutdown_timeout_ms;
+    bool orphaned = self->desk && getppid() != self->coordinator_pid;
+    if (orphaned && timeout_ms > ORPHAN_DRAIN_MS)
+        timeout_ms = ORPHAN_DRAIN_MS;
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping (%s%s): %zu requests in flight",
+               why, orphaned ? ", the coordinator is gone" : "",
+               corral_http_server_in_flight(self->http));
+    zloop_timer(self->loop, (size_t) timeout_ms, 1, on_stop_deadline, self);
+    corral_http_server_drain(self->http, on_drained, self);
+}
+
+static int
+on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    corral_worker_t *self = arg;
+    struct signalfd_siginfo info;
+    while (read(self->signal_fd, &info, sizeof info) == (ssize_t) sizeof info)
+        if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT)
+            begin_stop(self, strsignal((int) info.ssi_signo));
+    return 0;
+}
+
+static int
+watch_signals(corral_worker_t *self)
+{
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &signals, NULL) != 0)
+        return -1;
+    self->signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (self->signal_fd < 0)
+        return -1;
+    self->signal_item = (zmq_pollitem_t) { NULL, self->signal_fd, ZMQ_POLLIN, 0 };
+    return zloop_poller(self->loop, &self->signal_item, on_signal, self);
+}
+
+/* --- Running -------------------------------------------------------------- */
+
+/* Classic mode: this process is the instance (corral exec'd into it). */
+static void
+announce_standalone(corral_worker_t *self)
+{
+    char status[256];
+    snprintf(status, sizeof status, "READY=1\nSTATUS=serving http://%s:%u (classic mode)",
+             self->config->server_host, self->config->server_port);
+    corral_notify(status);
+    corral_log(CORRAL_LEVEL_INFO, "server", "serving http://%s:%u (classic mode, pid %d)",
+               self->config->server_host, self->config->server_port, (int) getpid());
+}
+
+static int
+serve(corral_worker_t *self)
+{
+    self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
+    if (!self->http
+        || corral_plugin_host_setup(self->plugins, self->http) != 0
+        || corral_http_server_start(self->http) != 0
+        || corral_plugin_host_start(self->plugins) != 0)
+        return -1;
+    if (self->desk && corral_desk_client_ready(self->desk) != 0)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot tell the coordinator we are ready");
+    if (!self->desk)
+        announce_standalone(self);
+    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)", LISTEN_FD,
+               (int) getpid());
+    zloop_start(self->loop);
+    return 0;
+}
+
+int
+corral_worker_run(corral_worker_t *self)
+{
+    if (check_listen_fd() != 0 || join_instance(self) != 0)
+        return 1;
+    if (watch_signals(self) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
+        return 1;
+    }
+    int exit_code = serve(self) == 0 ? 0 : 1;
+    corral_plugin_host_stop(self->plugins);
+    corral_http_server_destroy(&self->http);   /* closes idle keep-alive connections */
+    if (self->desk)
+        corral_desk_client_bye(self->desk, 0, exit_code);
+    if (!self->config->clustered && *self->config->pid_file)
+        unlink(self->config->pid_file);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");
+    return exit_code;
+}
