@@ -91,6 +91,12 @@ corral_desk_client_hello(corral_desk_client_t *self, int timeout_ms)
     return reply;
 }
 
+void
+corral_desk_client_abandon(corral_desk_client_t *self)
+{
+    zsock_set_linger(self->socket, 0);
+}
+
 int
 corral_desk_client_ready(corral_desk_client_t *self)
 {

@@ -17,6 +17,10 @@ void corral_desk_client_destroy(corral_desk_client_t **self_p);
  * Welcome envelope (free it with corral_envelope_free), or NULL (logged). */
 corral_envelope_t *corral_desk_client_hello(corral_desk_client_t *self, int timeout_ms);
 
+/* The coordinator is gone: nothing queued for it is worth waiting for at
+ * exit. */
+void corral_desk_client_abandon(corral_desk_client_t *self);
+
 int corral_desk_client_ready(corral_desk_client_t *self);
 int corral_desk_client_bye(corral_desk_client_t *self, uint64_t last_log_seq,
                            int exit_code);

@@ -168,6 +168,13 @@ join_instance(corral_worker_t *self)
 
 /* --- Stopping ------------------------------------------------------------- */
 
+/* Our parent is the coordinator until it dies and we are reparented. */
+static bool
+coordinator_alive(const corral_worker_t *self)
+{
+    return getppid() == self->coordinator_pid;
+}
+
 static int
 end_loop(zloop_t *loop, int timer_id, void *arg)
 {
@@ -200,7 +207,7 @@ begin_stop(corral_worker_t *self, const char *why)
         return;
     self->stopping = true;
     uint64_t timeout_ms = self->config->shutdown_timeout_ms;
-    bool orphaned = self->desk && getppid() != self->coordinator_pid;
+    bool orphaned = self->desk && !coordinator_alive(self);
     if (orphaned && timeout_ms > ORPHAN_DRAIN_MS)
         timeout_ms = ORPHAN_DRAIN_MS;
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping (%s%s): %zu requests in flight",
@@ -283,8 +290,10 @@ corral_worker_run(corral_worker_t *self)
     int exit_code = serve(self) == 0 ? 0 : 1;
     corral_plugin_host_stop(self->plugins);
     corral_http_server_destroy(&self->http);   /* closes idle keep-alive connections */
-    if (self->desk)
+    if (self->desk && coordinator_alive(self))
         corral_desk_client_bye(self->desk, 0, exit_code);
+    else if (self->desk)
+        corral_desk_client_abandon(self->desk);
     if (!self->config->clustered && *self->config->pid_file)
         unlink(self->config->pid_file);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");

@@ -5,6 +5,8 @@
  *   GET /api/node          who served: worker id, name, pid, main, clustered */
 #include "plugins.h"
 
+#include "log.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +114,7 @@ wait_route(corral_request_t *request, void *arg)
     corral_request_set_state(request, wait, wait_destroy);
     wait->timer_id = zloop_timer(wait->loop, (size_t) ms, 1, on_wait_over, request);
     corral_request_suspend(request);
+    corral_log(CORRAL_LEVEL_DEBUG, "plugins.demo", "waiting %ld ms", ms);
 }
 
 static void

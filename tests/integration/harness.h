@@ -1,0 +1,69 @@
+/* harness.h: integration-test harness: a real corral instance in a
+ * temporary directory on an ephemeral port, awaited through events (its
+ * sd_notify readiness, its output lines, its exit through a pidfd), and a
+ * real HTTP client. Nothing here sleeps to synchronise. */
+#ifndef CORRAL_TEST_HARNESS_H
+#define CORRAL_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define WORKERS_MAX 64
+
+typedef struct instance instance_t;
+
+/* A new temporary directory; no process yet. */
+instance_t *instance_new(void);
+/* Kills what is left of the instance (by the PIDs it started), removes the
+ * directory. */
+void instance_destroy(instance_t **self_p);
+
+const char *instance_dir(const instance_t *self);
+/* <dir>/corral.pid: the PID file the configs in the tests use. */
+const char *instance_pid_file(const instance_t *self);
+
+/* Writes <dir>/corral.yml. */
+void instance_write_config(instance_t *self, const char *yaml);
+/* A clustered config with `workers` workers, port 0, the PID file above,
+ * level debug, shutdown_timeout 10s, followed by `extra` YAML lines. */
+void instance_write_cluster_config(instance_t *self, int workers, const char *extra);
+
+/* Starts `corral -c <dir>/corral.yml`. */
+void instance_start(instance_t *self);
+/* Awaits READY=1 on the notify socket; learns the port. */
+bool instance_wait_ready(instance_t *self, int timeout_ms);
+/* Awaits a line of corral's output (all its processes) containing `text`. */
+bool instance_wait_output(instance_t *self, const char *text, int timeout_ms);
+/* Awaits the coordinator's exit; true if it exited in time. */
+bool instance_wait_exit(instance_t *self, int timeout_ms);
+/* After instance_wait_exit: the raw wait status. */
+int instance_exit_status(const instance_t *self);
+/* corral's output so far (for messages). */
+const char *instance_output(instance_t *self);
+
+pid_t instance_pid(const instance_t *self);
+int instance_port(const instance_t *self);
+/* The coordinator's children now (the workers); they are also remembered
+ * for clean-up. Returns the count. */
+int instance_workers(instance_t *self, pid_t *pids, int max);
+
+/* True if `pid` has exited (or exits within timeout_ms). */
+bool process_gone(pid_t pid, int timeout_ms);
+
+/* Runs `corral ARGS...` to completion with output captured; returns the
+ * wait status. `output` (may be NULL) receives it (free it). */
+int run_corral(char **output, const char *arg, ...);
+
+typedef struct {
+    long status;
+    char worker[64];        /* X-Corral-Worker */
+    char *body;
+    json_t *json;           /* the body parsed, when it is JSON */
+} response_t;
+
+/* GET on a fresh connection; false if the request failed at the transport. */
+bool http_get(int port, const char *path, response_t *response);
+void response_clear(response_t *response);
+
+#endif
