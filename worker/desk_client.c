@@ -7,7 +7,9 @@
 #include "log.h"
 
 #define LOGGER "node"
-#define BYE_LINGER_MS 2000      /* let Bye reach the coordinator at exit */
+/* Long enough for Bye to reach the coordinator's socket at exit (on ipc://
+ * that takes microseconds), short enough not to delay an orphan's exit. */
+#define BYE_LINGER_MS 200
 
 struct corral_desk_client {
     zsock_t *socket;

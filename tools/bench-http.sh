@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# bench-http.sh: HTTP throughput and latency of corral in three setups:
+# classic mode (node.enabled: false, one worker exec'd in place), clustered
+# with 1 worker and clustered with 2 workers. Each setup is loaded with wrk
+# on two routes of the demo plugin: GET /api/hello (tiny reply: measures
+# per-request overhead) and GET /api/cpu?work=$CPU_WORK (fixed CPU work per
+# request: measures how well workers use the cores). It prints req/s, p50
+# and p99 per setup and route, the CPU time used by corral and by wrk, the
+# clustered/classic throughput ratios and the targets.
+#
+# wrk runs on the same machine as corral and competes with it for the CPUs;
+# read the numbers with that in mind (the output says how much CPU wrk used).
+# It exits 0 when a target is missed (a benchmark, not a test) and non-zero
+# when a run fails (corral does not start, wrk fails, socket errors, non-2xx).
+#
+# Environment (defaults in brackets):
+#   BUILD_DIR        build tree with bin/corral [<repo>/build; built if missing]
+#   DURATION         seconds per measured wrk run [10]
+#   WARMUP           seconds of discarded wrk load before each run, 0 = none [2]
+#   WRK_THREADS      wrk -t [2]
+#   WRK_CONNECTIONS  wrk -c [64]
+#   CPU_WORK         rounds per /api/cpu request, ~25 us per 10000 here [25000]
+#   READY_TIMEOUT    seconds to wait for corral to be ready [10]
+#
+# Usage: tools/bench-http.sh            (see docs/benchmarks.md)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+WRK_THREADS=${WRK_THREADS:-2}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
+CPU_WORK=${CPU_WORK:-25000}
+READY_TIMEOUT=${READY_TIMEOUT:-10}
+
+# corral must not tell a supervising systemd about our instances, and must
+# run the worker from $BUILD_DIR, next to itself
+unset NOTIFY_SOCKET CORRAL_WORKER_PROGRAM
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench-http: $*"; exit 1; }
+
+# --- Tools and binaries ------------------------------------------------------
+
+if ! command -v wrk >/dev/null 2>&1; then
+    log "bench-http: installing wrk"
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get install -y wrk
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo apt-get install -y wrk
+    else
+        die "wrk is missing and neither root nor sudo is available to install it"
+    fi
+fi
+
+CORRAL=$BUILD_DIR/bin/corral
+if [ ! -x "$CORRAL" ] || [ ! -x "$BUILD_DIR/bin/corral-worker" ]; then
+    log "bench-http: building $BUILD_DIR"
+    # a tree that is configured already keeps its own build type
+    if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
+        cmake -S "$ROOT" -B "$BUILD_DIR"
+    else
+        cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+    fi
+    cmake --build "$BUILD_DIR" -j"$(nproc)"
+fi
+BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
+[ -n "$BUILD_TYPE" ] || BUILD_TYPE="default (RelWithDebInfo)"
+
+# --- One corral at a time ----------------------------------------------------
+
+CORRAL_PID=
+TMP=
+
+cleanup() {
+    local status=$?
+    if [ -n "$CORRAL_PID" ] && kill -0 "$CORRAL_PID" 2>/dev/null; then
+        kill -TERM "$CORRAL_PID" 2>/dev/null || true
+        wait "$CORRAL_PID" 2>/dev/null || true
+    fi
+    if [ -n "$TMP" ]; then rm -rf "$TMP"; fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-http.XXXXXX")
+BASE_URL=
+
+# start_corral SETUP: writes the config, starts corral and waits for the log
+# line that says it is serving; sets CORRAL_PID and BASE_URL.
+start_corral() {
+    local setup=$1 dir=$TMP/$1 node pattern line
+    mkdir -p "$dir"
+    case $setup in
+        classic)     node="enabled: false" ;;
+        clustered-1) node="enabled: true, workers: { count: 1 }" ;;
+        clustered-2) node="enabled: true, workers: { count: 2 }" ;;
+        *) die "unknown setup $setup" ;;
+    esac
+    # level info: the readiness line is logged at info; corral logs nothing
+    # per request at info, so this costs nothing during the runs
+    cat >"$dir/corral.yml" <<EOF
+server: { host: 127.0.0.1, port: 0, balancing: shared }
+path: { data: $dir/data }
+pid: { file: $dir/corral.pid }
+node: { $node, shutdown_timeout: 5s }
+logging: { root: { level: info } }
+EOF
+    : >"$dir/corral.log"
+    "$CORRAL" -c "$dir/corral.yml" </dev/null >>"$dir/corral.log" 2>&1 &
+    CORRAL_PID=$!
+    if [ "$setup" = classic ]; then
+        pattern='serving http://127\.0\.0\.1:[0-9]+ \(classic mode'
+    else
+        pattern='ready: [0-9]+ workers serving http://127\.0\.0\.1:[0-9]+'
+    fi
+    # tail ends when grep has its line, when corral exits, or at the timeout
+    line=$(timeout "$READY_TIMEOUT" tail -n +1 --pid="$CORRAL_PID" -f "$dir/corral.log" \
+           | grep -m1 -E "$pattern") || true
+    if [ -z "$line" ]; then
+        log "bench-http: $setup: corral did not become ready in ${READY_TIMEOUT}s; its log:"
+        sed 's/^/    /' "$dir/corral.log" >&2
+        return 1
+    fi
+    BASE_URL=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line")
+}
+
+# stop_corral: SIGTERM to the PID we started, then wait for it to exit.
+stop_corral() {
+    local status=0
+    [ -n "$CORRAL_PID" ] || return 0
+    kill -TERM "$CORRAL_PID" 2>/dev/null || true
+    wait "$CORRAL_PID" || status=$?
+    CORRAL_PID=
+    return "$status"
+}
+
+# --- CPU accounting ----------------------------------------------------------
+
+CLK_TCK=$(getconf CLK_TCK)
+
+# ticks PID: utime+stime of a process in clock ticks (0 if it is gone)
+ticks() {
+    local stat rest
+    read -r stat 2>/dev/null <"/proc/$1/stat" || { echo 0; return; }
+    rest=${stat##*) }           # the fields after "pid (comm) "
+    set -- $rest
+    echo $(( ${12} + ${13} ))
+}
+
+# server_pids: corral's PID and its children's (the workers)
+server_pids() {
+    local stat rest f
+    echo "$CORRAL_PID"
+    for f in /proc/[0-9]*/stat; do
+        { read -r stat <"$f"; } 2>/dev/null || continue
+        rest=${stat##*) }
+        set -- $rest
+        if [ "$2" = "$CORRAL_PID" ]; then
+            f=${f#/proc/}
+            echo "${f%/stat}"
+        fi
+    done | sort -n
+}
+
+# children_seconds FILE: the children's user+sys seconds from a `times` dump
+children_seconds() {
+    sed -n 2p "$1" | awk '{
+        s = 0
+        for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); s += p[1] * 60 + p[2] }
+        printf "%.3f", s }'
+}
+
+# --- wrk ---------------------------------------------------------------------
+
+# to_ms VALUE: wrk's 123.45us / 1.23ms / 1.02s / 1.5m as milliseconds
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.3f", n }'
+}
+
+declare -A RPS P50 P99 SRV WRKCPU SPLIT
+FAILED=0
+
+# measure SETUP ROUTE PATH
+measure() {
+    local setup=$1 route=$2 url=$BASE_URL$3 out=$TMP/$1-$2.wrk
+    local -a pids before after
+    local i rc=0 line
+
+    if [ "$WARMUP" -gt 0 ]; then
+        wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WARMUP}s" "$url" >"$out.warmup" 2>&1 || true
+    fi
+
+    mapfile -t pids < <(server_pids)
+    for i in "${!pids[@]}"; do before[i]=$(ticks "${pids[i]}"); done
+    times >"$TMP/times0"
+    wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || rc=$?
+    times >"$TMP/times1"
+    for i in "${!pids[@]}"; do after[i]=$(ticks "${pids[i]}"); done
+
+    log "--- $setup $route: wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s --latency $url"
+    sed 's/^/    /' "$out" >&2
+
+    RPS[$setup,$route]=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+    P50[$setup,$route]=; P99[$setup,$route]=
+    line=$(awk '$1 == "50%" { print $2 }' "$out")
+    if [ -n "$line" ]; then P50[$setup,$route]=$(to_ms "$line"); fi
+    line=$(awk '$1 == "99%" { print $2 }' "$out")
+    if [ -n "$line" ]; then P99[$setup,$route]=$(to_ms "$line"); fi
+
+    # CPU: all of corral (coordinator + workers), wrk, and the workers' split
+    local total=0 split="" n=${#pids[@]} w
+    for i in "${!pids[@]}"; do total=$(( total + after[i] - before[i] )); done
+    SRV[$setup,$route]=$(awk -v t="$total" -v hz="$CLK_TCK" -v d="$DURATION" 'BEGIN { printf "%.2f", t / hz / d }')
+    WRKCPU[$setup,$route]=$(awk -v a="$(children_seconds "$TMP/times0")" \
+        -v b="$(children_seconds "$TMP/times1")" -v d="$DURATION" 'BEGIN { printf "%.2f", (b - a) / d }')
+    if [ "$n" -gt 2 ]; then        # coordinator + 2 or more workers
+        local wtotal=0
+        for ((i = 1; i < n; i++)); do wtotal=$(( wtotal + after[i] - before[i] )); done
+        for ((i = 1; i < n; i++)); do
+            w=$(( wtotal > 0 ? 100 * (after[i] - before[i]) / wtotal : 0 ))
+            split+="${split:+/}$w"
+        done
+    fi
+    SPLIT[$setup,$route]=${split:--}
+
+    # failures: wrk's status, errors it reports, no numbers
+    local errors
+    errors=$(grep -E 'Socket errors:|Non-2xx or 3xx responses:' "$out" || true)
+    if [ "$rc" -ne 0 ] || [ -n "$errors" ] || [ -z "${RPS[$setup,$route]}" ] \
+        || [ -z "${P50[$setup,$route]}" ] || [ -z "${P99[$setup,$route]}" ]; then
+        log "bench-http: FAILED $setup $route (wrk status $rc)${errors:+: }$errors"
+        FAILED=1
+        [ -n "${RPS[$setup,$route]}" ] || RPS[$setup,$route]=0
+    fi
+}
+
+# --- Runs --------------------------------------------------------------------
+
+SETUPS=(classic clustered-1 clustered-2)
+ROUTES=(hello cpu)
+declare -A ROUTE_PATH=([hello]=/api/hello [cpu]="/api/cpu?work=$CPU_WORK")
+
+log "bench-http: $CORRAL (build type $BUILD_TYPE), $(nproc) CPUs, wrk on the same machine"
+for setup in "${SETUPS[@]}"; do
+    if ! start_corral "$setup"; then
+        FAILED=1
+        stop_corral || true
+        for route in "${ROUTES[@]}"; do RPS[$setup,$route]=0; done
+        continue
+    fi
+    for route in "${ROUTES[@]}"; do
+        measure "$setup" "$route" "${ROUTE_PATH[$route]}"
+    done
+    if ! stop_corral; then
+        log "bench-http: $setup: corral exited with an error on SIGTERM; its log:"
+        sed 's/^/    /' "$TMP/$setup/corral.log" >&2
+        FAILED=1
+    fi
+done
+
+# --- Report ------------------------------------------------------------------
+
+echo
+echo "corral HTTP benchmark: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), build type $BUILD_TYPE"
+echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s --latency, warm-up ${WARMUP}s, cpu route work=$CPU_WORK"
+echo "NOTE: wrk runs on the same $(nproc) CPUs as corral and competes with it for them"
+echo "(columns corral CPU and wrk CPU: CPUs busy on average; split: share of each worker's CPU time)"
+echo
+fmt='%-12s %-6s %11s %9s %9s %11s %8s %7s\n'
+printf "$fmt" setup route req/s "p50 ms" "p99 ms" "corral CPU" "wrk CPU" split
+for setup in "${SETUPS[@]}"; do
+    for route in "${ROUTES[@]}"; do
+        printf "$fmt" "$setup" "$route" "${RPS[$setup,$route]:-0}" "${P50[$setup,$route]:--}" \
+            "${P99[$setup,$route]:--}" "${SRV[$setup,$route]:--}" "${WRKCPU[$setup,$route]:--}" \
+            "${SPLIT[$setup,$route]:--}"
+    done
+done
+
+echo
+echo "throughput relative to classic:"
+# verdict RATIO TARGET: PASS or MISS
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r + 0 >= t + 0) ? "PASS" : "MISS" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else print "0" }'; }
+for route in "${ROUTES[@]}"; do
+    classic=${RPS[classic,$route]:-0}
+    r1=$(ratio "${RPS[clustered-1,$route]:-0}" "$classic")
+    r2=$(ratio "${RPS[clustered-2,$route]:-0}" "$classic")
+    if [ "$route" = cpu ]; then
+        printf '  %-6s clustered-1 / classic = %sx   target >= 0.97x  %s\n' "$route" "$r1" "$(verdict "$r1" 0.97)"
+        printf '  %-6s clustered-2 / classic = %sx   target >= 1.80x  %s\n' "$route" "$r2" "$(verdict "$r2" 1.80)"
+    else
+        printf '  %-6s clustered-1 / classic = %sx   (no target)\n' "$route" "$r1"
+        printf '  %-6s clustered-2 / classic = %sx   (no target)\n' "$route" "$r2"
+    fi
+done
+
+if [ "$FAILED" -ne 0 ]; then
+    echo
+    echo "bench-http: some runs FAILED (see above); the numbers are not valid"
+    exit 1
+fi
+exit 0
