@@ -73,6 +73,7 @@ BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt"
 CORRAL_PID=
 TMP=
 
+# shellcheck disable=SC2317  # run by the trap
 cleanup() {
     local status=$?
     if [ -n "$CORRAL_PID" ] && kill -0 "$CORRAL_PID" 2>/dev/null; then
@@ -144,24 +145,24 @@ CLK_TCK=$(getconf CLK_TCK)
 
 # ticks PID: utime+stime of a process in clock ticks (0 if it is gone)
 ticks() {
-    local stat rest
+    local stat
+    local -a f
     read -r stat 2>/dev/null <"/proc/$1/stat" || { echo 0; return; }
-    rest=${stat##*) }           # the fields after "pid (comm) "
-    set -- $rest
-    echo $(( ${12} + ${13} ))
+    read -r -a f <<<"${stat##*) }"      # the fields after "pid (comm) "
+    echo $(( f[11] + f[12] ))
 }
 
 # server_pids: corral's PID and its children's (the workers)
 server_pids() {
-    local stat rest f
+    local stat path
+    local -a f
     echo "$CORRAL_PID"
-    for f in /proc/[0-9]*/stat; do
-        { read -r stat <"$f"; } 2>/dev/null || continue
-        rest=${stat##*) }
-        set -- $rest
-        if [ "$2" = "$CORRAL_PID" ]; then
-            f=${f#/proc/}
-            echo "${f%/stat}"
+    for path in /proc/[0-9]*/stat; do
+        { read -r stat <"$path"; } 2>/dev/null || continue
+        read -r -a f <<<"${stat##*) }"
+        if [ "${f[1]}" = "$CORRAL_PID" ]; then
+            path=${path#/proc/}
+            echo "${path%/stat}"
         fi
     done | sort -n
 }
@@ -184,14 +185,14 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-declare -A RPS P50 P99 SRV WRKCPU SPLIT
+declare -A RPS P50 P99 SRV WRKCPU IRQ STEAL IDLE SPLIT
 FAILED=0
 
 # measure SETUP ROUTE PATH
 measure() {
     local setup=$1 route=$2 url=$BASE_URL$3 out=$TMP/$1-$2.wrk
-    local -a pids before after
-    local i rc=0 line
+    local -a pids before after stat0 stat1
+    local i rc=0 line t0 t1 wall
 
     if [ "$WARMUP" -gt 0 ]; then
         wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WARMUP}s" "$url" >"$out.warmup" 2>&1 || true
@@ -199,10 +200,15 @@ measure() {
 
     mapfile -t pids < <(server_pids)
     for i in "${!pids[@]}"; do before[i]=$(ticks "${pids[i]}"); done
+    read -r -a stat0 </proc/stat
     times >"$TMP/times0"
+    t0=$EPOCHREALTIME
     wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1 || rc=$?
+    t1=$EPOCHREALTIME
     times >"$TMP/times1"
+    read -r -a stat1 </proc/stat
     for i in "${!pids[@]}"; do after[i]=$(ticks "${pids[i]}"); done
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 
     log "--- $setup $route: wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s --latency $url"
     sed 's/^/    /' "$out" >&2
@@ -216,10 +222,18 @@ measure() {
 
     # CPU: all of corral (coordinator + workers), wrk, and the workers' split
     local total=0 split="" n=${#pids[@]} w
+    # cpus TICKS: clock ticks over the run as CPUs busy on average
+    cpus() { awk -v t="$1" -v hz="$CLK_TCK" -v d="$wall" 'BEGIN { printf "%.2f", t / hz / d }'; }
     for i in "${!pids[@]}"; do total=$(( total + after[i] - before[i] )); done
-    SRV[$setup,$route]=$(awk -v t="$total" -v hz="$CLK_TCK" -v d="$DURATION" 'BEGIN { printf "%.2f", t / hz / d }')
+    SRV[$setup,$route]=$(cpus "$total")
     WRKCPU[$setup,$route]=$(awk -v a="$(children_seconds "$TMP/times0")" \
-        -v b="$(children_seconds "$TMP/times1")" -v d="$DURATION" 'BEGIN { printf "%.2f", (b - a) / d }')
+        -v b="$(children_seconds "$TMP/times1")" -v d="$wall" 'BEGIN { printf "%.2f", (b - a) / d }')
+    # the whole machine, from /proc/stat's cpu line: user nice system idle
+    # iowait irq softirq steal; interrupts (loopback TCP runs in softirq) and
+    # steal belong to no process
+    IRQ[$setup,$route]=$(cpus $(( stat1[6] + stat1[7] - stat0[6] - stat0[7] )))
+    STEAL[$setup,$route]=$(cpus $(( stat1[8] - stat0[8] )))
+    IDLE[$setup,$route]=$(cpus $(( stat1[4] + stat1[5] - stat0[4] - stat0[5] )))
     if [ "$n" -gt 2 ]; then        # coordinator + 2 or more workers
         local wtotal=0
         for ((i = 1; i < n; i++)); do wtotal=$(( wtotal + after[i] - before[i] )); done
@@ -271,14 +285,19 @@ echo
 echo "corral HTTP benchmark: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), build type $BUILD_TYPE"
 echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s --latency, warm-up ${WARMUP}s, cpu route work=$CPU_WORK"
 echo "NOTE: wrk runs on the same $(nproc) CPUs as corral and competes with it for them"
-echo "(columns corral CPU and wrk CPU: CPUs busy on average; split: share of each worker's CPU time)"
+echo "CPU columns, in CPUs busy on average over the run: corral (coordinator and"
+echo "workers), wrk, irq (hard and soft interrupts: most of loopback TCP), steal"
+echo "(taken by the hypervisor), idle. split: each worker's share of the workers' CPU time."
 echo
-fmt='%-12s %-6s %11s %9s %9s %11s %8s %7s\n'
-printf "$fmt" setup route req/s "p50 ms" "p99 ms" "corral CPU" "wrk CPU" split
+fmt='%-12s %-6s %10s %8s %8s %7s %5s %5s %5s %5s %6s\n'
+# shellcheck disable=SC2059
+printf "$fmt" setup route req/s "p50 ms" "p99 ms" corral wrk irq steal idle split
 for setup in "${SETUPS[@]}"; do
     for route in "${ROUTES[@]}"; do
+        # shellcheck disable=SC2059
         printf "$fmt" "$setup" "$route" "${RPS[$setup,$route]:-0}" "${P50[$setup,$route]:--}" \
             "${P99[$setup,$route]:--}" "${SRV[$setup,$route]:--}" "${WRKCPU[$setup,$route]:--}" \
+            "${IRQ[$setup,$route]:--}" "${STEAL[$setup,$route]:--}" "${IDLE[$setup,$route]:--}" \
             "${SPLIT[$setup,$route]:--}"
     done
 done

@@ -16,7 +16,9 @@
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -466,4 +468,26 @@ response_clear(response_t *response)
     free(response->body);
     json_decref(response->json);
     memset(response, 0, sizeof *response);
+}
+
+int
+raw_exchange(int port, const char *bytes, char *reply, size_t size)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    struct timeval timeout = { .tv_sec = 10 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0
+        || write(fd, bytes, strlen(bytes)) != (ssize_t) strlen(bytes)) {
+        close(fd);
+        return -1;
+    }
+    size_t length = 0;
+    ssize_t n;
+    while (length < size - 1 && (n = read(fd, reply + length, size - 1 - length)) > 0)
+        length += (size_t) n;
+    reply[length] = '\0';
+    close(fd);
+    return (int) length;
 }

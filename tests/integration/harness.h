@@ -66,4 +66,8 @@ typedef struct {
 bool http_get(int port, const char *path, response_t *response);
 void response_clear(response_t *response);
 
+/* Sends `bytes` on a fresh connection and reads the reply until the server
+ * closes it or `size` - 1 bytes came. Returns the reply's length, or -1. */
+int raw_exchange(int port, const char *bytes, char *reply, size_t size);
+
 #endif

@@ -1,0 +1,175 @@
+/* test_http.c: the worker's HTTP server as a client sees it: the demo
+ * routes, a suspended request that does not block the loop, and bad
+ * requests answered with 4xx. One real clustered instance. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+static instance_t *instance;
+
+static int
+start_instance(void **state)
+{
+    instance = instance_new();
+    instance_write_cluster_config(instance, 1, NULL);
+    instance_start(instance);
+    return instance_wait_ready(instance, 15000) ? 0 : -1;
+}
+
+static int
+stop_instance(void **state)
+{
+    kill(instance_pid(instance), SIGTERM);
+    bool stopped = instance_wait_exit(instance, 15000)
+        && WIFEXITED(instance_exit_status(instance))
+        && WEXITSTATUS(instance_exit_status(instance)) == 0;
+    instance_destroy(&instance);
+    return stopped ? 0 : -1;
+}
+
+static response_t
+get(const char *path)
+{
+    response_t response;
+    assert_true(http_get(instance_port(instance), path, &response));
+    assert_string_equal(response.worker, "worker-1");
+    return response;
+}
+
+static void
+test_hello_is_tiny_json(void **state)
+{
+    response_t response = get("/api/hello");
+    assert_int_equal(response.status, 200);
+    assert_non_null(response.json);
+    assert_string_equal(json_string_value(json_object_get(response.json, "message")), "hello");
+    response_clear(&response);
+}
+
+static void
+test_cpu_route_does_fixed_work(void **state)
+{
+    response_t first = get("/api/cpu?work=1000");
+    response_t second = get("/api/cpu?work=1000");
+    assert_int_equal(first.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(first.json, "work")), 1000);
+    assert_string_equal(json_string_value(json_object_get(first.json, "result")),
+                        json_string_value(json_object_get(second.json, "result")));
+    response_clear(&first);
+    response_clear(&second);
+    response_t bad = get("/api/cpu?work=lots");
+    assert_int_equal(bad.status, 400);
+    assert_int_equal(json_integer_value(json_object_get(bad.json, "statusCode")), 400);
+    response_clear(&bad);
+}
+
+typedef struct {
+    int port;
+    atomic_bool done;
+    response_t response;
+} slow_t;
+
+static void *
+send_slow(void *arg)
+{
+    slow_t *slow = arg;
+    http_get(slow->port, "/api/wait?ms=3000", &slow->response);
+    atomic_store(&slow->done, true);
+    return NULL;
+}
+
+static void
+test_wait_does_not_block_the_loop(void **state)
+{
+    slow_t slow = { .port = instance_port(instance) };
+    pthread_t thread;
+    pthread_create(&thread, NULL, send_slow, &slow);
+    assert_true(instance_wait_output(instance, "waiting 3000 ms", 10000));
+    /* the only worker answers others while that request waits */
+    response_t response = get("/api/hello");
+    assert_int_equal(response.status, 200);
+    assert_false(atomic_load(&slow.done));
+    response_clear(&response);
+    pthread_join(thread, NULL);
+    assert_int_equal(slow.response.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(slow.response.json, "waited_ms")), 3000);
+    response_clear(&slow.response);
+}
+
+static void
+test_unknown_route_and_method(void **state)
+{
+    response_t missing = get("/api/nope");
+    assert_int_equal(missing.status, 404);
+    assert_string_equal(json_string_value(json_object_get(missing.json, "error")), "Not Found");
+    response_clear(&missing);
+    char reply[4096];
+    assert_true(raw_exchange(instance_port(instance),
+                             "DELETE /api/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                             reply, sizeof reply) > 0);
+    assert_non_null(strstr(reply, "HTTP/1.1 405"));
+}
+
+static void
+test_malformed_requests_get_4xx(void **state)
+{
+    static char big_header[80 * 1024];
+    int n = snprintf(big_header, sizeof big_header, "GET /api/hello HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(big_header + n, 'a', sizeof big_header - (size_t) n - 5);
+    memcpy(big_header + sizeof big_header - 5, "\r\n\r\n", 5);
+    static const struct { const char *request, *status_line; } cases[] = {
+        { "GET /api/hello HTTP/1.1\r\nHost: x\r\nBroken header line\r\n\r\n", "HTTP/1.1 400" },
+        { "POST /api/hello HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n", "HTTP/1.1 400" },
+        { "\x01\x02\x03 junk\r\n\r\n", "HTTP/1.1 400" },
+        { big_header, "HTTP/1.1 431" },
+        /* not malformed, but a version we do not speak: 505 as RFC 9110 says */
+        { "GET /api/hello HTTP/9.9\r\nHost: x\r\n\r\n", "HTTP/1.1 505" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char reply[4096];
+        assert_true(raw_exchange(instance_port(instance), cases[i].request, reply, sizeof reply) > 0);
+        assert_memory_equal(reply, cases[i].status_line, strlen(cases[i].status_line));
+    }
+    response_t response = get("/api/hello");     /* and it keeps serving */
+    assert_int_equal(response.status, 200);
+    response_clear(&response);
+}
+
+static void
+test_oversized_body_is_413(void **state)
+{
+    size_t size = 2 * 1024 * 1024;
+    char *request = malloc(size + 256);
+    int header = snprintf(request, 256,
+                          "POST /api/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                          "Content-Length: %zu\r\n\r\n", size);
+    memset(request + header, 'x', size);
+    request[header + (int) size] = '\0';
+    char reply[4096];
+    assert_true(raw_exchange(instance_port(instance), request, reply, sizeof reply) > 0);
+    free(request);
+    assert_non_null(strstr(reply, "HTTP/1.1 413"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hello_is_tiny_json),
+        cmocka_unit_test(test_cpu_route_does_fixed_work),
+        cmocka_unit_test(test_wait_does_not_block_the_loop),
+        cmocka_unit_test(test_unknown_route_and_method),
+        cmocka_unit_test(test_malformed_requests_get_4xx),
+        cmocka_unit_test(test_oversized_body_is_413),
+    };
+    return cmocka_run_group_tests(tests, start_instance, stop_instance);
+}
