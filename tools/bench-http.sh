@@ -185,7 +185,7 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-declare -A RPS P50 P99 SRV WRKCPU IRQ STEAL IDLE SPLIT
+declare -A RPS P50 P99 SRV WRKCPU STEAL IDLE USREQ SPLIT
 FAILED=0
 
 # measure SETUP ROUTE PATH
@@ -229,11 +229,13 @@ measure() {
     WRKCPU[$setup,$route]=$(awk -v a="$(children_seconds "$TMP/times0")" \
         -v b="$(children_seconds "$TMP/times1")" -v d="$wall" 'BEGIN { printf "%.2f", (b - a) / d }')
     # the whole machine, from /proc/stat's cpu line: user nice system idle
-    # iowait irq softirq steal; interrupts (loopback TCP runs in softirq) and
-    # steal belong to no process
-    IRQ[$setup,$route]=$(cpus $(( stat1[6] + stat1[7] - stat0[6] - stat0[7] )))
+    # iowait irq softirq steal; steal is CPU time the hypervisor gave to others
     STEAL[$setup,$route]=$(cpus $(( stat1[8] - stat0[8] )))
     IDLE[$setup,$route]=$(cpus $(( stat1[4] + stat1[5] - stat0[4] - stat0[5] )))
+    # corral's CPU time per request, whatever the CPUs it could get
+    USREQ[$setup,$route]=$(awk -v t="$total" -v hz="$CLK_TCK" \
+        -v r="$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$out")" \
+        'BEGIN { if (r + 0 > 0) printf "%.1f", t / hz / r * 1e6; else print "-" }')
     if [ "$n" -gt 2 ]; then        # coordinator + 2 or more workers
         local wtotal=0
         for ((i = 1; i < n; i++)); do wtotal=$(( wtotal + after[i] - before[i] )); done
@@ -285,19 +287,19 @@ echo
 echo "corral HTTP benchmark: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), build type $BUILD_TYPE"
 echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s --latency, warm-up ${WARMUP}s, cpu route work=$CPU_WORK"
 echo "NOTE: wrk runs on the same $(nproc) CPUs as corral and competes with it for them"
-echo "CPU columns, in CPUs busy on average over the run: corral (coordinator and"
-echo "workers), wrk, irq (hard and soft interrupts: most of loopback TCP), steal"
-echo "(taken by the hypervisor), idle. split: each worker's share of the workers' CPU time."
+echo "CPU columns are CPUs busy on average over the run: corral (coordinator and"
+echo "workers), wrk, steal (CPU time the hypervisor gave to others) and idle. us/req:"
+echo "corral's CPU time per request. split: each worker's share of the workers' CPU time."
 echo
-fmt='%-12s %-6s %10s %8s %8s %7s %5s %5s %5s %5s %6s\n'
+fmt='%-12s %-6s %10s %8s %8s %7s %5s %5s %5s %7s %6s\n'
 # shellcheck disable=SC2059
-printf "$fmt" setup route req/s "p50 ms" "p99 ms" corral wrk irq steal idle split
+printf "$fmt" setup route req/s "p50 ms" "p99 ms" corral wrk steal idle us/req split
 for setup in "${SETUPS[@]}"; do
     for route in "${ROUTES[@]}"; do
         # shellcheck disable=SC2059
         printf "$fmt" "$setup" "$route" "${RPS[$setup,$route]:-0}" "${P50[$setup,$route]:--}" \
             "${P99[$setup,$route]:--}" "${SRV[$setup,$route]:--}" "${WRKCPU[$setup,$route]:--}" \
-            "${IRQ[$setup,$route]:--}" "${STEAL[$setup,$route]:--}" "${IDLE[$setup,$route]:--}" \
+            "${STEAL[$setup,$route]:--}" "${IDLE[$setup,$route]:--}" "${USREQ[$setup,$route]:--}" \
             "${SPLIT[$setup,$route]:--}"
     done
 done

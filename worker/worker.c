@@ -23,6 +23,7 @@
 #define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
 #define WELCOME_TIMEOUT_MS 10000
 #define ORPHAN_DRAIN_MS 1000        /* the coordinator died: stop quickly */
+#define STOP_MARGIN_MS 500
 
 struct corral_worker {
     zloop_t *loop;
@@ -206,7 +207,10 @@ begin_stop(corral_worker_t *self, const char *why)
     if (self->stopping)
         return;
     self->stopping = true;
+    /* give up a little before the coordinator's own deadline, to leave
+     * time to close connections and say Bye */
     uint64_t timeout_ms = self->config->shutdown_timeout_ms;
+    timeout_ms -= timeout_ms / 10 < STOP_MARGIN_MS ? timeout_ms / 10 : STOP_MARGIN_MS;
     bool orphaned = self->desk && !coordinator_alive(self);
     if (orphaned && timeout_ms > ORPHAN_DRAIN_MS)
         timeout_ms = ORPHAN_DRAIN_MS;

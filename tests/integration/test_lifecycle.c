@@ -166,6 +166,66 @@ test_sigterm_finishes_request_in_flight(void **state)
     instance_destroy(&instance);
 }
 
+static instance_t *
+start_with_shutdown_timeout(int workers, const char *timeout)
+{
+    instance_t *instance = instance_new();
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "server: { host: 127.0.0.1, port: 0 }\n"
+             "pid: { file: ./corral.pid }\n"
+             "node: { workers: { count: %d }, shutdown_timeout: %s }\n"
+             "logging: { root: { level: debug } }\n", workers, timeout);
+    instance_write_config(instance, yaml);
+    instance_start(instance);
+    assert_true(instance_wait_ready(instance, START_TIMEOUT_MS));
+    return instance;
+}
+
+static void *
+send_endless_request(void *arg)
+{
+    slow_request_t *request = arg;
+    request->transported = http_get(request->port, "/api/wait?ms=600000", &request->response);
+    return NULL;
+}
+
+static void
+test_shutdown_timeout_bounds_a_request(void **state)
+{
+    instance_t *instance = start_with_shutdown_timeout(1, "1s");
+    slow_request_t request = { .port = instance_port(instance) };
+    pthread_t thread;
+    pthread_create(&thread, NULL, send_endless_request, &request);
+    assert_true(instance_wait_output(instance, "waiting 600000 ms", 10000));
+    kill(instance_pid(instance), SIGTERM);
+    assert_exits_with(instance, 0);
+    assert_true(instance_wait_output(instance, "still in flight at the shutdown timeout", 0));
+    pthread_join(thread, NULL);
+    assert_true(!request.transported || request.response.status != 200);
+    response_clear(&request.response);
+    instance_destroy(&instance);
+}
+
+static void
+test_stragglers_are_killed_at_the_shutdown_timeout(void **state)
+{
+    instance_t *instance = start_with_shutdown_timeout(2, "1s");
+    pid_t workers[WORKERS_MAX];
+    int count = instance_workers(instance, workers, WORKERS_MAX);
+    assert_int_equal(count, 2);
+    kill(workers[0], SIGSTOP);      /* it cannot stop by itself */
+    kill(instance_pid(instance), SIGTERM);
+    assert_exits_with(instance, 0);
+    char expected[96];
+    snprintf(expected, sizeof expected, "(pid %d) still running after the shutdown timeout",
+             (int) workers[0]);
+    assert_true(instance_wait_output(instance, expected, 0));
+    for (int i = 0; i < count; i++)
+        assert_true(process_gone(workers[i], 0));
+    instance_destroy(&instance);
+}
+
 static void
 test_killed_worker_stops_the_instance(void **state)
 {
@@ -322,6 +382,8 @@ main(void)
         cmocka_unit_test(test_two_workers_serve_one_port),
         cmocka_unit_test(test_reuseport_balancing_serves_from_both),
         cmocka_unit_test(test_sigterm_finishes_request_in_flight),
+        cmocka_unit_test(test_shutdown_timeout_bounds_a_request),
+        cmocka_unit_test(test_stragglers_are_killed_at_the_shutdown_timeout),
         cmocka_unit_test(test_killed_worker_stops_the_instance),
         cmocka_unit_test(test_killed_coordinator_takes_workers_down),
         cmocka_unit_test(test_second_instance_refuses_live_pid_file),
