@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "fsutil.h"
+
 #define WORKERS_MAX 1024
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 8080
@@ -114,8 +116,6 @@ static int fail_at(loader_t *self, const yaml_node_t *node, const char *path,
     __attribute__((format(printf, 4, 5)));
 static int fail_syntax(loader_t *self, const yaml_parser_t *parser,
                        const char *text, size_t length);
-static char *format_message(const char *format, ...)
-    __attribute__((format(printf, 1, 2)));
 static char *config_directory(const char *file);
 static char *resolve_path(const char *dir, const char *path);
 static void normalize_path(char *path);
@@ -130,7 +130,7 @@ corral_config_load(const char *file, char **error)
     size_t length;
     char *text = read_file(file, &length);
     if (!text) {
-        *error = format_message("%s: cannot read: %s", file, strerror(errno));
+        *error = corral_format("%s: cannot read: %s", file, strerror(errno));
         return NULL;
     }
     corral_config_t *config = corral_config_parse(file, text, length, error);
@@ -147,7 +147,7 @@ corral_config_parse(const char *file, const char *text, size_t length,
     loader.config = calloc(1, sizeof *loader.config);
     loader.dir = config_directory(file);
     if (!loader.config || !loader.dir || !(loader.config->file = strdup(file))) {
-        *error = format_message("%s: out of memory", file);
+        *error = corral_format("%s: out of memory", file);
         goto failed;
     }
     set_defaults(loader.config);
@@ -160,7 +160,7 @@ corral_config_parse(const char *file, const char *text, size_t length,
 failed:
     if (!*error)
         *error = loader.error ? loader.error
-                              : format_message("%s: out of memory", file);
+                              : corral_format("%s: out of memory", file);
     else
         free(loader.error);
     free(loader.dir);
@@ -491,7 +491,7 @@ fail_at(loader_t *self, const yaml_node_t *node, const char *path,
     va_start(args, format);
     vsnprintf(message, sizeof message, format, args);
     va_end(args);
-    self->error = format_message("%s:%zu:%zu: %s%s%s", self->file,
+    self->error = corral_format("%s:%zu:%zu: %s%s%s", self->file,
                                  node->start_mark.line + 1,
                                  node->start_mark.column + 1,
                                  path, *path ? ": " : "", message);
@@ -516,26 +516,15 @@ fail_syntax(loader_t *self, const yaml_parser_t *parser, const char *text,
     }
     const char *problem = parser->problem ? parser->problem : "cannot parse";
     if (parser->context)
-        self->error = format_message("%s:%zu:%zu: invalid YAML: %s (%s)",
+        self->error = corral_format("%s:%zu:%zu: invalid YAML: %s (%s)",
                                      self->file, line + 1, column + 1,
                                      problem, parser->context);
     else
-        self->error = format_message("%s:%zu:%zu: invalid YAML: %s",
+        self->error = corral_format("%s:%zu:%zu: invalid YAML: %s",
                                      self->file, line + 1, column + 1, problem);
     return -1;
 }
 
-static char *
-format_message(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    char *message = NULL;
-    if (vasprintf(&message, format, args) < 0)
-        message = NULL;
-    va_end(args);
-    return message;
-}
 
 
 /* ---- Paths ---------------------------------------------------------- */
@@ -570,7 +559,7 @@ static char *
 resolve_path(const char *dir, const char *path)
 {
     char *absolute = path[0] == '/' ? strdup(path)
-                                    : format_message("%s/%s", dir, path);
+                                    : corral_format("%s/%s", dir, path);
     if (absolute)
         normalize_path(absolute);
     return absolute;

@@ -95,14 +95,21 @@ corral_cpu_auto_count(int affinity, double quota)
 }
 
 
+static FILE *
+open_under(const char *root, const char *path)
+{
+    char *file = join(root, path);
+    FILE *stream = file ? fopen(file, "r") : NULL;
+    free(file);
+    return stream;
+}
+
 /* The cgroup path from ROOT/proc/self/cgroup: the "0::/path" line for v2,
  * the "N:...cpu...:/path" line for v1. */
 static bool
 find_cgroup_path(const char *root, cgroup_version_t version, char **path)
 {
-    char *file = join(root, "/proc/self/cgroup");
-    FILE *stream = file ? fopen(file, "r") : NULL;
-    free(file);
+    FILE *stream = open_under(root, "/proc/self/cgroup");
     if (!stream)
         return false;
 
@@ -134,9 +141,7 @@ static bool
 find_mount(const char *root, cgroup_version_t version, char **mount_point,
            char **mount_root)
 {
-    char *file = join(root, "/proc/self/mountinfo");
-    FILE *stream = file ? fopen(file, "r") : NULL;
-    free(file);
+    FILE *stream = open_under(root, "/proc/self/mountinfo");
     if (!stream)
         return false;
 

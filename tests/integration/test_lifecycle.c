@@ -41,6 +41,13 @@ assert_exits_with(instance_t *instance, int expected_status)
     assert_int_equal(WEXITSTATUS(status), expected_status);
 }
 
+static void
+assert_workers_gone(const pid_t *workers, int count, int within_ms)
+{
+    for (int i = 0; i < count; i++)
+        assert_true(process_gone(workers[i], within_ms));
+}
+
 static bool
 path_exists(const char *path)
 {
@@ -159,8 +166,7 @@ test_sigterm_finishes_request_in_flight(void **state)
 
     assert_exits_with(instance, 0);
     assert_false(path_exists(instance_pid_file(instance)));
-    for (int i = 0; i < count; i++)
-        assert_true(process_gone(workers[i], 0));
+    assert_workers_gone(workers, count, 0);
     /* the runtime directory was made under XDG_RUNTIME_DIR = the test dir */
     assert_int_equal(count_runtime_dirs(instance_dir(instance)), 0);
     instance_destroy(&instance);
@@ -221,8 +227,7 @@ test_stragglers_are_killed_at_the_shutdown_timeout(void **state)
     snprintf(expected, sizeof expected, "(pid %d) still running after the shutdown timeout",
              (int) workers[0]);
     assert_true(instance_wait_output(instance, expected, 0));
-    for (int i = 0; i < count; i++)
-        assert_true(process_gone(workers[i], 0));
+    assert_workers_gone(workers, count, 0);
     instance_destroy(&instance);
 }
 
@@ -246,8 +251,7 @@ test_killed_worker_stops_the_instance(void **state)
     assert_true(WIFEXITED(status));
     assert_int_not_equal(WEXITSTATUS(status), 0);
     assert_true(instance_wait_output(instance, expected, 0));
-    for (int i = 0; i < count; i++)
-        assert_true(process_gone(workers[i], 0));
+    assert_workers_gone(workers, count, 0);
     instance_destroy(&instance);
 }
 
@@ -260,8 +264,7 @@ test_killed_coordinator_takes_workers_down(void **state)
     assert_int_equal(count, 2);
     kill(instance_pid(instance), SIGKILL);
     assert_true(instance_wait_exit(instance, STOP_TIMEOUT_MS));
-    for (int i = 0; i < count; i++)
-        assert_true(process_gone(workers[i], 2000));
+    assert_workers_gone(workers, count, 2000);
     instance_destroy(&instance);
 }
 
