@@ -88,6 +88,8 @@ find_route(const corral_http_server_t *self, const char *method, const char *pat
            bool *path_known)
 {
     *path_known = false;
+    if (strcmp(method, "HEAD") == 0)
+        method = "GET";         /* MHD sends the headers only */
     for (size_t i = 0; i < self->route_count; i++) {
         if (strcmp(self->routes[i].path, path) != 0)
             continue;

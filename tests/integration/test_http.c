@@ -117,6 +117,11 @@ test_unknown_route_and_method(void **state)
                              "DELETE /api/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
                              reply, sizeof reply) > 0);
     assert_non_null(strstr(reply, "HTTP/1.1 405"));
+    assert_true(raw_exchange(instance_port(instance),
+                             "HEAD /api/hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                             reply, sizeof reply) > 0);
+    assert_memory_equal(reply, "HTTP/1.1 200", 12);
+    assert_null(strstr(reply, "hello\"}"));     /* headers only */
 }
 
 static void
