@@ -5,8 +5,10 @@
 # on two routes of the demo plugin: GET /api/hello (tiny reply: measures
 # per-request overhead) and GET /api/cpu?work=$CPU_WORK (fixed CPU work per
 # request: measures how well workers use the cores). It prints req/s, p50
-# and p99 per setup and route, the CPU time used by corral and by wrk, the
-# clustered/classic throughput ratios and the targets.
+# and p99 per setup and route, where the machine's CPU time went (corral,
+# wrk, the rest, steal, idle), each worker's share, the clustered/classic
+# throughput ratios and the targets (cpu route: 2 workers >= 1.8x classic,
+# 1 worker >= 0.97x classic).
 #
 # wrk runs on the same machine as corral and competes with it for the CPUs;
 # read the numbers with that in mind (the output says how much CPU wrk used).
@@ -19,7 +21,8 @@
 #   WARMUP           seconds of discarded wrk load before each run, 0 = none [2]
 #   WRK_THREADS      wrk -t [2]
 #   WRK_CONNECTIONS  wrk -c [64]
-#   CPU_WORK         rounds per /api/cpu request, ~25 us per 10000 here [25000]
+#   CPU_WORK         rounds per /api/cpu request [25000: about 70 us of CPU on
+#                    the 2-CPU EPYC VM of docs/benchmarks.md, ~2.9 ns a round]
 #   READY_TIMEOUT    seconds to wait for corral to be ready [10]
 #
 # Usage: tools/bench-http.sh            (see docs/benchmarks.md)
@@ -46,9 +49,9 @@ die() { log "bench-http: $*"; exit 1; }
 if ! command -v wrk >/dev/null 2>&1; then
     log "bench-http: installing wrk"
     if [ "$(id -u)" -eq 0 ]; then
-        apt-get install -y wrk
+        apt-get install -y wrk >&2
     elif command -v sudo >/dev/null 2>&1; then
-        sudo apt-get install -y wrk
+        sudo apt-get install -y wrk >&2
     else
         die "wrk is missing and neither root nor sudo is available to install it"
     fi
@@ -59,11 +62,11 @@ if [ ! -x "$CORRAL" ] || [ ! -x "$BUILD_DIR/bin/corral-worker" ]; then
     log "bench-http: building $BUILD_DIR"
     # a tree that is configured already keeps its own build type
     if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
-        cmake -S "$ROOT" -B "$BUILD_DIR"
+        cmake -S "$ROOT" -B "$BUILD_DIR" >&2
     else
-        cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+        cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >&2
     fi
-    cmake --build "$BUILD_DIR" -j"$(nproc)"
+    cmake --build "$BUILD_DIR" -j"$(nproc)" >&2
 fi
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null || true)
 [ -n "$BUILD_TYPE" ] || BUILD_TYPE="default (RelWithDebInfo)"
@@ -129,6 +132,28 @@ EOF
     BASE_URL=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line")
 }
 
+# probe_keepalive SETUP: one HTTP/1.1 request on a plain connection; records
+# whether the server keeps the connection open (wrk reuses connections only
+# then; otherwise every request is a new TCP connection, which costs both
+# sides far more CPU than the request itself)
+probe_keepalive() {
+    local setup=$1 port=${BASE_URL##*:} fd line headers=""
+    KEEPALIVE[$setup]="unknown"
+    exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 0
+    printf 'GET /api/hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd"
+    while IFS= read -r -t 5 line <&"$fd"; do
+        line=${line%$'\r'}
+        [ -n "$line" ] || break
+        headers+="$line"$'\n'
+    done
+    exec {fd}<&-
+    if grep -qi '^connection: *close' <<<"$headers"; then
+        KEEPALIVE[$setup]="no (Connection: close)"
+    elif grep -q '^HTTP/1\.1 200' <<<"$headers"; then
+        KEEPALIVE[$setup]="yes"
+    fi
+}
+
 # stop_corral: SIGTERM to the PID we started, then wait for it to exit.
 stop_corral() {
     local status=0
@@ -185,7 +210,7 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-declare -A RPS P50 P99 SRV WRKCPU STEAL IDLE USREQ SPLIT
+declare -A RPS P50 P99 SRV WRKCPU OTHER STEAL IDLE USREQ SPLIT FAIL KEEPALIVE
 FAILED=0
 
 # measure SETUP ROUTE PATH
@@ -229,7 +254,13 @@ measure() {
     WRKCPU[$setup,$route]=$(awk -v a="$(children_seconds "$TMP/times0")" \
         -v b="$(children_seconds "$TMP/times1")" -v d="$wall" 'BEGIN { printf "%.2f", (b - a) / d }')
     # the whole machine, from /proc/stat's cpu line: user nice system idle
-    # iowait irq softirq steal; steal is CPU time the hypervisor gave to others
+    # iowait irq softirq steal. other: busy time that is neither corral's
+    # nor wrk's (other processes, kernel threads, interrupts that hit no
+    # task); steal: time the hypervisor gave to other guests
+    local busy=$(( stat1[1] + stat1[2] + stat1[3] + stat1[6] + stat1[7]
+                   - stat0[1] - stat0[2] - stat0[3] - stat0[6] - stat0[7] ))
+    OTHER[$setup,$route]=$(awk -v b="$(cpus "$busy")" -v c="${SRV[$setup,$route]}" \
+        -v w="${WRKCPU[$setup,$route]}" 'BEGIN { o = b - c - w; printf "%.2f", (o > 0 ? o : 0) }')
     STEAL[$setup,$route]=$(cpus $(( stat1[8] - stat0[8] )))
     IDLE[$setup,$route]=$(cpus $(( stat1[4] + stat1[5] - stat0[4] - stat0[5] )))
     # corral's CPU time per request, whatever the CPUs it could get
@@ -253,6 +284,7 @@ measure() {
         || [ -z "${P50[$setup,$route]}" ] || [ -z "${P99[$setup,$route]}" ]; then
         log "bench-http: FAILED $setup $route (wrk status $rc)${errors:+: }$errors"
         FAILED=1
+        FAIL[$setup,$route]=1
         [ -n "${RPS[$setup,$route]}" ] || RPS[$setup,$route]=0
     fi
 }
@@ -268,9 +300,10 @@ for setup in "${SETUPS[@]}"; do
     if ! start_corral "$setup"; then
         FAILED=1
         stop_corral || true
-        for route in "${ROUTES[@]}"; do RPS[$setup,$route]=0; done
+        for route in "${ROUTES[@]}"; do RPS[$setup,$route]=0; FAIL[$setup,$route]=1; done
         continue
     fi
+    probe_keepalive "$setup"
     for route in "${ROUTES[@]}"; do
         measure "$setup" "$route" "${ROUTE_PATH[$route]}"
     done
@@ -287,27 +320,36 @@ echo
 echo "corral HTTP benchmark: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), build type $BUILD_TYPE"
 echo "wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${DURATION}s --latency, warm-up ${WARMUP}s, cpu route work=$CPU_WORK"
 echo "NOTE: wrk runs on the same $(nproc) CPUs as corral and competes with it for them"
-echo "CPU columns are CPUs busy on average over the run: corral (coordinator and"
-echo "workers), wrk, steal (CPU time the hypervisor gave to others) and idle. us/req:"
-echo "corral's CPU time per request. split: each worker's share of the workers' CPU time."
+keepalive="keep-alive:"
+for setup in "${SETUPS[@]}"; do keepalive+=" $setup ${KEEPALIVE[$setup]:-unknown};"; done
+echo "${keepalive%;}"
+case $keepalive in
+    *"no ("*) echo "NOTE: corral closed the connection after the response, so every wrk request"
+              echo "      opens a new TCP connection (connect, accept and close dominate)" ;;
+esac
+echo "CPU columns are CPUs used on average over the run: corral (coordinator and"
+echo "workers), wrk, other (the rest of the machine's busy time: kernel, interrupts,"
+echo "other processes), steal (taken by the hypervisor) and idle. us/req: corral's CPU"
+echo "time per request. split: each worker's share of the workers' CPU time."
 echo
-fmt='%-12s %-6s %10s %8s %8s %7s %5s %5s %5s %7s %6s\n'
+fmt='%-12s %-6s %10s %8s %8s %7s %5s %5s %5s %5s %7s %6s%s\n'
 # shellcheck disable=SC2059
-printf "$fmt" setup route req/s "p50 ms" "p99 ms" corral wrk steal idle us/req split
+printf "$fmt" setup route req/s "p50 ms" "p99 ms" corral wrk other steal idle us/req split ""
 for setup in "${SETUPS[@]}"; do
     for route in "${ROUTES[@]}"; do
         # shellcheck disable=SC2059
         printf "$fmt" "$setup" "$route" "${RPS[$setup,$route]:-0}" "${P50[$setup,$route]:--}" \
             "${P99[$setup,$route]:--}" "${SRV[$setup,$route]:--}" "${WRKCPU[$setup,$route]:--}" \
-            "${STEAL[$setup,$route]:--}" "${IDLE[$setup,$route]:--}" "${USREQ[$setup,$route]:--}" \
-            "${SPLIT[$setup,$route]:--}"
+            "${OTHER[$setup,$route]:--}" "${STEAL[$setup,$route]:--}" "${IDLE[$setup,$route]:--}" \
+            "${USREQ[$setup,$route]:--}" \
+            "${SPLIT[$setup,$route]:--}" "${FAIL[$setup,$route]:+  FAILED}"
     done
 done
 
 echo
 echo "throughput relative to classic:"
 # verdict RATIO TARGET: PASS or MISS
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r + 0 >= t + 0) ? "PASS" : "MISS" }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print ((r + 0 >= t + 0) ? "PASS" : "MISS") }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else print "0" }'; }
 for route in "${ROUTES[@]}"; do
     classic=${RPS[classic,$route]:-0}

@@ -121,15 +121,6 @@ static void wake_daemon(void *arg);
 
 /* --- Dispatching requests ------------------------------------------------ */
 
-static bool
-has_body(struct MHD_Connection *connection)
-{
-    return MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                       MHD_HTTP_HEADER_CONTENT_LENGTH)
-        || MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                       MHD_HTTP_HEADER_TRANSFER_ENCODING);
-}
-
 static void
 dispatch(corral_http_server_t *self, corral_request_t *request)
 {
@@ -178,8 +169,9 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         self->in_flight++;
         request->method = method;
         request->path = url;
-        if (has_body(connection))
-            return MHD_YES;     /* the body comes in the next calls */
+        /* answer from the next call: a response queued in the first one
+         * makes libmicrohttpd close the connection (no keep-alive) */
+        return MHD_YES;
     }
     else if (*upload_data_size > 0) {
         corral_request_append_body(request, upload_data, *upload_data_size);

@@ -462,6 +462,29 @@ http_get(int port, const char *path, response_t *response)
     return rc == CURLE_OK;
 }
 
+static size_t
+discard_body(char *data, size_t size, size_t count, void *arg)
+{
+    return size * count;
+}
+
+long
+http_second_get_connects(int port, const char *path)
+{
+    char url[512];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    CURL *curl = curl_easy_init();
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+    long connects = -1;
+    if (curl_easy_perform(curl) == CURLE_OK && curl_easy_perform(curl) == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_cleanup(curl);
+    return connects;
+}
+
 void
 response_clear(response_t *response)
 {

@@ -66,6 +66,10 @@ typedef struct {
 bool http_get(int port, const char *path, response_t *response);
 void response_clear(response_t *response);
 
+/* GETs `path` twice with one client; returns the connections the second
+ * request had to open (0: the first one was kept alive), or -1. */
+long http_second_get_connects(int port, const char *path);
+
 /* Sends `bytes` on a fresh connection and reads the reply until the server
  * closes it or `size` - 1 bytes came. Returns the reply's length, or -1. */
 int raw_exchange(int port, const char *bytes, char *reply, size_t size);

@@ -56,6 +56,13 @@ test_hello_is_tiny_json(void **state)
 }
 
 static void
+test_connections_are_kept_alive(void **state)
+{
+    assert_int_equal(http_second_get_connects(instance_port(instance), "/api/hello"), 0);
+    assert_int_equal(http_second_get_connects(instance_port(instance), "/api/wait?ms=1"), 0);
+}
+
+static void
 test_cpu_route_does_fixed_work(void **state)
 {
     response_t first = get("/api/cpu?work=1000");
@@ -170,6 +177,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hello_is_tiny_json),
+        cmocka_unit_test(test_connections_are_kept_alive),
         cmocka_unit_test(test_cpu_route_does_fixed_work),
         cmocka_unit_test(test_wait_does_not_block_the_loop),
         cmocka_unit_test(test_unknown_route_and_method),
