@@ -21,7 +21,7 @@
 #   WARMUP           seconds of discarded wrk load before each run, 0 = none [2]
 #   WRK_THREADS      wrk -t [2]
 #   WRK_CONNECTIONS  wrk -c [64]
-#   CPU_WORK         rounds per /api/cpu request [25000: about 70 us of CPU on
+#   CPU_WORK         rounds per /api/cpu request [175000: about 0.5 ms of CPU on
 #                    the 2-CPU EPYC VM of docs/benchmarks.md, ~2.9 ns a round]
 #   READY_TIMEOUT    seconds to wait for corral to be ready [10]
 #
@@ -34,7 +34,7 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
-CPU_WORK=${CPU_WORK:-25000}
+CPU_WORK=${CPU_WORK:-175000}
 READY_TIMEOUT=${READY_TIMEOUT:-10}
 
 # corral must not tell a supervising systemd about our instances, and must
