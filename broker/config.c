@@ -471,7 +471,7 @@ fail_expected(loader_t *self, const yaml_node_t *node, const char *path,
     char shown[64];
     const char *text = scalar_text(node);
     size_t n = 0;
-    for (; text[n] && n < sizeof shown - 4; n++)
+    for (; n < sizeof shown - 4 && text[n]; n++)
         shown[n] = (unsigned char) text[n] < 0x20 ? '?' : text[n];
     strcpy(shown + n, text[n] ? "..." : "");
     return fail_at(self, node, path, "expected %s, got %s\"%s\"", expected,
