@@ -328,8 +328,9 @@ worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!self->stopping) {
         corral_log(CORRAL_LEVEL_ERROR, LOGGER,
-                   "%s (pid %d) %s unexpectedly; stopping the instance (restart policy: never)",
-                   slot->config.name, (int) pid, how);
+                   "%s (pid %d) %s unexpectedly%s; stopping the instance (restart policy: never)",
+                   slot->config.name, (int) pid, how,
+                   slot->said_bye ? " (it stopped on its own, after a signal sent to it)" : "");
         begin_stop(self, 1, "a worker failed");
     }
     else if (clean)
