@@ -435,18 +435,26 @@ collect_header(char *data, size_t size, size_t count, void *arg)
     return length;
 }
 
-bool
-http_get(int port, const char *path, response_t *response)
+/* A client for GET http://127.0.0.1:PORT/PATH. */
+static CURL *
+new_client(int port, const char *path)
 {
-    memset(response, 0, sizeof *response);
     char url[512];
     snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
     CURL *curl = curl_easy_init();
     curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
-    curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    return curl;
+}
+
+bool
+http_get(int port, const char *path, response_t *response)
+{
+    memset(response, 0, sizeof *response);
+    CURL *curl = new_client(port, path);
+    curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect_header);
@@ -455,7 +463,7 @@ http_get(int port, const char *path, response_t *response)
     if (rc == CURLE_OK)
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response->status);
     else
-        fprintf(stderr, "harness: GET %s: %s\n", url, curl_easy_strerror(rc));
+        fprintf(stderr, "harness: GET %s: %s\n", path, curl_easy_strerror(rc));
     curl_easy_cleanup(curl);
     if (response->body)
         response->json = json_loads(response->body, 0, NULL);
@@ -471,12 +479,7 @@ discard_body(char *data, size_t size, size_t count, void *arg)
 long
 http_second_get_connects(int port, const char *path)
 {
-    char url[512];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-    CURL *curl = curl_easy_init();
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    CURL *curl = new_client(port, path);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
     long connects = -1;
     if (curl_easy_perform(curl) == CURLE_OK && curl_easy_perform(curl) == CURLE_OK)
