@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "corral/notify.h"
+#include "corral/signals.h"
 #include "runtime_dir.h"
 #include "spawn.h"
 #include "worker_config.h"
@@ -51,8 +51,7 @@ struct corral_coordinator {
     zsock_t *desk;
     slot_t *slots;
     int slot_count;
-    int signal_fd;
-    zmq_pollitem_t signal_item;
+    corral_signals_t *signals;
     bool stopping;
     bool announced_ready;
     bool killed_stragglers;
@@ -71,7 +70,6 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
     self->config = config;
     self->listener = listener;
     self->worker_program = strdup(worker_program);
-    self->signal_fd = -1;
     self->slot_count = worker_count;
     self->slots = calloc((size_t) worker_count, sizeof *self->slots);
     for (int i = 0; self->slots && i < worker_count; i++) {
@@ -91,12 +89,11 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     corral_coordinator_t *self = *self_p;
     if (!self)
         return;
+    corral_signals_destroy(&self->signals);     /* before the loop it polls in */
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
     if (self->runtime_dir)
         corral_runtime_dir_remove(self->runtime_dir);
-    if (self->signal_fd >= 0)
-        close(self->signal_fd);
     free(self->runtime_dir);
     free(self->desk_endpoint);
     free(self->worker_program);
@@ -388,37 +385,26 @@ spawn_workers(corral_coordinator_t *self)
 /* --- Signals and the loop ----------------------------------------------------- */
 
 static int
-on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+on_signal(int signal_number, void *arg)
 {
     corral_coordinator_t *self = arg;
-    struct signalfd_siginfo info;
-    while (read(self->signal_fd, &info, sizeof info) == (ssize_t) sizeof info) {
-        int signal_number = (int) info.ssi_signo;
-        if (signal_number == SIGCHLD)
-            reap_workers(self);
-        else if (signal_number == SIGTERM || signal_number == SIGINT)
-            begin_stop(self, 0, strsignal(signal_number));
-        else
-            corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
-                       sigabbrev_np(signal_number));
-    }
+    if (signal_number == SIGCHLD)
+        reap_workers(self);
+    else if (signal_number == SIGTERM || signal_number == SIGINT)
+        begin_stop(self, 0, strsignal(signal_number));
+    else
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
+                   sigabbrev_np(signal_number));
     return self->stopping && live_workers(self) == 0 ? -1 : 0;
 }
 
 static int
 watch_signals(corral_coordinator_t *self)
 {
-    sigset_t signals;
-    sigemptyset(&signals);
-    for (int s = 0, list[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 }; s < 5; s++)
-        sigaddset(&signals, list[s]);
-    if (sigprocmask(SIG_BLOCK, &signals, NULL) != 0)
-        return -1;
-    self->signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (self->signal_fd < 0)
-        return -1;
-    self->signal_item = (zmq_pollitem_t) { NULL, self->signal_fd, ZMQ_POLLIN, 0 };
-    return zloop_poller(self->loop, &self->signal_item, on_signal, self);
+    static const int signals[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 };
+    self->signals = corral_signals_new(self->loop, signals,
+                                       sizeof signals / sizeof signals[0], on_signal, self);
+    return self->signals ? 0 : -1;
 }
 
 static int

@@ -9,7 +9,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "desk_client.h"
@@ -17,6 +16,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "corral/notify.h"
+#include "corral/signals.h"
 #include "plugin_host.h"
 
 #define LOGGER "node"
@@ -34,8 +34,7 @@ struct corral_worker {
     corral_desk_client_t *desk;             /* clustered only */
     corral_http_server_t *http;
     corral_plugin_host_t *plugins;
-    int signal_fd;
-    zmq_pollitem_t signal_item;
+    corral_signals_t *signals;
     pid_t coordinator_pid;
     bool stopping;
 };
@@ -47,7 +46,6 @@ corral_worker_new(void)
     corral_worker_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->signal_fd = -1;
     self->loop = zloop_new();
     self->plugins = corral_plugin_host_new(self->loop, &self->identity);
     if (!self->loop || !self->plugins)
@@ -67,8 +65,7 @@ corral_worker_destroy(corral_worker_t **self_p)
     corral_envelope_free(&self->welcome);
     if (self->classic_config)
         corral__v1__worker_config__free_unpacked(self->classic_config, NULL);
-    if (self->signal_fd >= 0)
-        close(self->signal_fd);
+    corral_signals_destroy(&self->signals);
     zloop_destroy(&self->loop);
     free(self);
     *self_p = NULL;
@@ -222,13 +219,9 @@ begin_stop(corral_worker_t *self, const char *why)
 }
 
 static int
-on_signal(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+on_signal(int signal_number, void *arg)
 {
-    corral_worker_t *self = arg;
-    struct signalfd_siginfo info;
-    while (read(self->signal_fd, &info, sizeof info) == (ssize_t) sizeof info)
-        if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT)
-            begin_stop(self, strsignal((int) info.ssi_signo));
+    begin_stop(arg, strsignal(signal_number));
     return 0;
 }
 
@@ -236,17 +229,9 @@ static int
 watch_signals(corral_worker_t *self)
 {
     signal(SIGPIPE, SIG_IGN);
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGTERM);
-    sigaddset(&signals, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &signals, NULL) != 0)
-        return -1;
-    self->signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (self->signal_fd < 0)
-        return -1;
-    self->signal_item = (zmq_pollitem_t) { NULL, self->signal_fd, ZMQ_POLLIN, 0 };
-    return zloop_poller(self->loop, &self->signal_item, on_signal, self);
+    static const int stop_signals[] = { SIGTERM, SIGINT };
+    self->signals = corral_signals_new(self->loop, stop_signals, 2, on_signal, self);
+    return self->signals ? 0 : -1;
 }
 
 /* --- Running -------------------------------------------------------------- */

@@ -1,0 +1,20 @@
+/* corral/signals.h: signals delivered to a zloop as events through one
+ * signalfd. The watched signals are blocked, so they never run a handler
+ * or take their default action; each one that arrives calls `fn` on the
+ * loop's thread. */
+#ifndef CORRAL_SIGNALS_H
+#define CORRAL_SIGNALS_H
+
+#include <czmq.h>
+
+typedef struct corral_signals corral_signals_t;
+
+/* Returns 0, or -1 to end the loop (as a zloop handler does). */
+typedef int (corral_signal_fn)(int signal_number, void *arg);
+
+/* Watches the `count` signals in `signals`. NULL (errno set) on failure. */
+corral_signals_t *corral_signals_new(zloop_t *loop, const int *signals, size_t count,
+                                     corral_signal_fn *fn, void *arg);
+void corral_signals_destroy(corral_signals_t **self_p);
+
+#endif
