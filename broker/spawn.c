@@ -38,7 +38,7 @@ typedef struct {
     char *argv[3];
     char **envp;
     char *listen_pid;           /* "LISTEN_PID=" plus room for the child's PID */
-    char *owned[4];
+    char *owned[2];             /* CORRAL_WORKER_ID=, CORRAL_DESK= or CORRAL_CONFIG_FD= */
 } exec_plan_t;
 
 static void

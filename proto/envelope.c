@@ -1,8 +1,8 @@
 /* envelope.c: Envelope frames on ZeroMQ sockets. */
 #include "envelope.h"
 
-zframe_t *
-corral_envelope_frame(corral_envelope_t *envelope)
+static zframe_t *
+pack_frame(corral_envelope_t *envelope)
 {
     envelope->protocol = CORRAL_PROTOCOL_VERSION;
     size_t size = corral__v1__envelope__get_packed_size(envelope);
@@ -42,7 +42,7 @@ int
 corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
                      corral_envelope_t *envelope, int flags)
 {
-    zframe_t *frame = corral_envelope_frame(envelope);
+    zframe_t *frame = pack_frame(envelope);
     if (!frame)
         return -1;
     if (routing_id) {

@@ -13,15 +13,12 @@
 
 typedef Corral__V1__Envelope corral_envelope_t;
 
-/* Packs `envelope` (its protocol field is set here) into a new frame. */
-zframe_t *corral_envelope_frame(corral_envelope_t *envelope);
-
 /* Decodes a frame; NULL if it is not a valid Envelope. Free the result
  * with corral_envelope_free(). */
 corral_envelope_t *corral_envelope_decode(zframe_t *frame);
 void corral_envelope_free(corral_envelope_t **envelope_p);
 
-/* Sends [routing id][empty][envelope] (routing_id NULL: [empty][envelope],
+/* Packs `envelope` (its protocol field is set here) and sends [routing id][empty][envelope] (routing_id NULL: [empty][envelope],
  * the REQ-compatible shape that DEALER peers use too). flags: 0 or
  * ZFRAME_DONTWAIT. Returns 0, or -1 with nothing sent. */
 int corral_envelope_send(zsock_t *socket, zframe_t *routing_id,

@@ -48,6 +48,13 @@ assert_workers_gone(const pid_t *workers, int count, int within_ms)
         assert_true(process_gone(workers[i], within_ms));
 }
 
+static void
+stop_gracefully(instance_t *instance)
+{
+    kill(instance_pid(instance), SIGTERM);
+    assert_exits_with(instance, 0);
+}
+
 static bool
 path_exists(const char *path)
 {
@@ -106,8 +113,7 @@ test_two_workers_serve_one_port(void **state)
     int main_count;
     assert_int_equal(collect_workers(instance, 2, 500, &main_count), 2);
     assert_int_equal(main_count, 1);
-    kill(instance_pid(instance), SIGTERM);
-    assert_exits_with(instance, 0);
+    stop_gracefully(instance);
     instance_destroy(&instance);
 }
 
@@ -124,8 +130,7 @@ test_reuseport_balancing_serves_from_both(void **state)
     int main_count;
     assert_int_equal(collect_workers(instance, 2, 500, &main_count), 2);
     assert_int_equal(main_count, 1);
-    kill(instance_pid(instance), SIGTERM);
-    assert_exits_with(instance, 0);
+    stop_gracefully(instance);
     instance_destroy(&instance);
 }
 
@@ -204,8 +209,7 @@ test_shutdown_timeout_bounds_a_request(void **state)
     pthread_t thread;
     pthread_create(&thread, NULL, send_endless_request, &request);
     assert_true(instance_wait_output(instance, "waiting 600000 ms", 10000));
-    kill(instance_pid(instance), SIGTERM);
-    assert_exits_with(instance, 0);
+    stop_gracefully(instance);
     assert_true(instance_wait_output(instance, "still in flight at the shutdown timeout", 0));
     pthread_join(thread, NULL);
     assert_true(!request.transported || request.response.status != 200);
@@ -221,8 +225,7 @@ test_stragglers_are_killed_at_the_shutdown_timeout(void **state)
     int count = instance_workers(instance, workers, WORKERS_MAX);
     assert_int_equal(count, 2);
     kill(workers[0], SIGSTOP);      /* it cannot stop by itself */
-    kill(instance_pid(instance), SIGTERM);
-    assert_exits_with(instance, 0);
+    stop_gracefully(instance);
     char expected[96];
     snprintf(expected, sizeof expected, "(pid %d) still running after the shutdown timeout",
              (int) workers[0]);
@@ -287,8 +290,7 @@ test_second_instance_refuses_live_pid_file(void **state)
     assert_int_equal(response.status, 200);
     response_clear(&response);
     assert_true(path_exists(instance_pid_file(instance)));
-    kill(instance_pid(instance), SIGTERM);
-    assert_exits_with(instance, 0);
+    stop_gracefully(instance);
     instance_destroy(&instance);
 }
 
@@ -314,8 +316,7 @@ test_stale_pid_file_is_taken_over(void **state)
     assert_int_equal(fscanf(file, "%d", &pid), 1);
     fclose(file);
     assert_int_equal(pid, instance_pid(instance));
-    kill(instance_pid(instance), SIGTERM);
-    assert_exits_with(instance, 0);
+    stop_gracefully(instance);
     instance_destroy(&instance);
 }
 
@@ -341,8 +342,7 @@ test_classic_mode_serves_standalone(void **state)
     response_clear(&response);
     assert_int_equal(instance_workers(instance, NULL, 0), 0);
     assert_true(path_exists(instance_pid_file(instance)));
-    kill(instance_pid(instance), SIGTERM);
-    assert_exits_with(instance, 0);
+    stop_gracefully(instance);
     assert_false(path_exists(instance_pid_file(instance)));
     instance_destroy(&instance);
 }
