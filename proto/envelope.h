@@ -18,8 +18,9 @@ typedef Corral__V1__Envelope corral_envelope_t;
 corral_envelope_t *corral_envelope_decode(zframe_t *frame);
 void corral_envelope_free(corral_envelope_t **envelope_p);
 
-/* Packs `envelope` (its protocol field is set here) and sends [routing id][empty][envelope] (routing_id NULL: [empty][envelope],
- * the REQ-compatible shape that DEALER peers use too). flags: 0 or
+/* Packs `envelope` (its protocol field is set here) and sends
+ * [routing id][empty][envelope], or [empty][envelope] when routing_id is
+ * NULL (the REQ-compatible shape that DEALER peers use too). flags: 0 or
  * ZFRAME_DONTWAIT. Returns 0, or -1 with nothing sent. */
 int corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
                          corral_envelope_t *envelope, int flags);
