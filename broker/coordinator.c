@@ -39,6 +39,7 @@ typedef struct {
     pid_t pid;
     slot_state_t state;
     bool said_bye;
+    zframe_t *desk_peer;    /* the routing id its Hello came from */
 } slot_t;
 
 struct corral_coordinator {
@@ -97,6 +98,8 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     free(self->runtime_dir);
     free(self->desk_endpoint);
     free(self->worker_program);
+    for (int i = 0; self->slots && i < self->slot_count; i++)
+        zframe_destroy(&self->slots[i].desk_peer);
     free(self->slots);
     free(self);
     *self_p = NULL;
@@ -180,6 +183,27 @@ count_dropped(corral_coordinator_t *self, const char *what)
     }
 }
 
+/* Sends on desk to the worker of `slot`, without blocking. Returns 0, or -1
+ * if it never said Hello or its queue is full. */
+static int
+send_to_slot(corral_coordinator_t *self, const slot_t *slot, const corral_envelope_t *envelope)
+{
+    if (!slot->desk_peer || slot->state == SLOT_EMPTY)
+        return -1;
+    return corral_envelope_send(self->desk, slot->desk_peer, envelope, ZFRAME_DONTWAIT);
+}
+
+/* The slot whose worker said Hello from `routing_id`, or NULL. */
+static slot_t *
+slot_by_peer(corral_coordinator_t *self, zframe_t *routing_id)
+{
+    for (int i = 0; i < self->slot_count; i++)
+        if (self->slots[i].state != SLOT_EMPTY && self->slots[i].desk_peer
+            && zframe_eq(self->slots[i].desk_peer, routing_id))
+            return &self->slots[i];
+    return NULL;
+}
+
 static void
 welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
 {
@@ -188,12 +212,14 @@ welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hell
         count_dropped(self, "a Hello from an unknown worker");
         return;
     }
+    zframe_destroy(&slot->desk_peer);
+    slot->desk_peer = zframe_dup(routing_id);
     Corral__V1__Welcome body = CORRAL__V1__WELCOME__INIT;
     body.config = &slot->config.message;
     corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
     reply.body_case = CORRAL__V1__ENVELOPE__BODY_WELCOME;
     reply.welcome = &body;
-    if (corral_envelope_send(self->desk, routing_id, &reply, ZFRAME_DONTWAIT) != 0)
+    if (send_to_slot(self, slot, &reply) != 0)
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot send the Welcome to %s",
                    slot->config.name);
 }
@@ -227,9 +253,10 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         welcome(self, routing_id, envelope->hello);
         break;
     case CORRAL__V1__ENVELOPE__BODY_READY:
-        slot = slot_by_id(self, envelope->ready->worker_id);
-        if (!slot || slot->state != SLOT_STARTING) {
-            count_dropped(self, "a Ready from an unknown worker");
+        slot = slot_by_peer(self, routing_id);
+        if (!slot || slot->id != (int) envelope->ready->worker_id
+            || slot->state != SLOT_STARTING) {
+            count_dropped(self, "a Ready that is not from the worker it names");
             break;
         }
         slot->state = SLOT_READY;
@@ -238,9 +265,9 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         announce_ready_if_all(self);
         break;
     case CORRAL__V1__ENVELOPE__BODY_BYE:
-        slot = slot_by_id(self, envelope->bye->worker_id);
-        if (!slot || slot->state == SLOT_EMPTY) {
-            count_dropped(self, "a Bye from an unknown worker");
+        slot = slot_by_peer(self, routing_id);
+        if (!slot || slot->id != (int) envelope->bye->worker_id) {
+            count_dropped(self, "a Bye that is not from the worker it names");
             break;
         }
         slot->said_bye = true;
@@ -322,6 +349,7 @@ worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
     pid_t pid = slot->pid;
     slot->state = SLOT_EMPTY;
     slot->pid = 0;
+    zframe_destroy(&slot->desk_peer);
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!self->stopping) {
         corral_log(CORRAL_LEVEL_ERROR, LOGGER,

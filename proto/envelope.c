@@ -2,13 +2,14 @@
 #include "envelope.h"
 
 static zframe_t *
-pack_frame(corral_envelope_t *envelope)
+pack_frame(const corral_envelope_t *envelope)
 {
-    envelope->protocol = CORRAL_PROTOCOL_VERSION;
-    size_t size = corral__v1__envelope__get_packed_size(envelope);
+    corral_envelope_t stamped = *envelope;     /* shallow: the body is shared */
+    stamped.protocol = CORRAL_PROTOCOL_VERSION;
+    size_t size = corral__v1__envelope__get_packed_size(&stamped);
     zframe_t *frame = zframe_new(NULL, size);
     if (frame)
-        corral__v1__envelope__pack(envelope, zframe_data(frame));
+        corral__v1__envelope__pack(&stamped, zframe_data(frame));
     return frame;
 }
 
@@ -40,7 +41,7 @@ send_part(zframe_t **frame_p, zsock_t *socket, int flags)
 
 int
 corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
-                     corral_envelope_t *envelope, int flags)
+                     const corral_envelope_t *envelope, int flags)
 {
     zframe_t *frame = pack_frame(envelope);
     if (!frame)

@@ -23,6 +23,6 @@ void corral_envelope_free(corral_envelope_t **envelope_p);
  * NULL (the REQ-compatible shape that DEALER peers use too). flags: 0 or
  * ZFRAME_DONTWAIT. Returns 0, or -1 with nothing sent. */
 int corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
-                         corral_envelope_t *envelope, int flags);
+                         const corral_envelope_t *envelope, int flags);
 
 #endif

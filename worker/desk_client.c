@@ -14,6 +14,10 @@
 struct corral_desk_client {
     zsock_t *socket;
     int worker_id;
+    zloop_t *loop;                  /* once listening */
+    corral_desk_envelope_fn *on_envelope;
+    void *on_envelope_arg;
+    uint64_t dropped;
 };
 
 corral_desk_client_t *
@@ -43,6 +47,8 @@ corral_desk_client_destroy(corral_desk_client_t **self_p)
     corral_desk_client_t *self = *self_p;
     if (!self)
         return;
+    if (self->loop)
+        zloop_reader_end(self->loop, self->socket);
     zsock_destroy(&self->socket);
     free(self);
     *self_p = NULL;
@@ -99,6 +105,49 @@ corral_desk_client_abandon(corral_desk_client_t *self)
     zsock_set_linger(self->socket, 0);
 }
 
+static int
+on_readable(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    corral_desk_client_t *self = arg;
+    corral_envelope_t *envelope = receive_envelope(self, 0);
+    if (!envelope) {
+        self->dropped++;
+        if (self->dropped == 1)
+            corral_log(CORRAL_LEVEL_WARN, LOGGER,
+                       "desk: dropped a message from the coordinator that is not an Envelope");
+        return 0;
+    }
+    self->on_envelope(envelope, self->on_envelope_arg);
+    corral_envelope_free(&envelope);
+    return 0;
+}
+
+int
+corral_desk_client_listen(corral_desk_client_t *self, zloop_t *loop,
+                          corral_desk_envelope_fn *fn, void *arg)
+{
+    self->on_envelope = fn;
+    self->on_envelope_arg = arg;
+    if (self->loop)
+        return 0;
+    if (zloop_reader(loop, self->socket, on_readable, self) != 0)
+        return -1;
+    self->loop = loop;
+    return 0;
+}
+
+int
+corral_desk_client_send(corral_desk_client_t *self, const corral_envelope_t *envelope)
+{
+    return corral_envelope_send(self->socket, NULL, envelope, ZFRAME_DONTWAIT);
+}
+
+uint64_t
+corral_desk_client_dropped(const corral_desk_client_t *self)
+{
+    return self->dropped;
+}
+
 int
 corral_desk_client_ready(corral_desk_client_t *self)
 {
@@ -107,7 +156,7 @@ corral_desk_client_ready(corral_desk_client_t *self)
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_READY;
     envelope.ready = &ready;
-    return corral_envelope_send(self->socket, NULL, &envelope, ZFRAME_DONTWAIT);
+    return corral_desk_client_send(self, &envelope);
 }
 
 int
@@ -120,5 +169,5 @@ corral_desk_client_bye(corral_desk_client_t *self, uint64_t last_log_seq, int ex
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_BYE;
     envelope.bye = &bye;
-    return corral_envelope_send(self->socket, NULL, &envelope, ZFRAME_DONTWAIT);
+    return corral_desk_client_send(self, &envelope);
 }

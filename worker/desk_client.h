@@ -21,6 +21,21 @@ corral_envelope_t *corral_desk_client_hello(corral_desk_client_t *self, int time
  * exit. */
 void corral_desk_client_abandon(corral_desk_client_t *self);
 
+/* From then on, every Envelope the coordinator sends (unasked, or in
+ * answer to corral_desk_client_send) is handed to `fn` from `loop`;
+ * malformed messages are dropped and counted. Returns 0 or -1. The
+ * envelope is freed after `fn` returns. */
+typedef void (corral_desk_envelope_fn)(const corral_envelope_t *envelope, void *arg);
+int corral_desk_client_listen(corral_desk_client_t *self, zloop_t *loop,
+                              corral_desk_envelope_fn *fn, void *arg);
+
+/* Sends one Envelope without blocking. Returns 0, or -1 if it cannot be
+ * queued now. */
+int corral_desk_client_send(corral_desk_client_t *self, const corral_envelope_t *envelope);
+
+/* Messages from the coordinator that were not Envelopes. */
+uint64_t corral_desk_client_dropped(const corral_desk_client_t *self);
+
 int corral_desk_client_ready(corral_desk_client_t *self);
 int corral_desk_client_bye(corral_desk_client_t *self, uint64_t last_log_seq,
                            int exit_code);

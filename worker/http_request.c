@@ -125,8 +125,11 @@ corral_request_respond(corral_request_t *self, unsigned status,
     MHD_add_response_header(response, "X-Corral-Worker", self->worker_name);
     if (self->close_connection)
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
-    if (MHD_queue_response(self->connection, status, response) == MHD_YES)
+    if (MHD_queue_response(self->connection, status, response) == MHD_YES) {
         self->responded = true;
+        self->status = status;
+        self->response_bytes = length;
+    }
     MHD_destroy_response(response);
 }
 

@@ -6,6 +6,7 @@
 
 #include <microhttpd.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "corral/http.h"
 
@@ -24,6 +25,9 @@ struct corral_request {
     void (*destroy_state)(void *state);
     bool suspended;
     bool responded;
+    unsigned status;                /* once responded */
+    size_t response_bytes;          /* body bytes queued */
+    int64_t started_us;             /* zclock_usecs() at the request line */
     corral_request_t *prev, *next;  /* the server's requests in flight */
     /* MHD runs resumed connections only when it is run again: the server
      * schedules that */

@@ -28,6 +28,11 @@ typedef struct {
     void *arg;
 } route_t;
 
+typedef struct {
+    corral_http_observer_fn *fn;
+    void *arg;
+} observer_t;
+
 struct corral_http_server {
     zloop_t *loop;
     int listen_fd;
@@ -43,6 +48,9 @@ struct corral_http_server {
     bool draining;
     corral_drained_fn *on_drained;
     void *drained_arg;
+    observer_t *observers;
+    size_t observer_count;
+    size_t connections;
 };
 
 corral_http_server_t *
@@ -78,6 +86,7 @@ corral_http_server_destroy(corral_http_server_t **self_p)
         free(self->routes[i].path);
     }
     free(self->routes);
+    free(self->observers);
     free(self->worker_name);
     free(self);
     *self_p = NULL;
@@ -169,6 +178,7 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         self->in_flight++;
         request->method = method;
         request->path = url;
+        request->started_us = zclock_usecs();
         /* answer from the next call: a response queued in the first one
          * makes libmicrohttpd close the connection (no keep-alive) */
         return MHD_YES;
@@ -186,6 +196,24 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
 }
 
 static void
+tell_observers(corral_http_server_t *self, const corral_request_t *request,
+               enum MHD_RequestTerminationCode reason)
+{
+    if (self->observer_count == 0)
+        return;
+    corral_http_exchange_t exchange = {
+        .method = request->method,
+        .path = request->path,
+        .status = request->responded ? request->status : 0,
+        .response_bytes = request->response_bytes,
+        .duration_us = zclock_usecs() - request->started_us,
+        .completed = reason == MHD_REQUEST_TERMINATED_COMPLETED_OK,
+    };
+    for (size_t i = 0; i < self->observer_count; i++)
+        self->observers[i].fn(&exchange, self->observers[i].arg);
+}
+
+static void
 on_request_completed(void *cls, struct MHD_Connection *connection,
                      void **request_p, enum MHD_RequestTerminationCode reason)
 {
@@ -193,6 +221,7 @@ on_request_completed(void *cls, struct MHD_Connection *connection,
     corral_request_t *request = *request_p;
     if (!request)
         return;
+    tell_observers(self, request, reason);
     if (request->prev)
         request->prev->next = request->next;
     else
@@ -202,6 +231,35 @@ on_request_completed(void *cls, struct MHD_Connection *connection,
     corral_request_destroy(&request);
     *request_p = NULL;
     self->in_flight--;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+              enum MHD_ConnectionNotificationCode code)
+{
+    corral_http_server_t *self = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        self->connections++;
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED && self->connections > 0)
+        self->connections--;
+}
+
+int
+corral_http_server_observe(corral_http_server_t *self, corral_http_observer_fn *fn,
+                           void *arg)
+{
+    observer_t *grown = realloc(self->observers, (self->observer_count + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    self->observers = grown;
+    self->observers[self->observer_count++] = (observer_t) { fn, arg };
+    return 0;
+}
+
+size_t
+corral_http_server_connections(const corral_http_server_t *self)
+{
+    return self->connections;
 }
 
 /* --- Running MHD from the loop ------------------------------------------- */
@@ -308,6 +366,7 @@ corral_http_server_start(corral_http_server_t *self)
         MHD_OPTION_EXTERNAL_LOGGER, log_from_mhd, NULL,     /* first, or MHD warns */
         MHD_OPTION_LISTEN_SOCKET, self->listen_fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, self,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, self,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) IDLE_CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
         MHD_OPTION_END);

@@ -5,6 +5,8 @@
 #define CORRAL_HTTP_SERVER_H
 
 #include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "corral/http.h"
 
@@ -31,5 +33,26 @@ void corral_http_server_drain(corral_http_server_t *self,
                               corral_drained_fn *drained, void *arg);
 
 size_t corral_http_server_in_flight(const corral_http_server_t *self);
+
+/* What an observer learns of each request when it ends: the access log
+ * and the request metrics are observers. */
+typedef struct {
+    const char *method;
+    const char *path;
+    unsigned status;            /* 0 if no response was queued */
+    size_t response_bytes;
+    int64_t duration_us;        /* from the request line to the end */
+    bool completed;             /* false: the client went away, or a timeout */
+} corral_http_exchange_t;
+
+typedef void (corral_http_observer_fn)(const corral_http_exchange_t *exchange, void *arg);
+
+/* Calls `fn` after every request, in the loop's thread, in the order the
+ * observers were added. Returns 0, or -1 when out of memory. */
+int corral_http_server_observe(corral_http_server_t *self, corral_http_observer_fn *fn,
+                               void *arg);
+
+/* Connections open now (idle keep-alive ones included). */
+size_t corral_http_server_connections(const corral_http_server_t *self);
 
 #endif
