@@ -22,6 +22,8 @@
 #define DEFAULT_PORT 8080
 #define DEFAULT_DATA "data"
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
+#define DEFAULT_STATUS_INTERVAL_MS 1000
+#define DEFAULT_HEARTBEAT_TIMEOUT_MS 10000
 #define KEY_PATH_MAX 256
 
 /* The schema: every key corral accepts, what its value must be, and where
@@ -63,12 +65,18 @@ static const field_t pid_fields[] = {
 };
 static const field_t workers_fields[] = {
     { "count", VALUE_WORKER_COUNT, AT(node.workers.count), NULL },
+    { "heartbeat_timeout", VALUE_DURATION, AT(node.workers.heartbeat_timeout_ms), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t status_fields[] = {
+    { "interval", VALUE_DURATION, AT(node.status.interval_ms), NULL },
     { NULL, 0, 0, NULL }
 };
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
     { "workers",          VALUE_SECTION,  0,                  workers_fields },
     { "shutdown_timeout", VALUE_DURATION, AT(node.shutdown_timeout_ms), NULL },
+    { "status",           VALUE_SECTION,  0,                   status_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t root_logger_fields[] = {
@@ -265,6 +273,8 @@ set_defaults(corral_config_t *config)
     config->node.workers.count = 0;
     config->node.workers.count_auto = true;
     config->node.shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    config->node.status.interval_ms = DEFAULT_STATUS_INTERVAL_MS;
+    config->node.workers.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
     config->logging.root_level = CORRAL_LEVEL_INFO;
 }
 

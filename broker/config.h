@@ -37,8 +37,12 @@ typedef struct {
         struct {
             int count;          /* >= 1; 0 when auto */
             bool count_auto;    /* "auto" (the default) */
+            uint64_t heartbeat_timeout_ms;  /* silent longer: unavailable; default 10s */
         } workers;
         uint64_t shutdown_timeout_ms;   /* default 30s */
+        struct {
+            uint64_t interval_ms;       /* status reports; default 1s */
+        } status;
     } node;
     struct {
         corral_level_t root_level;      /* default info */

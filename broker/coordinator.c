@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cluster_view.h"
+#include "cpu_quota.h"
 #include "envelope.h"
 #include "fsutil.h"
 #include "log.h"
@@ -50,6 +52,7 @@ struct corral_coordinator {
     char *runtime_dir;
     char *desk_endpoint;
     zsock_t *desk;
+    corral_cluster_view_t *view;
     slot_t *slots;
     int slot_count;
     corral_signals_t *signals;
@@ -79,7 +82,12 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
                                   corral_listener_port(listener), true);
     }
     self->loop = zloop_new();
-    if (!self->slots || !self->loop || !self->worker_program)
+    if (self->loop)
+        self->view = corral_cluster_view_new(self->loop, worker_count,
+                                             config->node.status.interval_ms,
+                                             config->node.workers.heartbeat_timeout_ms,
+                                             corral_cpu_quota("/"));
+    if (!self->slots || !self->loop || !self->view || !self->worker_program)
         corral_coordinator_destroy(&self);
     return self;
 }
@@ -91,6 +99,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
+    corral_cluster_view_destroy(&self->view);
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
     if (self->runtime_dir)
@@ -243,6 +252,28 @@ announce_ready_if_all(corral_coordinator_t *self)
                corral_listener_port(self->listener));
 }
 
+/* A worker's heartbeat: keep it, answer with the cluster view. Only from
+ * the connection that said Hello for the slot it names. */
+static void
+receive_report(corral_coordinator_t *self, zframe_t *routing_id,
+               const Corral__V1__Report *report)
+{
+    slot_t *slot = slot_by_peer(self, routing_id);
+    if (!slot) {
+        count_dropped(self, "a Report from an unknown worker");
+        return;
+    }
+    if (slot->id != (int) report->worker_id) {
+        count_dropped(self, "a Report that is not from the worker it names");
+        return;
+    }
+    if (corral_cluster_view_accept(self->view, slot->id, report) != 0) {
+        count_dropped(self, "a Report (out of memory)");
+        return;
+    }
+    send_to_slot(self, slot, corral_cluster_view_envelope(self->view, self->desk_dropped));
+}
+
 static void
 handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
                 const corral_envelope_t *envelope)
@@ -271,6 +302,9 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
             break;
         }
         slot->said_bye = true;
+        break;
+    case CORRAL__V1__ENVELOPE__BODY_REPORT:
+        receive_report(self, routing_id, envelope->report);
         break;
     default:
         count_dropped(self, "an envelope desk does not take");
@@ -350,6 +384,7 @@ worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
     slot->state = SLOT_EMPTY;
     slot->pid = 0;
     zframe_destroy(&slot->desk_peer);
+    corral_cluster_view_worker_gone(self->view, slot->id);
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!self->stopping) {
         corral_log(CORRAL_LEVEL_ERROR, LOGGER,
@@ -404,6 +439,7 @@ spawn_workers(corral_coordinator_t *self)
         }
         slot->state = SLOT_STARTING;
         slot->said_bye = false;
+        corral_cluster_view_worker_started(self->view, slot->id, slot->config.name, slot->pid);
         corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d)%s", slot->config.name,
                    (int) slot->pid, slot->config.message.main ? ", main" : "");
     }

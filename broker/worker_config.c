@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "cpu_quota.h"
+
 void
 corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *config,
                           int worker_id, int worker_count, int bound_port, bool clustered)
@@ -20,5 +22,8 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.worker_count = (uint32_t) worker_count;
     message.server_host = config->server.host;
     message.server_port = (uint32_t) bound_port;
+    message.status_interval_ms = config->node.status.interval_ms;
+    message.heartbeat_timeout_ms = config->node.workers.heartbeat_timeout_ms;
+    message.cpu_quota = corral_cpu_quota("/");
     self->message = message;
 }

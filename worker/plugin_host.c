@@ -1,6 +1,9 @@
 /* plugin_host.c: plugins, their handles, and their lifecycle. */
 #include "plugin_host.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "log.h"
 
 #define LOGGER "plugins"
@@ -9,12 +12,15 @@ struct corral_plugin_handle {
     const corral_plugin_t *plugin;
     corral_plugin_host_t *host;
     void *state;
+    corral_status_level_t level;
+    char *summary;              /* NULL: the level's name */
 };
 
 struct corral_plugin_host {
     zloop_t *loop;
     const corral_identity_t *identity;
     corral_http_server_t *http;     /* during setup only */
+    struct corral_reporter *reporter;
     corral_plugin_handle_t *handles;
     size_t count;
     size_t started;
@@ -37,6 +43,8 @@ corral_plugin_host_destroy(corral_plugin_host_t **self_p)
     corral_plugin_host_t *self = *self_p;
     if (!self)
         return;
+    for (size_t i = 0; i < self->count; i++)
+        free(self->handles[i].summary);
     free(self->handles);
     free(self);
     *self_p = NULL;
@@ -49,7 +57,8 @@ corral_plugin_host_add(corral_plugin_host_t *self, const corral_plugin_t *plugin
     if (!grown)
         return -1;
     self->handles = grown;
-    self->handles[self->count++] = (corral_plugin_handle_t) { plugin, self, NULL };
+    self->handles[self->count++] = (corral_plugin_handle_t) {
+        plugin, self, NULL, CORRAL_STATUS_AVAILABLE, NULL };
     return 0;
 }
 
@@ -146,4 +155,53 @@ corral_plugin_route(corral_plugin_handle_t *handle, const char *method,
         return -1;
     }
     return 0;
+}
+
+/* --- Statuses (corral/status.h) ------------------------------------------- */
+
+int
+corral_plugin_set_status(corral_plugin_handle_t *handle, corral_status_level_t level,
+                         const char *summary)
+{
+    if (level < CORRAL_STATUS_AVAILABLE || level > CORRAL_STATUS_CRITICAL)
+        return -1;
+    char *copy = NULL;
+    if (summary && !(copy = strdup(summary)))
+        return -1;
+    if (level != handle->level)
+        corral_log(level > handle->level ? CORRAL_LEVEL_WARN : CORRAL_LEVEL_INFO, LOGGER,
+                   "plugin %s is %s: %s", handle->plugin->name,
+                   corral_status_level_name(level), summary ? summary : "");
+    free(handle->summary);
+    handle->summary = copy;
+    handle->level = level;
+    return 0;
+}
+
+size_t
+corral_plugin_host_count(const corral_plugin_host_t *self)
+{
+    return self->count;
+}
+
+void
+corral_plugin_host_status(const corral_plugin_host_t *self, size_t index, const char **name,
+                          corral_status_level_t *level, const char **summary)
+{
+    const corral_plugin_handle_t *handle = &self->handles[index];
+    *name = handle->plugin->name;
+    *level = handle->level;
+    *summary = handle->summary ? handle->summary : corral_status_level_name(handle->level);
+}
+
+void
+corral_plugin_host_set_reporter(corral_plugin_host_t *self, struct corral_reporter *reporter)
+{
+    self->reporter = reporter;
+}
+
+struct corral_reporter *
+corral_plugin_reporter(const corral_plugin_handle_t *handle)
+{
+    return handle->host->reporter;
 }

@@ -5,6 +5,7 @@
 #define CORRAL_PLUGIN_HOST_H
 
 #include "corral/plugin.h"
+#include "corral/status.h"
 #include "http_server.h"
 
 typedef struct corral_plugin_host corral_plugin_host_t;
@@ -18,5 +19,17 @@ int corral_plugin_host_add(corral_plugin_host_t *self, const corral_plugin_t *pl
 int corral_plugin_host_setup(corral_plugin_host_t *self, corral_http_server_t *http);
 int corral_plugin_host_start(corral_plugin_host_t *self);
 void corral_plugin_host_stop(corral_plugin_host_t *self);
+
+/* The plugins' statuses, for status reports: `index` < count. */
+size_t corral_plugin_host_count(const corral_plugin_host_t *self);
+void corral_plugin_host_status(const corral_plugin_host_t *self, size_t index,
+                               const char **name, corral_status_level_t *level,
+                               const char **summary);
+
+/* The status reporter, for the built-in status and stats plugins. */
+struct corral_reporter;
+void corral_plugin_host_set_reporter(corral_plugin_host_t *self,
+                                     struct corral_reporter *reporter);
+struct corral_reporter *corral_plugin_reporter(const corral_plugin_handle_t *handle);
 
 #endif

@@ -18,6 +18,8 @@
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "plugin_host.h"
+#include "reporter.h"
+#include "status_api.h"
 
 #define LOGGER "node"
 #define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
@@ -34,6 +36,7 @@ struct corral_worker {
     corral_desk_client_t *desk;             /* clustered only */
     corral_http_server_t *http;
     corral_plugin_host_t *plugins;
+    corral_reporter_t *reporter;            /* status reports */
     corral_signals_t *signals;
     pid_t coordinator_pid;
     bool stopping;
@@ -48,7 +51,9 @@ corral_worker_new(void)
         return NULL;
     self->loop = zloop_new();
     self->plugins = corral_plugin_host_new(self->loop, &self->identity);
-    if (!self->loop || !self->plugins)
+    if (!self->loop || !self->plugins
+        || corral_plugin_host_add(self->plugins, &corral_status_plugin) != 0
+        || corral_plugin_host_add(self->plugins, &corral_stats_plugin) != 0)
         corral_worker_destroy(&self);
     return self;
 }
@@ -60,6 +65,7 @@ corral_worker_destroy(corral_worker_t **self_p)
     if (!self)
         return;
     corral_http_server_destroy(&self->http);
+    corral_reporter_destroy(&self->reporter);   /* after the server it observes */
     corral_plugin_host_destroy(&self->plugins);
     corral_desk_client_destroy(&self->desk);
     corral_envelope_free(&self->welcome);
@@ -215,6 +221,8 @@ begin_stop(corral_worker_t *self, const char *why)
                why, orphaned ? ", the coordinator is gone" : "",
                corral_http_server_in_flight(self->http));
     zloop_timer(self->loop, (size_t) timeout_ms, 1, on_stop_deadline, self);
+    corral_reporter_set_core(self->reporter, "http", CORRAL_STATUS_DEGRADED,
+                             "stopping: not accepting new connections");
     corral_http_server_drain(self->http, on_drained, self);
 }
 
@@ -249,13 +257,31 @@ announce_standalone(corral_worker_t *self)
 }
 
 static int
+start_reporter(corral_worker_t *self)
+{
+    corral_reporter_setup_t setup = {
+        .loop = self->loop, .config = self->config, .http = self->http,
+        .plugins = self->plugins, .desk = self->desk,
+    };
+    self->reporter = corral_reporter_new(&setup);
+    if (!self->reporter)
+        return -1;
+    corral_plugin_host_set_reporter(self->plugins, self->reporter);
+    corral_reporter_set_core(self->reporter, "http", CORRAL_STATUS_UNAVAILABLE, "starting");
+    return 0;
+}
+
+static int
 serve(corral_worker_t *self)
 {
     self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
-    if (!self->http
+    if (!self->http || start_reporter(self) != 0
         || corral_plugin_host_setup(self->plugins, self->http) != 0
         || corral_http_server_start(self->http) != 0
         || corral_plugin_host_start(self->plugins) != 0)
+        return -1;
+    corral_reporter_set_core(self->reporter, "http", CORRAL_STATUS_AVAILABLE, "serving");
+    if (corral_reporter_start(self->reporter) != 0)
         return -1;
     if (self->desk && corral_desk_client_ready(self->desk) != 0)
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot tell the coordinator we are ready");

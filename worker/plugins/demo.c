@@ -2,18 +2,24 @@
  *   GET /api/hello         a tiny JSON reply
  *   GET /api/cpu?work=N    fixed CPU work per request (N rounds, default 100000)
  *   GET /api/wait?ms=N     answers after N ms without blocking the loop
- *   GET /api/node          who served: worker id, name, pid, main, clustered */
+ *   GET /api/node          who served: worker id, name, pid, main, clustered
+ *   GET /api/block?ms=N    blocks this worker's loop for N ms (event-loop delay)
+ *   POST /api/demo/status?level=L&summary=S
+ *                          sets the demo plugin's status on this worker */
 #include "plugins.h"
 
+#include "corral/status.h"
 #include "log.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #define DEFAULT_CPU_WORK 100000
 #define MAX_CPU_WORK 100000000L
 #define MAX_WAIT_MS 600000L
+#define MAX_BLOCK_MS 60000L
 
 static void
 hello(corral_request_t *request, void *arg)
@@ -128,6 +134,59 @@ node(corral_request_t *request, void *arg)
         "clustered", identity->clustered, "worker_count", identity->worker_count));
 }
 
+/* --- Blocking the loop and changing the status, for status tests ---------- */
+
+static int64_t
+monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Deliberately blocks the whole loop: what a CPU-bound handler does. */
+static void
+block_route(corral_request_t *request, void *arg)
+{
+    long ms = query_number(request, "ms", 100, MAX_BLOCK_MS);
+    if (ms < 0) {
+        corral_request_respond_error(request, 400, "ms must be an integer from 0 to 60000");
+        return;
+    }
+    int64_t until = monotonic_ms() + ms;
+    while (monotonic_ms() < until) {
+        struct timespec nap = { 0, 1000000 };
+        nanosleep(&nap, NULL);
+    }
+    corral_request_respond_json(request, 200, json_pack("{s:i}", "blocked_ms", (int) ms));
+}
+
+static void
+status_route(corral_request_t *request, void *arg)
+{
+    corral_plugin_handle_t *handle = arg;
+    corral_status_level_t level;
+    const char *summary = corral_request_query(request, "summary");
+    if (corral_status_level_parse(corral_request_query(request, "level"), &level) != 0) {
+        corral_request_respond_error(request, 400, "level must be one of available, "
+                                     "degraded, unavailable, critical");
+        return;
+    }
+    if (corral_plugin_set_status(handle, level, summary ? summary : "set by a request") != 0) {
+        corral_request_respond_error(request, 503, "out of memory");
+        return;
+    }
+    corral_request_respond_json(request, 200, json_pack("{s:s, s:s}", "level",
+                                corral_status_level_name(level), "summary",
+                                summary ? summary : "set by a request"));
+}
+
+static int
+demo_start(corral_plugin_handle_t *handle)
+{
+    return corral_plugin_set_status(handle, CORRAL_STATUS_AVAILABLE, "demo routes ready");
+}
+
 static int
 demo_setup(corral_plugin_handle_t *handle)
 {
@@ -136,10 +195,14 @@ demo_setup(corral_plugin_handle_t *handle)
     return corral_plugin_route(handle, "GET", "/api/hello", hello, NULL)
         || corral_plugin_route(handle, "GET", "/api/cpu", cpu, NULL)
         || corral_plugin_route(handle, "GET", "/api/wait", wait_route, loop)
-        || corral_plugin_route(handle, "GET", "/api/node", node, (void *) identity) ? -1 : 0;
+        || corral_plugin_route(handle, "GET", "/api/node", node, (void *) identity)
+        || corral_plugin_route(handle, "GET", "/api/block", block_route, NULL)
+        || corral_plugin_route(handle, "POST", "/api/demo/status", status_route, handle)
+        ? -1 : 0;
 }
 
 const corral_plugin_t corral_demo_plugin = {
     .name = "demo",
     .setup = demo_setup,
+    .start = demo_start,
 };

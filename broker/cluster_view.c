@@ -1,0 +1,253 @@
+/* cluster_view.c: the latest Report of each worker slot (an owned copy),
+ * silence detection against the heartbeat timeout, and the ClusterView
+ * built from them with the coordinator's own process and os figures. */
+#include "cluster_view.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "log_counters.h"
+#include "loop_delay.h"
+#include "os_metrics.h"
+#include "process_metrics.h"
+
+#define LOGGER "coordinator"
+#define SAMPLE_EVERY_MS 50      /* the coordinator's and os figures, at most */
+
+typedef struct {
+    char name[32];
+    pid_t pid;                  /* 0: no process */
+    int64_t heard_at_ms;        /* last report, or start */
+    bool silent;                /* as last logged */
+    Corral__V1__Report *report; /* NULL until the first one */
+} worker_t;
+
+struct corral_cluster_view {
+    zloop_t *loop;
+    int timer_id;
+    corral_loop_delay_t *loop_delay;
+    double loop_delay_ms;       /* the coordinator's, over the last interval */
+    worker_t *workers;
+    int worker_count;
+    uint64_t interval_ms;
+    uint64_t heartbeat_timeout_ms;
+    double cpu_quota;
+    int64_t sampled_at_ms;
+    /* what the last envelope points to */
+    Corral__V1__ProcessMetrics coordinator;
+    Corral__V1__OsMetrics os;
+    Corral__V1__LogCounters logs;
+    Corral__V1__WorkerView *views;
+    Corral__V1__WorkerView **view_pointers;
+    Corral__V1__Report empty_report;
+    Corral__V1__ClusterView message;
+    corral_envelope_t envelope;
+};
+
+static int on_check(zloop_t *loop, int timer_id, void *arg);
+
+corral_cluster_view_t *
+corral_cluster_view_new(zloop_t *loop, int worker_count, uint64_t interval_ms,
+                        uint64_t heartbeat_timeout_ms, double cpu_quota)
+{
+    corral_process_metrics_start();
+    corral_cluster_view_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->worker_count = worker_count;
+    self->interval_ms = interval_ms;
+    self->heartbeat_timeout_ms = heartbeat_timeout_ms;
+    self->cpu_quota = cpu_quota;
+    self->sampled_at_ms = -SAMPLE_EVERY_MS;
+    self->workers = calloc((size_t) worker_count, sizeof *self->workers);
+    self->views = calloc((size_t) worker_count, sizeof *self->views);
+    self->view_pointers = calloc((size_t) worker_count, sizeof *self->view_pointers);
+    self->loop_delay = corral_loop_delay_new(loop);
+    self->timer_id = zloop_timer(loop, interval_ms > 10 ? (size_t) interval_ms : 10, 0,
+                                 on_check, self);
+    if (!self->workers || !self->views || !self->view_pointers || !self->loop_delay
+        || self->timer_id < 0)
+        corral_cluster_view_destroy(&self);
+    return self;
+}
+
+void
+corral_cluster_view_destroy(corral_cluster_view_t **self_p)
+{
+    corral_cluster_view_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->timer_id >= 0)
+        zloop_timer_end(self->loop, self->timer_id);
+    corral_loop_delay_destroy(&self->loop_delay);
+    for (int i = 0; self->workers && i < self->worker_count; i++)
+        if (self->workers[i].report)
+            corral__v1__report__free_unpacked(self->workers[i].report, NULL);
+    free(self->workers);
+    free(self->views);
+    free(self->view_pointers);
+    free(self);
+    *self_p = NULL;
+}
+
+static worker_t *
+worker_by_id(corral_cluster_view_t *self, int id)
+{
+    return id >= 1 && id <= self->worker_count ? &self->workers[id - 1] : NULL;
+}
+
+static void
+forget_report(worker_t *worker)
+{
+    if (worker->report)
+        corral__v1__report__free_unpacked(worker->report, NULL);
+    worker->report = NULL;
+}
+
+void
+corral_cluster_view_worker_started(corral_cluster_view_t *self, int id,
+                                   const char *name, pid_t pid)
+{
+    worker_t *worker = worker_by_id(self, id);
+    if (!worker)
+        return;
+    snprintf(worker->name, sizeof worker->name, "%s", name);
+    worker->pid = pid;
+    worker->heard_at_ms = corral_monotonic_ms();
+    worker->silent = false;
+    forget_report(worker);
+}
+
+void
+corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id)
+{
+    worker_t *worker = worker_by_id(self, id);
+    if (worker)
+        worker->pid = 0;
+}
+
+/* A deep copy through the wire format: the Report's memory is then ours. */
+static Corral__V1__Report *
+copy_report(const Corral__V1__Report *report)
+{
+    size_t size = corral__v1__report__get_packed_size(report);
+    uint8_t *packed = malloc(size ? size : 1);
+    if (!packed)
+        return NULL;
+    corral__v1__report__pack(report, packed);
+    Corral__V1__Report *copy = corral__v1__report__unpack(NULL, size, packed);
+    free(packed);
+    return copy;
+}
+
+int
+corral_cluster_view_accept(corral_cluster_view_t *self, int id,
+                           const Corral__V1__Report *report)
+{
+    worker_t *worker = worker_by_id(self, id);
+    Corral__V1__Report *copy = worker ? copy_report(report) : NULL;
+    if (!copy)
+        return -1;
+    forget_report(worker);
+    worker->report = copy;
+    worker->heard_at_ms = corral_monotonic_ms();
+    if (worker->silent) {
+        worker->silent = false;
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) reports again", worker->name,
+                   (int) worker->pid);
+    }
+    return 0;
+}
+
+static uint64_t
+silence_ms(const worker_t *worker, int64_t now)
+{
+    return now > worker->heard_at_ms ? (uint64_t) (now - worker->heard_at_ms) : 0;
+}
+
+static bool
+is_silent(const corral_cluster_view_t *self, const worker_t *worker, int64_t now)
+{
+    return worker->pid == 0 || silence_ms(worker, now) > self->heartbeat_timeout_ms;
+}
+
+/* Every interval: the coordinator's loop delay, and a log line once when
+ * a worker falls silent (accept() logs when it comes back). */
+static int
+on_check(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_cluster_view_t *self = arg;
+    self->loop_delay_ms = corral_loop_delay_take_max_ms(self->loop_delay);
+    int64_t now = corral_monotonic_ms();
+    for (int i = 0; i < self->worker_count; i++) {
+        worker_t *worker = &self->workers[i];
+        if (worker->pid == 0 || worker->silent || !is_silent(self, worker, now))
+            continue;
+        worker->silent = true;
+        corral_log(CORRAL_LEVEL_WARN, LOGGER,
+                   "%s (pid %d) has not reported for %llu ms (heartbeat timeout %llu ms): "
+                   "unavailable; its loop is blocked or it is gone",
+                   worker->name, (int) worker->pid,
+                   (unsigned long long) silence_ms(worker, now),
+                   (unsigned long long) self->heartbeat_timeout_ms);
+    }
+    return 0;
+}
+
+static void
+sample_own_figures(corral_cluster_view_t *self, int64_t now)
+{
+    if (now - self->sampled_at_ms < SAMPLE_EVERY_MS)
+        return;
+    self->sampled_at_ms = now;
+    self->coordinator = (Corral__V1__ProcessMetrics) CORRAL__V1__PROCESS_METRICS__INIT;
+    corral_process_metrics_sample(&self->coordinator);
+    self->coordinator.event_loop_delay_ms = self->loop_delay_ms;
+    self->os = (Corral__V1__OsMetrics) CORRAL__V1__OS_METRICS__INIT;
+    corral_os_metrics_sample(&self->os, self->cpu_quota);
+    self->logs = (Corral__V1__LogCounters) CORRAL__V1__LOG_COUNTERS__INIT;
+    corral_log_counters_sample(&self->logs);
+}
+
+static void
+fill_worker_view(corral_cluster_view_t *self, int index, int64_t now)
+{
+    worker_t *worker = &self->workers[index];
+    Corral__V1__WorkerView *view = &self->views[index];
+    *view = (Corral__V1__WorkerView) CORRAL__V1__WORKER_VIEW__INIT;
+    view->worker_id = (uint32_t) index + 1;
+    view->name = worker->name;
+    view->pid = (uint32_t) worker->pid;
+    view->reporting = !is_silent(self, worker, now);
+    view->reported = worker->report != NULL;
+    view->last_report_age_ms = silence_ms(worker, now);
+    view->report = worker->report ? worker->report : &self->empty_report;
+    self->view_pointers[index] = view;
+}
+
+const corral_envelope_t *
+corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
+{
+    int64_t now = corral_monotonic_ms();
+    sample_own_figures(self, now);
+    self->empty_report = (Corral__V1__Report) CORRAL__V1__REPORT__INIT;
+    for (int i = 0; i < self->worker_count; i++)
+        fill_worker_view(self, i, now);
+    Corral__V1__ClusterView message = CORRAL__V1__CLUSTER_VIEW__INIT;
+    message.generated_unix_ms = corral_unix_ms();
+    message.collection_interval_ms = self->interval_ms;
+    message.heartbeat_timeout_ms = self->heartbeat_timeout_ms;
+    message.coordinator = &self->coordinator;
+    message.n_workers = (size_t) self->worker_count;
+    message.workers = self->view_pointers;
+    message.os = &self->os;
+    message.desk_dropped = desk_dropped;
+    message.coordinator_logs = &self->logs;
+    self->message = message;
+    self->envelope = (corral_envelope_t) CORRAL__V1__ENVELOPE__INIT;
+    self->envelope.body_case = CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW;
+    self->envelope.cluster_view = &self->message;
+    return &self->envelope;
+}
