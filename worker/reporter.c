@@ -1,6 +1,7 @@
 /* reporter.c: the Report timer, the desk exchange and the views it keeps. */
 #include "reporter.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -249,19 +250,33 @@ report(corral_reporter_t *self)
     }
 }
 
+static int on_interval(zloop_t *loop, int timer_id, void *arg);
+
+/* Reports now and arms the next report one interval from now. Not a
+ * repeating zloop timer: after a blocked loop that one fires once per
+ * missed interval back to back, and the report that carries the delay
+ * would be overwritten at once. */
+static int
+report_and_rearm(corral_reporter_t *self)
+{
+    report(self);
+    self->timer_id = zloop_timer(self->loop, (size_t) self->interval_ms, 1, on_interval, self);
+    return self->timer_id < 0 ? -1 : 0;
+}
+
 static int
 on_interval(zloop_t *loop, int timer_id, void *arg)
 {
-    report(arg);
+    corral_reporter_t *self = arg;
+    self->timer_id = -1;
+    report_and_rearm(self);
     return 0;
 }
 
 int
 corral_reporter_start(corral_reporter_t *self)
 {
-    report(self);
-    self->timer_id = zloop_timer(self->loop, (size_t) self->interval_ms, 0, on_interval, self);
-    return self->timer_id < 0 ? -1 : 0;
+    return report_and_rearm(self);
 }
 
 /* --- The coordinator's answers ---------------------------------------------- */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <glob.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -448,11 +449,23 @@ new_client(int port, const char *path)
     return curl;
 }
 
+static bool http_exchange(int port, const char *method, const char *path,
+                          response_t *response);
+
 bool
 http_get(int port, const char *path, response_t *response)
 {
+    return http_exchange(port, "GET", path, response);
+}
+
+/* METHOD PATH on a fresh connection, the body collected and parsed. */
+static bool
+http_exchange(int port, const char *method, const char *path, response_t *response)
+{
     memset(response, 0, sizeof *response);
     CURL *curl = new_client(port, path);
+    if (strcmp(method, "POST") == 0)
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
     curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
     curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect_body);
@@ -516,4 +529,36 @@ raw_exchange(int port, const char *bytes, char *reply, size_t size)
     reply[length] = '\0';
     close(fd);
     return (int) length;
+}
+
+/* --- Status and stats (issue 5) --------------------------------------------------- */
+
+bool
+http_request_to(int port, const char *method, const char *path, const char *worker,
+                response_t *response)
+{
+    for (int attempt = 0; attempt < 2000; attempt++) {
+        if (!http_exchange(port, method, path, response))
+            return false;
+        if (!worker || strcmp(response->worker, worker) == 0)
+            return true;
+        response_clear(response);
+    }
+    fprintf(stderr, "harness: %s %s never reached %s\n", method, path, worker);
+    return false;
+}
+
+char *
+instance_desk_endpoint(const instance_t *self)
+{
+    char pattern[400];
+    snprintf(pattern, sizeof pattern, "%s/corral.*/desk", self->dir);
+    glob_t found;
+    char *endpoint = NULL;
+    if (glob(pattern, 0, NULL, &found) == 0 && found.gl_pathc == 1) {
+        endpoint = malloc(strlen(found.gl_pathv[0]) + 7);
+        sprintf(endpoint, "ipc://%s", found.gl_pathv[0]);
+    }
+    globfree(&found);
+    return endpoint;
 }

@@ -74,4 +74,17 @@ long http_second_get_connects(int port, const char *path);
  * closes it or `size` - 1 bytes came. Returns the reply's length, or -1. */
 int raw_exchange(int port, const char *bytes, char *reply, size_t size);
 
+/* --- Status and stats (issue 5) --- */
+
+/* METHOD (GET or POST, empty body) on fresh connections until one is
+ * answered by `worker` (its X-Corral-Worker; NULL: any), at most 2000
+ * tries. False if the transport failed or no try reached it. */
+bool http_request_to(int port, const char *method, const char *path, const char *worker,
+                     response_t *response);
+
+/* ipc://<dir>/corral.XXXXXX/desk: the running coordinator's desk (the
+ * harness sets XDG_RUNTIME_DIR to the instance's directory); NULL if there
+ * is not exactly one. Free it. */
+char *instance_desk_endpoint(const instance_t *self);
+
 #endif

@@ -4,8 +4,11 @@
  *   GET /api/wait?ms=N     answers after N ms without blocking the loop
  *   GET /api/node          who served: worker id, name, pid, main, clustered
  *   GET /api/block?ms=N    blocks this worker's loop for N ms (event-loop delay)
- *   POST /api/demo/status?level=L&summary=S
- *                          sets the demo plugin's status on this worker */
+ *   POST /api/demo/status?level=L&summary=S[&worker=N]
+ *                          sets the demo plugin's status on this worker;
+ *                          with worker=N, only worker N does (the others
+ *                          answer 421), so a client can aim at one worker
+ *                          through a shared port */
 #include "plugins.h"
 
 #include "corral/status.h"
@@ -167,6 +170,11 @@ status_route(corral_request_t *request, void *arg)
     corral_plugin_handle_t *handle = arg;
     corral_status_level_t level;
     const char *summary = corral_request_query(request, "summary");
+    long worker = query_number(request, "worker", 0, INT32_MAX);
+    if (worker > 0 && worker != corral_plugin_identity(handle)->worker_id) {
+        corral_request_respond_error(request, 421, "this is another worker");
+        return;
+    }
     if (corral_status_level_parse(corral_request_query(request, "level"), &level) != 0) {
         corral_request_respond_error(request, 400, "level must be one of available, "
                                      "degraded, unavailable, critical");
