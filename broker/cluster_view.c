@@ -14,6 +14,7 @@
 
 #define LOGGER "coordinator"
 #define SAMPLE_EVERY_MS 50      /* the coordinator's and os figures, at most */
+#define MIN_CHECK_MS 10
 
 typedef struct {
     char name[32];
@@ -47,6 +48,16 @@ struct corral_cluster_view {
 
 static int on_check(zloop_t *loop, int timer_id, void *arg);
 
+/* One interval from now. Not a repeating timer: after a blocked loop that
+ * one fires back to back for every missed interval, and the loop delay
+ * measured by the first would be replaced at once. */
+static int
+arm_check(corral_cluster_view_t *self)
+{
+    size_t delay = self->interval_ms > MIN_CHECK_MS ? (size_t) self->interval_ms : MIN_CHECK_MS;
+    return zloop_timer(self->loop, delay, 1, on_check, self);
+}
+
 corral_cluster_view_t *
 corral_cluster_view_new(zloop_t *loop, int worker_count, uint64_t interval_ms,
                         uint64_t heartbeat_timeout_ms, double cpu_quota)
@@ -65,8 +76,7 @@ corral_cluster_view_new(zloop_t *loop, int worker_count, uint64_t interval_ms,
     self->views = calloc((size_t) worker_count, sizeof *self->views);
     self->view_pointers = calloc((size_t) worker_count, sizeof *self->view_pointers);
     self->loop_delay = corral_loop_delay_new(loop);
-    self->timer_id = zloop_timer(loop, interval_ms > 10 ? (size_t) interval_ms : 10, 0,
-                                 on_check, self);
+    self->timer_id = arm_check(self);
     if (!self->workers || !self->views || !self->view_pointers || !self->loop_delay
         || self->timer_id < 0)
         corral_cluster_view_destroy(&self);
@@ -180,6 +190,7 @@ on_check(zloop_t *loop, int timer_id, void *arg)
 {
     corral_cluster_view_t *self = arg;
     self->loop_delay_ms = corral_loop_delay_take_max_ms(self->loop_delay);
+    self->timer_id = arm_check(self);
     int64_t now = corral_monotonic_ms();
     for (int i = 0; i < self->worker_count; i++) {
         worker_t *worker = &self->workers[i];
