@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "message_copy.h"
 #include "log_counters.h"
 #include "loop_delay.h"
 #include "os_metrics.h"
@@ -138,26 +139,12 @@ corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id)
         worker->pid = 0;
 }
 
-/* A deep copy through the wire format: the Report's memory is then ours. */
-static Corral__V1__Report *
-copy_report(const Corral__V1__Report *report)
-{
-    size_t size = corral__v1__report__get_packed_size(report);
-    uint8_t *packed = malloc(size ? size : 1);
-    if (!packed)
-        return NULL;
-    corral__v1__report__pack(report, packed);
-    Corral__V1__Report *copy = corral__v1__report__unpack(NULL, size, packed);
-    free(packed);
-    return copy;
-}
-
 int
 corral_cluster_view_accept(corral_cluster_view_t *self, int id,
                            const Corral__V1__Report *report)
 {
     worker_t *worker = worker_by_id(self, id);
-    Corral__V1__Report *copy = worker ? copy_report(report) : NULL;
+    Corral__V1__Report *copy = worker ? corral_message_copy(&report->base) : NULL;
     if (!copy)
         return -1;
     forget_report(worker);

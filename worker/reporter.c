@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "message_copy.h"
 #include "log_counters.h"
 #include "loop_delay.h"
 #include "os_metrics.h"
@@ -281,19 +282,6 @@ corral_reporter_start(corral_reporter_t *self)
 
 /* --- The coordinator's answers ---------------------------------------------- */
 
-static Corral__V1__ClusterView *
-copy_view(const Corral__V1__ClusterView *view)
-{
-    size_t size = corral__v1__cluster_view__get_packed_size(view);
-    uint8_t *packed = malloc(size ? size : 1);
-    if (!packed)
-        return NULL;
-    corral__v1__cluster_view__pack(view, packed);
-    Corral__V1__ClusterView *copy = corral__v1__cluster_view__unpack(NULL, size, packed);
-    free(packed);
-    return copy;
-}
-
 static void
 on_envelope(const corral_envelope_t *envelope, void *arg)
 {
@@ -304,7 +292,7 @@ on_envelope(const corral_envelope_t *envelope, void *arg)
         self->rtt_us[self->rtt_count++ % RTT_SAMPLES] = now_us() - self->sent_at_us;
         self->sent_at_us = 0;
     }
-    Corral__V1__ClusterView *copy = copy_view(envelope->cluster_view);
+    Corral__V1__ClusterView *copy = corral_message_copy(&envelope->cluster_view->base);
     if (!copy)
         return;
     if (self->remote)

@@ -562,3 +562,14 @@ instance_desk_endpoint(const instance_t *self)
     globfree(&found);
     return endpoint;
 }
+
+bool
+instance_stop(instance_t **self_p)
+{
+    instance_t *self = *self_p;
+    kill(self->pid, SIGTERM);
+    bool stopped = instance_wait_exit(self, 15000) && WIFEXITED(self->exit_status)
+        && WEXITSTATUS(self->exit_status) == 0;
+    instance_destroy(self_p);
+    return stopped;
+}

@@ -87,4 +87,8 @@ bool http_request_to(int port, const char *method, const char *path, const char 
  * is not exactly one. Free it. */
 char *instance_desk_endpoint(const instance_t *self);
 
+/* SIGTERM, awaits the exit (15 s at most), destroys the instance. True if
+ * it stopped in time with status 0. */
+bool instance_stop(instance_t **self_p);
+
 #endif

@@ -303,12 +303,7 @@ start_instance(void **state)
 static int
 stop_instance(void **state)
 {
-    kill(instance_pid(instance), SIGTERM);
-    bool stopped = instance_wait_exit(instance, 15000)
-        && WIFEXITED(instance_exit_status(instance))
-        && WEXITSTATUS(instance_exit_status(instance)) == 0;
-    instance_destroy(&instance);
-    return stopped ? 0 : -1;
+    return instance_stop(&instance) ? 0 : -1;
 }
 
 /* --- /api/status ------------------------------------------------------------------ */
