@@ -73,6 +73,12 @@ corral_cluster_view_new(zloop_t *loop, int worker_count, uint64_t interval_ms,
     self->heartbeat_timeout_ms = heartbeat_timeout_ms;
     self->cpu_quota = cpu_quota;
     self->sampled_at_ms = -SAMPLE_EVERY_MS;
+    if (heartbeat_timeout_ms < 2 * interval_ms)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER,
+                   "node.workers.heartbeat_timeout (%llu ms) is under two "
+                   "node.status.interval (%llu ms): healthy workers will be "
+                   "reported unavailable", (unsigned long long) heartbeat_timeout_ms,
+                   (unsigned long long) interval_ms);
     self->workers = calloc((size_t) worker_count, sizeof *self->workers);
     self->views = calloc((size_t) worker_count, sizeof *self->views);
     self->view_pointers = calloc((size_t) worker_count, sizeof *self->view_pointers);
