@@ -104,18 +104,26 @@ name_problems(json_t *services, char *out, size_t size, int *count)
     }
 }
 
-static json_t *
-worker_status(worker_view_t *worker, json_t **core, json_t **plugins)
+static int
+worse(int a, int b)
 {
-    *core = own_services(worker->report->core, worker->report->n_core);
-    *plugins = own_services(worker->report->plugins, worker->report->n_plugins);
-    int level = worst_level(*core) > worst_level(*plugins) ? worst_level(*core)
-                                                           : worst_level(*plugins);
+    return a > b ? a : b;
+}
+
+/* One worker's own view, for the `workers` extension. */
+static json_t *
+worker_status(worker_view_t *worker)
+{
+    json_t *core = own_services(worker->report->core, worker->report->n_core);
+    json_t *plugins = own_services(worker->report->plugins, worker->report->n_plugins);
+    int level = worse(worst_level(core), worst_level(plugins));
     char summary[128];
-    if (!worker->reporting)
+    if (!worker->reporting) {
+        level = CORRAL_STATUS_UNAVAILABLE;
         snprintf(summary, sizeof summary, "%s for %llu ms: its loop is blocked or it is gone",
                  worker->pid ? "silent" : "not running",
                  (unsigned long long) worker->last_report_age_ms);
+    }
     else
         snprintf(summary, sizeof summary, "reporting");
     return json_pack("{s:I, s:I, s:b, s:I, s:o, s:o, s:o}",
@@ -123,10 +131,8 @@ worker_status(worker_view_t *worker, json_t **core, json_t **plugins)
                      "pid", (json_int_t) worker->pid,
                      "reporting", worker->reporting,
                      "last_report_ms_ago", (json_int_t) worker->last_report_age_ms,
-                     "overall", level_json(worker->reporting ? level
-                                                             : CORRAL_STATUS_UNAVAILABLE,
-                                           summary),
-                     "core", json_incref(*core), "plugins", json_incref(*plugins));
+                     "overall", level_json(level, summary),
+                     "core", core, "plugins", plugins);
 }
 
 static void
@@ -148,10 +154,9 @@ add_coordinator_core(const corral_reporter_t *reporter, view_t *view, json_t *co
 static json_t *
 overall_status(json_t *core, json_t *plugins, int silent, const char *silent_names)
 {
-    int level = worst_level(core) > worst_level(plugins) ? worst_level(core)
-                                                         : worst_level(plugins);
-    if (silent && level < CORRAL_STATUS_DEGRADED)
-        level = CORRAL_STATUS_DEGRADED;
+    int level = worse(worst_level(core), worst_level(plugins));
+    if (silent)
+        level = worse(level, CORRAL_STATUS_DEGRADED);
     char problems[1024] = "";
     int count = 0;
     name_problems(core, problems, sizeof problems, &count);
@@ -181,10 +186,7 @@ status_document(const corral_reporter_t *reporter, int *overall_level)
     char silent_names[512] = "";
     for (size_t i = 0; i < view->n_workers; i++) {
         worker_view_t *worker = view->workers[i];
-        json_t *own_core, *own_plugins;
-        json_object_set_new(workers, worker->name, worker_status(worker, &own_core, &own_plugins));
-        json_decref(own_core);
-        json_decref(own_plugins);
+        json_object_set_new(workers, worker->name, worker_status(worker));
         merge_services(core, worker->report->core, worker->report->n_core, worker->name,
                        clustered);
         merge_services(plugins, worker->report->plugins, worker->report->n_plugins,
