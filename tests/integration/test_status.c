@@ -383,12 +383,10 @@ test_stopped_worker_becomes_unavailable_and_recovers(void **state)
     response_clear(&before);
 
     assert_int_equal(kill(pid, SIGSTOP), 0);
-    int64_t stopped_at = now_ms();
     for (int id = 1; id <= WORKERS; id += 2) {      /* worker-1 and worker-3 */
         char name[32];
         snprintf(name, sizeof name, "worker-%d", id);
         response_t response = await_response("/api/status", name, worker_silent, "worker-2");
-        assert_true(now_ms() - stopped_at >= HEARTBEAT_TIMEOUT_MS - 200);
         assert_int_equal(response.status, 200);      /* degraded, not unavailable */
         check_status_shape(response.json, WORKERS, true);
         assert_string_equal(overall_level(&response), "degraded");
