@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "log.h"
-#include "message_copy.h"
 #include "log_counters.h"
 #include "loop_delay.h"
+#include "message_copy.h"
 #include "os_metrics.h"
 #include "process_metrics.h"
 #include "request_metrics.h"
@@ -76,7 +76,7 @@ corral_reporter_new(const corral_reporter_setup_t *setup)
     self->timer_id = -1;
     self->interval_ms = setup->config->status_interval_ms;
     if (self->interval_ms < MIN_INTERVAL_MS)
-        self->interval_ms = self->interval_ms ? MIN_INTERVAL_MS : 1000;
+        self->interval_ms = MIN_INTERVAL_MS;
     self->started_ms = corral_monotonic_ms();
     size_t plugins = corral_plugin_host_count(setup->plugins) + CORE_MAX;
     self->statuses = calloc(plugins, sizeof *self->statuses);
@@ -222,7 +222,7 @@ build_local_view(corral_reporter_t *self)
     self->local.n_workers = 1;
     self->local.workers = self->local_workers;
     self->local.os = &self->os;
-    self->local.coordinator_logs = self->desk ? NULL : &self->logs;
+    self->local.coordinator_logs = NULL;      /* no coordinator: the Report has them */
 }
 
 static int64_t
