@@ -97,17 +97,32 @@ ticks() {
     echo $(( f[11] + f[12] ))
 }
 
+all_ticks() {
+    local pid sum=0
+    for pid in "$@"; do sum=$(( sum + $(ticks "$pid") )); done
+    echo "$sum"
+}
+
+# share TICKS: TICKS over IDLE_SECONDS as a percentage of one CPU
+share() {
+    awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v s="$IDLE_SECONDS" \
+        'BEGIN { printf "%.2f", 100 * t / hz / s }'
+}
+
 kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
 
 # --- 1 and 2: reporting every 100 ms, no HTTP load ----------------------------
 
 log "bench-status: $WORKERS workers reporting every 100 ms for ${IDLE_SECONDS}s"
 start_corral 100ms
+workers=$(pgrep -P "$CORRAL_PID" | tr '\n' ' ')
 before=$(ticks "$CORRAL_PID")
+workers_before=$(all_ticks $workers)
 sleep "$IDLE_SECONDS"
 after=$(ticks "$CORRAL_PID")
-cpu=$(awk -v t=$(( after - before )) -v hz="$(getconf CLK_TCK)" -v s="$IDLE_SECONDS" \
-      'BEGIN { printf "%.2f", 100 * t / hz / s }')
+workers_after=$(all_ticks $workers)
+cpu=$(share $(( after - before )))
+workers_cpu=$(share $(( workers_after - workers_before )))
 rss=$(kb "$CORRAL_PID" VmRSS)
 hwm=$(kb "$CORRAL_PID" VmHWM)
 stats=$(curl -sf "$BASE_URL/api/stats") || die "GET /api/stats failed"
@@ -117,6 +132,7 @@ echo "== desk round trip (Report -> ClusterView), per worker, ms"
 jq -r '.workers | to_entries[] | "\(.key): p50 \(.value.desk_round_trip_ms.p50) p99 \(.value.desk_round_trip_ms.p99) max \(.value.desk_round_trip_ms.max) (\(.value.desk_round_trip_ms.samples) exchanges)"' <<<"$stats"
 echo "== coordinator with $WORKERS workers reporting every 100 ms"
 echo "cpu: ${cpu}% of one CPU over ${IDLE_SECONDS}s"
+echo "the $WORKERS idle workers together: ${workers_cpu}% of one CPU (reports every 100 ms and the 10 ms loop-delay timer)"
 echo "rss: $(( rss / 1024 )).$(( rss % 1024 * 10 / 1024 )) MB (peak $(( hwm / 1024 )).$(( hwm % 1024 * 10 / 1024 )) MB); target <= 8 MB: $([ "$rss" -le 8192 ] && echo met || echo MISSED)"
 
 # --- 3: throughput with reporting at 1 h (baseline), 1 s and 100 ms ------------
