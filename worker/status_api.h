@@ -6,9 +6,19 @@
 #ifndef CORRAL_STATUS_API_H
 #define CORRAL_STATUS_API_H
 
+#include <jansson.h>
+#include <stdint.h>
+
 #include "corral/plugin.h"
 
-extern const corral_plugin_t corral_status_plugin;
-extern const corral_plugin_t corral_stats_plugin;
+#define CORRAL_STATUS_API_PRODUCT "corral"
+
+extern const corral_plugin_t corral_status_plugin;     /* status_plugin.c */
+extern const corral_plugin_t corral_stats_plugin;      /* stats_plugin.c */
+
+/* Shared by the two: `unix_ms` as ISO 8601 UTC with milliseconds (for
+ * last_updated), and the start phase that sets the plugin available. */
+json_t *corral_status_api_time(uint64_t unix_ms);
+int corral_status_api_serving(corral_plugin_handle_t *handle);
 
 #endif

@@ -1,0 +1,209 @@
+/* stats_plugin.c: the built-in plugin `stats`: GET /api/stats, Kibana's
+ * ops metrics for the whole instance with the RFC's aggregation (6.1.4):
+ * heap and RSS summed over the coordinator and the workers, the
+ * coordinator's pid and uptime, the largest event-loop delay; plus
+ * `processes[]` (each process's own figures, coordinator first), `os`,
+ * `requests`, `response_times`, `concurrent_connections`, `logs`, `desk`
+ * and the per-worker `workers` extension. */
+#include "status_api.h"
+
+#include <stdio.h>
+
+#include "plugin_host.h"
+#include "reporter.h"
+
+typedef const Corral__V1__ClusterView view_t;
+typedef const Corral__V1__WorkerView worker_view_t;
+
+/* --- /api/stats ------------------------------------------------------------- */
+
+static json_t *
+process_json(const Corral__V1__ProcessMetrics *process)
+{
+    return json_pack("{s:{s:{s:I, s:I, s:I}, s:I}, s:I, s:f, s:I}",
+                     "memory", "heap",
+                     "total_bytes", (json_int_t) process->heap_total_bytes,
+                     "used_bytes", (json_int_t) process->heap_used_bytes,
+                     "size_limit", (json_int_t) process->heap_size_limit,
+                     "resident_set_size_bytes", (json_int_t) process->resident_set_size_bytes,
+                     "pid", (json_int_t) process->pid,
+                     "event_loop_delay", process->event_loop_delay_ms,
+                     "uptime_ms", (json_int_t) process->uptime_ms);
+}
+
+static json_t *
+named_process_json(const Corral__V1__ProcessMetrics *process, const char *name, int worker_id)
+{
+    json_t *entry = process_json(process);
+    json_object_set_new(entry, "name", json_string(name));
+    json_object_set_new(entry, "worker_id", worker_id ? json_integer(worker_id) : json_null());
+    return entry;
+}
+
+/* Sums and maxima over the processes, as the RFC's 6.1.4 aggregates them. */
+typedef struct {
+    Corral__V1__ProcessMetrics process;
+    uint64_t requests, disconnects, connections, response_count, response_total_us,
+             response_max_us, logs_received, logs_dropped;
+    json_t *status_codes;
+} totals_t;
+
+static void
+add_process(totals_t *totals, const Corral__V1__ProcessMetrics *process, bool first)
+{
+    Corral__V1__ProcessMetrics *sum = &totals->process;
+    sum->heap_total_bytes += process->heap_total_bytes;
+    sum->heap_used_bytes += process->heap_used_bytes;
+    sum->heap_size_limit += process->heap_size_limit;
+    sum->resident_set_size_bytes += process->resident_set_size_bytes;
+    if (process->event_loop_delay_ms > sum->event_loop_delay_ms)
+        sum->event_loop_delay_ms = process->event_loop_delay_ms;
+    if (first) {
+        sum->pid = process->pid;
+        sum->uptime_ms = process->uptime_ms;
+    }
+}
+
+static void
+add_logs(totals_t *totals, const Corral__V1__LogCounters *logs)
+{
+    if (!logs)
+        return;
+    totals->logs_received += logs->received;
+    totals->logs_dropped += logs->dropped;
+}
+
+static void
+add_requests(totals_t *totals, const Corral__V1__RequestMetrics *requests)
+{
+    totals->requests += requests->total;
+    totals->disconnects += requests->disconnects;
+    totals->connections += requests->concurrent_connections;
+    totals->response_count += requests->interval_count;
+    totals->response_total_us += requests->interval_total_us;
+    if (requests->interval_max_us > totals->response_max_us)
+        totals->response_max_us = requests->interval_max_us;
+    for (size_t i = 0; i < requests->n_status_codes; i++) {
+        char code[16];
+        snprintf(code, sizeof code, "%u", requests->status_codes[i]->code);
+        json_int_t before = json_integer_value(json_object_get(totals->status_codes, code));
+        json_object_set_new(totals->status_codes, code,
+                            json_integer(before + (json_int_t) requests->status_codes[i]->count));
+    }
+}
+
+static json_t *
+response_times_json(uint64_t count, uint64_t total_us, uint64_t max_us)
+{
+    return json_pack("{s:f, s:f}", "avg_ms", count ? (double) total_us / (double) count / 1000.0 : 0.0,
+                     "max_ms", (double) max_us / 1000.0);
+}
+
+static json_t *
+worker_stats(worker_view_t *worker)
+{
+    const Corral__V1__RequestMetrics *requests = worker->report->requests;
+    const Corral__V1__DeskRoundTrip *rtt = worker->report->desk_round_trip;
+    const Corral__V1__LogCounters *logs = worker->report->logs;
+    json_t *entry = json_pack("{s:I, s:I, s:b, s:I}",
+                              "worker_id", (json_int_t) worker->worker_id,
+                              "pid", (json_int_t) worker->pid,
+                              "reporting", worker->reporting,
+                              "last_report_ms_ago", (json_int_t) worker->last_report_age_ms);
+    if (requests) {
+        json_object_set_new(entry, "requests", json_pack("{s:I, s:I}",
+            "total", (json_int_t) requests->total, "disconnects", (json_int_t) requests->disconnects));
+        json_object_set_new(entry, "response_times", response_times_json(
+            requests->interval_count, requests->interval_total_us, requests->interval_max_us));
+        json_object_set_new(entry, "concurrent_connections",
+                            json_integer((json_int_t) requests->concurrent_connections));
+    }
+    if (logs)
+        json_object_set_new(entry, "logs", json_pack("{s:I, s:I}",
+            "received", (json_int_t) logs->received, "dropped", (json_int_t) logs->dropped));
+    if (rtt && rtt->samples)
+        json_object_set_new(entry, "desk_round_trip_ms", json_pack("{s:f, s:f, s:f, s:I}",
+            "p50", rtt->p50_ms, "p99", rtt->p99_ms, "max", rtt->max_ms,
+            "samples", (json_int_t) rtt->samples));
+    return entry;
+}
+
+static json_t *
+os_json(const Corral__V1__OsMetrics *os)
+{
+    return json_pack("{s:s, s:s, s:{s:f, s:f, s:f}, s:{s:I, s:I, s:I}, s:I, s:{s:f, s:i}}",
+                     "platform", os->platform, "platform_release", os->platform_release,
+                     "load", "1m", os->load_1m, "5m", os->load_5m, "15m", os->load_15m,
+                     "memory", "total_bytes", (json_int_t) os->memory_total_bytes,
+                     "free_bytes", (json_int_t) os->memory_free_bytes,
+                     "used_bytes", (json_int_t) os->memory_used_bytes,
+                     "uptime_ms", (json_int_t) os->uptime_ms,
+                     "cpu", "quota", os->cpu_quota, "count", (int) os->cpus);
+}
+
+static json_t *
+stats_document(const corral_reporter_t *reporter)
+{
+    view_t *view = corral_reporter_view(reporter);
+    totals_t totals = { .process = CORRAL__V1__PROCESS_METRICS__INIT,
+                        .status_codes = json_object() };
+    json_t *processes = json_array(), *workers = json_object();
+    if (view->coordinator) {
+        json_array_append_new(processes, named_process_json(view->coordinator, "coordinator", 0));
+        add_process(&totals, view->coordinator, true);
+    }
+    add_logs(&totals, view->coordinator_logs);
+    for (size_t i = 0; i < view->n_workers; i++) {
+        worker_view_t *worker = view->workers[i];
+        json_object_set_new(workers, worker->name, worker_stats(worker));
+        if (worker->pid == 0 || !worker->report->process)
+            continue;
+        json_array_append_new(processes, named_process_json(worker->report->process,
+                                                            worker->name, (int) worker->worker_id));
+        add_process(&totals, worker->report->process, json_array_size(processes) == 1);
+        if (worker->report->requests)
+            add_requests(&totals, worker->report->requests);
+        add_logs(&totals, worker->report->logs);
+    }
+    json_t *document = json_pack(
+        "{s:s, s:o, s:I, s:o, s:o, s:o, s:{s:I, s:I, s:o}, s:o, s:I, s:{s:I, s:I}, s:o}",
+        "name", CORRAL_STATUS_API_PRODUCT,
+        "last_updated", corral_status_api_time(view->generated_unix_ms),
+        "collection_interval_ms", (json_int_t) view->collection_interval_ms,
+        "process", process_json(&totals.process),
+        "processes", processes,
+        "os", view->os ? os_json(view->os) : json_object(),
+        "requests", "total", (json_int_t) totals.requests,
+        "disconnects", (json_int_t) totals.disconnects, "status_codes", totals.status_codes,
+        "response_times", response_times_json(totals.response_count, totals.response_total_us,
+                                               totals.response_max_us),
+        "concurrent_connections", (json_int_t) totals.connections,
+        "logs", "received", (json_int_t) totals.logs_received,
+        "dropped", (json_int_t) totals.logs_dropped,
+        "workers", workers);
+    if (corral_reporter_clustered(reporter))
+        json_object_set_new(document, "desk",
+                            json_pack("{s:I}", "dropped", (json_int_t) view->desk_dropped));
+    return document;
+}
+
+static void
+stats_route(corral_request_t *request, void *arg)
+{
+    corral_request_respond_json(request, 200, stats_document(arg));
+}
+
+/* --- The plugin ------------------------------------------------------------- */
+
+static int
+stats_setup(corral_plugin_handle_t *handle)
+{
+    return corral_plugin_route(handle, "GET", "/api/stats", stats_route,
+                               corral_plugin_reporter(handle));
+}
+
+const corral_plugin_t corral_stats_plugin = {
+    .name = "stats",
+    .setup = stats_setup,
+    .start = corral_status_api_serving,
+};
