@@ -39,6 +39,10 @@ typedef struct {
             bool count_auto;    /* "auto" (the default) */
         } workers;
         uint64_t shutdown_timeout_ms;   /* default 30s */
+        bool debug_routes;              /* /api/debug/node; default false */
+        struct {
+            uint64_t delay_ms;          /* pause before migrating; default 0 */
+        } migrations;
     } node;
     struct {
         corral_level_t root_level;      /* default info */
