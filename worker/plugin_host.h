@@ -6,11 +6,20 @@
 
 #include "corral/plugin.h"
 #include "http_server.h"
+#include "node_service.h"
 
 typedef struct corral_plugin_host corral_plugin_host_t;
 
 corral_plugin_host_t *corral_plugin_host_new(zloop_t *loop, const corral_identity_t *identity);
 void corral_plugin_host_destroy(corral_plugin_host_t **self_p);
+
+/* The node service the handles' corral_plugin_node() come from. */
+void corral_plugin_host_set_node_service(corral_plugin_host_t *self,
+                                         corral_node_service_t *service);
+/* Called once when the last hold is released (corral_plugin_release). */
+void corral_plugin_host_on_released(corral_plugin_host_t *self, void (*fn)(void *arg),
+                                    void *arg);
+bool corral_plugin_host_held(const corral_plugin_host_t *self);
 
 int corral_plugin_host_add(corral_plugin_host_t *self, const corral_plugin_t *plugin);
 
