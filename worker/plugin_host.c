@@ -28,6 +28,7 @@ struct corral_plugin_host {
     corral_plugin_handle_t *handles;
     size_t count;
     size_t started;
+    const Corral__V1__WorkerConfig *config;
     corral_node_service_t *node_service;
     app_route_t *app_routes;
     int holds;
@@ -63,9 +64,17 @@ corral_plugin_host_destroy(corral_plugin_host_t **self_p)
 }
 
 void
-corral_plugin_host_set_node_service(corral_plugin_host_t *self, corral_node_service_t *service)
+corral_plugin_host_join(corral_plugin_host_t *self, const Corral__V1__WorkerConfig *config,
+                        corral_node_service_t *service)
 {
+    self->config = config;
     self->node_service = service;
+}
+
+const Corral__V1__WorkerConfig *
+corral_plugin_worker_config(const corral_plugin_handle_t *handle)
+{
+    return handle->host->config;
 }
 
 void

@@ -188,7 +188,7 @@ start_node_service(corral_worker_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot start the node service");
         return -1;
     }
-    corral_plugin_host_set_node_service(self->plugins, self->node);
+    corral_plugin_host_join(self->plugins, self->config, self->node);
     return 0;
 }
 
