@@ -517,3 +517,14 @@ raw_exchange(int port, const char *bytes, char *reply, size_t size)
     close(fd);
     return (int) length;
 }
+
+/* --- The node service (issue 3) ------------------------------------------------ */
+
+char *
+instance_output_copy(instance_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    char *copy = strdup(self->output);
+    pthread_mutex_unlock(&self->lock);
+    return copy;
+}

@@ -74,4 +74,9 @@ long http_second_get_connects(int port, const char *path);
  * closes it or `size` - 1 bytes came. Returns the reply's length, or -1. */
 int raw_exchange(int port, const char *bytes, char *reply, size_t size);
 
+/* --- The node service (issue 3) ------------------------------------------------ */
+
+/* A copy of corral's output so far, taken under the reader's lock (free it). */
+char *instance_output_copy(instance_t *self);
+
 #endif
