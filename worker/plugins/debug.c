@@ -6,8 +6,13 @@
  *   GET /api/debug/node?action=A&worker=N&...
  *     worker   which worker acts: 1..N, or 0 (default) for every worker
  *     action   broadcast  plugin, type, count (1), payload ("{}"),
- *                         persist (0|1), self (send_to_self, 0|1)
- *              on         plugin, type: record what a new handler receives
+ *                         persist (0|1), self (send_to_self, 0|1),
+ *                         size (pad the payload to this many bytes),
+ *                         stamp=1 (the payload starts with the send time),
+ *                         rate (messages per second; 0: all at once)
+ *              on         plugin, type: record what a new handler receives;
+ *                         record=count (only count) or latency (count and
+ *                         the latency of stamped payloads)
  *              cancel     plugin, type: cancel those handlers
  *              received   what each handler received (payloads=1: with
  *                         payloads), the node's identity and gap count
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "node_service.h"
@@ -36,14 +42,30 @@
 static corral_plugin_handle_t *probe_handles[2];
 static const char *const probe_names[] = { "probe-a", "probe-b" };
 
+typedef enum { RECORD_ALL, RECORD_COUNT, RECORD_LATENCY } record_mode_t;
+
 typedef struct recorder {
     char *plugin;
     char *type;
     corral_subscription_t *subscription;
+    record_mode_t mode;
     json_t *seqs;
     json_t *payloads;
+    uint64_t count;
+    uint64_t last_ns;           /* when the last one arrived */
+    uint64_t *latencies_ns;     /* RECORD_LATENCY */
+    size_t latency_capacity;
     struct recorder *next;
 } recorder_t;
+
+/* A paced broadcast in progress (rate > 0). */
+typedef struct {
+    json_t *command;
+    json_int_t left;
+    json_int_t sent;
+    int timer_id;
+    uint64_t started_ns;
+} paced_t;
 
 typedef struct pending {
     char id[48];
@@ -63,6 +85,7 @@ static struct {
     corral_subscription_t *replies;
     recorder_t *recorders;
     pending_t *pending;
+    paced_t *paced;             /* at most one at a time */
     unsigned long next_id;
 } debug;
 
@@ -75,34 +98,157 @@ probe_node(const char *plugin)
     return NULL;
 }
 
+static uint64_t
+now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);     /* one clock for every process */
+    return (uint64_t) now.tv_sec * 1000000000u + (uint64_t) now.tv_nsec;
+}
+
+static void
+record_latency(recorder_t *recorder, const corral_message_t *message, uint64_t now)
+{
+    char stamp[32];
+    size_t length = message->len < sizeof stamp - 1 ? message->len : sizeof stamp - 1;
+    memcpy(stamp, message->payload, length);
+    stamp[length] = '\0';
+    uint64_t sent = strtoull(stamp, NULL, 10);
+    if (recorder->count > recorder->latency_capacity) {
+        size_t capacity = recorder->latency_capacity ? recorder->latency_capacity * 2 : 4096;
+        uint64_t *grown = realloc(recorder->latencies_ns, capacity * sizeof *grown);
+        if (!grown)
+            return;
+        recorder->latencies_ns = grown;
+        recorder->latency_capacity = capacity;
+    }
+    recorder->latencies_ns[recorder->count - 1] = sent && now > sent ? now - sent : 0;
+}
+
 static void
 record(const corral_message_t *message, void *arg)
 {
     recorder_t *recorder = arg;
+    recorder->count++;
+    recorder->last_ns = now_ns();
+    if (recorder->mode == RECORD_LATENCY)
+        record_latency(recorder, message, recorder->last_ns);
+    if (recorder->mode != RECORD_ALL)
+        return;
     json_array_append_new(recorder->seqs, json_integer((json_int_t) message->seq));
     json_array_append_new(recorder->payloads,
                           json_stringn(message->payload, message->len));
 }
 
+static int
+by_value(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+/* {count, p50, p99, max} in microseconds. */
+static json_t *
+latency_summary(recorder_t *recorder)
+{
+    size_t n = recorder->latencies_ns ? (size_t) recorder->count : 0;
+    if (n > recorder->latency_capacity)
+        n = recorder->latency_capacity;
+    if (n == 0)
+        return json_pack("{s:i}", "count", 0);
+    qsort(recorder->latencies_ns, n, sizeof (uint64_t), by_value);
+    return json_pack("{s:I, s:f, s:f, s:f}", "count", (json_int_t) n,
+                     "p50", recorder->latencies_ns[n / 2] / 1000.0,
+                     "p99", recorder->latencies_ns[n * 99 / 100] / 1000.0,
+                     "max", recorder->latencies_ns[n - 1] / 1000.0);
+}
+
 /* --- Acting on a command ---------------------------------------------------------- */
 
-static json_t *
-act_broadcast(json_t *command, corral_node_t *node, const char *type)
+/* One broadcast as the command describes it. */
+static bool
+broadcast_one(json_t *command)
 {
-    const char *payload = json_string_value(json_object_get(command, "payload"));
-    json_int_t count = json_integer_value(json_object_get(command, "count"));
+    corral_node_t *node = probe_node(json_string_value(json_object_get(command, "plugin")));
+    const char *type = json_string_value(json_object_get(command, "type"));
+    const char *text = json_string_value(json_object_get(command, "payload"));
+    size_t size = (size_t) json_integer_value(json_object_get(command, "size"));
+    char payload[4096];
+    size_t length = json_is_true(json_object_get(command, "stamp"))
+        ? (size_t) snprintf(payload, sizeof payload, "%llu ", (unsigned long long) now_ns())
+        : (size_t) snprintf(payload, sizeof payload, "%s", text);
+    if (length >= sizeof payload)
+        length = sizeof payload - 1;
+    if (size > sizeof payload)
+        size = sizeof payload;
+    if (size > length) {
+        memset(payload + length, 'x', size - length);
+        length = size;
+    }
     corral_broadcast_opts_t opts = {
         .persist = json_is_true(json_object_get(command, "persist")),
         .send_to_self = json_is_true(json_object_get(command, "self")),
     };
-    json_int_t sent = 0;
-    for (json_int_t i = 0; i < count; i++)
-        sent += corral_node_broadcast(node, type, payload, strlen(payload), &opts) == 0;
-    return json_pack("{s:I, s:I}", "sent", sent, "failed", count - sent);
+    return corral_node_broadcast(node, type, payload, length, &opts) == 0;
 }
 
 static json_t *
-act_on(corral_node_t *node, const char *plugin, const char *type)
+broadcast_result(json_int_t count, json_int_t sent, uint64_t started_ns)
+{
+    return json_pack("{s:I, s:I, s:I, s:I}", "sent", sent, "failed", count - sent,
+                     "started_ns", (json_int_t) started_ns, "finished_ns", (json_int_t) now_ns());
+}
+
+static void send_reply(json_t *command, json_t *result);
+
+static void
+paced_destroy(paced_t **paced_p)
+{
+    paced_t *paced = *paced_p;
+    if (!paced)
+        return;
+    zloop_timer_end(debug.loop, paced->timer_id);
+    json_decref(paced->command);
+    free(paced);
+    *paced_p = NULL;
+}
+
+static int
+on_paced_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    paced_t *paced = arg;
+    paced->sent += broadcast_one(paced->command);
+    if (--paced->left > 0)
+        return 0;
+    json_int_t count = json_integer_value(json_object_get(paced->command, "count"));
+    send_reply(paced->command, broadcast_result(count, paced->sent, paced->started_ns));
+    paced_destroy(&debug.paced);
+    return 0;
+}
+
+/* NULL when the reply comes later (paced). */
+static json_t *
+act_broadcast(json_t *command)
+{
+    json_int_t count = json_integer_value(json_object_get(command, "count"));
+    json_int_t rate = json_integer_value(json_object_get(command, "rate"));
+    uint64_t started_ns = now_ns();
+    paced_t *paced = rate > 0 && count > 0 && !debug.paced ? calloc(1, sizeof *paced) : NULL;
+    if (paced) {
+        debug.paced = paced;
+        *paced = (paced_t) { json_incref(command), count, 0, -1, started_ns };
+        size_t interval_ms = rate >= 1000 ? 1 : (size_t) (1000 / rate);
+        paced->timer_id = zloop_timer(debug.loop, interval_ms, 0, on_paced_tick, paced);
+        return NULL;
+    }
+    json_int_t sent = 0;
+    for (json_int_t i = 0; i < count; i++)
+        sent += broadcast_one(command);
+    return broadcast_result(count, sent, started_ns);
+}
+
+static json_t *
+act_on(json_t *command, corral_node_t *node, const char *plugin, const char *type)
 {
     recorder_t *recorder = calloc(1, sizeof *recorder);
     if (!recorder)
@@ -111,6 +257,9 @@ act_on(corral_node_t *node, const char *plugin, const char *type)
     recorder->type = strdup(type);
     recorder->seqs = json_array();
     recorder->payloads = json_array();
+    const char *mode = json_string_value(json_object_get(command, "record"));
+    recorder->mode = !mode || strcmp(mode, "all") == 0 ? RECORD_ALL
+                   : strcmp(mode, "count") == 0 ? RECORD_COUNT : RECORD_LATENCY;
     recorder->subscription = corral_node_on(node, type, record, recorder);
     recorder->next = debug.recorders;
     debug.recorders = recorder;
@@ -137,8 +286,12 @@ act_received(json_t *command)
     bool with_payloads = json_is_true(json_object_get(command, "payloads"));
     json_t *handlers = json_array();
     for (recorder_t *r = debug.recorders; r; r = r->next) {   /* newest first */
-        json_t *handler = json_pack("{s:s, s:s, s:b, s:O}", "plugin", r->plugin, "type", r->type,
-                                    "active", r->subscription != NULL, "seqs", r->seqs);
+        json_t *handler = json_pack("{s:s, s:s, s:b, s:O, s:I, s:I}", "plugin", r->plugin,
+                                    "type", r->type, "active", r->subscription != NULL,
+                                    "seqs", r->seqs, "count", (json_int_t) r->count,
+                                    "last_ns", (json_int_t) r->last_ns);
+        if (r->mode == RECORD_LATENCY)
+            json_object_set_new(handler, "latency_us", latency_summary(r));
         if (with_payloads)
             json_object_set(handler, "payloads", r->payloads);
         json_array_insert_new(handlers, 0, handler);
@@ -166,9 +319,9 @@ act(json_t *command)
     if (!node || !type)
         return json_pack("{s:s}", "error", "plugin must be probe-a or probe-b, and type given");
     if (strcmp(action, "broadcast") == 0)
-        return act_broadcast(command, node, type);
+        return act_broadcast(command);
     if (strcmp(action, "on") == 0)
-        return act_on(node, plugin, type);
+        return act_on(command, node, plugin, type);
     return act_cancel(plugin, type);
 }
 
@@ -183,18 +336,26 @@ send_json(const char *type, json_t *document)
     free(text);
 }
 
+/* Takes `result`. */
+static void
+send_reply(json_t *command, json_t *result)
+{
+    int me = corral_node_worker_id(corral_plugin_node(debug.handle));
+    json_t *reply = json_pack("{s:O, s:i, s:o}", "id", json_object_get(command, "id"),
+                              "worker", me, "result", result);
+    send_json("reply", reply);
+    json_decref(reply);
+}
+
 static void
 on_command(const corral_message_t *message, void *arg)
 {
     json_t *command = json_loadb(message->payload, message->len, 0, NULL);
     json_int_t target = json_integer_value(json_object_get(command, "worker"));
     int me = corral_node_worker_id(corral_plugin_node(debug.handle));
-    if (command && (target == 0 || target == me)) {
-        json_t *reply = json_pack("{s:O, s:i, s:o}", "id", json_object_get(command, "id"),
-                                  "worker", me, "result", act(command));
-        send_json("reply", reply);
-        json_decref(reply);
-    }
+    json_t *result = command && (target == 0 || target == me) ? act(command) : NULL;
+    if (result)
+        send_reply(command, result);
     json_decref(command);
 }
 
@@ -272,11 +433,18 @@ command_from_query(corral_request_t *request, const char *id)
     const char *plugin = corral_request_query(request, "plugin");
     const char *type = corral_request_query(request, "type");
     const char *payload = corral_request_query(request, "payload");
-    return json_pack("{s:s, s:s, s:i, s:s?, s:s?, s:I, s:s, s:b, s:b, s:b}", "id", id,
-                     "action", action, "worker", (int) worker, "plugin", plugin, "type", type,
-                     "count", (json_int_t) count, "payload", payload ? payload : "{}",
+    long size = query_long(request, "size", 0);
+    long rate = query_long(request, "rate", 0);
+    if (size < 0 || size > 4096 || rate < 0)
+        return NULL;
+    return json_pack("{s:s, s:s, s:i, s:s?, s:s?, s:I, s:s, s:b, s:b, s:b, s:b, s:I, s:I, s:s?}",
+                     "id", id, "action", action, "worker", (int) worker, "plugin", plugin,
+                     "type", type, "count", (json_int_t) count,
+                     "payload", payload ? payload : "{}",
                      "persist", query_flag(request, "persist"), "self", query_flag(request, "self"),
-                     "payloads", query_flag(request, "payloads"));
+                     "payloads", query_flag(request, "payloads"),
+                     "stamp", query_flag(request, "stamp"), "size", (json_int_t) size,
+                     "rate", (json_int_t) rate, "record", corral_request_query(request, "record"));
 }
 
 static void
@@ -303,7 +471,7 @@ debug_route(corral_request_t *request, void *arg)
     if (!command) {
         corral_request_respond_error(request, 400,
                                      "action must be broadcast, on, cancel or received; "
-                                     "worker 0..N; count 0..1000000");
+                                     "worker 0..N; count 0..1000000; size 0..4096");
         return;
     }
     pending = calloc(1, sizeof *pending);
@@ -353,6 +521,7 @@ debug_setup(corral_plugin_handle_t *handle)
 static void
 debug_stop(corral_plugin_handle_t *handle)
 {
+    paced_destroy(&debug.paced);
     corral_subscription_cancel(&debug.commands);
     corral_subscription_cancel(&debug.replies);
     while (debug.recorders) {
@@ -360,6 +529,7 @@ debug_stop(corral_plugin_handle_t *handle)
         corral_subscription_cancel(&debug.recorders->subscription);
         json_decref(debug.recorders->seqs);
         json_decref(debug.recorders->payloads);
+        free(debug.recorders->latencies_ns);
         free(debug.recorders->plugin);
         free(debug.recorders->type);
         free(debug.recorders);

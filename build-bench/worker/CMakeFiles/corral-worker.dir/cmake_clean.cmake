@@ -1,0 +1,19 @@
+file(REMOVE_RECURSE
+  "../bin/corral-worker"
+  "../bin/corral-worker.pdb"
+  "CMakeFiles/corral-worker.dir/main.c.o"
+  "CMakeFiles/corral-worker.dir/main.c.o.d"
+  "CMakeFiles/corral-worker.dir/plugins/debug.c.o"
+  "CMakeFiles/corral-worker.dir/plugins/debug.c.o.d"
+  "CMakeFiles/corral-worker.dir/plugins/demo.c.o"
+  "CMakeFiles/corral-worker.dir/plugins/demo.c.o.d"
+  "CMakeFiles/corral-worker.dir/plugins/migrations.c.o"
+  "CMakeFiles/corral-worker.dir/plugins/migrations.c.o.d"
+  "CMakeFiles/corral-worker.dir/plugins/tasks.c.o"
+  "CMakeFiles/corral-worker.dir/plugins/tasks.c.o.d"
+)
+
+# Per-language clean rules from dependency scanning.
+foreach(lang C)
+  include(CMakeFiles/corral-worker.dir/cmake_clean_${lang}.cmake OPTIONAL)
+endforeach()
