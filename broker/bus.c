@@ -57,10 +57,7 @@ bind_socket(int type, const char *endpoint)
     zsock_t *socket = zsock_new(type);
     if (!socket)
         return NULL;
-    zsock_set_maxmsgsize(socket, CORRAL_MAX_FRAME_BYTES);
-    zsock_set_sndhwm(socket, CORRAL_BUS_HWM);
-    zsock_set_rcvhwm(socket, CORRAL_BUS_HWM);
-    zsock_set_linger(socket, 0);
+    CORRAL_BUS_SOCKET_OPTIONS(socket, 0);
     if (type == ZMQ_XPUB)
         zsock_set_xpub_verbose(socket, 1);     /* every resubscription asks for a snapshot */
     if (zsock_bind(socket, "%s", endpoint) != 0) {

@@ -3,7 +3,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "corral/atomic_file.h"
 #include "fsutil.h"
 
 #define UUID_LENGTH 36
@@ -66,28 +66,6 @@ random_uuid(void)
                          bytes[12], bytes[13], bytes[14], bytes[15]);
 }
 
-/* Write to a temporary file, fsync, rename: the file is whole or absent. */
-static int
-write_atomically(const char *file, const char *text)
-{
-    char *temporary = corral_format("%s.tmp.%d", file, (int) getpid());
-    if (!temporary)
-        return -1;
-    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = -1;
-    if (fd >= 0) {
-        size_t length = strlen(text);
-        rc = write(fd, text, length) == (ssize_t) length && fsync(fd) == 0 ? 0 : -1;
-        rc |= close(fd);
-        if (rc == 0)
-            rc = rename(temporary, file);
-        if (rc != 0)
-            unlink(temporary);
-    }
-    free(temporary);
-    return rc;
-}
-
 char *
 corral_instance_uuid_load(const char *data_dir, char **error)
 {
@@ -102,7 +80,7 @@ corral_instance_uuid_load(const char *data_dir, char **error)
         *error = corral_format("cannot make an instance UUID: %s", strerror(errno));
     else {
         char *line = corral_format("%s\n", uuid);
-        if (!line || write_atomically(file, line) != 0) {
+        if (!line || corral_atomic_write(file, line, strlen(line)) != 0) {
             *error = corral_format("cannot write the instance UUID %s: %s", file,
                                    strerror(errno));
             free(uuid);

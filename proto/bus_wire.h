@@ -23,4 +23,13 @@
  * or refuses (PUSH) more: a burst of broadcasts must not open a gap. */
 #define CORRAL_BUS_HWM 1000000
 
+/* What every bus socket sets, on both ends. */
+#define CORRAL_BUS_SOCKET_OPTIONS(socket, linger_ms)            \
+    do {                                                        \
+        zsock_set_maxmsgsize((socket), CORRAL_MAX_FRAME_BYTES); \
+        zsock_set_sndhwm((socket), CORRAL_BUS_HWM);             \
+        zsock_set_rcvhwm((socket), CORRAL_BUS_HWM);             \
+        zsock_set_linger((socket), (linger_ms));                \
+    } while (0)
+
 #endif

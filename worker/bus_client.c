@@ -38,10 +38,7 @@ connect_socket(int type, const char *endpoint)
     zsock_t *socket = zsock_new(type);
     if (!socket)
         return NULL;
-    zsock_set_maxmsgsize(socket, CORRAL_MAX_FRAME_BYTES);
-    zsock_set_sndhwm(socket, CORRAL_BUS_HWM);
-    zsock_set_rcvhwm(socket, CORRAL_BUS_HWM);
-    zsock_set_linger(socket, LINGER_MS);
+    CORRAL_BUS_SOCKET_OPTIONS(socket, LINGER_MS);
     if (zsock_connect(socket, "%s", endpoint) != 0) {
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot connect to %s", endpoint);
         zsock_destroy(&socket);

@@ -2,6 +2,8 @@
 #include "node_harness.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +17,26 @@ instance_write_node_config(instance_t *instance, int workers, const char *node_e
              "server: { host: 127.0.0.1, port: 0 }\n"
              "path: { data: ./data }\n"
              "pid: { file: ./corral.pid }\n"
+             "logging: { root: { level: debug } }\n"
              "node:\n"
              "  enabled: %s\n"
              "  workers: { count: %d }\n"
              "  shutdown_timeout: 10s\n"
              "  debug_routes: true\n"
-             "%s"
-             "logging: { root: { level: debug } }\n",
+             "%s",
              workers > 0 ? "true" : "false", workers > 0 ? workers : 1,
              node_extra ? node_extra : "");
     instance_write_config(instance, yaml);
+}
+
+bool
+instance_stop_cleanly(instance_t **instance, int timeout_ms)
+{
+    kill(instance_pid(*instance), SIGTERM);
+    bool exited = instance_wait_exit(*instance, timeout_ms);
+    int status = exited ? instance_exit_status(*instance) : -1;
+    instance_destroy(instance);
+    return exited && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 const char *

@@ -14,6 +14,10 @@
  * and `node_extra` (lines indented by 2, inside node:; may be NULL). */
 void instance_write_node_config(instance_t *instance, int workers, const char *node_extra);
 
+/* SIGTERM to the coordinator; true if it exits 0 within timeout_ms. The
+ * instance is destroyed either way. */
+bool instance_stop_cleanly(instance_t **instance, int timeout_ms);
+
 /* The coordinator's runtime directory: the one corral.XXXXXX under the
  * instance's directory (the harness sets XDG_RUNTIME_DIR to it). Static
  * storage; aborts if there is none. */

@@ -40,12 +40,7 @@ start_instance(int workers, bool clustered)
 static void
 stop_instance(instance_t **instance)
 {
-    kill(instance_pid(*instance), SIGTERM);
-    assert_true(instance_wait_exit(*instance, STOP_TIMEOUT_MS));
-    int status = instance_exit_status(*instance);
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    instance_destroy(instance);
+    assert_true(instance_stop_cleanly(instance, STOP_TIMEOUT_MS));
 }
 
 /* --- What a test client receives --------------------------------------------------- */

@@ -11,13 +11,13 @@
 #include "plugins.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "corral/atomic_file.h"
 #include "log.h"
 #include "plugin_host.h"
 
@@ -70,18 +70,9 @@ migrate_step(json_t *store, int from)
 static int
 save_store(const char *file, json_t *store)
 {
-    char *temporary = NULL;
-    if (asprintf(&temporary, "%s.tmp.%d", file, (int) getpid()) < 0)
-        return -1;
-    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd < 0 || json_dumpfd(store, fd, JSON_INDENT(2)) != 0 || fsync(fd) != 0 ? -1 : 0;
-    if (fd >= 0 && close(fd) != 0)
-        rc = -1;
-    if (rc == 0)
-        rc = rename(temporary, file);
-    if (rc != 0)
-        unlink(temporary);
-    free(temporary);
+    char *text = json_dumps(store, JSON_INDENT(2));
+    int rc = text ? corral_atomic_write(file, text, strlen(text)) : -1;
+    free(text);
     return rc;
 }
 
