@@ -172,6 +172,8 @@ broadcast_one(json_t *command)
     corral_node_t *node = probe_node(json_string_value(json_object_get(command, "plugin")));
     const char *type = json_string_value(json_object_get(command, "type"));
     const char *text = json_string_value(json_object_get(command, "payload"));
+    if (!text)
+        text = "{}";
     size_t size = (size_t) json_integer_value(json_object_get(command, "size"));
     char payload[4096];
     size_t length = json_is_true(json_object_get(command, "stamp"))
@@ -316,8 +318,9 @@ act(json_t *command)
     if (action && strcmp(action, "received") == 0)
         return act_received(command);
     corral_node_t *node = probe_node(plugin);
-    if (!node || !type)
-        return json_pack("{s:s}", "error", "plugin must be probe-a or probe-b, and type given");
+    if (!action || !node || !type || !*type)   /* commands may come from any bus client */
+        return json_pack("{s:s}", "error",
+                         "action, plugin (probe-a or probe-b) and type must be given");
     if (strcmp(action, "broadcast") == 0)
         return act_broadcast(command);
     if (strcmp(action, "on") == 0)
