@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
 #include "bus_wire.h"
 #include "envelope.h"
 #include "fsutil.h"
@@ -32,6 +33,7 @@ struct corral_bus {
     zhashx_t *persisted;        /* "plugin\x1ftype" -> corral_envelope_t* */
     Corral__V1__BusStats stats;
     int64_t drop_logged_at;
+    corral_arena_t arena;       /* broadcasts in transit, one at a time */
 };
 
 static int on_bus_in(zloop_t *loop, zsock_t *reader, void *arg);
@@ -76,6 +78,7 @@ corral_bus_new(zloop_t *loop, const char *runtime_dir)
         return NULL;
     self->loop = loop;
     self->epoch = now_us();
+    corral_arena_init(&self->arena);
     Corral__V1__BusStats stats = CORRAL__V1__BUS_STATS__INIT;
     self->stats = stats;
     self->persisted = zhashx_new();
@@ -161,15 +164,24 @@ send_on_topic(corral_bus_t *self, const char *topic, size_t topic_length,
         zmq_msg_close(&body);
 }
 
+/* The store keeps its own copy, off the arena. */
 static void
-keep_persisted(corral_bus_t *self, corral_envelope_t **envelope_p)
+keep_persisted(corral_bus_t *self, corral_envelope_t *envelope)
 {
-    const Corral__V1__Broadcast *broadcast = (*envelope_p)->broadcast;
-    char *key = corral_format("%s\x1f%s", broadcast->plugin, broadcast->type);
-    if (key) {
-        zhashx_update(self->persisted, key, *envelope_p);
-        *envelope_p = NULL;     /* the store owns it now */
+    size_t size = corral__v1__envelope__get_packed_size(envelope);
+    uint8_t *packed = malloc(size ? size : 1);
+    corral_envelope_t *copy = NULL;
+    if (packed) {
+        corral__v1__envelope__pack(envelope, packed);
+        copy = corral__v1__envelope__unpack(NULL, size, packed);
+        free(packed);
     }
+    char *key = copy ? corral_format("%s\x1f%s", copy->broadcast->plugin, copy->broadcast->type)
+                     : NULL;
+    if (key)
+        zhashx_update(self->persisted, key, copy);      /* the store owns it now */
+    else
+        corral_envelope_free(&copy);
     free(key);
 }
 
@@ -180,7 +192,7 @@ take_broadcast(corral_bus_t *self, const void *data, size_t size)
         drop(self, &self->stats.oversized, "an oversized frame");
         return;
     }
-    corral_envelope_t *envelope = corral__v1__envelope__unpack(NULL, size, data);
+    corral_envelope_t *envelope = corral_arena_unpack(&self->arena, size, data);
     if (!envelope) {
         drop(self, &self->stats.not_envelope, "a frame that is not an Envelope");
         return;
@@ -197,9 +209,9 @@ take_broadcast(corral_bus_t *self, const void *data, size_t size)
         send_on_topic(self, CORRAL_BUS_TOPIC_BROADCAST, strlen(CORRAL_BUS_TOPIC_BROADCAST),
                       envelope);
         if (broadcast->persist)
-            keep_persisted(self, &envelope);
+            keep_persisted(self, envelope);
     }
-    corral_envelope_free(&envelope);
+    corral_arena_free_envelope(&self->arena, &envelope);
 }
 
 /* Reads what bus-in holds (up to a batch) without blocking. */

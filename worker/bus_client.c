@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "bus_wire.h"
 #include "log.h"
 
@@ -30,6 +31,7 @@ struct corral_bus_client {
     uint64_t gaps;
     uint64_t send_failures;
     Corral__V1__BusStats stats;
+    corral_arena_t arena;       /* what we unpack, one message at a time */
 };
 
 static zsock_t *
@@ -57,6 +59,7 @@ corral_bus_client_new(const char *bus_in, const char *bus_out, const char *id,
     self->worker_id = worker_id;
     self->deliver = fn;
     self->arg = arg;
+    corral_arena_init(&self->arena);
     Corral__V1__BusStats stats = CORRAL__V1__BUS_STATS__INIT;
     self->stats = stats;
     if (strlen(self->topic) != CORRAL_BUS_PRIVATE_TOPIC_LENGTH
@@ -153,7 +156,7 @@ static bool
 take_message(corral_bus_client_t *self, zmq_msg_t *topic, zmq_msg_t *body)
 {
     corral_envelope_t *envelope =
-        corral__v1__envelope__unpack(NULL, zmq_msg_size(body), zmq_msg_data(body));
+        corral_arena_unpack(&self->arena, zmq_msg_size(body), zmq_msg_data(body));
     if (!envelope)
         return false;
     bool delivered = false;
@@ -165,7 +168,7 @@ take_message(corral_bus_client_t *self, zmq_msg_t *topic, zmq_msg_t *body)
              && length == CORRAL_BUS_PRIVATE_TOPIC_LENGTH
              && memcmp(zmq_msg_data(topic), self->topic, length) == 0)
         take_snapshot(self, envelope->snapshot);
-    corral_envelope_free(&envelope);
+    corral_arena_free_envelope(&self->arena, &envelope);
     return delivered;
 }
 

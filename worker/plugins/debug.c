@@ -35,7 +35,8 @@
 
 #define LOGGER "plugins.debug"
 #define REPLY_TIMEOUT_MS 60000
-#define MAX_COUNT 1000000
+#define MAX_COUNT 10000000
+#define BURST_CHUNK 1000
 
 /* --- Probes and what their handlers received ------------------------------------ */
 
@@ -63,6 +64,7 @@ typedef struct {
     json_t *command;
     json_int_t left;
     json_int_t sent;
+    json_int_t per_tick;
     int timer_id;
     uint64_t started_ns;
 } paced_t;
@@ -219,8 +221,9 @@ static int
 on_paced_tick(zloop_t *loop, int timer_id, void *arg)
 {
     paced_t *paced = arg;
-    paced->sent += broadcast_one(paced->command);
-    if (--paced->left > 0)
+    for (json_int_t i = 0; i < paced->per_tick && paced->left > 0; i++, paced->left--)
+        paced->sent += broadcast_one(paced->command);
+    if (paced->left > 0)
         return 0;
     json_int_t count = json_integer_value(json_object_get(paced->command, "count"));
     send_reply(paced->command, broadcast_result(count, paced->sent, paced->started_ns));
@@ -228,18 +231,21 @@ on_paced_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-/* NULL when the reply comes later (paced). */
+/* NULL when the reply comes later: paced (rate), or a large burst sent
+ * BURST_CHUNK per loop turn, so that the sender keeps reading the bus. */
 static json_t *
 act_broadcast(json_t *command)
 {
     json_int_t count = json_integer_value(json_object_get(command, "count"));
     json_int_t rate = json_integer_value(json_object_get(command, "rate"));
     uint64_t started_ns = now_ns();
-    paced_t *paced = rate > 0 && count > 0 && !debug.paced ? calloc(1, sizeof *paced) : NULL;
+    bool later = (rate > 0 || count > BURST_CHUNK) && count > 0 && !debug.paced;
+    paced_t *paced = later ? calloc(1, sizeof *paced) : NULL;
     if (paced) {
         debug.paced = paced;
-        *paced = (paced_t) { json_incref(command), count, 0, -1, started_ns };
-        size_t interval_ms = rate >= 1000 ? 1 : (size_t) (1000 / rate);
+        json_int_t per_tick = rate == 0 ? BURST_CHUNK : rate > 1000 ? rate / 1000 : 1;
+        *paced = (paced_t) { json_incref(command), count, 0, per_tick, -1, started_ns };
+        size_t interval_ms = rate == 0 || rate >= 1000 ? rate > 0 : (size_t) (1000 / rate);
         paced->timer_id = zloop_timer(debug.loop, interval_ms, 0, on_paced_tick, paced);
         return NULL;
     }
@@ -474,7 +480,7 @@ debug_route(corral_request_t *request, void *arg)
     if (!command) {
         corral_request_respond_error(request, 400,
                                      "action must be broadcast, on, cancel or received; "
-                                     "worker 0..N; count 0..1000000; size 0..4096");
+                                     "worker 0..N; count 0..10000000; size 0..4096");
         return;
     }
     pending = calloc(1, sizeof *pending);
