@@ -50,17 +50,32 @@ PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$DIR/corral.l
 
 api() { curl -sf --max-time 600 "http://127.0.0.1:$PORT/api/debug/node?$1"; }
 
+# CPU time (ticks) of the coordinator and its workers, all threads: the
+# cost per message does not depend on what else loads the machine.
+cpu_ticks() {
+    local total=0 pid
+    for pid in "$PID" $(cat "/proc/$PID/task/$PID/children"); do
+        total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+    done
+    echo "$total"
+}
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
 echo "bus throughput: 2 workers, 100-byte payloads, $MESSAGES messages per run"
 for run in $(seq 1 $RUNS); do
     api "action=on&plugin=probe-a&type=bulk$run&record=count" >/dev/null
+    ticks=$(cpu_ticks)
     started=$(api "action=broadcast&worker=1&plugin=probe-a&type=bulk$run&count=$MESSAGES&size=100&self=1" \
               | jq '.replies[0].result.started_ns')
-    api "action=received" | jq -r --argjson started "$started" --arg type "bulk$run" \
-        --argjson n "$MESSAGES" --arg run "$run" '
+    received=$(api "action=received")
+    cpu_us=$(( ($(cpu_ticks) - ticks) * TICK_US ))
+    echo "$received" | jq -r --argjson started "$started" --arg type "bulk$run" \
+        --argjson n "$MESSAGES" --arg run "$run" --argjson cpu_us "$cpu_us" '
         [.replies[].result.handlers[] | select(.type == $type)] as $h
         | ($h | map(.last_ns) | max) as $last
         | "  run \($run): \(($n / (($last - $started) / 1e9)) | floor) messages/s delivered to every worker"
-          + " (counts: \($h | map(.count) | join(", ")))"'
+          + " (counts: \($h | map(.count) | join(", "))); CPU of corral and its workers:"
+          + " \($cpu_us / $n * 1000 | round / 1000) us per message"'
 done
 
 echo "bus latency worker-1 -> worker-2: $LATENCY_MESSAGES messages at 1,000 messages/s, 100-byte payloads"
