@@ -20,6 +20,7 @@
 
 #define LOGGER "coordinator.bus"
 #define DROP_LOG_INTERVAL_MS 10000
+#define SNAPSHOT_MARGIN_BYTES 4096     /* the Snapshot's own fields */
 #define READ_BATCH 4096         /* messages read per wake-up, to let the loop breathe */
 
 struct corral_bus {
@@ -246,6 +247,25 @@ by_seq(const void *a, const void *b)
 }
 
 static void
+send_snapshot_part(corral_bus_t *self, const char *topic, size_t topic_length,
+                   Corral__V1__Broadcast **messages, size_t count, bool partial)
+{
+    Corral__V1__Snapshot snapshot = CORRAL__V1__SNAPSHOT__INIT;
+    snapshot.upto_seq = partial ? 0 : self->seq;
+    snapshot.epoch = self->epoch;
+    snapshot.n_messages = count;
+    snapshot.messages = messages;
+    snapshot.stats = partial ? NULL : &self->stats;
+    snapshot.partial = partial;
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_SNAPSHOT;
+    envelope.snapshot = &snapshot;
+    send_on_topic(self, topic, topic_length, &envelope);
+}
+
+/* The persisted store in seq order, in parts that each fit in a frame
+ * (every persisted message is at most CORRAL_MAX_BROADCAST_BYTES). */
+static void
 send_snapshot(corral_bus_t *self, const char *topic, size_t topic_length)
 {
     size_t count = zhashx_size(self->persisted);
@@ -257,16 +277,17 @@ send_snapshot(corral_bus_t *self, const char *topic, size_t topic_length)
          envelope = zhashx_next(self->persisted))
         messages[n++] = envelope->broadcast;
     qsort(messages, n, sizeof *messages, by_seq);
-    Corral__V1__Snapshot snapshot = CORRAL__V1__SNAPSHOT__INIT;
-    snapshot.upto_seq = self->seq;
-    snapshot.epoch = self->epoch;
-    snapshot.n_messages = n;
-    snapshot.messages = messages;
-    snapshot.stats = &self->stats;
-    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
-    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_SNAPSHOT;
-    envelope.snapshot = &snapshot;
-    send_on_topic(self, topic, topic_length, &envelope);
+    size_t first = 0, bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t size = corral__v1__broadcast__get_packed_size(messages[i]) + 16;
+        if (i > first && bytes + size > CORRAL_MAX_FRAME_BYTES - SNAPSHOT_MARGIN_BYTES) {
+            send_snapshot_part(self, topic, topic_length, messages + first, i - first, true);
+            first = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    send_snapshot_part(self, topic, topic_length, messages + first, n - first, false);
     free(messages);
 }
 

@@ -103,6 +103,8 @@ corral_bus_client_resync(corral_bus_client_t *self)
 
 /* --- The stream ------------------------------------------------------------------ */
 
+/* A snapshot, or a part of one: its persisted messages newer than ours in
+ * order; the last part says where the live stream resumes. */
 static void
 take_snapshot(corral_bus_client_t *self, const Corral__V1__Snapshot *snapshot)
 {
@@ -110,6 +112,13 @@ take_snapshot(corral_bus_client_t *self, const Corral__V1__Snapshot *snapshot)
         self->epoch = snapshot->epoch;
         self->last_seq = 0;
     }
+    for (size_t i = 0; i < snapshot->n_messages; i++)
+        if (snapshot->messages[i]->seq > self->last_seq) {
+            self->last_seq = snapshot->messages[i]->seq;
+            self->deliver(snapshot->messages[i], self->arg);
+        }
+    if (snapshot->partial)
+        return;
     const Corral__V1__BusStats *stats = snapshot->stats;
     if (stats) {        /* field by field: the message's base points into the envelope */
         self->stats.received = stats->received;
@@ -121,11 +130,6 @@ take_snapshot(corral_bus_client_t *self, const Corral__V1__Snapshot *snapshot)
     }
     self->awaiting_snapshot = false;
     self->live = true;
-    for (size_t i = 0; i < snapshot->n_messages; i++)
-        if (snapshot->messages[i]->seq > self->last_seq) {
-            self->last_seq = snapshot->messages[i]->seq;
-            self->deliver(snapshot->messages[i], self->arg);
-        }
     if (snapshot->upto_seq > self->last_seq)
         self->last_seq = snapshot->upto_seq;
 }

@@ -443,6 +443,48 @@ test_bad_input_on_bus_in(void **state)
     stop_instance(&instance);
 }
 
+/* A persisted store larger than a frame still reaches a late subscriber
+ * (the snapshot comes in parts). */
+static void
+test_large_persisted_store(void **state)
+{
+    instance_t *instance = start_instance(2, true);
+    corral_node_client_t *sender = corral_node_client_new(instance_runtime_dir(instance), WAIT_MS);
+    assert_non_null(sender);
+    size_t size = 900 * 1000;
+    char *payload = malloc(size);
+    memset(payload, 'p', size);
+    corral_node_t *probe = corral_node_client_plugin(sender, "probe-b");
+    corral_broadcast_opts_t to_self_persisted = { .send_to_self = true, .persist = true };
+    recording_t echo = { 0 };
+    corral_node_on(probe, "big5", record, &echo);
+    char type[16];
+    for (int i = 0; i < 6; i++) {
+        snprintf(type, sizeof type, "big%d", i);
+        assert_int_equal(corral_node_broadcast(probe, type, payload, size,
+                                               &to_self_persisted), 0);
+    }
+    assert_true(poll_until(sender, &echo, 1));      /* the coordinator has them all */
+
+    corral_node_client_t *late = corral_node_client_new(instance_runtime_dir(instance), WAIT_MS);
+    assert_non_null(late);
+    recording_t got[6] = { { 0 } };
+    for (int i = 0; i < 6; i++) {
+        snprintf(type, sizeof type, "big%d", i);
+        corral_node_on(corral_node_client_plugin(late, "probe-b"), type, record, &got[i]);
+    }
+    corral_node_client_poll(late, 0);
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(got[i].count, 1);
+        free(got[i].seqs);
+    }
+    free(echo.seqs);
+    free(payload);
+    corral_node_client_destroy(&late);
+    corral_node_client_destroy(&sender);
+    stop_instance(&instance);
+}
+
 int
 main(void)
 {
@@ -452,6 +494,7 @@ main(void)
         cmocka_unit_test(test_api_clustered),
         cmocka_unit_test(test_api_classic),
         cmocka_unit_test(test_bad_input_on_bus_in),
+        cmocka_unit_test(test_large_persisted_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
