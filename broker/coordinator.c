@@ -1,7 +1,8 @@
 /* coordinator.c: the clustered instance's event loop.
  *
  * It owns the worker slots (spawn, Hello/Welcome, Ready, Bye, reaping),
- * the `desk` ROUTER, the runtime directory, and the signals (through one
+ * the `desk` ROUTER, the runtime directory, the instance UUID and the bus
+ * (bus.c) it hands to the workers, and the signals (through one
  * signalfd): SIGTERM and SIGINT stop gracefully, SIGCHLD reaps. Policy
  * `never` (the RFC's first phase): a worker that exits unexpectedly stops
  * the whole instance with a non-zero status. */

@@ -1,6 +1,8 @@
 /* worker.c: the worker process's life: join the instance (clustered: Hello
  * and Welcome on desk; classic: the WorkerConfig on an inherited fd), set
- * up and start the plugins and the HTTP server on fd 3, run the loop, and
+ * up the node service (node_service.c), set up and start the plugins and
+ * the HTTP server on fd 3 (ready once no plugin holds it back), run the
+ * loop, and
  * stop gracefully on SIGTERM or SIGINT within the shutdown timeout. */
 #include "corral/worker.h"
 
