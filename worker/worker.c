@@ -2,8 +2,8 @@
  * and Welcome on desk; classic: the WorkerConfig on an inherited fd), set
  * up the node service (node_service.c), set up and start the plugins and
  * the HTTP server on fd 3 (ready once no plugin holds it back), run the
- * loop, and
- * stop gracefully on SIGTERM or SIGINT within the shutdown timeout. */
+ * loop, and stop gracefully on SIGTERM or SIGINT within the shutdown
+ * timeout. */
 #include "corral/worker.h"
 
 #include <errno.h>
