@@ -59,9 +59,20 @@ typedef struct recorder {
     struct recorder *next;
 } recorder_t;
 
-/* A paced broadcast in progress (rate > 0). */
+/* What a broadcast command sends, worked out once (not per message). */
+typedef struct {
+    corral_node_t *node;
+    const char *type;           /* in the command, which outlives the sender */
+    char payload[4096];
+    size_t length;
+    bool stamp;                 /* the payload starts with the send time */
+    corral_broadcast_opts_t opts;
+} sender_t;
+
+/* A broadcast sent over several loop turns (rate, or a large count). */
 typedef struct {
     json_t *command;
+    sender_t sender;
     json_int_t left;
     json_int_t sent;
     json_int_t per_tick;
@@ -167,33 +178,43 @@ latency_summary(recorder_t *recorder)
 
 /* --- Acting on a command ---------------------------------------------------------- */
 
-/* One broadcast as the command describes it. */
-static bool
-broadcast_one(json_t *command)
+static void
+sender_init(sender_t *sender, json_t *command)
 {
-    corral_node_t *node = probe_node(json_string_value(json_object_get(command, "plugin")));
-    const char *type = json_string_value(json_object_get(command, "type"));
     const char *text = json_string_value(json_object_get(command, "payload"));
-    if (!text)
-        text = "{}";
     size_t size = (size_t) json_integer_value(json_object_get(command, "size"));
-    char payload[4096];
-    size_t length = json_is_true(json_object_get(command, "stamp"))
-        ? (size_t) snprintf(payload, sizeof payload, "%llu ", (unsigned long long) now_ns())
-        : (size_t) snprintf(payload, sizeof payload, "%s", text);
-    if (length >= sizeof payload)
-        length = sizeof payload - 1;
-    if (size > sizeof payload)
-        size = sizeof payload;
-    if (size > length) {
-        memset(payload + length, 'x', size - length);
-        length = size;
-    }
-    corral_broadcast_opts_t opts = {
+    sender->node = probe_node(json_string_value(json_object_get(command, "plugin")));
+    sender->type = json_string_value(json_object_get(command, "type"));
+    sender->stamp = json_is_true(json_object_get(command, "stamp"));
+    sender->opts = (corral_broadcast_opts_t) {
         .persist = json_is_true(json_object_get(command, "persist")),
         .send_to_self = json_is_true(json_object_get(command, "self")),
     };
-    return corral_node_broadcast(node, type, payload, length, &opts) == 0;
+    sender->length = sender->stamp ? 0 : (size_t) snprintf(sender->payload, sizeof sender->payload,
+                                                           "%s", text ? text : "{}");
+    if (sender->length >= sizeof sender->payload)
+        sender->length = sizeof sender->payload - 1;
+    if (size > sizeof sender->payload)
+        size = sizeof sender->payload;
+    if (size > sender->length) {
+        memset(sender->payload + sender->length, 'x', size - sender->length);
+        sender->length = size;
+    }
+}
+
+static bool
+broadcast_one(sender_t *sender)
+{
+    if (sender->stamp) {        /* "<ns> " over the start of the padding */
+        char stamp[32];
+        size_t length = (size_t) snprintf(stamp, sizeof stamp, "%llu ",
+                                          (unsigned long long) now_ns());
+        memcpy(sender->payload, stamp, length);
+        if (sender->length < length)
+            sender->length = length;
+    }
+    return corral_node_broadcast(sender->node, sender->type, sender->payload, sender->length,
+                                 &sender->opts) == 0;
 }
 
 static json_t *
@@ -222,7 +243,7 @@ on_paced_tick(zloop_t *loop, int timer_id, void *arg)
 {
     paced_t *paced = arg;
     for (json_int_t i = 0; i < paced->per_tick && paced->left > 0; i++, paced->left--)
-        paced->sent += broadcast_one(paced->command);
+        paced->sent += broadcast_one(&paced->sender);
     if (paced->left > 0)
         return 0;
     json_int_t count = json_integer_value(json_object_get(paced->command, "count"));
@@ -244,14 +265,20 @@ act_broadcast(json_t *command)
     if (paced) {
         debug.paced = paced;
         json_int_t per_tick = rate == 0 ? BURST_CHUNK : rate > 1000 ? rate / 1000 : 1;
-        *paced = (paced_t) { json_incref(command), count, 0, per_tick, -1, started_ns };
-        size_t interval_ms = rate == 0 || rate >= 1000 ? rate > 0 : (size_t) (1000 / rate);
+        paced->command = json_incref(command);
+        sender_init(&paced->sender, command);
+        paced->left = count;
+        paced->per_tick = per_tick;
+        paced->started_ns = started_ns;
+        size_t interval_ms = rate == 0 ? 0 : rate >= 1000 ? 1 : (size_t) (1000 / rate);
         paced->timer_id = zloop_timer(debug.loop, interval_ms, 0, on_paced_tick, paced);
         return NULL;
     }
+    sender_t sender;
+    sender_init(&sender, command);
     json_int_t sent = 0;
     for (json_int_t i = 0; i < count; i++)
-        sent += broadcast_one(command);
+        sent += broadcast_one(&sender);
     return broadcast_result(count, sent, started_ns);
 }
 
