@@ -15,7 +15,8 @@
 
 #define LOGGER "node.bus"
 #define READ_BATCH 4096
-#define LINGER_MS 1000          /* broadcasts sent just before exit still leave */
+#define LINGER_MS 1000
+#define GAP_LOG_INTERVAL_MS 10000          /* broadcasts sent just before exit still leave */
 
 struct corral_bus_client {
     zsock_t *push;
@@ -29,6 +30,7 @@ struct corral_bus_client {
     uint64_t epoch;
     uint64_t last_seq;
     uint64_t gaps;
+    int64_t gap_logged_at;      /* one warning per GAP_LOG_INTERVAL_MS */
     uint64_t send_failures;
     Corral__V1__BusStats stats;
     corral_arena_t arena;       /* what we unpack, one message at a time */
@@ -141,7 +143,11 @@ take_broadcast(corral_bus_client_t *self, const Corral__V1__Broadcast *broadcast
         return false;           /* before our snapshot, or a duplicate */
     if (broadcast->seq > self->last_seq + 1) {
         self->gaps++;
-        corral_log(CORRAL_LEVEL_WARN, LOGGER,
+        int64_t now = zclock_mono();
+        bool quiet = self->gaps > 1 && now - self->gap_logged_at < GAP_LOG_INTERVAL_MS;
+        if (!quiet)
+            self->gap_logged_at = now;
+        corral_log(quiet ? CORRAL_LEVEL_DEBUG : CORRAL_LEVEL_WARN, LOGGER,
                    "gap on the bus: seq %llu after %llu (%llu gaps so far); resubscribing "
                    "for a fresh snapshot",
                    (unsigned long long) broadcast->seq, (unsigned long long) self->last_seq,

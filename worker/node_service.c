@@ -307,6 +307,9 @@ keep_persisted(corral_node_service_t *self, const stored_t *message)
 static void
 deliver(corral_node_service_t *self, stored_t *message)
 {
+    if (message->message.seq <= self->last_seq)     /* a new epoch: seqs start again */
+        for (corral_subscription_t *sub = self->subscriptions; sub; sub = sub->next)
+            sub->min_seq = 0;
     self->last_seq = message->message.seq;
     if (message->persist)
         keep_persisted(self, message);
