@@ -72,11 +72,17 @@ static const field_t status_fields[] = {
     { "interval", VALUE_DURATION, AT(node.status.interval_ms), NULL },
     { NULL, 0, 0, NULL }
 };
+static const field_t migrations_fields[] = {
+    { "delay", VALUE_DURATION, AT(node.migrations.delay_ms), NULL },
+    { NULL, 0, 0, NULL }
+};
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
     { "workers",          VALUE_SECTION,  0,                  workers_fields },
     { "shutdown_timeout", VALUE_DURATION, AT(node.shutdown_timeout_ms), NULL },
     { "status",           VALUE_SECTION,  0,                   status_fields },
+    { "debug_routes",     VALUE_BOOL,     AT(node.debug_routes),        NULL },
+    { "migrations",       VALUE_SECTION,  0,               migrations_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t root_logger_fields[] = {

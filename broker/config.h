@@ -43,6 +43,10 @@ typedef struct {
         struct {
             uint64_t interval_ms;       /* status reports; default 1s */
         } status;
+        bool debug_routes;              /* /api/debug/node; default false */
+        struct {
+            uint64_t delay_ms;          /* pause before migrating; default 0 */
+        } migrations;
     } node;
     struct {
         corral_level_t root_level;      /* default info */

@@ -1,7 +1,8 @@
 /* coordinator.c: the clustered instance's event loop.
  *
  * It owns the worker slots (spawn, Hello/Welcome, Ready, Bye, reaping),
- * the `desk` ROUTER, the runtime directory, and the signals (through one
+ * the `desk` ROUTER, the runtime directory, the instance UUID and the bus
+ * (bus.c) it hands to the workers, and the signals (through one
  * signalfd): SIGTERM and SIGINT stop gracefully, SIGCHLD reaps. Policy
  * `never` (the RFC's first phase): a worker that exits unexpectedly stops
  * the whole instance with a non-zero status. */
@@ -17,8 +18,10 @@
 
 #include "cluster_view.h"
 #include "cpu_quota.h"
+#include "bus.h"
 #include "envelope.h"
 #include "fsutil.h"
+#include "instance_uuid.h"
 #include "log.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
@@ -53,6 +56,8 @@ struct corral_coordinator {
     char *desk_endpoint;
     zsock_t *desk;
     corral_cluster_view_t *view;
+    corral_bus_t *bus;
+    char *instance_uuid;
     slot_t *slots;
     int slot_count;
     corral_signals_t *signals;
@@ -100,8 +105,10 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
     corral_cluster_view_destroy(&self->view);
+    corral_bus_destroy(&self->bus);
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
+    free(self->instance_uuid);
     if (self->runtime_dir)
         corral_runtime_dir_remove(self->runtime_dir);
     free(self->runtime_dir);
@@ -495,6 +502,27 @@ bind_desk(corral_coordinator_t *self)
     return zloop_reader(self->loop, self->desk, on_desk, self);
 }
 
+/* The instance UUID and the bus, handed to every worker. */
+static int
+start_node_service(corral_coordinator_t *self)
+{
+    char *error = NULL;
+    self->instance_uuid = corral_instance_uuid_load(self->config->path.data, &error);
+    if (!self->instance_uuid) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
+        free(error);
+        return -1;
+    }
+    self->bus = corral_bus_new(self->loop, self->runtime_dir);
+    if (!self->bus)
+        return -1;
+    for (int i = 0; i < self->slot_count; i++)
+        corral_worker_config_set_node(&self->slots[i].config, self->instance_uuid,
+                                      corral_bus_in_endpoint(self->bus),
+                                      corral_bus_out_endpoint(self->bus));
+    return 0;
+}
+
 int
 corral_coordinator_run(corral_coordinator_t *self)
 {
@@ -502,7 +530,7 @@ corral_coordinator_run(corral_coordinator_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    if (bind_desk(self) != 0)
+    if (bind_desk(self) != 0 || start_node_service(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

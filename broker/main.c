@@ -16,6 +16,7 @@
 #include "coordinator.h"
 #include "cpu_quota.h"
 #include "fsutil.h"
+#include "instance_uuid.h"
 #include "listener.h"
 #include "log.h"
 #include "pidfile.h"
@@ -68,10 +69,11 @@ resolve_worker_count(const corral_config_t *config)
 
 /* A memfd holding the packed WorkerConfig, open across exec, above fd 3. */
 static int
-classic_config_fd(const corral_config_t *config, int port)
+classic_config_fd(const corral_config_t *config, int port, const char *uuid)
 {
     corral_worker_config_t worker;
     corral_worker_config_init(&worker, config, 1, 1, port, false);
+    corral_worker_config_set_node(&worker, uuid, NULL, NULL);
     size_t size = corral__v1__worker_config__get_packed_size(&worker.message);
     uint8_t *packed = malloc(size ? size : 1);
     int memfd = memfd_create("corral-worker-config", 0);
@@ -91,7 +93,15 @@ static int
 run_classic(const corral_config_t *config, corral_listener_t *listener,
             corral_pidfile_t **pidfile, const char *program)
 {
-    int config_fd = classic_config_fd(config, corral_listener_port(listener));
+    char *error = NULL;
+    char *uuid = corral_instance_uuid_load(config->path.data, &error);
+    if (!uuid) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
+        free(error);
+        return 1;
+    }
+    int config_fd = classic_config_fd(config, corral_listener_port(listener), uuid);
+    free(uuid);
     if (config_fd < 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot hand the configuration over: %s",
                    strerror(errno));
@@ -102,7 +112,6 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
         .listen_fd = corral_listener_fd(listener, 1), .config_fd = config_fd,
     };
     corral_pidfile_hand_over(pidfile);      /* the worker removes it at exit */
-    char *error = NULL;
     corral_spawn_exec_standalone(&spawn, &error);
     corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
     free(error);

@@ -25,5 +25,16 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.status_interval_ms = config->node.status.interval_ms;
     message.heartbeat_timeout_ms = config->node.workers.heartbeat_timeout_ms;
     message.cpu_quota = corral_cpu_quota("/");
+    message.debug_routes = config->node.debug_routes;
+    message.migration_delay_ms = config->node.migrations.delay_ms;
     self->message = message;
+}
+
+void
+corral_worker_config_set_node(corral_worker_config_t *self, const char *uuid,
+                              const char *bus_in_endpoint, const char *bus_out_endpoint)
+{
+    self->message.instance_uuid = (char *) uuid;
+    self->message.bus_in_endpoint = bus_in_endpoint ? (char *) bus_in_endpoint : (char *) "";
+    self->message.bus_out_endpoint = bus_out_endpoint ? (char *) bus_out_endpoint : (char *) "";
 }

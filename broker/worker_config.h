@@ -17,4 +17,10 @@ void corral_worker_config_init(corral_worker_config_t *self, const corral_config
                                int worker_id, int worker_count, int bound_port,
                                bool clustered);
 
+/* The node service's part: the instance UUID and the bus endpoints (NULL
+ * in classic mode). The strings must outlive the message. */
+void corral_worker_config_set_node(corral_worker_config_t *self, const char *uuid,
+                                   const char *bus_in_endpoint,
+                                   const char *bus_out_endpoint);
+
 #endif

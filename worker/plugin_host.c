@@ -14,7 +14,17 @@ struct corral_plugin_handle {
     void *state;
     corral_status_level_t level;
     char *summary;              /* NULL: the level's name */
+    bool holding;
+    const char *hold_reason;
 };
+
+/* An app route: the route and the host that gates it. */
+typedef struct app_route {
+    corral_plugin_host_t *host;
+    corral_route_fn *fn;
+    void *arg;
+    struct app_route *next;
+} app_route_t;
 
 struct corral_plugin_host {
     zloop_t *loop;
@@ -24,6 +34,12 @@ struct corral_plugin_host {
     corral_plugin_handle_t *handles;
     size_t count;
     size_t started;
+    const Corral__V1__WorkerConfig *config;
+    corral_node_service_t *node_service;
+    app_route_t *app_routes;
+    int holds;
+    void (*on_released)(void *arg);
+    void *on_released_arg;
 };
 
 corral_plugin_host_t *
@@ -45,9 +61,41 @@ corral_plugin_host_destroy(corral_plugin_host_t **self_p)
         return;
     for (size_t i = 0; i < self->count; i++)
         free(self->handles[i].summary);
+    while (self->app_routes) {
+        app_route_t *next = self->app_routes->next;
+        free(self->app_routes);
+        self->app_routes = next;
+    }
     free(self->handles);
     free(self);
     *self_p = NULL;
+}
+
+void
+corral_plugin_host_join(corral_plugin_host_t *self, const Corral__V1__WorkerConfig *config,
+                        corral_node_service_t *service)
+{
+    self->config = config;
+    self->node_service = service;
+}
+
+const Corral__V1__WorkerConfig *
+corral_plugin_worker_config(const corral_plugin_handle_t *handle)
+{
+    return handle->host->config;
+}
+
+void
+corral_plugin_host_on_released(corral_plugin_host_t *self, void (*fn)(void *arg), void *arg)
+{
+    self->on_released = fn;
+    self->on_released_arg = arg;
+}
+
+bool
+corral_plugin_host_held(const corral_plugin_host_t *self)
+{
+    return self->holds > 0;
 }
 
 int
@@ -58,7 +106,7 @@ corral_plugin_host_add(corral_plugin_host_t *self, const corral_plugin_t *plugin
         return -1;
     self->handles = grown;
     self->handles[self->count++] = (corral_plugin_handle_t) {
-        plugin, self, NULL, CORRAL_STATUS_AVAILABLE, NULL };
+        plugin, self, NULL, CORRAL_STATUS_AVAILABLE, NULL, false, NULL };
     return 0;
 }
 
@@ -204,4 +252,65 @@ struct corral_reporter *
 corral_plugin_reporter(const corral_plugin_handle_t *handle)
 {
     return handle->host->reporter;
+}
+
+corral_node_t *
+corral_plugin_node(corral_plugin_handle_t *handle)
+{
+    corral_node_service_t *service = handle->host->node_service;
+    return service ? corral_node_service_plugin(service, handle->plugin->name) : NULL;
+}
+
+/* --- App routes and holds ------------------------------------------------- */
+
+static const char *
+hold_reason(const corral_plugin_host_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        if (self->handles[i].holding)
+            return self->handles[i].hold_reason;
+    return "starting";
+}
+
+static void
+gate(corral_request_t *request, void *arg)
+{
+    app_route_t *route = arg;
+    if (route->host->holds > 0)
+        corral_request_respond_error(request, 503, hold_reason(route->host));
+    else
+        route->fn(request, route->arg);
+}
+
+int
+corral_plugin_app_route(corral_plugin_handle_t *handle, const char *method,
+                        const char *path, corral_route_fn *fn, void *arg)
+{
+    app_route_t *route = calloc(1, sizeof *route);
+    if (!route)
+        return -1;
+    *route = (app_route_t) { handle->host, fn, arg, handle->host->app_routes };
+    handle->host->app_routes = route;
+    return corral_plugin_route(handle, method, path, gate, route);
+}
+
+void
+corral_plugin_hold(corral_plugin_handle_t *handle, const char *reason)
+{
+    handle->hold_reason = reason;
+    if (!handle->holding) {
+        handle->holding = true;
+        handle->host->holds++;
+    }
+}
+
+void
+corral_plugin_release(corral_plugin_handle_t *handle)
+{
+    corral_plugin_host_t *self = handle->host;
+    if (!handle->holding)
+        return;
+    handle->holding = false;
+    if (--self->holds == 0 && self->on_released)
+        self->on_released(self->on_released_arg);
 }

@@ -7,11 +7,23 @@
 #include "corral/plugin.h"
 #include "corral/status.h"
 #include "http_server.h"
+#include "node_service.h"
 
 typedef struct corral_plugin_host corral_plugin_host_t;
 
 corral_plugin_host_t *corral_plugin_host_new(zloop_t *loop, const corral_identity_t *identity);
 void corral_plugin_host_destroy(corral_plugin_host_t **self_p);
+
+/* The worker's configuration and the node service the handles'
+ * corral_plugin_node() come from; both outlive the host. */
+void corral_plugin_host_join(corral_plugin_host_t *self, const Corral__V1__WorkerConfig *config,
+                             corral_node_service_t *service);
+/* For the built-in plugins: the WorkerConfig the worker was handed. */
+const Corral__V1__WorkerConfig *corral_plugin_worker_config(const corral_plugin_handle_t *handle);
+/* Called once when the last hold is released (corral_plugin_release). */
+void corral_plugin_host_on_released(corral_plugin_host_t *self, void (*fn)(void *arg),
+                                    void *arg);
+bool corral_plugin_host_held(const corral_plugin_host_t *self);
 
 int corral_plugin_host_add(corral_plugin_host_t *self, const corral_plugin_t *plugin);
 

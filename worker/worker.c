@@ -1,7 +1,9 @@
 /* worker.c: the worker process's life: join the instance (clustered: Hello
  * and Welcome on desk; classic: the WorkerConfig on an inherited fd), set
- * up and start the plugins and the HTTP server on fd 3, run the loop, and
- * stop gracefully on SIGTERM or SIGINT within the shutdown timeout. */
+ * up the node service (node_service.c), set up and start the plugins and
+ * the HTTP server on fd 3 (ready once no plugin holds it back), run the
+ * loop, and stop gracefully on SIGTERM or SIGINT within the shutdown
+ * timeout. */
 #include "corral/worker.h"
 
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include "log.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
+#include "node_service.h"
 #include "plugin_host.h"
 #include "reporter.h"
 #include "status_api.h"
@@ -37,8 +40,10 @@ struct corral_worker {
     corral_http_server_t *http;
     corral_plugin_host_t *plugins;
     corral_reporter_t *reporter;            /* status reports */
+    corral_node_service_t *node;
     corral_signals_t *signals;
     pid_t coordinator_pid;
+    bool started;               /* plugins started: ready once nothing holds us */
     bool stopping;
 };
 
@@ -67,6 +72,7 @@ corral_worker_destroy(corral_worker_t **self_p)
     corral_http_server_destroy(&self->http);
     corral_reporter_destroy(&self->reporter);   /* after the server it observes */
     corral_plugin_host_destroy(&self->plugins);
+    corral_node_service_destroy(&self->node);
     corral_desk_client_destroy(&self->desk);
     corral_envelope_free(&self->welcome);
     if (self->classic_config)
@@ -170,6 +176,30 @@ join_instance(corral_worker_t *self)
     return 0;
 }
 
+/* The node service: on the bus when clustered, its loopback in classic mode. */
+static int
+start_node_service(corral_worker_t *self)
+{
+    char private_id[32];
+    snprintf(private_id, sizeof private_id, "w%015u", self->config->worker_id);
+    corral_node_params_t params = {
+        .worker_id = (int) self->config->worker_id,
+        .main = self->config->main,
+        .clustered = self->config->clustered,
+        .instance_uuid = self->config->instance_uuid,
+        .bus_in = self->config->bus_in_endpoint,
+        .bus_out = self->config->bus_out_endpoint,
+        .private_id = private_id,
+    };
+    self->node = corral_node_service_new(self->loop, &params);
+    if (!self->node) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot start the node service");
+        return -1;
+    }
+    corral_plugin_host_join(self->plugins, self->config, self->node);
+    return 0;
+}
+
 /* --- Stopping ------------------------------------------------------------- */
 
 /* Our parent is the coordinator until it dies and we are reparented. */
@@ -256,6 +286,19 @@ announce_standalone(corral_worker_t *self)
                self->config->server_host, self->config->server_port, (int) getpid());
 }
 
+/* Serving, and no plugin holds us back (migrations): tell who waits. */
+static void
+report_ready(void *arg)
+{
+    corral_worker_t *self = arg;
+    if (!self->started || self->stopping)
+        return;
+    if (self->desk && corral_desk_client_ready(self->desk) != 0)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot tell the coordinator we are ready");
+    if (!self->desk)
+        announce_standalone(self);
+}
+
 static int
 start_reporter(corral_worker_t *self)
 {
@@ -275,7 +318,8 @@ static int
 serve(corral_worker_t *self)
 {
     self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
-    if (!self->http || start_reporter(self) != 0
+    corral_plugin_host_on_released(self->plugins, report_ready, self);
+    if (!self->http || start_reporter(self) != 0 || start_node_service(self) != 0
         || corral_plugin_host_setup(self->plugins, self->http) != 0
         || corral_http_server_start(self->http) != 0
         || corral_plugin_host_start(self->plugins) != 0)
@@ -283,10 +327,9 @@ serve(corral_worker_t *self)
     corral_reporter_set_core(self->reporter, "http", CORRAL_STATUS_AVAILABLE, "serving");
     if (corral_reporter_start(self->reporter) != 0)
         return -1;
-    if (self->desk && corral_desk_client_ready(self->desk) != 0)
-        corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot tell the coordinator we are ready");
-    if (!self->desk)
-        announce_standalone(self);
+    self->started = true;
+    if (!corral_plugin_host_held(self->plugins))
+        report_ready(self);
     corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)", LISTEN_FD,
                (int) getpid());
     zloop_start(self->loop);

@@ -573,3 +573,14 @@ instance_stop(instance_t **self_p)
     instance_destroy(self_p);
     return stopped;
 }
+
+/* --- The node service (issue 3) ------------------------------------------------ */
+
+char *
+instance_output_copy(instance_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    char *copy = strdup(self->output);
+    pthread_mutex_unlock(&self->lock);
+    return copy;
+}

@@ -91,4 +91,9 @@ char *instance_desk_endpoint(const instance_t *self);
  * it stopped in time with status 0. */
 bool instance_stop(instance_t **self_p);
 
+/* --- The node service (issue 3) ------------------------------------------------ */
+
+/* A copy of corral's output so far, taken under the reader's lock (free it). */
+char *instance_output_copy(instance_t *self);
+
 #endif

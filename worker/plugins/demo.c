@@ -200,9 +200,10 @@ demo_setup(corral_plugin_handle_t *handle)
 {
     zloop_t *loop = corral_plugin_loop(handle);
     const corral_identity_t *identity = corral_plugin_identity(handle);
-    return corral_plugin_route(handle, "GET", "/api/hello", hello, NULL)
-        || corral_plugin_route(handle, "GET", "/api/cpu", cpu, NULL)
-        || corral_plugin_route(handle, "GET", "/api/wait", wait_route, loop)
+    /* app routes: 503 until migrations are complete; /api/node always answers */
+    return corral_plugin_app_route(handle, "GET", "/api/hello", hello, NULL)
+        || corral_plugin_app_route(handle, "GET", "/api/cpu", cpu, NULL)
+        || corral_plugin_app_route(handle, "GET", "/api/wait", wait_route, loop)
         || corral_plugin_route(handle, "GET", "/api/node", node, (void *) identity)
         || corral_plugin_route(handle, "GET", "/api/block", block_route, NULL)
         || corral_plugin_route(handle, "POST", "/api/demo/status", status_route, handle)

@@ -5,5 +5,11 @@
 #include "corral/plugin.h"
 
 extern const corral_plugin_t corral_demo_plugin;
+extern const corral_plugin_t corral_migrations_plugin;
+extern const corral_plugin_t corral_tasks_plugin;
+/* node.debug_routes: GET /api/debug/node and the probes it drives */
+extern const corral_plugin_t corral_debug_plugin;
+extern const corral_plugin_t corral_probe_a_plugin;
+extern const corral_plugin_t corral_probe_b_plugin;
 
 #endif

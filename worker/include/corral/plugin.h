@@ -13,6 +13,7 @@
 #include <czmq.h>
 
 #include "corral/http.h"
+#include "corral/node.h"
 
 typedef struct corral_plugin_handle corral_plugin_handle_t;
 
@@ -47,5 +48,20 @@ void corral_plugin_set_state(corral_plugin_handle_t *handle, void *state);
  * -1 if the route is taken. */
 int corral_plugin_route(corral_plugin_handle_t *handle, const char *method,
                         const char *path, corral_route_fn *fn, void *arg);
+
+/* The plugin's node service handle (corral/node.h), scoped to the plugin:
+ * its handlers only see what this plugin broadcasts. Valid from setup on. */
+corral_node_t *corral_plugin_node(corral_plugin_handle_t *handle);
+
+/* An app route: like corral_plugin_route, but while any plugin holds the
+ * worker (below) it answers 503 with the holder's reason instead. */
+int corral_plugin_app_route(corral_plugin_handle_t *handle, const char *method,
+                            const char *path, corral_route_fn *fn, void *arg);
+
+/* Holds the worker back until released: app routes answer 503 ("reason")
+ * and the worker does not report ready to the coordinator. The migrations
+ * plugin holds every worker until migration-complete. */
+void corral_plugin_hold(corral_plugin_handle_t *handle, const char *reason);
+void corral_plugin_release(corral_plugin_handle_t *handle);
 
 #endif

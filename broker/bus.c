@@ -1,0 +1,313 @@
+/* bus.c: the broadcast bus. It owns the bus-in and bus-out sockets, the
+ * global sequence, the persisted store and the counters of dropped input.
+ *
+ * Clone pattern on one connection: a subscriber subscribes to "B" (every
+ * broadcast) and then to its private topic; XPUB applies subscriptions in
+ * order, so when we read the private one, "B" is live for that subscriber
+ * and the Snapshot we send (upto_seq = the last seq sent) joins the stream
+ * exactly where its broadcasts begin. */
+#include "bus.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "bus_wire.h"
+#include "envelope.h"
+#include "fsutil.h"
+#include "log.h"
+
+#define LOGGER "coordinator.bus"
+#define DROP_LOG_INTERVAL_MS 10000
+#define SNAPSHOT_MARGIN_BYTES 4096     /* the Snapshot's own fields */
+#define READ_BATCH 4096         /* messages read per wake-up, to let the loop breathe */
+
+struct corral_bus {
+    zloop_t *loop;
+    char *in_endpoint;
+    char *out_endpoint;
+    zsock_t *in;
+    zsock_t *out;
+    uint64_t seq;
+    uint64_t epoch;
+    zhashx_t *persisted;        /* "plugin\x1ftype" -> corral_envelope_t* */
+    Corral__V1__BusStats stats;
+    int64_t drop_logged_at;
+    corral_arena_t arena;       /* broadcasts in transit, one at a time */
+};
+
+static int on_bus_in(zloop_t *loop, zsock_t *reader, void *arg);
+static int on_bus_out(zloop_t *loop, zsock_t *reader, void *arg);
+
+static void
+destroy_envelope(void **item)
+{
+    corral_envelope_free((corral_envelope_t **) item);
+}
+
+static uint64_t
+now_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    return (uint64_t) now.tv_sec * 1000000u + (uint64_t) now.tv_nsec / 1000u;
+}
+
+static zsock_t *
+bind_socket(int type, const char *endpoint)
+{
+    zsock_t *socket = zsock_new(type);
+    if (!socket)
+        return NULL;
+    CORRAL_BUS_SOCKET_OPTIONS(socket, 0);
+    if (type == ZMQ_XPUB)
+        zsock_set_xpub_verbose(socket, 1);     /* every resubscription asks for a snapshot */
+    if (zsock_bind(socket, "%s", endpoint) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot bind %s: %s", endpoint,
+                   zmq_strerror(zmq_errno()));
+        zsock_destroy(&socket);
+    }
+    return socket;
+}
+
+corral_bus_t *
+corral_bus_new(zloop_t *loop, const char *runtime_dir)
+{
+    corral_bus_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->epoch = now_us();
+    corral_arena_init(&self->arena);
+    Corral__V1__BusStats stats = CORRAL__V1__BUS_STATS__INIT;
+    self->stats = stats;
+    self->persisted = zhashx_new();
+    self->in_endpoint = corral_format("ipc://%s/%s", runtime_dir, CORRAL_BUS_IN_NAME);
+    self->out_endpoint = corral_format("ipc://%s/%s", runtime_dir, CORRAL_BUS_OUT_NAME);
+    if (!self->persisted || !self->in_endpoint || !self->out_endpoint
+        || !(self->in = bind_socket(ZMQ_PULL, self->in_endpoint))
+        || !(self->out = bind_socket(ZMQ_XPUB, self->out_endpoint))
+        || zloop_reader(loop, self->in, on_bus_in, self) != 0
+        || zloop_reader(loop, self->out, on_bus_out, self) != 0) {
+        corral_bus_destroy(&self);
+        return NULL;
+    }
+    zhashx_set_destructor(self->persisted, destroy_envelope);
+    /* clients on the same machine find the bus here (or under
+     * $XDG_RUNTIME_DIR/corral.*): see README, "The node service" */
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "bus at %s and %s (epoch %llu)",
+               self->in_endpoint, self->out_endpoint, (unsigned long long) self->epoch);
+    return self;
+}
+
+void
+corral_bus_destroy(corral_bus_t **self_p)
+{
+    corral_bus_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->in)
+        zloop_reader_end(self->loop, self->in);
+    if (self->out)
+        zloop_reader_end(self->loop, self->out);
+    zsock_destroy(&self->in);
+    zsock_destroy(&self->out);
+    zhashx_destroy(&self->persisted);
+    free(self->in_endpoint);
+    free(self->out_endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *
+corral_bus_in_endpoint(const corral_bus_t *self)
+{
+    return self->in_endpoint;
+}
+
+const char *
+corral_bus_out_endpoint(const corral_bus_t *self)
+{
+    return self->out_endpoint;
+}
+
+/* --- bus-in ------------------------------------------------------------------- */
+
+/* Counts the drop in `counter` and the total; one warning line per
+ * DROP_LOG_INTERVAL_MS at most. */
+static void
+drop(corral_bus_t *self, uint64_t *counter, const char *what)
+{
+    (*counter)++;
+    self->stats.dropped++;
+    int64_t now = zclock_mono();
+    if (self->stats.dropped == 1 || now - self->drop_logged_at >= DROP_LOG_INTERVAL_MS) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "bus-in: dropped %s (%llu dropped so far)",
+                   what, (unsigned long long) self->stats.dropped);
+        self->drop_logged_at = now;
+    }
+}
+
+static void
+send_on_topic(corral_bus_t *self, const char *topic, size_t topic_length,
+              corral_envelope_t *envelope)
+{
+    envelope->protocol = CORRAL_PROTOCOL_VERSION;
+    size_t size = corral__v1__envelope__get_packed_size(envelope);
+    zmq_msg_t body;
+    if (zmq_msg_init_size(&body, size) != 0)
+        return;
+    corral__v1__envelope__pack(envelope, zmq_msg_data(&body));
+    void *out = zsock_resolve(self->out);
+    if (zmq_send(out, topic, topic_length, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_msg_send(&body, out, ZMQ_DONTWAIT) < 0)
+        zmq_msg_close(&body);
+}
+
+/* The store keeps its own copy, off the arena. */
+static void
+keep_persisted(corral_bus_t *self, corral_envelope_t *envelope)
+{
+    size_t size = corral__v1__envelope__get_packed_size(envelope);
+    uint8_t *packed = malloc(size ? size : 1);
+    corral_envelope_t *copy = NULL;
+    if (packed) {
+        corral__v1__envelope__pack(envelope, packed);
+        copy = corral__v1__envelope__unpack(NULL, size, packed);
+        free(packed);
+    }
+    char *key = copy ? corral_format("%s\x1f%s", copy->broadcast->plugin, copy->broadcast->type)
+                     : NULL;
+    if (key)
+        zhashx_update(self->persisted, key, copy);      /* the store owns it now */
+    else
+        corral_envelope_free(&copy);
+    free(key);
+}
+
+static void
+take_broadcast(corral_bus_t *self, const void *data, size_t size)
+{
+    if (size > CORRAL_MAX_BROADCAST_BYTES) {
+        drop(self, &self->stats.oversized, "an oversized frame");
+        return;
+    }
+    corral_envelope_t *envelope = corral_arena_unpack(&self->arena, size, data);
+    if (!envelope) {
+        drop(self, &self->stats.not_envelope, "a frame that is not an Envelope");
+        return;
+    }
+    Corral__V1__Broadcast *broadcast = envelope->broadcast;
+    if (envelope->body_case != CORRAL__V1__ENVELOPE__BODY_BROADCAST)
+        drop(self, &self->stats.wrong_body, "an Envelope that is not a Broadcast");
+    else if (!*broadcast->plugin || !*broadcast->type)
+        drop(self, &self->stats.invalid, "a Broadcast with an empty plugin or type");
+    else {
+        broadcast->seq = ++self->seq;
+        broadcast->epoch = self->epoch;
+        self->stats.received++;
+        send_on_topic(self, CORRAL_BUS_TOPIC_BROADCAST, strlen(CORRAL_BUS_TOPIC_BROADCAST),
+                      envelope);
+        if (broadcast->persist)
+            keep_persisted(self, envelope);
+    }
+    corral_arena_free_envelope(&self->arena, &envelope);
+}
+
+/* Reads what bus-in holds (up to a batch) without blocking. */
+static int
+on_bus_in(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    corral_bus_t *self = arg;
+    void *in = zsock_resolve(self->in);
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    for (int i = 0; i < READ_BATCH && zmq_msg_recv(&frame, in, ZMQ_DONTWAIT) >= 0; i++) {
+        if (!zmq_msg_more(&frame)) {
+            take_broadcast(self, zmq_msg_data(&frame), zmq_msg_size(&frame));
+            continue;
+        }
+        while (zmq_msg_more(&frame) && zmq_msg_recv(&frame, in, ZMQ_DONTWAIT) >= 0)
+            ;
+        drop(self, &self->stats.invalid, "a message of several frames");
+    }
+    zmq_msg_close(&frame);
+    return 0;
+}
+
+/* --- bus-out: snapshots --------------------------------------------------------- */
+
+static int
+by_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(Corral__V1__Broadcast *const *) a)->seq;
+    uint64_t y = (*(Corral__V1__Broadcast *const *) b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+static void
+send_snapshot_part(corral_bus_t *self, const char *topic, size_t topic_length,
+                   Corral__V1__Broadcast **messages, size_t count, bool partial)
+{
+    Corral__V1__Snapshot snapshot = CORRAL__V1__SNAPSHOT__INIT;
+    snapshot.upto_seq = partial ? 0 : self->seq;
+    snapshot.epoch = self->epoch;
+    snapshot.n_messages = count;
+    snapshot.messages = messages;
+    snapshot.stats = partial ? NULL : &self->stats;
+    snapshot.partial = partial;
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_SNAPSHOT;
+    envelope.snapshot = &snapshot;
+    send_on_topic(self, topic, topic_length, &envelope);
+}
+
+/* The persisted store in seq order, in parts that each fit in a frame
+ * (every persisted message is at most CORRAL_MAX_BROADCAST_BYTES). */
+static void
+send_snapshot(corral_bus_t *self, const char *topic, size_t topic_length)
+{
+    size_t count = zhashx_size(self->persisted);
+    Corral__V1__Broadcast **messages = calloc(count ? count : 1, sizeof *messages);
+    if (!messages)
+        return;
+    size_t n = 0;
+    for (corral_envelope_t *envelope = zhashx_first(self->persisted); envelope && n < count;
+         envelope = zhashx_next(self->persisted))
+        messages[n++] = envelope->broadcast;
+    qsort(messages, n, sizeof *messages, by_seq);
+    size_t first = 0, bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t size = corral__v1__broadcast__get_packed_size(messages[i]) + 16;
+        if (i > first && bytes + size > CORRAL_MAX_FRAME_BYTES - SNAPSHOT_MARGIN_BYTES) {
+            send_snapshot_part(self, topic, topic_length, messages + first, i - first, true);
+            first = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    send_snapshot_part(self, topic, topic_length, messages + first, n - first, false);
+    free(messages);
+}
+
+/* Subscription messages: [1 or 0][topic]. A subscription to a private
+ * topic asks for a snapshot. */
+static int
+on_bus_out(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    corral_bus_t *self = arg;
+    void *out = zsock_resolve(self->out);
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    for (int i = 0; i < READ_BATCH && zmq_msg_recv(&frame, out, ZMQ_DONTWAIT) >= 0; i++) {
+        const char *data = zmq_msg_data(&frame);
+        size_t size = zmq_msg_size(&frame);
+        size_t prefix = strlen(CORRAL_BUS_PRIVATE_PREFIX);
+        if (size == 1 + CORRAL_BUS_PRIVATE_TOPIC_LENGTH && data[0] == 1
+            && memcmp(data + 1, CORRAL_BUS_PRIVATE_PREFIX, prefix) == 0)
+            send_snapshot(self, data + 1, size - 1);
+    }
+    zmq_msg_close(&frame);
+    return 0;
+}

@@ -1,0 +1,20 @@
+/* bus.h: the coordinator's broadcast bus (DESIGN section 2): bus-in (PULL)
+ * takes broadcasts, bus-out (XPUB) sends them sequenced (seq, epoch) to
+ * every subscriber, keeps the last persisted message per (plugin, type),
+ * and answers a subscription to a private topic with a Snapshot. */
+#ifndef CORRAL_BUS_H
+#define CORRAL_BUS_H
+
+#include <czmq.h>
+
+typedef struct corral_bus corral_bus_t;
+
+/* Binds ipc://<runtime_dir>/bus-in and /bus-out and reads them in `loop`.
+ * NULL (logged) on failure. */
+corral_bus_t *corral_bus_new(zloop_t *loop, const char *runtime_dir);
+void corral_bus_destroy(corral_bus_t **self_p);
+
+const char *corral_bus_in_endpoint(const corral_bus_t *self);
+const char *corral_bus_out_endpoint(const corral_bus_t *self);
+
+#endif

@@ -1,0 +1,31 @@
+/* atomic_file.c: write to <path>.tmp.<pid>, fsync, rename. */
+#include "corral/atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int
+corral_atomic_write(const char *path, const void *data, size_t length)
+{
+    char *temporary = NULL;
+    if (asprintf(&temporary, "%s.tmp.%d", path, (int) getpid()) < 0)
+        return -1;
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = -1;
+    if (fd >= 0) {
+        rc = write(fd, data, length) == (ssize_t) length && fsync(fd) == 0 ? 0 : -1;
+        if (close(fd) != 0)
+            rc = -1;
+        if (rc == 0)
+            rc = rename(temporary, path);
+        int saved = errno;
+        if (rc != 0)
+            unlink(temporary);
+        errno = saved;
+    }
+    free(temporary);
+    return rc;
+}

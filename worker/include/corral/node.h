@@ -1,0 +1,64 @@
+/* corral/node.h: the node service (DESIGN section 3), the C face of the
+ * original design's NodeServiceSetup.
+ *
+ * A plugin gets a handle scoped to itself (corral_plugin_node()); a tool
+ * gets one from corral_node_client_plugin() (corral/node_client.h).
+ * Handlers registered through a handle only ever see messages broadcast by
+ * the same plugin. Each handler sees every such message exactly once and
+ * in the bus's global order, from the moment it is registered; a message
+ * broadcast with `persist` (the last one per type) reaches handlers that
+ * are registered after it was sent too. Handlers run on the worker's event
+ * loop thread, never concurrently, and never inside corral_node_broadcast
+ * or corral_node_on.
+ *
+ * Classic mode (node.enabled: false): is_enabled() is false, worker_id()
+ * 1, is_main_worker() true, and broadcast() reaches no other process; with
+ * send_to_self it still reaches this process's own handlers, and with
+ * persist as well it still reaches handlers registered later. */
+#ifndef CORRAL_NODE_H
+#define CORRAL_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct corral_node corral_node_t;
+typedef struct corral_subscription corral_subscription_t;
+
+typedef struct {
+    bool send_to_self;      /* also to the sender's own handlers; default false */
+    bool persist;           /* also to handlers registered later; default false */
+} corral_broadcast_opts_t;
+
+typedef struct {
+    const char *plugin;
+    const char *type;
+    const void *payload;    /* by convention JSON text; not NUL-terminated */
+    size_t len;
+    uint64_t seq;           /* the bus's global order */
+    int sender_worker_id;   /* 0: a tool */
+} corral_message_t;
+
+typedef void (corral_message_fn)(const corral_message_t *message, void *arg);
+
+bool corral_node_is_enabled(const corral_node_t *node);
+int corral_node_worker_id(const corral_node_t *node);          /* 1 in classic mode */
+bool corral_node_is_main_worker(const corral_node_t *node);    /* true in classic mode */
+/* The instance UUID, and this worker's id "<uuid>-<worker id>". */
+const char *corral_node_instance_uuid(const corral_node_t *node);
+const char *corral_node_id(const corral_node_t *node);
+
+/* Sends `payload` as a message of `type` from the handle's plugin. `opts`
+ * may be NULL (both false). Returns 0, or -1 when the type is empty or the
+ * message could not be queued (the bus's queue is full). */
+int corral_node_broadcast(corral_node_t *node, const char *type, const void *payload,
+                          size_t len, const corral_broadcast_opts_t *opts);
+
+/* Calls `fn` for each message of `type` from the handle's plugin until
+ * cancelled. NULL on failure. */
+corral_subscription_t *corral_node_on(corral_node_t *node, const char *type,
+                                      corral_message_fn fn, void *arg);
+/* Stops delivery at once (also from inside a handler); sets *sub to NULL. */
+void corral_subscription_cancel(corral_subscription_t **sub);
+
+#endif
