@@ -27,6 +27,7 @@ struct corral_bus_client {
     void *arg;
     bool live;                  /* delivering the live stream */
     bool awaiting_snapshot;
+    int64_t asked_at;           /* when we last asked for a snapshot */
     uint64_t epoch;
     uint64_t last_seq;
     uint64_t gaps;
@@ -74,6 +75,7 @@ corral_bus_client_new(const char *bus_in, const char *bus_out, const char *id,
     zsock_set_subscribe(self->sub, CORRAL_BUS_TOPIC_BROADCAST);
     zsock_set_subscribe(self->sub, self->topic);
     self->awaiting_snapshot = true;
+    self->asked_at = zclock_mono();
     return self;
 }
 
@@ -99,8 +101,20 @@ void
 corral_bus_client_resync(corral_bus_client_t *self)
 {
     self->awaiting_snapshot = true;
+    self->asked_at = zclock_mono();
     zsock_set_unsubscribe(self->sub, self->topic);
     zsock_set_subscribe(self->sub, self->topic);
+}
+
+void
+corral_bus_client_tick(corral_bus_client_t *self)
+{
+    if (self->awaiting_snapshot
+        && zclock_mono() - self->asked_at >= CORRAL_BUS_SNAPSHOT_RETRY_MS) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "no snapshot from the bus in %d ms; asking again",
+                   CORRAL_BUS_SNAPSHOT_RETRY_MS);
+        corral_bus_client_resync(self);
+    }
 }
 
 /* --- The stream ------------------------------------------------------------------ */

@@ -38,6 +38,12 @@ int corral_bus_client_send(corral_bus_client_t *self, Corral__V1__Broadcast *bro
 /* Asks for a fresh snapshot (for its counters; a gap does it too, and then
  * stops the live stream until the snapshot comes). */
 void corral_bus_client_resync(corral_bus_client_t *self);
+/* Call now and then (every second will do): asks again when a snapshot
+ * has not come within CORRAL_BUS_SNAPSHOT_RETRY_MS (a full queue may have
+ * dropped it). */
+void corral_bus_client_tick(corral_bus_client_t *self);
+#define CORRAL_BUS_SNAPSHOT_RETRY_MS 2000
+
 /* True once a snapshot answered the last (re)subscription. */
 bool corral_bus_client_synced(const corral_bus_client_t *self);
 

@@ -16,6 +16,7 @@
 #include "log.h"
 
 #define LOGGER "node"
+#define TICK_MS 1000
 /* what fits in a Broadcast under CORRAL_MAX_BROADCAST_BYTES with its other fields */
 #define CORRAL_MAX_PAYLOAD_BYTES (CORRAL_MAX_BROADCAST_BYTES - 4096)
 
@@ -62,6 +63,7 @@ struct corral_node_service {
     stored_t *queue_tail;
     bool has_pending;
     int flush_timer;            /* -1: none scheduled */
+    int tick_timer;             /* the bus client's retries; -1: none */
 };
 
 static void deliver(corral_node_service_t *self, stored_t *message);
@@ -158,6 +160,14 @@ on_bus_readable(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+static int
+on_tick(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_node_service_t *self = arg;
+    corral_bus_client_tick(self->bus);
+    return 0;
+}
+
 corral_node_service_t *
 corral_node_service_new(zloop_t *loop, const corral_node_params_t *params)
 {
@@ -169,6 +179,7 @@ corral_node_service_new(zloop_t *loop, const corral_node_params_t *params)
     self->main = params->clustered ? params->main : true;
     self->clustered = params->clustered;
     self->flush_timer = -1;
+    self->tick_timer = -1;
     self->instance_uuid = strdup(params->instance_uuid ? params->instance_uuid : "");
     self->persisted = zhashx_new();
     if (!self->instance_uuid || !self->persisted
@@ -183,7 +194,8 @@ corral_node_service_new(zloop_t *loop, const corral_node_params_t *params)
                                           params->worker_id, on_bus_message, self);
         if (!self->bus
             || (loop && zloop_reader(loop, corral_bus_client_socket(self->bus),
-                                     on_bus_readable, self) != 0))
+                                     on_bus_readable, self) != 0)
+            || (loop && (self->tick_timer = zloop_timer(loop, TICK_MS, 0, on_tick, self)) == -1))
             corral_node_service_destroy(&self);
     }
     return self;
@@ -197,6 +209,8 @@ corral_node_service_destroy(corral_node_service_t **self_p)
         return;
     if (self->loop && self->flush_timer != -1)
         zloop_timer_end(self->loop, self->flush_timer);
+    if (self->loop && self->tick_timer != -1)
+        zloop_timer_end(self->loop, self->tick_timer);
     if (self->loop && self->bus)
         zloop_reader_end(self->loop, corral_bus_client_socket(self->bus));
     corral_bus_client_destroy(&self->bus);
@@ -377,6 +391,7 @@ corral_node_service_poll(corral_node_service_t *self, int timeout_ms)
     int delivered = flush(self);
     if (delivered > 0 || !self->bus)
         return delivered;
+    corral_bus_client_tick(self->bus);
     zmq_pollitem_t item = { zsock_resolve(corral_bus_client_socket(self->bus)), 0, ZMQ_POLLIN, 0 };
     if (zmq_poll(&item, 1, timeout_ms) > 0)
         delivered = corral_bus_client_read(self->bus);

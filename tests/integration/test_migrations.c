@@ -118,7 +118,7 @@ test_migrations_run_once_and_hold_app_routes(void **state)
     instance_start(first);
     assert_true(hammer_until_ready(first) > 0);
     assert_int_equal(migration_runs(first), 1);
-    assert_true(instance_wait_output(first, "\"migrated\":true", 0));
+    assert_true(instance_wait_output(first, "\"migrated\":true", WAIT_MS));
     char *store = read_data_file(first, "store.json");
     char *uuid = read_data_file(first, "uuid");
     assert_non_null(store);
@@ -134,7 +134,7 @@ test_migrations_run_once_and_hold_app_routes(void **state)
     instance_start(second);
     assert_true(hammer_until_ready(second) > 0);
     assert_int_equal(migration_runs(second), 1);
-    assert_true(instance_wait_output(second, "\"migrated\":false", 0));
+    assert_true(instance_wait_output(second, "\"migrated\":false", WAIT_MS));
     json_t *replies = debug_node(second, "action=received&worker=2");
     assert_int_equal(strncmp(json_string_value(json_object_get(reply_of(replies, 2),
                                                                "instance_uuid")), uuid, 36), 0);
@@ -155,7 +155,7 @@ assert_fails_to_start(instance_t *instance, const char *message)
     int status = instance_exit_status(instance);
     assert_true(WIFEXITED(status));
     assert_int_not_equal(WEXITSTATUS(status), 0);
-    assert_true(instance_wait_output(instance, message, 0));
+    assert_true(instance_wait_output(instance, message, STOP_TIMEOUT_MS));
 }
 
 static void
@@ -165,7 +165,7 @@ test_failed_migration_stops_the_instance(void **state)
     instance_write_node_config(instance, 2, NULL);
     write_data_file(instance, "store.json", "{ this is not a store");
     assert_fails_to_start(instance, "migration failed: ");
-    assert_true(instance_wait_output(instance, "store.json is not a store", 0));
+    assert_true(instance_wait_output(instance, "store.json is not a store", STOP_TIMEOUT_MS));
     char *store = read_data_file(instance, "store.json");
     assert_string_equal(store, "{ this is not a store");      /* left as it was */
     free(store);
@@ -223,6 +223,8 @@ test_tasks_run_on_the_main_worker_only(void **state)
     }
     assert_true(count >= 5);
     free(lines);
+    /* the workers log it before they report ready, so before this line */
+    assert_true(instance_wait_output(instance, "ready: 3 workers", WAIT_MS));
     char *output = instance_output_copy(instance);
     int waiting = 0;
     for (char *at = output; (at = strstr(at, "runs on the main worker only")); at++)

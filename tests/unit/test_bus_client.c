@@ -193,6 +193,28 @@ test_exactly_once_in_order_across_a_gap(void **state)
     assert_int_equal(corral_bus_client_last_seq(fixture->client), 11);
 }
 
+/* A snapshot that never comes (a full queue dropped it) is asked for again. */
+static void
+test_a_lost_snapshot_is_asked_for_again(void **state)
+{
+    fixture_t *fixture = *state;
+    assert_false(corral_bus_client_synced(fixture->client));
+    zsock_set_rcvtimeo(fixture->xpub, 100);
+    zframe_t *frame = NULL;
+    int64_t deadline = zclock_mono() + 10 * CORRAL_BUS_SNAPSHOT_RETRY_MS;
+    while (!frame && zclock_mono() < deadline) {
+        corral_bus_client_tick(fixture->client);
+        frame = zframe_recv(fixture->xpub);
+    }
+    assert_non_null(frame);
+    assert_int_equal(zframe_data(frame)[0], 0);     /* unsubscribe, then subscribe */
+    zframe_destroy(&frame);
+    expect_subscription(fixture, "+" TOPIC);
+    publish_snapshot(fixture, 1, 1);
+    read_until(fixture, 1);
+    assert_true(corral_bus_client_synced(fixture->client));
+}
+
 static void
 test_a_broadcast_on_bus_in(void **state)
 {
@@ -223,6 +245,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exactly_once_in_order_across_a_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_lost_snapshot_is_asked_for_again, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_a_broadcast_on_bus_in, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
