@@ -241,8 +241,8 @@ test_unknown_keys(void **state)
         { "node:\n  workers:\n    cnt: 2\n", "3:5: node.workers.cnt: unknown key" },
         { "node:\n  restart: { policy: never }\n",
           "2:3: node.restart: unknown key" },
-        { "logging: { root: { level: info, appenders: [console] } }\n",
-          "1:33: logging.root.appenders: unknown key" },
+        { "logging: { root: { level: info, additivity: true } }\n",
+          "1:33: logging.root.additivity: unknown key" },
         { "server: { Port: 80 }\n", "1:11: server.Port: unknown key" },
     };
     ASSERT_ERRORS(cases);
