@@ -277,7 +277,7 @@ fill_pointer_defaults(loader_t *self)
     if (!config->path.data
         && !(config->path.data = resolve_path(self->dir, DEFAULT_DATA)))
         return -1;
-    return 0;
+    return corral_config_logging_default(&config->logging.config);
 }
 
 

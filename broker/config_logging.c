@@ -537,3 +537,12 @@ corral_config_logging_parse(const corral_config_reader_t *reader, yaml_node_t *n
     free(self.scratch);
     return rc;
 }
+
+int
+corral_config_logging_default(Corral__V1__LogConfig **config)
+{
+    static const Corral__V1__LogConfig empty = CORRAL__V1__LOG_CONFIG__INIT;
+    if (!*config)
+        *config = owned_copy(&empty);
+    return *config ? 0 : -1;
+}

@@ -28,4 +28,7 @@ int corral_config_logging_parse(const corral_config_reader_t *reader, yaml_node_
                                 const char *path, Corral__V1__LogConfig **config,
                                 corral_level_t *root_level);
 
+/* An empty LogConfig (every default) if *config is NULL. Returns 0 or -1. */
+int corral_config_logging_default(Corral__V1__LogConfig **config);
+
 #endif

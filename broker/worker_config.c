@@ -20,5 +20,7 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.worker_count = (uint32_t) worker_count;
     message.server_host = config->server.host;
     message.server_port = (uint32_t) bound_port;
+    message.logging = config->logging.config;
+    message.logs_endpoint = (char *) "";       /* clustered: set once logs is bound */
     self->message = message;
 }

@@ -131,7 +131,7 @@ corral_log_va(corral_level_t level, const char *logger_name, const char *meta,
         .pid = getpid(),
         .worker_id = logger.worker_id,
         .worker = logger.with_worker ? logger.worker : NULL,
-        .seq = ++logger.seq,
+        .seq = logger.sink && !logger.in_sink ? ++logger.seq : 0,  /* where loss is measured */
     };
     if (logger.sink && !logger.in_sink) {
         logger.in_sink = true;

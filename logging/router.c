@@ -111,7 +111,7 @@ build_appenders(corral_log_router_t *self, bool clustered, char **error)
         char *why = NULL;
         corral_appender_t *appender = make_appender(config->appenders[i], clustered, &why);
         if (!appender) {
-            if (asprintf(error, "appender %s: %s", config->appenders[i]->name,
+            if (asprintf(error, "appenders.%s: %s", config->appenders[i]->name,
                          why ? why : "out of memory") < 0)
                 *error = NULL;
             free(why);
