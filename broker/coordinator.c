@@ -366,9 +366,11 @@ worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
     char how[96];
     describe_status(status, how, sizeof how);
     pid_t pid = slot->pid;
-    if (self->logs)     /* its records before the news of its exit */
+    if (self->logs) {   /* its records before the news of its exit */
         corral_log_collector_drain_worker(self->logs, slot->id,
                                           slot->said_bye ? slot->last_log_seq : 0, LOG_DRAIN_MS);
+        drain_desk(self);   /* a Bye that came meanwhile */
+    }
     slot->state = SLOT_EMPTY;
     slot->pid = 0;
     zframe_destroy(&slot->desk_peer);

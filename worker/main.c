@@ -10,6 +10,7 @@ main(void)
     if (!worker)
         return 1;
     corral_worker_add_plugin(worker, &corral_demo_plugin);
+    corral_worker_add_plugin(worker, &corral_log_records_plugin);
     int exit_code = corral_worker_run(worker);
     corral_worker_destroy(&worker);
     return exit_code;

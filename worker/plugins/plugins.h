@@ -5,5 +5,6 @@
 #include "corral/plugin.h"
 
 extern const corral_plugin_t corral_demo_plugin;
+extern const corral_plugin_t corral_log_records_plugin;
 
 #endif
