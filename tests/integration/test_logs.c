@@ -1,4 +1,4 @@
-/* test_logging.c: centralized logging with real processes: the coordinator
+/* test_logs.c: centralized logging with real processes: the coordinator
  * is the only writer, rolling files lose and duplicate nothing, a killed
  * worker's received records are written, SIGUSR1 reopens after a rename,
  * SIGHUP changes levels, levels filter in the worker, the access log, and
