@@ -22,7 +22,22 @@ typedef struct {
     uint64_t gaps;                  /* records missing between seqs */
 } worker_logs_t;
 
+/* Unpacking allocates every string of every record; a bump allocator
+ * reset after each frame makes that nearly free. Blocks that do not fit
+ * are malloc'd and freed at the reset, and the arena grows for next time. */
+typedef struct {
+    uint8_t *base;
+    size_t used;
+    size_t size;
+    void **spilled;
+    size_t spilled_count;
+    size_t spilled_capacity;
+    size_t spilled_bytes;
+} arena_t;
+
 struct corral_log_collector {
+    arena_t arena;
+    ProtobufCAllocator allocator;
     zloop_t *loop;
     zsock_t *socket;
     char *endpoint;
@@ -32,6 +47,56 @@ struct corral_log_collector {
     uint64_t malformed;
     int64_t malformed_logged_at;
 };
+
+static void *
+arena_alloc(void *data, size_t size)
+{
+    arena_t *arena = data;
+    size = (size + 15) & ~(size_t) 15;
+    if (arena->used + size <= arena->size) {
+        void *block = arena->base + arena->used;
+        arena->used += size;
+        return block;
+    }
+    if (arena->spilled_count == arena->spilled_capacity) {
+        size_t capacity = arena->spilled_capacity ? arena->spilled_capacity * 2 : 64;
+        void **bigger = realloc(arena->spilled, capacity * sizeof *bigger);
+        if (!bigger)
+            return NULL;
+        arena->spilled = bigger;
+        arena->spilled_capacity = capacity;
+    }
+    void *block = malloc(size);
+    if (block) {
+        arena->spilled[arena->spilled_count++] = block;
+        arena->spilled_bytes += size;
+    }
+    return block;
+}
+
+static void
+arena_free(void *data, void *pointer)
+{
+    /* everything goes at the reset */
+}
+
+static void
+arena_reset(arena_t *arena)
+{
+    for (size_t i = 0; i < arena->spilled_count; i++)
+        free(arena->spilled[i]);
+    arena->spilled_count = 0;
+    size_t wanted = arena->used + arena->spilled_bytes;
+    arena->spilled_bytes = 0;
+    arena->used = 0;
+    if (wanted > arena->size) {
+        free(arena->base);
+        arena->size = wanted * 2;
+        arena->base = malloc(arena->size);
+        if (!arena->base)
+            arena->size = 0;
+    }
+}
 
 static void
 write_own(const corral_log_record_t *record, void *arg)
@@ -114,14 +179,13 @@ receive_one(corral_log_collector_t *self)
         return true;
     }
     corral_envelope_t *envelope = corral__v1__envelope__unpack(
-        NULL, zmq_msg_size(&message), zmq_msg_data(&message));
+        &self->allocator, zmq_msg_size(&message), zmq_msg_data(&message));
     if (!envelope || envelope->body_case != CORRAL__V1__ENVELOPE__BODY_LOG_BATCH)
         count_malformed(self, envelope ? "an envelope logs does not take"
                                        : "a frame that is not an Envelope");
     else
         write_batch(self, envelope->log_batch);
-    if (envelope)
-        corral__v1__envelope__free_unpacked(envelope, NULL);
+    arena_reset(&self->arena);
     zmq_msg_close(&message);
     return true;
 }
@@ -148,6 +212,7 @@ corral_log_collector_new(zloop_t *loop, const char *runtime_dir, int worker_coun
     self->loop = loop;
     self->router = router;
     self->worker_count = worker_count;
+    self->allocator = (ProtobufCAllocator) { arena_alloc, arena_free, &self->arena };
     self->workers = calloc((size_t) worker_count + 1, sizeof *self->workers);
     self->endpoint = corral_format("ipc://%s/logs", runtime_dir);
     self->socket = zsock_new(ZMQ_PULL);
@@ -209,6 +274,9 @@ corral_log_collector_destroy(corral_log_collector_t **self_p)
         zloop_reader_end(self->loop, self->socket);
     zsock_destroy(&self->socket);
     corral_log_router_destroy(&self->router);
+    arena_reset(&self->arena);
+    free(self->arena.base);
+    free(self->arena.spilled);
     free(self->workers);
     free(self->endpoint);
     free(self);

@@ -111,9 +111,28 @@ corral_appender_flush(corral_appender_t *self)
     return rc;
 }
 
+/* Without a policy to consult first, the line is formatted in place. */
+static int
+append_in_place(corral_appender_t *self, const corral_log_record_t *record)
+{
+    if (self->buffer.length >= FLUSH_AT_BYTES)
+        corral_appender_flush(self);
+    size_t start = self->buffer.length;
+    if (corral_layout_format(self->layout, record, &self->buffer) != 0) {
+        self->buffer.length = start;    /* no partial line */
+        self->lines_lost++;
+        return -1;
+    }
+    self->buffered_lines++;
+    self->size += self->buffer.length - start;
+    return 0;
+}
+
 int
 corral_appender_append(corral_appender_t *self, const corral_log_record_t *record)
 {
+    if (!self->before_line)
+        return append_in_place(self, record);
     corral_line_buffer_clear(&self->line);
     if (corral_layout_format(self->layout, record, &self->line) != 0) {
         self->lines_lost++;

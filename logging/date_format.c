@@ -133,11 +133,17 @@ corral_date_format(corral_date_format_t *self, int64_t timestamp_ms, char *out)
     case CORRAL_DATE_UNIX_MILLIS:
         n = snprintf(out, CORRAL_DATE_MAX, "%" PRId64, timestamp_ms);
         break;
-    default:
+    default: {   /* by hand: this runs for every record */
         if (second != self->cached_second)
             cache_second(self, second);
-        n = snprintf(out, CORRAL_DATE_MAX, "%s%03d%s", self->before_millis, millis,
-                     self->after_millis);
+        size_t before = strlen(self->before_millis), after = strlen(self->after_millis);
+        memcpy(out, self->before_millis, before);
+        out[before] = (char) ('0' + millis / 100);
+        out[before + 1] = (char) ('0' + millis / 10 % 10);
+        out[before + 2] = (char) ('0' + millis % 10);
+        memcpy(out + before + 3, self->after_millis, after + 1);
+        n = (int) (before + 3 + after);
+    }
     }
     return n < 0 ? 0 : (size_t) n;
 }

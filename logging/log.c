@@ -28,7 +28,8 @@ static struct {
     corral_layout_t *fd_layout;
     bool fd_layout_clustered;
     bool in_sink;               /* a sink that logs would recurse */
-} logger = { "", false, 0, CORRAL_LEVEL_INFO, NULL, 2, NULL, NULL, 0, NULL, false, false };
+    pid_t pid;                  /* getpid() is a system call: once per process */
+} logger = { "", false, 0, CORRAL_LEVEL_INFO, NULL, 2, NULL, NULL, 0, NULL, false, false, 0 };
 
 void
 corral_log_init(const char *worker, corral_level_t level, int fd)
@@ -37,6 +38,7 @@ corral_log_init(const char *worker, corral_level_t level, int fd)
     snprintf(logger.worker, sizeof logger.worker, "%s", worker ? worker : "");
     logger.level = level;
     logger.fd = fd;
+    logger.pid = getpid();
 }
 
 void
@@ -128,7 +130,7 @@ corral_log_va(corral_level_t level, const char *logger_name, const char *meta,
         .message = message,
         .meta = meta,
         .error = error,
-        .pid = getpid(),
+        .pid = logger.pid ? logger.pid : (logger.pid = getpid()),
         .worker_id = logger.worker_id,
         .worker = logger.with_worker ? logger.worker : NULL,
         .seq = logger.sink && !logger.in_sink ? ++logger.seq : 0,  /* where loss is measured */

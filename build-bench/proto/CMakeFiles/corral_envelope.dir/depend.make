@@ -1,0 +1,2 @@
+# Empty dependencies file for corral_envelope.
+# This may be replaced when dependencies are built.
