@@ -38,9 +38,10 @@ log_exchange(const corral_http_exchange_t *exchange, void *arg)
              method, exchange->status, exchange->response_bytes, path,
              (long long) exchange->duration_us * 1000);
     corral_log_meta(CORRAL_LEVEL_DEBUG, CORRAL_ACCESS_LOGGER, meta, NULL,
-                    "%s %s %u %.3fms %zuB%s", exchange->method ? exchange->method : "-",
+                    "%s %s %u %lld.%03lldms %zuB%s", exchange->method ? exchange->method : "-",
                     exchange->path ? exchange->path : "-", exchange->status,
-                    (double) exchange->duration_us / 1000.0, exchange->response_bytes,
+                    (long long) exchange->duration_us / 1000,
+                    (long long) exchange->duration_us % 1000, exchange->response_bytes,
                     exchange->completed ? "" : " (not completed)");
 }
 

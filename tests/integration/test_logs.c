@@ -453,11 +453,49 @@ test_unwritable_log_file_is_a_config_error(void **state)
     instance_destroy(&instance);
 }
 
+static void
+test_disk_full_is_counted_and_workers_keep_serving(void **state)
+{
+    instance_t *instance = instance_new();
+    instance_write_config(instance,
+        "server: { host: 127.0.0.1, port: 0 }\n"
+        "pid: { file: ./corral.pid }\n"
+        "node: { workers: { count: 2 } }\n"
+        "logging:\n"
+        "  appenders:\n"
+        "    full: { type: file, fileName: /dev/full }\n"
+        "    console: { type: console }\n"
+        "  root: { appenders: [full], level: info }\n"
+        "  loggers: [ { name: coordinator, appenders: [full, console] } ]\n");
+    start_ready(instance);
+    assert_true(instance_wait_output(instance, "appender full: cannot write to /dev/full: "
+                                               "No space left on device", START_MS));
+    aim_log_job(instance, 1, "count=1000");
+    for (int i = 0; i < 20; i++) {
+        response_t response;
+        assert_true(http_get(instance_port(instance), "/api/hello", &response));
+        assert_int_equal(response.status, 200);
+        response_clear(&response);
+    }
+    stop_and_wait(instance, 0);
+    const char *output = instance_output(instance);
+    /* warned once, counted every time */
+    const char *warning = strstr(output, "appender full: cannot write");
+    assert_null(strstr(warning + 1, "appender full: cannot write"));
+    const char *counters = strstr(output, "logs: received ");
+    assert_non_null(counters);
+    const char *errors = strstr(counters, "write errors ");
+    assert_non_null(errors);
+    assert_true(strtoull(errors + 13, NULL, 10) > 0);
+    instance_destroy(&instance);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unwritable_log_file_is_a_config_error),
+        cmocka_unit_test(test_disk_full_is_counted_and_workers_keep_serving),
         cmocka_unit_test(test_levels_filter_in_the_worker),
         cmocka_unit_test(test_sigusr1_reopens_after_rename),
         cmocka_unit_test(test_sighup_applies_new_levels),
