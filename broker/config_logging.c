@@ -11,6 +11,7 @@
 #include "config.h"
 #include "date_format.h"
 #include "layout_pattern.h"
+#include "router.h"
 #include "strategy.h"
 
 #define KEY_PATH_MAX 256
@@ -373,18 +374,33 @@ parse_appender(builder_t *self, const char *name, yaml_node_t *node, const char 
     return 0;
 }
 
+/* A mapping or a sequence (null: empty), and room for its entries in
+ * *array. Returns 0, or -1 (reported). */
+static int
+collection(builder_t *self, yaml_node_t *node, const char *path, yaml_node_type_t type,
+           const char *expected, size_t entry_size, void **array)
+{
+    *array = NULL;
+    if (is_null(node))
+        return 0;
+    if (node->type != type)
+        return fail(self, node, path, "expected %s", expected);
+    size_t count = type == YAML_MAPPING_NODE
+        ? (size_t) (node->data.mapping.pairs.top - node->data.mapping.pairs.start)
+        : (size_t) (node->data.sequence.items.top - node->data.sequence.items.start);
+    *array = scratch_alloc(self, count * entry_size);
+    return *array ? 0 : -1;
+}
+
 static int
 parse_appenders(builder_t *self, yaml_node_t *node, const char *path,
                 Corral__V1__LogConfig *config)
 {
-    if (is_null(node))
-        return 0;
-    if (node->type != YAML_MAPPING_NODE)
-        return fail(self, node, path, "expected a mapping of appender names");
-    size_t count = (size_t) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-    config->appenders = scratch_alloc(self, count * sizeof *config->appenders);
-    if (!config->appenders)
+    if (collection(self, node, path, YAML_MAPPING_NODE, "a mapping of appender names",
+                   sizeof *config->appenders, (void **) &config->appenders) != 0)
         return -1;
+    if (!config->appenders)
+        return 0;
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
          pair < node->data.mapping.pairs.top; pair++) {
         yaml_node_t *key = node_at(self, pair->key);
@@ -421,9 +437,8 @@ parse_appender_names(builder_t *self, yaml_node_t *node, const char *path,
 {
     if (node->type != YAML_SEQUENCE_NODE)
         return fail_key(self, node, path, "appenders", "expected a list of appender names");
-    size_t count = (size_t) (node->data.sequence.items.top - node->data.sequence.items.start);
-    logger->appenders = scratch_alloc(self, count * sizeof *logger->appenders);
-    if (!logger->appenders)
+    if (collection(self, node, path, YAML_SEQUENCE_NODE, "a list", sizeof *logger->appenders,
+                   (void **) &logger->appenders) != 0)
         return -1;
     for (yaml_node_item_t *item = node->data.sequence.items.start;
          item < node->data.sequence.items.top; item++) {
@@ -469,14 +484,11 @@ static int
 parse_loggers(builder_t *self, yaml_node_t *node, const char *path,
               Corral__V1__LogConfig *config)
 {
-    if (is_null(node))
-        return 0;
-    if (node->type != YAML_SEQUENCE_NODE)
-        return fail(self, node, path, "expected a list of loggers");
-    size_t count = (size_t) (node->data.sequence.items.top - node->data.sequence.items.start);
-    config->loggers = scratch_alloc(self, count * sizeof *config->loggers);
-    if (!config->loggers)
+    if (collection(self, node, path, YAML_SEQUENCE_NODE, "a list of loggers",
+                   sizeof *config->loggers, (void **) &config->loggers) != 0)
         return -1;
+    if (!config->loggers)
+        return 0;
     for (yaml_node_item_t *item = node->data.sequence.items.start;
          item < node->data.sequence.items.top; item++) {
         char child[KEY_PATH_MAX];
@@ -489,19 +501,6 @@ parse_loggers(builder_t *self, yaml_node_t *node, const char *path,
         config->n_loggers++;
     }
     return 0;
-}
-
-static Corral__V1__LogConfig *
-owned_copy(const Corral__V1__LogConfig *config)
-{
-    size_t size = corral__v1__log_config__get_packed_size(config);
-    uint8_t *packed = malloc(size ? size : 1);
-    if (!packed)
-        return NULL;
-    corral__v1__log_config__pack(config, packed);
-    Corral__V1__LogConfig *copy = corral__v1__log_config__unpack(NULL, size, packed);
-    free(packed);
-    return copy;
 }
 
 int
@@ -529,7 +528,7 @@ corral_config_logging_parse(const corral_config_reader_t *reader, yaml_node_t *n
                                                           : CORRAL_LEVEL_INFO;
         if (*config)
             corral__v1__log_config__free_unpacked(*config, NULL);
-        *config = owned_copy(&built);
+        *config = corral_log_config_copy(&built);
         rc = *config ? 0 : -1;
     }
     for (size_t i = 0; i < self.scratch_count; i++)
@@ -543,6 +542,6 @@ corral_config_logging_default(Corral__V1__LogConfig **config)
 {
     static const Corral__V1__LogConfig empty = CORRAL__V1__LOG_CONFIG__INIT;
     if (!*config)
-        *config = owned_copy(&empty);
+        *config = corral_log_config_copy(&empty);
     return *config ? 0 : -1;
 }

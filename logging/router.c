@@ -32,8 +32,8 @@ struct corral_log_router {
     corral_level_t min_level;
 };
 
-static Corral__V1__LogConfig *
-copy_config(const Corral__V1__LogConfig *config)
+Corral__V1__LogConfig *
+corral_log_config_copy(const Corral__V1__LogConfig *config)
 {
     size_t size = corral__v1__log_config__get_packed_size(config);
     uint8_t *packed = malloc(size ? size : 1);
@@ -196,7 +196,7 @@ corral_log_router_new(const Corral__V1__LogConfig *config,
     *error = NULL;
     static const Corral__V1__LogConfig empty = CORRAL__V1__LOG_CONFIG__INIT;
     corral_log_router_t *self = calloc(1, sizeof *self);
-    if (!self || !(self->config = copy_config(config ? config : &empty))
+    if (!self || !(self->config = corral_log_config_copy(config ? config : &empty))
         || (options->with_appenders && build_appenders(self, options->clustered, error) != 0)
         || build_loggers(self, options->with_appenders) != 0) {
         if (!*error)

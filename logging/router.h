@@ -41,4 +41,8 @@ void corral_log_router_reopen(corral_log_router_t *self);
 uint64_t corral_log_router_write_errors(const corral_log_router_t *self);
 uint64_t corral_log_router_lines_lost(const corral_log_router_t *self);
 
+/* A copy of `config` in one piece: free it with
+ * corral__v1__log_config__free_unpacked. NULL when out of memory. */
+Corral__V1__LogConfig *corral_log_config_copy(const Corral__V1__LogConfig *config);
+
 #endif

@@ -188,6 +188,21 @@ stop_and_wait(instance_t *instance, int expected_status)
     assert_int_equal(WEXITSTATUS(status), expected_status);
 }
 
+/* corral.yml: one clustered instance on an ephemeral port with `workers`
+ * workers, then `logging`, the section's indented lines. */
+static void
+write_config(instance_t *instance, int workers, const char *logging)
+{
+    char *yaml = NULL;
+    assert_true(asprintf(&yaml,
+                         "server: { host: 127.0.0.1, port: 0 }\n"
+                         "pid: { file: ./corral.pid }\n"
+                         "node: { workers: { count: %d } }\n"
+                         "logging:\n%s", workers, logging) > 0);
+    instance_write_config(instance, yaml);
+    free(yaml);
+}
+
 /* --- Tests ------------------------------------------------------------------------ */
 
 static void
@@ -275,11 +290,7 @@ static void
 test_sigusr1_reopens_after_rename(void **state)
 {
     instance_t *instance = instance_new();
-    instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0 }\n"
-        "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 1 } }\n"
-        "logging:\n"
+    write_config(instance, 1,
         "  appenders:\n"
         "    file: { type: file, fileName: ./out.log }\n"
         "    console: { type: console }\n"
@@ -313,11 +324,7 @@ static void
 test_levels_filter_in_the_worker(void **state)
 {
     instance_t *instance = instance_new();
-    instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0 }\n"
-        "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 1 } }\n"
-        "logging:\n"
+    write_config(instance, 1,
         "  appenders:\n"
         "    file: { type: file, fileName: ./out.log, layout: { type: pattern } }\n"
         "  root: { appenders: [file], level: info }\n"
@@ -348,21 +355,12 @@ static void
 test_sighup_applies_new_levels(void **state)
 {
     instance_t *instance = instance_new();
-    const char *before =
-        "server: { host: 127.0.0.1, port: 0 }\n"
-        "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 } }\n"
-        "logging: { root: { level: info } }\n";
-    instance_write_config(instance, before);
+    write_config(instance, 2, "  root: { level: info }\n");
     start_ready(instance);
     instance_write_config(instance, "logging: { root: { level: nonsense } }\n");
     kill(instance_pid(instance), SIGHUP);
     assert_true(instance_wait_output(instance, "keeping the current logging", START_MS));
-    instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0 }\n"
-        "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 } }\n"
-        "logging:\n"
+    write_config(instance, 2,
         "  root: { level: info }\n"
         "  loggers: [ { name: demo.records, level: debug },\n"
         "             { name: http.server.response, level: debug } ]\n");
@@ -431,11 +429,7 @@ test_unwritable_log_file_is_a_config_error(void **state)
     FILE *file = fopen(blocker, "w");
     assert_non_null(file);
     fclose(file);
-    instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0 }\n"
-        "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 } }\n"
-        "logging:\n"
+    write_config(instance, 2,
         "  appenders:\n"
         "    main: { type: file, fileName: ./notadir/corral.log }\n"
         "  root: { appenders: [main] }\n");
@@ -457,11 +451,7 @@ static void
 test_disk_full_is_counted_and_workers_keep_serving(void **state)
 {
     instance_t *instance = instance_new();
-    instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0 }\n"
-        "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 } }\n"
-        "logging:\n"
+    write_config(instance, 2,
         "  appenders:\n"
         "    full: { type: file, fileName: /dev/full }\n"
         "    console: { type: console }\n"

@@ -22,20 +22,6 @@ hello(corral_request_t *request, void *arg)
     corral_request_respond(request, 200, "application/json", body, sizeof body - 1);
 }
 
-/* A non-negative integer query parameter; -1 if malformed or above max. */
-static long
-query_number(corral_request_t *request, const char *key, long fallback, long max)
-{
-    const char *text = corral_request_query(request, key);
-    if (!text)
-        return fallback;
-    char *end;
-    long value = strtol(text, &end, 10);
-    if (!*text || *end || value < 0 || value > max)
-        return -1;
-    return value;
-}
-
 /* xorshift64* rounds: work the compiler cannot skip, the same every time */
 static uint64_t
 burn_cpu(long rounds)
@@ -53,7 +39,7 @@ burn_cpu(long rounds)
 static void
 cpu(corral_request_t *request, void *arg)
 {
-    long work = query_number(request, "work", DEFAULT_CPU_WORK, MAX_CPU_WORK);
+    long work = corral_query_number(request, "work", DEFAULT_CPU_WORK, MAX_CPU_WORK);
     if (work < 0) {
         corral_request_respond_error(request, 400,
                                      "work must be an integer from 0 to 100000000");
@@ -100,7 +86,7 @@ wait_route(corral_request_t *request, void *arg)
         corral_request_respond_json(request, 200, json_pack("{s:i}", "waited_ms", (int) wait->ms));
         return;
     }
-    long ms = query_number(request, "ms", 100, MAX_WAIT_MS);
+    long ms = corral_query_number(request, "ms", 100, MAX_WAIT_MS);
     if (ms < 0) {
         corral_request_respond_error(request, 400, "ms must be an integer from 0 to 600000");
         return;

@@ -33,17 +33,6 @@ typedef struct {
 
 static records_t records = { .timer_id = -1 };
 
-static long
-number(corral_request_t *request, const char *key, long fallback, long max)
-{
-    const char *text = corral_request_query(request, key);
-    if (!text)
-        return fallback;
-    char *end;
-    long value = strtol(text, &end, 10);
-    return !*text || *end || value < 0 || value > max ? -1 : value;
-}
-
 static void
 log_up_to(records_t *self, uint64_t limit)
 {
@@ -72,9 +61,9 @@ static void
 log_route(corral_request_t *request, void *arg)
 {
     records_t *self = arg;
-    long count = number(request, "count", 1, MAX_COUNT);
-    long worker = number(request, "worker", 0, 100000);
-    long chunk = number(request, "chunk", DEFAULT_CHUNK, MAX_CHUNK);
+    long count = corral_query_number(request, "count", 1, MAX_COUNT);
+    long worker = corral_query_number(request, "worker", 0, 100000);
+    long chunk = corral_query_number(request, "chunk", DEFAULT_CHUNK, MAX_CHUNK);
     const char *level_name = corral_request_query(request, "level");
     corral_level_t level = CORRAL_LEVEL_INFO;
     if (count < 0 || worker < 0 || chunk < 1

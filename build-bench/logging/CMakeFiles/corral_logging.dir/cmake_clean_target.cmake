@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libcorral_logging.a"
-)

@@ -1,2 +1,0 @@
-# Empty dependencies file for corral_envelope.
-# This may be replaced when dependencies are built.

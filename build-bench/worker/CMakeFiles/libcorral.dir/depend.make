@@ -1,2 +1,0 @@
-# Empty dependencies file for libcorral.
-# This may be replaced when dependencies are built.
