@@ -94,8 +94,11 @@ corral_log_pusher_destroy(corral_log_pusher_t **self_p, int linger_ms)
     corral_log_pusher_t *self = *self_p;
     if (!self)
         return;
-    if (self->socket && linger_ms > 0)
+    if (self->socket && linger_ms > 0) {
         corral_log_pusher_flush(self, linger_ms);
+        /* what zmq_send took is still in its queue: give it time to go */
+        zsock_set_linger(self->socket, linger_ms);
+    }
     cancel_timer(self);
     zframe_t *frame;
     while (self->queue && (frame = zlist_pop(self->queue)))

@@ -41,6 +41,7 @@ struct corral_worker {
     corral_signals_t *signals;
     corral_log_router_t *log_router;        /* levels; classic: the appenders too */
     corral_log_pusher_t *log_pusher;        /* clustered only */
+    int log_linger_ms;                      /* at exit, for queued records */
     pid_t coordinator_pid;
     bool stopping;
 };
@@ -69,7 +70,7 @@ corral_worker_destroy(corral_worker_t **self_p)
     corral_plugin_host_destroy(&self->plugins);
     corral_log_set_sink(NULL, NULL);
     corral_log_set_levels(NULL);
-    corral_log_pusher_destroy(&self->log_pusher, 0);
+    corral_log_pusher_destroy(&self->log_pusher, self->log_linger_ms);
     corral_log_router_destroy(&self->log_router);
     corral_desk_client_destroy(&self->desk);
     corral_envelope_free(&self->welcome);
@@ -375,6 +376,7 @@ corral_worker_run(corral_worker_t *self)
         if (self->log_pusher && corral_log_pusher_flush(self->log_pusher, LOG_FLUSH_MS) != 0)
             dprintf(2, "[corral][WARN ][node] %s: log records still queued at exit\n",
                     self->identity.worker_name);
+        self->log_linger_ms = LOG_FLUSH_MS;
         corral_desk_client_bye(self->desk, corral_log_last_seq(), exit_code);
     }
     else if (self->desk)

@@ -402,17 +402,30 @@ test_classic_mode_runs_its_own_appenders(void **state)
     assert_true(instance_wait_output(instance, "[demo.records] record 3", START_MS));
     /* the classic default pattern has no %worker */
     assert_null(strstr(instance_output(instance), "[worker-1]"));
-    stop_and_wait(instance, 0);
+    /* SIGUSR1 to the worker (corral exec'd into it): the file is reopened */
     char *path = path_in(instance, "out.json");
+    char *renamed = path_in(instance, "out.json.1");
+    assert_int_equal(rename(path, renamed), 0);
+    kill(instance_pid(instance), SIGUSR1);
+    assert_true(instance_wait_output(instance, "SIGUSR1: log files reopened", START_MS));
+    aim_log_job(instance, 1, "count=1");        /* record 4, in the new file */
+    assert_true(instance_wait_output(instance, "[demo.records] record 4", START_MS));
+    stop_and_wait(instance, 0);
+    char *old_text = read_whole(renamed);
+    assert_non_null(strstr(old_text, "\"record 3\""));
+    assert_null(strstr(old_text, "\"record 4\""));
+    free(old_text);
+    free(renamed);
     char *text = read_whole(path);
-    const char *line = strstr(text, "\"record 3\"");
+    assert_null(strstr(text, "\"record 3\""));
+    const char *line = strstr(text, "\"record 4\"");
     assert_non_null(line);
     while (line > text && line[-1] != '\n')
         line--;
     json_error_t error;
     json_t *record = json_loadb(line, strcspn(line, "\n"), 0, &error);
     assert_non_null(record);
-    assert_string_equal(json_string_value(json_object_get(record, "message")), "record 3");
+    assert_string_equal(json_string_value(json_object_get(record, "message")), "record 4");
     assert_string_equal(json_string_value(json_object_get(json_object_get(record, "log"),
                                                           "logger")), "demo.records");
     json_decref(record);
