@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zmq.h>
 
 #include "harness.h"
 
@@ -493,12 +494,64 @@ test_disk_full_is_counted_and_workers_keep_serving(void **state)
     instance_destroy(&instance);
 }
 
+/* Sends `length` bytes as one frame (more: a second part follows). */
+static void
+push_frame(void *socket, const void *bytes, size_t length, bool more)
+{
+    assert_int_equal(zmq_send(socket, bytes, length, more ? ZMQ_SNDMORE : 0), (int) length);
+}
+
+static void
+test_malformed_frames_on_logs_are_counted(void **state)
+{
+    instance_t *instance = instance_new();
+    write_config(instance, 1, "  root: { level: debug }\n");
+    start_ready(instance);
+    /* the runtime directory, from the line the coordinator logs at debug */
+    const char *desk = strstr(instance_output(instance), "desk at ipc://");
+    assert_non_null(desk);
+    char endpoint[256];
+    int length = (int) strcspn(desk + 8, "\n") - (int) strlen("/desk");
+    snprintf(endpoint, sizeof endpoint, "%.*s/logs", length, desk + 8);
+
+    void *context = zmq_ctx_new();
+    void *push = zmq_socket(context, ZMQ_PUSH);
+    assert_int_equal(zmq_connect(push, endpoint), 0);
+    static const unsigned char garbage[] = { 0xff, 0xff, 0xff, 0xff, 0x0f };
+    /* protocol 1, log_batch { worker_id 99 }: no such worker */
+    static const unsigned char stranger[] = { 0x08, 0x01, 0xf2, 0x01, 0x02, 0x08, 0x63 };
+    /* protocol 1, ready { worker_id 1 }: not for logs */
+    static const unsigned char ready[] = { 0x08, 0x01, 0x62, 0x02, 0x08, 0x01 };
+    push_frame(push, garbage, sizeof garbage, false);
+    push_frame(push, stranger, sizeof stranger, false);
+    push_frame(push, ready, sizeof ready, false);
+    push_frame(push, ready, sizeof ready, true);                /* two parts */
+    push_frame(push, garbage, sizeof garbage, false);
+    int linger = 5000;
+    zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_close(push);
+    zmq_ctx_term(context);      /* returns once the frames are sent */
+    assert_true(instance_wait_output(instance, "logs: dropped a frame that is not an Envelope",
+                                     START_MS));
+    aim_log_job(instance, 1, "count=3");
+    assert_true(instance_wait_output(instance, "[demo.records] record 3", START_MS));
+    stop_and_wait(instance, 0);
+    const char *counters = strstr(instance_output(instance), "logs: received ");
+    assert_non_null(counters);
+    assert_non_null(strstr(counters, "malformed 4 "));
+    /* logged once, not once per frame */
+    const char *first = strstr(instance_output(instance), "logs: dropped");
+    assert_null(strstr(first + 1, "logs: dropped"));
+    instance_destroy(&instance);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unwritable_log_file_is_a_config_error),
         cmocka_unit_test(test_disk_full_is_counted_and_workers_keep_serving),
+        cmocka_unit_test(test_malformed_frames_on_logs_are_counted),
         cmocka_unit_test(test_levels_filter_in_the_worker),
         cmocka_unit_test(test_sigusr1_reopens_after_rename),
         cmocka_unit_test(test_sighup_applies_new_levels),
