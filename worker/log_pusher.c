@@ -18,6 +18,7 @@
 #define SEND_HWM 1000                       /* frames in the socket's own queue */
 #define FLUSH_DELAY_MS 1
 #define RETRY_DELAY_MS 10
+#define RECORD_MAX_BYTES (CORRAL_MAX_FRAME_BYTES / 4)   /* a huge meta: dropped, counted */
 
 /* Envelope.protocol (field 1, varint) and Envelope.log_batch (field 30,
  * length-delimited), LogBatch.worker_id (1), .records (2), .dropped (3). */
@@ -214,6 +215,10 @@ corral_log_pusher_sink(const corral_log_record_t *record, void *arg)
     message.pid = (uint32_t) record->pid;
     message.seq = record->seq;
     size_t size = corral__v1__log_record__get_packed_size(&message);
+    if (size > RECORD_MAX_BYTES) {      /* its frame would be refused by the coordinator */
+        count_dropped(self);
+        return;
+    }
     size_t needed = self->batch_length + 1 + 10 + size;
     if (needed > self->batch_capacity) {
         uint8_t *bigger = realloc(self->batch, needed);
