@@ -192,9 +192,9 @@ count_dropped(corral_log_pusher_t *self)
     if (self->warned)
         return;
     self->warned = true;
-    dprintf(2, "[corral][WARN ][logging] worker %u: the coordinator does not take log "
-               "records fast enough; dropping (counted, reported as logs.dropped)\n",
-            self->worker_id);
+    dprintf(2, "[corral][WARN ][logging] worker %u: dropping log records (the coordinator "
+               "does not take them fast enough, or one is too big); counted, reported as "
+               "logs.dropped\n", self->worker_id);
 }
 
 void
