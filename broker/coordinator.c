@@ -448,12 +448,13 @@ reload_logging(corral_coordinator_t *self)
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
     envelope.log_config = config;
-    for (int i = 0; i < self->slot_count; i++)
-        if (self->slots[i].state != SLOT_EMPTY && send_to_slot(self, &self->slots[i], &envelope) != 0)
+    for (int i = 0; i < self->slot_count; i++) {
+        slot_t *slot = &self->slots[i];
+        slot->config.message.logging = config;      /* for workers started later */
+        if (slot->state != SLOT_EMPTY && send_to_slot(self, slot, &envelope) != 0)
             corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to %s",
-                       self->slots[i].config.name);
-    for (int i = 0; i < self->slot_count; i++)
-        self->slots[i].config.message.logging = config;     /* for workers started later */
+                       slot->config.name);
+    }
     if (self->reloaded_log_config)
         corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
     self->reloaded_log_config = config;

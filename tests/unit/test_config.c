@@ -666,12 +666,14 @@ test_logging_section_errors(void **state)
 {
     static const bad_case_t cases[] = {
         { "logging:\n  appenders:\n    f: { type: syslog }\n",
-          "3:16: logging.appenders.f.type: expected console, file or rolling-file, got \"syslog\"" },
+          "3:16: logging.appenders.f.type: expected console, file or rolling-file, "
+          "got \"syslog\"" },
         { "logging:\n  appenders:\n    f: { type: file }\n",
           "3:8: logging.appenders.f.fileName: required for a file appender" },
         { "logging:\n  appenders:\n    c: { type: console, fileName: x.log }\n",
           "3:35: logging.appenders.c.fileName: not a key of a console appender" },
-        { "logging:\n  appenders:\n    f: { type: file, fileName: x, policy: { type: size-limit } }\n",
+        { "logging:\n  appenders:\n"
+          "    f: { type: file, fileName: x, policy: { type: size-limit } }\n",
           "3:43: logging.appenders.f.policy: only for a rolling-file appender" },
         { "logging:\n  appenders:\n    r: { type: rolling-file, fileName: x,\n"
           "         policy: { type: size-limit, size: 10 parsecs } }\n",
