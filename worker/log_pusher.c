@@ -16,7 +16,7 @@
 #define BATCH_BYTES (64 * 1024)             /* a frame is sent at this size */
 #define QUEUE_BYTES (32 * 1024 * 1024)      /* then records are dropped */
 #define SEND_HWM 1000                       /* frames in the socket's own queue */
-#define FLUSH_DELAY_MS 1
+#define FLUSH_DELAY_MS 10          /* a frame per 10 ms at most, at low rates */
 #define RETRY_DELAY_MS 10
 #define RECORD_MAX_BYTES (CORRAL_MAX_FRAME_BYTES / 4)   /* a huge meta: dropped, counted */
 
