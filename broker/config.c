@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "config_logging.h"
 #include "fsutil.h"
 
 #define WORKERS_MAX 1024
@@ -37,7 +38,8 @@ typedef enum {
     VALUE_BOOL,         /* true | false */
     VALUE_WORKER_COUNT, /* 1..WORKERS_MAX | auto */
     VALUE_DURATION,     /* see corral_parse_duration */
-    VALUE_LEVEL         /* see corral_level_parse */
+    VALUE_LEVEL,        /* see corral_level_parse */
+    VALUE_LOGGING       /* the logging section: config_logging.c */
 } value_kind_t;
 
 typedef struct field {
@@ -85,20 +87,12 @@ static const field_t node_fields[] = {
     { "migrations",       VALUE_SECTION,  0,               migrations_fields },
     { NULL, 0, 0, NULL }
 };
-static const field_t root_logger_fields[] = {
-    { "level", VALUE_LEVEL, AT(logging.root_level), NULL },
-    { NULL, 0, 0, NULL }
-};
-static const field_t logging_fields[] = {
-    { "root", VALUE_SECTION, 0, root_logger_fields },
-    { NULL, 0, 0, NULL }
-};
 static const field_t top_fields[] = {
     { "server",  VALUE_SECTION, 0, server_fields },
     { "path",    VALUE_SECTION, 0, path_fields },
     { "pid",     VALUE_SECTION, 0, pid_fields },
     { "node",    VALUE_SECTION, 0, node_fields },
-    { "logging", VALUE_SECTION, 0, logging_fields },
+    { "logging", VALUE_LOGGING, 0, NULL },
     { NULL, 0, 0, NULL }
 };
 
@@ -128,6 +122,9 @@ static int fail_expected(loader_t *self, const yaml_node_t *node,
 static int fail_at(loader_t *self, const yaml_node_t *node, const char *path,
                    const char *format, ...)
     __attribute__((format(printf, 4, 5)));
+static int fail_message(void *loader, const yaml_node_t *node, const char *path,
+                        const char *message);
+static char *resolve_against_config(void *loader, const char *path);
 static int fail_syntax(loader_t *self, const yaml_parser_t *parser,
                        const char *text, size_t length);
 static char *config_directory(const char *file);
@@ -192,6 +189,8 @@ corral_config_destroy(corral_config_t **self_p)
     free(self->server.host);
     free(self->path.data);
     free(self->pid.file);
+    if (self->logging.config)
+        corral__v1__log_config__free_unpacked(self->logging.config, NULL);
     free(self);
     *self_p = NULL;
 }
@@ -294,7 +293,7 @@ fill_pointer_defaults(loader_t *self)
     if (!config->path.data
         && !(config->path.data = resolve_path(self->dir, DEFAULT_DATA)))
         return -1;
-    return 0;
+    return corral_config_logging_default(&config->logging.config);
 }
 
 
@@ -419,6 +418,13 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
                                  "a duration such as 250ms, 30s, 5m or 1h");
         return 0;
 
+    case VALUE_LOGGING: {
+        corral_config_reader_t reader = {
+            self->document, self, fail_message, resolve_against_config,
+        };
+        return corral_config_logging_parse(&reader, node, path, &self->config->logging.config,
+                                           &self->config->logging.root_level);
+    }
     case VALUE_LEVEL:
         if (node->type != YAML_SCALAR_NODE
             || corral_level_parse(text, (corral_level_t *) target) != 0)
@@ -512,6 +518,19 @@ fail_at(loader_t *self, const yaml_node_t *node, const char *path,
                                  node->start_mark.column + 1,
                                  path, *path ? ": " : "", message);
     return -1;
+}
+
+/* For config_logging.c. */
+static int
+fail_message(void *loader, const yaml_node_t *node, const char *path, const char *message)
+{
+    return fail_at(loader, node, path, "%s", message);
+}
+
+static char *
+resolve_against_config(void *loader, const char *path)
+{
+    return resolve_path(((loader_t *) loader)->dir, path);
 }
 
 /* "FILE:LINE:COLUMN: invalid YAML: problem (context)". */

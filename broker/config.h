@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "corral/v1/corral.pb-c.h"
 #include "level.h"
 
 #define CORRAL_EX_CONFIG 78     /* sysexits.h EX_CONFIG */
@@ -50,6 +51,7 @@ typedef struct {
     } node;
     struct {
         corral_level_t root_level;      /* default info */
+        Corral__V1__LogConfig *config;  /* the whole section; NULL: defaults */
     } logging;
 } corral_config_t;
 

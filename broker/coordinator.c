@@ -23,6 +23,9 @@
 #include "fsutil.h"
 #include "instance_uuid.h"
 #include "log.h"
+#include "log_collector.h"
+#include "log_counters.h"
+#include "logging_control.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "runtime_dir.h"
@@ -31,6 +34,7 @@
 
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
+#define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
 
 typedef enum {
     SLOT_EMPTY,         /* not started, or reaped */
@@ -44,6 +48,7 @@ typedef struct {
     pid_t pid;
     slot_state_t state;
     bool said_bye;
+    uint64_t last_log_seq;  /* from its Bye */
     zframe_t *desk_peer;    /* the routing id its Hello came from */
 } slot_t;
 
@@ -61,6 +66,9 @@ struct corral_coordinator {
     slot_t *slots;
     int slot_count;
     corral_signals_t *signals;
+    corral_log_router_t *log_router;        /* until the collector takes it */
+    corral_log_collector_t *logs;
+    Corral__V1__LogConfig *reloaded_log_config;
     bool stopping;
     bool announced_ready;
     bool killed_stragglers;
@@ -106,6 +114,11 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
+    corral_log_counters_set_source(NULL, NULL);
+    corral_log_collector_destroy(&self->logs);
+    corral_log_router_destroy(&self->log_router);
+    if (self->reloaded_log_config)
+        corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
     free(self->instance_uuid);
@@ -119,6 +132,13 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     free(self->slots);
     free(self);
     *self_p = NULL;
+}
+
+void
+corral_coordinator_set_log_router(corral_coordinator_t *self, corral_log_router_t *router)
+{
+    corral_log_router_destroy(&self->log_router);
+    self->log_router = router;
 }
 
 static slot_t *
@@ -309,6 +329,7 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
             break;
         }
         slot->said_bye = true;
+        slot->last_log_seq = envelope->bye->last_log_seq;
         break;
     case CORRAL__V1__ENVELOPE__BODY_REPORT:
         receive_report(self, routing_id, envelope->report);
@@ -388,6 +409,11 @@ worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
     char how[96];
     describe_status(status, how, sizeof how);
     pid_t pid = slot->pid;
+    if (self->logs) {   /* its records before the news of its exit */
+        corral_log_collector_drain_worker(self->logs, slot->id,
+                                          slot->said_bye ? slot->last_log_seq : 0, LOG_DRAIN_MS);
+        drain_desk(self);   /* a Bye that came meanwhile */
+    }
     slot->state = SLOT_EMPTY;
     slot->pid = 0;
     zframe_destroy(&slot->desk_peer);
@@ -447,6 +473,7 @@ spawn_workers(corral_coordinator_t *self)
         slot->state = SLOT_STARTING;
         slot->said_bye = false;
         corral_cluster_view_worker_started(self->view, slot->id, slot->config.name, slot->pid);
+        slot->last_log_seq = 0;
         corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d)%s", slot->config.name,
                    (int) slot->pid, slot->config.message.main ? ", main" : "");
     }
@@ -454,6 +481,29 @@ spawn_workers(corral_coordinator_t *self)
 }
 
 /* --- Signals and the loop ----------------------------------------------------- */
+
+/* SIGHUP: the logging section again; new appenders here, new levels to
+ * every worker over desk. A bad configuration keeps the old one. */
+static void
+reload_logging(corral_coordinator_t *self)
+{
+    Corral__V1__LogConfig *config = corral_logging_reload(self->logs, self->config->file);
+    if (!config)
+        return;
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
+    envelope.log_config = config;
+    for (int i = 0; i < self->slot_count; i++) {
+        slot_t *slot = &self->slots[i];
+        slot->config.message.logging = config;      /* for workers started later */
+        if (slot->state != SLOT_EMPTY && send_to_slot(self, slot, &envelope) != 0)
+            corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to %s",
+                       slot->config.name);
+    }
+    if (self->reloaded_log_config)
+        corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
+    self->reloaded_log_config = config;
+}
 
 static int
 on_signal(int signal_number, void *arg)
@@ -463,6 +513,10 @@ on_signal(int signal_number, void *arg)
         reap_workers(self);
     else if (signal_number == SIGTERM || signal_number == SIGINT)
         begin_stop(self, 0, strsignal(signal_number));
+    else if (signal_number == SIGUSR1 && self->logs)
+        corral_logging_reopen(self->logs);
+    else if (signal_number == SIGHUP && self->logs)
+        reload_logging(self);
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
@@ -523,6 +577,34 @@ start_node_service(corral_coordinator_t *self)
     return 0;
 }
 
+/* For status reports: what reached this process, and what was lost
+ * after leaving a worker (each worker counts what it could not send). */
+static void
+sample_log_counters(Corral__V1__LogCounters *counters, void *arg)
+{
+    corral_log_counters_t totals;
+    corral_log_collector_counters(arg, &totals);
+    counters->received = totals.received;
+    counters->dropped = totals.gaps + totals.lines_lost;
+}
+
+static int
+bind_logs(corral_coordinator_t *self)
+{
+    if (!self->log_router)
+        return 0;       /* records stay on stderr */
+    self->logs = corral_log_collector_new(self->loop, self->runtime_dir, self->slot_count,
+                                          self->log_router);
+    self->log_router = NULL;
+    if (!self->logs)
+        return -1;
+    for (int i = 0; i < self->slot_count; i++)
+        self->slots[i].config.message.logs_endpoint =
+            (char *) corral_log_collector_endpoint(self->logs);
+    corral_log_counters_set_source(sample_log_counters, self->logs);
+    return 0;
+}
+
 int
 corral_coordinator_run(corral_coordinator_t *self)
 {
@@ -530,7 +612,7 @@ corral_coordinator_run(corral_coordinator_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    if (bind_desk(self) != 0 || start_node_service(self) != 0)
+    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "listener.h"
+#include "router.h"
 
 typedef struct corral_coordinator corral_coordinator_t;
 
@@ -13,6 +14,11 @@ corral_coordinator_t *corral_coordinator_new(const corral_config_t *config,
                                              corral_listener_t *listener,
                                              int worker_count, const char *worker_program);
 void corral_coordinator_destroy(corral_coordinator_t **self_p);
+
+/* The appenders built from the configuration (taken): the coordinator
+ * writes every record to them (log_collector.h). */
+void corral_coordinator_set_log_router(corral_coordinator_t *self,
+                                       corral_log_router_t *router);
 
 /* Spawns the workers and runs until the instance stops. Returns the exit
  * status: 0 after a graceful stop, non-zero when a worker failed. */

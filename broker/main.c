@@ -19,6 +19,7 @@
 #include "instance_uuid.h"
 #include "listener.h"
 #include "log.h"
+#include "logging_control.h"
 #include "pidfile.h"
 #include "spawn.h"
 #include "worker_config.h"
@@ -118,12 +119,15 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
     return 1;
 }
 
+/* log_router: the opened appenders, taken (classic mode: the worker opens
+ * its own). */
 static int
-run(const corral_config_t *config)
+run(const corral_config_t *config, corral_log_router_t *log_router)
 {
     if (corral_make_dirs(config->path.data) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot create path.data %s: %s",
                    config->path.data, strerror(errno));
+        corral_log_router_destroy(&log_router);
         return 1;
     }
     corral_pidfile_t *pidfile = NULL;
@@ -134,6 +138,7 @@ run(const corral_config_t *config)
         if (!pidfile) {
             corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
             free(error);
+            corral_log_router_destroy(&log_router);
             return 1;
         }
         if (stale)
@@ -151,16 +156,22 @@ run(const corral_config_t *config)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
         free(error);
     }
-    else if (!config->node.enabled)
+    else if (!config->node.enabled) {
+        corral_log_router_destroy(&log_router);
         exit_code = run_classic(config, listener, &pidfile, program);
+    }
     else {
         corral_coordinator_t *coordinator =
             corral_coordinator_new(config, listener, count, program);
-        if (coordinator)
+        if (coordinator) {
+            corral_coordinator_set_log_router(coordinator, log_router);
+            log_router = NULL;
             exit_code = corral_coordinator_run(coordinator);
+        }
         corral_coordinator_destroy(&coordinator);
     }
     free(program);
+    corral_log_router_destroy(&log_router);
     corral_listener_destroy(&listener);
     corral_pidfile_release(&pidfile);
     return exit_code;
@@ -203,11 +214,22 @@ main(int argc, char *argv[])
     }
     corral_log_init(config->node.enabled ? "coordinator" : NULL,
                     config->logging.root_level, 2);
+    /* an appender that cannot write is a configuration error, before
+     * anything starts */
+    corral_log_router_t *log_router = corral_logging_open(config, config->node.enabled, &error);
+    if (!log_router) {
+        fprintf(stderr, "corral: configuration error: %s\n", error);
+        free(error);
+        corral_config_destroy(&config);
+        return CORRAL_EX_CONFIG;
+    }
     int exit_code = 0;
-    if (check_only)
+    if (check_only) {
+        corral_log_router_destroy(&log_router);
         printf("corral: %s is valid\n", file);
+    }
     else
-        exit_code = run(config);
+        exit_code = run(config, log_router);
     corral_config_destroy(&config);
     return exit_code;
 }

@@ -27,6 +27,8 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.cpu_quota = corral_cpu_quota("/");
     message.debug_routes = config->node.debug_routes;
     message.migration_delay_ms = config->node.migrations.delay_ms;
+    message.logging = config->logging.config;
+    message.logs_endpoint = (char *) "";       /* clustered: set once logs is bound */
     self->message = message;
 }
 

@@ -60,8 +60,6 @@ struct corral_reporter {
     uint64_t rtt_count;
 };
 
-static void on_envelope(const corral_envelope_t *envelope, void *arg);
-
 corral_reporter_t *
 corral_reporter_new(const corral_reporter_setup_t *setup)
 {
@@ -83,9 +81,7 @@ corral_reporter_new(const corral_reporter_setup_t *setup)
     self->status_pointers = calloc(plugins, sizeof *self->status_pointers);
     self->loop_delay = corral_loop_delay_new(setup->loop);
     self->requests = corral_request_metrics_new(setup->http);
-    if (!self->statuses || !self->status_pointers || !self->loop_delay || !self->requests
-        || (self->desk && corral_desk_client_listen(self->desk, self->loop, on_envelope,
-                                                    self) != 0))
+    if (!self->statuses || !self->status_pointers || !self->loop_delay || !self->requests)
         corral_reporter_destroy(&self);
     return self;
 }
@@ -282,17 +278,14 @@ corral_reporter_start(corral_reporter_t *self)
 
 /* --- The coordinator's answers ---------------------------------------------- */
 
-static void
-on_envelope(const corral_envelope_t *envelope, void *arg)
+void
+corral_reporter_take_view(corral_reporter_t *self, const Corral__V1__ClusterView *view)
 {
-    corral_reporter_t *self = arg;
-    if (envelope->body_case != CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW)
-        return;                 /* another service's message */
     if (self->sent_at_us) {
         self->rtt_us[self->rtt_count++ % RTT_SAMPLES] = now_us() - self->sent_at_us;
         self->sent_at_us = 0;
     }
-    Corral__V1__ClusterView *copy = corral_message_copy(&envelope->cluster_view->base);
+    Corral__V1__ClusterView *copy = corral_message_copy(&view->base);
     if (!copy)
         return;
     if (self->remote)

@@ -35,6 +35,9 @@ int corral_reporter_start(corral_reporter_t *self);
 void corral_reporter_set_core(corral_reporter_t *self, const char *name,
                               corral_status_level_t level, const char *summary);
 
+/* The coordinator's answer to the last Report (a ClusterView on desk). */
+void corral_reporter_take_view(corral_reporter_t *self, const Corral__V1__ClusterView *view);
+
 /* The latest view of the instance: the coordinator's, or until it has
  * answered (and in classic mode) one built from this worker's own Report. */
 const Corral__V1__ClusterView *corral_reporter_view(const corral_reporter_t *self);

@@ -13,10 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "desk_client.h"
 #include "envelope.h"
 #include "http_server.h"
 #include "log.h"
+#include "log_counters.h"
+#include "log_pusher.h"
+#include "router.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "node_service.h"
@@ -29,6 +33,7 @@
 #define WELCOME_TIMEOUT_MS 10000
 #define ORPHAN_DRAIN_MS 1000        /* the coordinator died: stop quickly */
 #define STOP_MARGIN_MS 500
+#define LOG_FLUSH_MS 5000           /* at exit, for the coordinator to take our records */
 
 struct corral_worker {
     zloop_t *loop;
@@ -42,6 +47,9 @@ struct corral_worker {
     corral_reporter_t *reporter;            /* status reports */
     corral_node_service_t *node;
     corral_signals_t *signals;
+    corral_log_router_t *log_router;        /* levels; classic: the appenders too */
+    corral_log_pusher_t *log_pusher;        /* clustered only */
+    int log_linger_ms;                      /* at exit, for queued records */
     pid_t coordinator_pid;
     bool started;               /* plugins started: ready once nothing holds us */
     bool stopping;
@@ -73,6 +81,11 @@ corral_worker_destroy(corral_worker_t **self_p)
     corral_reporter_destroy(&self->reporter);   /* after the server it observes */
     corral_plugin_host_destroy(&self->plugins);
     corral_node_service_destroy(&self->node);
+    corral_log_counters_set_source(NULL, NULL);
+    corral_log_set_sink(NULL, NULL);
+    corral_log_set_levels(NULL);
+    corral_log_pusher_destroy(&self->log_pusher, self->log_linger_ms);
+    corral_log_router_destroy(&self->log_router);
     corral_desk_client_destroy(&self->desk);
     corral_envelope_free(&self->welcome);
     if (self->classic_config)
@@ -133,6 +146,92 @@ read_classic_config(int fd)
     return corral__v1__worker_config__unpack(NULL, length, buffer);
 }
 
+/* Classic mode: this process writes its own appenders, line by line. */
+static void
+write_to_appenders(const corral_log_record_t *record, void *arg)
+{
+    corral_log_router_t *router = arg;
+    corral_log_router_write(router, record);
+    corral_log_router_flush(router);
+}
+
+/* Clustered: levels here, records to the coordinator. Classic: the
+ * appenders run here. Until then, lines go to stderr. */
+/* For status reports (see log_counters.h). */
+static void
+sample_pushed_logs(Corral__V1__LogCounters *counters, void *arg)
+{
+    counters->dropped = corral_log_pusher_dropped(arg);
+}
+
+static void
+sample_written_logs(Corral__V1__LogCounters *counters, void *arg)
+{
+    counters->received = corral_log_last_seq();
+    counters->dropped = corral_log_router_lines_lost(arg);
+}
+
+static int
+setup_logging(corral_worker_t *self)
+{
+    if (!self->config->logging)
+        return 0;       /* a coordinator that sends only log_level */
+    corral_log_router_options_t options = { .with_appenders = !self->config->clustered,
+                                            .clustered = self->config->clustered };
+    char *error = NULL;
+    self->log_router = corral_log_router_new(self->config->logging, &options, &error);
+    if (!self->log_router) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "logging: %s", error ? error : "out of memory");
+        free(error);
+        return -1;
+    }
+    if (self->config->clustered && *self->config->logs_endpoint) {
+        self->log_pusher = corral_log_pusher_new(self->loop, self->config->logs_endpoint,
+                                                 (int) self->config->worker_id);
+        if (!self->log_pusher) {
+            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot connect to %s",
+                       self->config->logs_endpoint);
+            return -1;
+        }
+        corral_log_set_sink(corral_log_pusher_sink, self->log_pusher);
+        corral_log_counters_set_source(sample_pushed_logs, self->log_pusher);
+    }
+    else if (!self->config->clustered) {
+        corral_log_set_sink(write_to_appenders, self->log_router);
+        corral_log_counters_set_source(sample_written_logs, self->log_router);
+    }
+    corral_log_set_levels(self->log_router);
+    return 0;
+}
+
+/* SIGHUP in the coordinator: new levels (the appenders are its own). */
+static void
+apply_log_config(corral_worker_t *self, const Corral__V1__LogConfig *config)
+{
+    corral_log_router_options_t options = { .with_appenders = false, .clustered = true };
+    char *error = NULL;
+    corral_log_router_t *levels = corral_log_router_new(config, &options, &error);
+    if (!levels) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "new log levels refused: %s", error);
+        free(error);
+        return;
+    }
+    corral_log_set_levels(levels);
+    corral_log_router_destroy(&self->log_router);
+    self->log_router = levels;
+    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "log levels changed");
+}
+
+static void
+on_desk_envelope(const corral_envelope_t *envelope, void *arg)
+{
+    corral_worker_t *self = arg;
+    if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG)
+        apply_log_config(self, envelope->log_config);
+    else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW && self->reporter)
+        corral_reporter_take_view(self->reporter, envelope->cluster_view);
+}
+
 static int
 join_instance(corral_worker_t *self)
 {
@@ -173,7 +272,8 @@ join_instance(corral_worker_t *self)
     corral_level_t level = CORRAL_LEVEL_INFO;
     corral_level_parse(self->config->log_level, &level);
     corral_log_init(self->config->clustered ? self->config->worker_name : NULL, level, 2);
-    return 0;
+    corral_log_set_worker_id(self->config->clustered ? (int) self->config->worker_id : 0);
+    return setup_logging(self);
 }
 
 /* The node service: on the bus when clustered, its loopback in classic mode. */
@@ -259,7 +359,18 @@ begin_stop(corral_worker_t *self, const char *why)
 static int
 on_signal(int signal_number, void *arg)
 {
-    begin_stop(arg, strsignal(signal_number));
+    corral_worker_t *self = arg;
+    if (signal_number == SIGUSR1 && self->log_router && !self->config->clustered) {
+        corral_log_router_reopen(self->log_router);
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIGUSR1: log files reopened");
+    }
+    else if (signal_number == SIGUSR1 || signal_number == SIGHUP)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do in %s",
+                   sigabbrev_np(signal_number),
+                   self->config->clustered ? "a clustered worker (signal the coordinator)"
+                                           : "classic mode (restart to apply a new config)");
+    else
+        begin_stop(self, strsignal(signal_number));
     return 0;
 }
 
@@ -267,8 +378,8 @@ static int
 watch_signals(corral_worker_t *self)
 {
     signal(SIGPIPE, SIG_IGN);
-    static const int stop_signals[] = { SIGTERM, SIGINT };
-    self->signals = corral_signals_new(self->loop, stop_signals, 2, on_signal, self);
+    static const int signals[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP };
+    self->signals = corral_signals_new(self->loop, signals, 4, on_signal, self);
     return self->signals ? 0 : -1;
 }
 
@@ -319,7 +430,10 @@ serve(corral_worker_t *self)
 {
     self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
     corral_plugin_host_on_released(self->plugins, report_ready, self);
-    if (!self->http || start_reporter(self) != 0 || start_node_service(self) != 0
+    if (!self->http || corral_access_log_attach(self->http) != 0
+        || start_reporter(self) != 0 || start_node_service(self) != 0
+        || (self->desk && corral_desk_client_listen(self->desk, self->loop, on_desk_envelope,
+                                                    self) != 0)
         || corral_plugin_host_setup(self->plugins, self->http) != 0
         || corral_http_server_start(self->http) != 0
         || corral_plugin_host_start(self->plugins) != 0)
@@ -348,12 +462,18 @@ corral_worker_run(corral_worker_t *self)
     int exit_code = serve(self) == 0 ? 0 : 1;
     corral_plugin_host_stop(self->plugins);
     corral_http_server_destroy(&self->http);   /* closes idle keep-alive connections */
-    if (self->desk && coordinator_alive(self))
-        corral_desk_client_bye(self->desk, 0, exit_code);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");
+    if (self->desk && coordinator_alive(self)) {
+        if (self->log_pusher && corral_log_pusher_flush(self->log_pusher, LOG_FLUSH_MS) != 0)
+            dprintf(2, "[corral][WARN ][node] %s: log records still queued at exit\n",
+                    self->identity.worker_name);
+        self->log_linger_ms = LOG_FLUSH_MS;
+        corral_desk_client_bye(self->desk, corral_log_last_seq(), exit_code);
+    }
     else if (self->desk)
         corral_desk_client_abandon(self->desk);
     if (!self->config->clustered && *self->config->pid_file)
         unlink(self->config->pid_file);
-    corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");
+    corral_log_set_sink(NULL, NULL);
     return exit_code;
 }

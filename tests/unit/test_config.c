@@ -241,8 +241,8 @@ test_unknown_keys(void **state)
         { "node:\n  workers:\n    cnt: 2\n", "3:5: node.workers.cnt: unknown key" },
         { "node:\n  restart: { policy: never }\n",
           "2:3: node.restart: unknown key" },
-        { "logging: { root: { level: info, appenders: [console] } }\n",
-          "1:33: logging.root.appenders: unknown key" },
+        { "logging: { root: { level: info, additivity: true } }\n",
+          "1:33: logging.root.additivity: unknown key" },
         { "server: { Port: 80 }\n", "1:11: server.Port: unknown key" },
     };
     ASSERT_ERRORS(cases);
@@ -659,6 +659,78 @@ test_parse_duration(void **state)
     assert_int_equal(corral_parse_duration(NULL, &value), -1);
 }
 
+/* ---- The logging section (issue 4) -------------------------------- */
+
+static void
+test_logging_section_errors(void **state)
+{
+    static const bad_case_t cases[] = {
+        { "logging:\n  appenders:\n    f: { type: syslog }\n",
+          "3:16: logging.appenders.f.type: expected console, file or rolling-file, "
+          "got \"syslog\"" },
+        { "logging:\n  appenders:\n    f: { type: file }\n",
+          "3:8: logging.appenders.f.fileName: required for a file appender" },
+        { "logging:\n  appenders:\n    c: { type: console, fileName: x.log }\n",
+          "3:35: logging.appenders.c.fileName: not a key of a console appender" },
+        { "logging:\n  appenders:\n"
+          "    f: { type: file, fileName: x, policy: { type: size-limit } }\n",
+          "3:43: logging.appenders.f.policy: only for a rolling-file appender" },
+        { "logging:\n  appenders:\n    r: { type: rolling-file, fileName: x,\n"
+          "         policy: { type: size-limit, size: 10 parsecs } }\n",
+          "4:44: logging.appenders.r.policy.size: expected a size such as 512kb or 10mb" },
+        { "logging:\n  appenders:\n    r: { type: rolling-file, fileName: x,\n"
+          "         strategy: { type: numeric, max: 101 } }\n",
+          "4:42: logging.appenders.r.strategy.max: expected an integer from 1 to 100" },
+        { "logging:\n  appenders:\n    r: { type: rolling-file, fileName: x,\n"
+          "         strategy: { pattern: '-%n' } }\n",
+          "4:31: logging.appenders.r.strategy.pattern: pattern must contain %i once and no '/'" },
+        { "logging:\n  appenders:\n    c: { type: console, layout: { pattern: '%date{RFC}' } }\n",
+          "3:44: logging.appenders.c.layout.pattern: %date: unknown format \"RFC\" (ISO8601, "
+          "ISO8601_TZ, ABSOLUTE, UNIX, UNIX_MILLIS)" },
+        { "logging:\n  root: { appenders: [nowhere] }\n",
+          "2:23: logging.root.appenders: no appender named \"nowhere\"" },
+        { "logging:\n  loggers: [ { level: debug } ]\n",
+          "2:14: logging.loggers[0].name: required" },
+        { "logging:\n  loggers: [ { name: a, level: loud } ]\n",
+          "2:32: logging.loggers[0].level: expected one of all, trace, debug, info, warn, "
+          "error, fatal, off, got \"loud\"" },
+    };
+    ASSERT_ERRORS(cases);
+}
+
+static void
+test_logging_section_values(void **state)
+{
+    char *error = NULL;
+    corral_config_t *config = parse("/etc/corral/t.yml",
+        "logging:\n"
+        "  appenders:\n"
+        "    file: { type: rolling-file, fileName: logs/corral.log,\n"
+        "            policy: { type: time-interval, interval: 1h, modulate: false },\n"
+        "            strategy: { max: 3 }, layout: { type: json } }\n"
+        "  root: { appenders: [file, default], level: warn }\n"
+        "  loggers: [ { name: plugins.migrations, level: debug } ]\n", &error);
+    if (!config)
+        fail_msg("%s", error);
+    const Corral__V1__LogConfig *logging = config->logging.config;
+    assert_int_equal(config->logging.root_level, CORRAL_LEVEL_WARN);
+    assert_int_equal(logging->n_appenders, 1);
+    const Corral__V1__LogAppender *file = logging->appenders[0];
+    assert_string_equal(file->name, "file");
+    assert_string_equal(file->file_name, "/etc/corral/logs/corral.log");
+    assert_string_equal(file->policy->type, "time-interval");
+    assert_int_equal(file->policy->interval_ms, 3600000);
+    assert_false(file->policy->modulate);
+    assert_int_equal(file->strategy->max, 3);
+    assert_string_equal(file->strategy->pattern, "-%i");
+    assert_string_equal(file->layout->type, "json");
+    assert_int_equal(logging->root->n_appenders, 2);
+    assert_int_equal(logging->n_loggers, 1);
+    assert_string_equal(logging->loggers[0]->name, "plugins.migrations");
+    assert_int_equal(logging->loggers[0]->level, CORRAL_LEVEL_DEBUG);
+    corral_config_destroy(&config);
+}
+
 int
 main(void)
 {
@@ -681,6 +753,8 @@ main(void)
         cmocka_unit_test(test_docs_examples),
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_logging_section_errors),
+        cmocka_unit_test(test_logging_section_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
  * was sent before the previous command's replies. */
 #include "plugins.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,15 +439,6 @@ pending_destroy(void *arg)
     free(pending);
 }
 
-static long
-query_long(corral_request_t *request, const char *key, long fallback)
-{
-    const char *text = corral_request_query(request, key);
-    char *end;
-    long value = text ? strtol(text, &end, 10) : fallback;
-    return text && (!*text || *end) ? -1 : value;
-}
-
 static bool
 query_flag(corral_request_t *request, const char *key)
 {
@@ -457,8 +450,8 @@ static json_t *
 command_from_query(corral_request_t *request, const char *id)
 {
     const char *action = corral_request_query(request, "action");
-    long worker = query_long(request, "worker", 0);
-    long count = query_long(request, "count", 1);
+    long worker = corral_query_number(request, "worker", 0, INT32_MAX);
+    long count = corral_query_number(request, "count", 1, LONG_MAX);
     static const char *const actions[] = { "broadcast", "on", "cancel", "received" };
     bool known = false;
     for (size_t i = 0; action && i < 4; i++)
@@ -469,8 +462,8 @@ command_from_query(corral_request_t *request, const char *id)
     const char *plugin = corral_request_query(request, "plugin");
     const char *type = corral_request_query(request, "type");
     const char *payload = corral_request_query(request, "payload");
-    long size = query_long(request, "size", 0);
-    long rate = query_long(request, "rate", 0);
+    long size = corral_query_number(request, "size", 0, LONG_MAX);
+    long rate = corral_query_number(request, "rate", 0, LONG_MAX);
     if (size < 0 || size > 4096 || rate < 0)
         return NULL;
     return json_pack("{s:s, s:s, s:i, s:s?, s:s?, s:I, s:s, s:b, s:b, s:b, s:b, s:I, s:I, s:s?}",

@@ -31,20 +31,6 @@ hello(corral_request_t *request, void *arg)
     corral_request_respond(request, 200, "application/json", body, sizeof body - 1);
 }
 
-/* A non-negative integer query parameter; -1 if malformed or above max. */
-static long
-query_number(corral_request_t *request, const char *key, long fallback, long max)
-{
-    const char *text = corral_request_query(request, key);
-    if (!text)
-        return fallback;
-    char *end;
-    long value = strtol(text, &end, 10);
-    if (!*text || *end || value < 0 || value > max)
-        return -1;
-    return value;
-}
-
 /* xorshift64* rounds: work the compiler cannot skip, the same every time */
 static uint64_t
 burn_cpu(long rounds)
@@ -62,7 +48,7 @@ burn_cpu(long rounds)
 static void
 cpu(corral_request_t *request, void *arg)
 {
-    long work = query_number(request, "work", DEFAULT_CPU_WORK, MAX_CPU_WORK);
+    long work = corral_query_number(request, "work", DEFAULT_CPU_WORK, MAX_CPU_WORK);
     if (work < 0) {
         corral_request_respond_error(request, 400,
                                      "work must be an integer from 0 to 100000000");
@@ -109,7 +95,7 @@ wait_route(corral_request_t *request, void *arg)
         corral_request_respond_json(request, 200, json_pack("{s:i}", "waited_ms", (int) wait->ms));
         return;
     }
-    long ms = query_number(request, "ms", 100, MAX_WAIT_MS);
+    long ms = corral_query_number(request, "ms", 100, MAX_WAIT_MS);
     if (ms < 0) {
         corral_request_respond_error(request, 400, "ms must be an integer from 0 to 600000");
         return;
@@ -151,7 +137,7 @@ monotonic_ms(void)
 static void
 block_route(corral_request_t *request, void *arg)
 {
-    long ms = query_number(request, "ms", 100, MAX_BLOCK_MS);
+    long ms = corral_query_number(request, "ms", 100, MAX_BLOCK_MS);
     if (ms < 0) {
         corral_request_respond_error(request, 400, "ms must be an integer from 0 to 60000");
         return;
@@ -170,7 +156,7 @@ status_route(corral_request_t *request, void *arg)
     corral_plugin_handle_t *handle = arg;
     corral_status_level_t level;
     const char *summary = corral_request_query(request, "summary");
-    long worker = query_number(request, "worker", 0, INT32_MAX);
+    long worker = corral_query_number(request, "worker", 0, INT32_MAX);
     if (worker > 0 && worker != corral_plugin_identity(handle)->worker_id) {
         corral_request_respond_error(request, 421, "this is another worker");
         return;

@@ -11,5 +11,10 @@ extern const corral_plugin_t corral_tasks_plugin;
 extern const corral_plugin_t corral_debug_plugin;
 extern const corral_plugin_t corral_probe_a_plugin;
 extern const corral_plugin_t corral_probe_b_plugin;
+extern const corral_plugin_t corral_log_records_plugin;
+
+/* A non-negative integer query parameter (`fallback` when absent); -1 if
+ * malformed or above max. */
+long corral_query_number(corral_request_t *request, const char *key, long fallback, long max);
 
 #endif

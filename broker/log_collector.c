@@ -1,0 +1,360 @@
+/* log_collector.c: `logs` PULL to the appenders. */
+#include "log_collector.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envelope.h"
+#include "fsutil.h"
+#include "log.h"
+
+#define LOGGER "coordinator"
+#define RECEIVE_HWM 10000
+#define BATCHES_PER_WAKE 256        /* then flush and let the loop breathe */
+#define FINAL_DRAIN_MS 200
+#define MALFORMED_LOG_INTERVAL_MS 10000
+
+typedef struct {
+    uint64_t last_seq;
+    uint64_t received;
+    uint64_t reported_dropped;      /* the worker's own count */
+    uint64_t gaps;                  /* records missing between seqs */
+} worker_logs_t;
+
+/* Unpacking allocates every string of every record; a bump allocator
+ * reset after each frame makes that nearly free. Blocks that do not fit
+ * are malloc'd and freed at the reset, and the arena grows for next time. */
+typedef struct {
+    uint8_t *base;
+    size_t used;
+    size_t size;
+    void **spilled;
+    size_t spilled_count;
+    size_t spilled_capacity;
+    size_t spilled_bytes;
+} arena_t;
+
+struct corral_log_collector {
+    arena_t arena;
+    ProtobufCAllocator allocator;
+    zloop_t *loop;
+    zsock_t *socket;
+    char *endpoint;
+    corral_log_router_t *router;
+    worker_logs_t *workers;         /* [1..worker_count] */
+    int worker_count;
+    uint64_t malformed;
+    int64_t malformed_logged_at;
+};
+
+static void *
+arena_alloc(void *data, size_t size)
+{
+    arena_t *arena = data;
+    size = (size + 15) & ~(size_t) 15;
+    if (arena->used + size <= arena->size) {
+        void *block = arena->base + arena->used;
+        arena->used += size;
+        return block;
+    }
+    if (arena->spilled_count == arena->spilled_capacity) {
+        size_t capacity = arena->spilled_capacity ? arena->spilled_capacity * 2 : 64;
+        void **bigger = realloc(arena->spilled, capacity * sizeof *bigger);
+        if (!bigger)
+            return NULL;
+        arena->spilled = bigger;
+        arena->spilled_capacity = capacity;
+    }
+    void *block = malloc(size);
+    if (block) {
+        arena->spilled[arena->spilled_count++] = block;
+        arena->spilled_bytes += size;
+    }
+    return block;
+}
+
+static void
+arena_free(void *data, void *pointer)
+{
+    /* everything goes at the reset */
+}
+
+static void
+arena_reset(arena_t *arena)
+{
+    for (size_t i = 0; i < arena->spilled_count; i++)
+        free(arena->spilled[i]);
+    arena->spilled_count = 0;
+    size_t wanted = arena->used + arena->spilled_bytes;
+    arena->spilled_bytes = 0;
+    arena->used = 0;
+    if (wanted > arena->size) {
+        free(arena->base);
+        arena->size = wanted * 2;
+        arena->base = malloc(arena->size);
+        if (!arena->base)
+            arena->size = 0;
+    }
+}
+
+static void
+write_own(const corral_log_record_t *record, void *arg)
+{
+    corral_log_collector_t *self = arg;
+    corral_log_router_write(self->router, record);
+    corral_log_router_flush(self->router);
+}
+
+static void
+count_malformed(corral_log_collector_t *self, const char *what)
+{
+    self->malformed++;
+    int64_t now = zclock_mono();
+    if (self->malformed == 1 || now - self->malformed_logged_at >= MALFORMED_LOG_INTERVAL_MS) {
+        self->malformed_logged_at = now;
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "logs: dropped %s (%llu dropped so far)", what,
+                   (unsigned long long) self->malformed);
+    }
+}
+
+static void
+write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
+{
+    if (batch->worker_id < 1 || batch->worker_id > (uint32_t) self->worker_count) {
+        count_malformed(self, "a LogBatch from an unknown worker");
+        return;
+    }
+    worker_logs_t *worker = &self->workers[batch->worker_id];
+    char name[32];
+    snprintf(name, sizeof name, "worker-%u", batch->worker_id);
+    for (size_t i = 0; i < batch->n_records; i++) {
+        const Corral__V1__LogRecord *in = batch->records[i];
+        if (in->seq > worker->last_seq + 1)
+            worker->gaps += in->seq - worker->last_seq - 1;
+        if (in->seq > worker->last_seq)
+            worker->last_seq = in->seq;
+        worker->received++;
+        corral_log_record_t record = {
+            .timestamp_ms = in->timestamp_ms,
+            .level = in->level <= CORRAL_LEVEL_OFF ? (corral_level_t) in->level
+                                                   : CORRAL_LEVEL_INFO,
+            .logger = in->logger,
+            .message = in->message,
+            .meta = *in->meta ? in->meta : NULL,
+            .error = *in->error ? in->error : NULL,
+            .pid = (pid_t) in->pid,
+            .worker_id = (int) batch->worker_id,
+            .worker = name,
+            .seq = in->seq,
+        };
+        corral_log_router_write(self->router, &record);
+    }
+    if (batch->dropped > worker->reported_dropped)
+        worker->reported_dropped = batch->dropped;
+}
+
+/* One frame from `logs`, without waiting. Returns false if none was there. */
+static bool
+receive_one(corral_log_collector_t *self)
+{
+    zmq_msg_t message;
+    zmq_msg_init(&message);
+    if (zmq_msg_recv(&message, zsock_resolve(self->socket), ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&message);
+        return false;
+    }
+    if (zmq_msg_more(&message)) {
+        count_malformed(self, "a multi-part message");
+        zmq_msg_close(&message);
+        int more = 1;
+        while (more) {      /* the rest of it */
+            zmq_msg_init(&message);
+            if (zmq_msg_recv(&message, zsock_resolve(self->socket), ZMQ_DONTWAIT) < 0)
+                more = 0;
+            else
+                more = zmq_msg_more(&message);
+            zmq_msg_close(&message);
+        }
+        return true;
+    }
+    corral_envelope_t *envelope = corral__v1__envelope__unpack(
+        &self->allocator, zmq_msg_size(&message), zmq_msg_data(&message));
+    if (!envelope || envelope->body_case != CORRAL__V1__ENVELOPE__BODY_LOG_BATCH)
+        count_malformed(self, envelope ? "an envelope logs does not take"
+                                       : "a frame that is not an Envelope");
+    else
+        write_batch(self, envelope->log_batch);
+    arena_reset(&self->arena);
+    zmq_msg_close(&message);
+    return true;
+}
+
+static int
+on_logs(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    corral_log_collector_t *self = arg;
+    for (int i = 0; i < BATCHES_PER_WAKE && receive_one(self); i++)
+        ;
+    corral_log_router_flush(self->router);
+    return 0;
+}
+
+corral_log_collector_t *
+corral_log_collector_new(zloop_t *loop, const char *runtime_dir, int worker_count,
+                         corral_log_router_t *router)
+{
+    corral_log_collector_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        corral_log_router_destroy(&router);
+        return NULL;
+    }
+    self->loop = loop;
+    self->router = router;
+    self->worker_count = worker_count;
+    self->allocator = (ProtobufCAllocator) { arena_alloc, arena_free, &self->arena };
+    self->workers = calloc((size_t) worker_count + 1, sizeof *self->workers);
+    self->endpoint = corral_format("ipc://%s/logs", runtime_dir);
+    self->socket = zsock_new(ZMQ_PULL);
+    if (!self->workers || !self->endpoint || !self->socket) {
+        corral_log_collector_destroy(&self);
+        return NULL;
+    }
+    zsock_set_rcvhwm(self->socket, RECEIVE_HWM);
+    zsock_set_maxmsgsize(self->socket, CORRAL_MAX_FRAME_BYTES);
+    if (zsock_bind(self->socket, "%s", self->endpoint) != 0
+        || zloop_reader(loop, self->socket, on_logs, self) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot bind logs at %s: %s", self->endpoint,
+                   zmq_strerror(zmq_errno()));
+        corral_log_collector_destroy(&self);
+        return NULL;
+    }
+    corral_log_set_sink(write_own, self);
+    corral_log_set_levels(router);
+    return self;
+}
+
+static void
+log_counters(corral_log_collector_t *self)
+{
+    corral_log_counters_t totals;
+    corral_log_collector_counters(self, &totals);
+    char per_worker[1024] = "";
+    size_t used = 0;
+    for (int id = 1; id <= self->worker_count && used < sizeof per_worker - 64; id++) {
+        corral_log_counters_t one;
+        corral_log_collector_worker_counters(self, id, &one);
+        used += (size_t) snprintf(per_worker + used, sizeof per_worker - used,
+                                  "%sworker-%d: %llu received, %llu dropped",
+                                  id > 1 ? "; " : "", id, (unsigned long long) one.received,
+                                  (unsigned long long) one.dropped);
+    }
+    corral_log(CORRAL_LEVEL_INFO, LOGGER,
+               "logs: received %llu, dropped %llu, write errors %llu, lines lost %llu, "
+               "malformed %llu (%s)",
+               (unsigned long long) totals.received, (unsigned long long) totals.dropped,
+               (unsigned long long) totals.write_errors,
+               (unsigned long long) totals.lines_lost, (unsigned long long) totals.malformed,
+               per_worker);
+}
+
+void
+corral_log_collector_destroy(corral_log_collector_t **self_p)
+{
+    corral_log_collector_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->socket && self->router) {
+        corral_log_collector_drain_worker(self, 0, 0, FINAL_DRAIN_MS);
+        log_counters(self);
+    }
+    corral_log_set_sink(NULL, NULL);
+    corral_log_set_levels(NULL);
+    if (self->loop && self->socket)
+        zloop_reader_end(self->loop, self->socket);
+    zsock_destroy(&self->socket);
+    corral_log_router_destroy(&self->router);
+    arena_reset(&self->arena);
+    free(self->arena.base);
+    free(self->arena.spilled);
+    free(self->workers);
+    free(self->endpoint);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *
+corral_log_collector_endpoint(const corral_log_collector_t *self)
+{
+    return self->endpoint;
+}
+
+static bool
+has_written(const corral_log_collector_t *self, int worker_id, uint64_t last_seq)
+{
+    return last_seq == 0 || worker_id < 1 || worker_id > self->worker_count
+        || self->workers[worker_id].last_seq >= last_seq;
+}
+
+void
+corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
+                                  uint64_t last_seq, int timeout_ms)
+{
+    int64_t deadline = zclock_mono() + timeout_ms;
+    bool done = false;
+    while (!done) {
+        while (!(done = last_seq && has_written(self, worker_id, last_seq)) && receive_one(self))
+            ;
+        int64_t left = deadline - zclock_mono();
+        /* last_seq 0: until nothing came for a short while */
+        long wait_ms = last_seq ? (long) left : (long) (left < 20 ? left : 20);
+        zmq_pollitem_t item = { zsock_resolve(self->socket), 0, ZMQ_POLLIN, 0 };
+        if (!done && (left <= 0 || zmq_poll(&item, 1, wait_ms) <= 0))
+            break;
+    }
+    corral_log_router_flush(self->router);
+}
+
+void
+corral_log_collector_reopen(corral_log_collector_t *self)
+{
+    corral_log_router_reopen(self->router);
+}
+
+void
+corral_log_collector_replace_router(corral_log_collector_t *self, corral_log_router_t *router)
+{
+    corral_log_set_levels(router);
+    corral_log_router_destroy(&self->router);
+    self->router = router;
+}
+
+void
+corral_log_collector_counters(const corral_log_collector_t *self, corral_log_counters_t *out)
+{
+    *out = (corral_log_counters_t) {
+        .write_errors = corral_log_router_write_errors(self->router),
+        .lines_lost = corral_log_router_lines_lost(self->router),
+        .malformed = self->malformed,
+    };
+    for (int id = 1; id <= self->worker_count; id++) {
+        corral_log_counters_t one;
+        corral_log_collector_worker_counters(self, id, &one);
+        out->received += one.received;
+        out->dropped += one.dropped;
+        out->gaps += one.gaps;
+    }
+}
+
+void
+corral_log_collector_worker_counters(const corral_log_collector_t *self, int worker_id,
+                                     corral_log_counters_t *out)
+{
+    *out = (corral_log_counters_t) { 0 };
+    if (worker_id < 1 || worker_id > self->worker_count)
+        return;
+    const worker_logs_t *worker = &self->workers[worker_id];
+    out->received = worker->received;
+    out->dropped = worker->reported_dropped + worker->gaps;
+    out->gaps = worker->gaps;
+}

@@ -1,0 +1,55 @@
+/* log_collector.h: the coordinator's end of `logs`: a PULL socket that
+ * takes every worker's LogBatch envelopes and writes their records to the
+ * appenders, which only this process writes to (no interleaved lines, no
+ * race when files roll). The coordinator's own records go to the same
+ * appenders, as `coordinator`. It counts what it received, what workers
+ * reported dropped (and any gap in a worker's seq), and write errors. */
+#ifndef CORRAL_LOG_COLLECTOR_H
+#define CORRAL_LOG_COLLECTOR_H
+
+#include <czmq.h>
+#include <stdint.h>
+
+#include "router.h"
+
+typedef struct corral_log_collector corral_log_collector_t;
+
+typedef struct {
+    uint64_t received;          /* records from workers */
+    uint64_t dropped;           /* records workers could not send, and gaps */
+    uint64_t gaps;              /* of those, records missing between seqs */
+    uint64_t write_errors;      /* failed writes to appenders */
+    uint64_t lines_lost;        /* lines those failures lost */
+    uint64_t malformed;         /* frames that were not a LogBatch envelope */
+} corral_log_counters_t;
+
+/* Takes the router (its appenders); binds ipc://<runtime_dir>/logs and
+ * becomes the process's log sink. NULL (logged) on failure. */
+corral_log_collector_t *corral_log_collector_new(zloop_t *loop, const char *runtime_dir,
+                                                 int worker_count,
+                                                 corral_log_router_t *router);
+/* Reads what is left, logs the counters, flushes, stops being the sink. */
+void corral_log_collector_destroy(corral_log_collector_t **self_p);
+
+const char *corral_log_collector_endpoint(const corral_log_collector_t *self);
+
+/* Reads `logs` until worker `worker_id`'s record `last_seq` was written
+ * (its Bye said so), for at most timeout_ms; last_seq 0: reads only what
+ * is there now. */
+void corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
+                                       uint64_t last_seq, int timeout_ms);
+
+/* SIGUSR1: reopens the files. */
+void corral_log_collector_reopen(corral_log_collector_t *self);
+/* SIGHUP: writes with `router` from now on (taken); the old one is
+ * flushed and closed. */
+void corral_log_collector_replace_router(corral_log_collector_t *self,
+                                         corral_log_router_t *router);
+
+/* Totals, and one worker's (1..worker_count) received and dropped. */
+void corral_log_collector_counters(const corral_log_collector_t *self,
+                                   corral_log_counters_t *out);
+void corral_log_collector_worker_counters(const corral_log_collector_t *self, int worker_id,
+                                          corral_log_counters_t *out);
+
+#endif

@@ -1,0 +1,28 @@
+/* logging_control.h: the coordinator's logging at start and on signals:
+ * opening the configured appenders (an unwritable file is a configuration
+ * error), SIGUSR1 (reopen files), SIGHUP (re-read the `logging` section
+ * of the configuration file and apply it). */
+#ifndef CORRAL_LOGGING_CONTROL_H
+#define CORRAL_LOGGING_CONTROL_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "log_collector.h"
+#include "router.h"
+
+/* The appenders of config's logging section, opened. NULL with *error set
+ * (free it): "FILE: logging.appenders.NAME: cannot open PATH: why". */
+corral_log_router_t *corral_logging_open(const corral_config_t *config, bool clustered,
+                                         char **error);
+
+/* SIGUSR1. */
+void corral_logging_reopen(corral_log_collector_t *logs);
+
+/* SIGHUP: loads `file`; if it is valid and its appenders open, the
+ * collector writes with them from now on and the new LogConfig is
+ * returned (free with corral__v1__log_config__free_unpacked) for the
+ * workers' levels. Otherwise logs why, keeps everything, returns NULL. */
+Corral__V1__LogConfig *corral_logging_reload(corral_log_collector_t *logs, const char *file);
+
+#endif

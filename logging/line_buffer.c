@@ -1,0 +1,84 @@
+/* line_buffer.c: a growable byte buffer, always NUL-terminated. */
+#include "line_buffer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+reserve(corral_line_buffer_t *self, size_t extra)
+{
+    size_t needed = self->length + extra + 1;
+    if (needed <= self->capacity)
+        return 0;
+    size_t capacity = self->capacity ? self->capacity : 256;
+    while (capacity < needed)
+        capacity *= 2;
+    char *bigger = realloc(self->data, capacity);
+    if (!bigger)
+        return -1;
+    self->data = bigger;
+    self->capacity = capacity;
+    return 0;
+}
+
+int
+corral_line_buffer_append(corral_line_buffer_t *self, const char *bytes, size_t length)
+{
+    if (reserve(self, length) != 0)
+        return -1;
+    memcpy(self->data + self->length, bytes, length);
+    self->length += length;
+    self->data[self->length] = '\0';
+    return 0;
+}
+
+int
+corral_line_buffer_puts(corral_line_buffer_t *self, const char *text)
+{
+    return corral_line_buffer_append(self, text, strlen(text));
+}
+
+int
+corral_line_buffer_vprintf(corral_line_buffer_t *self, const char *format, va_list args)
+{
+    va_list copy;
+    va_copy(copy, args);
+    size_t room = self->capacity > self->length ? self->capacity - self->length : 0;
+    int n = vsnprintf(room ? self->data + self->length : NULL, room, format, copy);
+    va_end(copy);
+    if (n < 0)
+        return -1;
+    if ((size_t) n >= room) {
+        if (reserve(self, (size_t) n) != 0)
+            return -1;
+        vsnprintf(self->data + self->length, (size_t) n + 1, format, args);
+    }
+    self->length += (size_t) n;
+    return 0;
+}
+
+int
+corral_line_buffer_printf(corral_line_buffer_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    int rc = corral_line_buffer_vprintf(self, format, args);
+    va_end(args);
+    return rc;
+}
+
+void
+corral_line_buffer_clear(corral_line_buffer_t *self)
+{
+    self->length = 0;
+    if (self->data)
+        self->data[0] = '\0';
+}
+
+void
+corral_line_buffer_free(corral_line_buffer_t *self)
+{
+    free(self->data);
+    *self = (corral_line_buffer_t) { 0 };
+}

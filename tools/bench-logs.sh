@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# bench-logs.sh: the logging pipeline's speed.
+#  1. records/s through the whole pipeline (2 workers format nothing: they
+#     filter, pack and PUSH LogBatch frames; the coordinator PULLs, formats
+#     with the pattern layout and writes one file): each worker logs RECORDS
+#     records from the log_records plugin, then corral stops gracefully
+#     (workers log what is left, flush, say Bye; the coordinator drains).
+#     Time = from the jobs' start to the coordinator's exit. Target: at least
+#     1,000,000 records/s with nothing dropped (the coordinator's counters).
+#  2. tiny-route HTTP throughput (GET /api/hello, wrk, 2 workers) with the
+#     access log off (root info) and on (http.server.response at debug to a
+#     file). Target: the access log costs at most 10%.
+# It prints the numbers and whether each target was met; it exits 0 when a
+# target is missed (a benchmark, not a test), non-zero when a run fails.
+#
+# Environment (defaults in brackets):
+#   BUILD_DIR        build tree with bin/corral [<repo>/build; built (Release) if missing]
+#   RECORDS          records per worker [2000000]
+#   DURATION         seconds per wrk run [10]
+#   WRK_THREADS      wrk -t [2]
+#   WRK_CONNECTIONS  wrk -c [64]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+RECORDS=${RECORDS:-2000000}
+DURATION=${DURATION:-10}
+WRK_THREADS=${WRK_THREADS:-2}
+WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
+unset NOTIFY_SOCKET CORRAL_WORKER_PROGRAM
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench-logs: $*"; exit 1; }
+
+command -v wrk >/dev/null 2>&1 || die "wrk is missing (apt-get install wrk)"
+command -v curl >/dev/null 2>&1 || die "curl is missing"
+CORRAL=$BUILD_DIR/bin/corral
+if [ ! -x "$CORRAL" ] || [ ! -x "$BUILD_DIR/bin/corral-worker" ]; then
+    log "bench-logs: building $BUILD_DIR (Release)"
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >&2
+    cmake --build "$BUILD_DIR" -j"$(nproc)" >&2
+fi
+
+CORRAL_PID=
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-logs.XXXXXX")
+# shellcheck disable=SC2317  # run by the trap
+cleanup() {
+    local status=$?
+    if [ -n "$CORRAL_PID" ] && kill -0 "$CORRAL_PID" 2>/dev/null; then
+        kill -TERM "$CORRAL_PID" 2>/dev/null || true
+        wait "$CORRAL_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_corral NAME LOGGING-YAML: starts 2 clustered workers; sets CORRAL_PID, PORT
+start_corral() {
+    local dir=$TMP/$1 line
+    mkdir -p "$dir"
+    cat >"$dir/corral.yml" <<EOF
+server: { host: 127.0.0.1, port: 0, balancing: reuseport }
+path: { data: $dir/data }
+pid: { file: $dir/corral.pid }
+node: { workers: { count: 2 }, shutdown_timeout: 120s }
+logging:
+$2
+EOF
+    : >"$dir/console.log"
+    "$CORRAL" -c "$dir/corral.yml" </dev/null >>"$dir/console.log" 2>&1 &
+    CORRAL_PID=$!
+    line=$(timeout 20 tail -n +1 --pid="$CORRAL_PID" -f "$dir/console.log" \
+           | grep -m1 -E 'ready: [0-9]+ workers serving http://127\.0\.0\.1:[0-9]+') || true
+    [ -n "$line" ] || { sed 's/^/    /' "$dir/console.log" >&2; die "$1: corral did not start"; }
+    PORT=$(grep -oE '127\.0\.0\.1:[0-9]+' <<<"$line" | cut -d: -f2)
+}
+
+stop_corral() {
+    kill -TERM "$CORRAL_PID"
+    wait "$CORRAL_PID" || die "corral exited with status $?"
+    CORRAL_PID=
+}
+
+# aim WORKER QUERY: GET /api/log until worker WORKER takes the job
+aim() {
+    local code
+    for _ in $(seq 400); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' \
+               "http://127.0.0.1:$PORT/api/log?worker=$1&$2") || die "curl failed"
+        [ "$code" = 202 ] && return 0
+        [ "$code" = 409 ] || die "GET /api/log answered $code"
+    done
+    die "worker $1 never took the job"
+}
+
+# --- 1. Records per second through the pipeline ----------------------------------
+
+start_corral pipeline "  appenders:
+    file: { type: file, fileName: $TMP/pipeline/records.log }
+    console: { type: console }
+  root: { appenders: [file], level: info }
+  loggers: [ { name: coordinator, appenders: [file, console] } ]"
+start_ns=$(date +%s%N)
+aim 1 "count=$RECORDS&chunk=20000"
+aim 2 "count=$RECORDS&chunk=20000"
+stop_corral
+end_ns=$(date +%s%N)
+written=$(grep -c '\[demo.records\] record ' "$TMP/pipeline/records.log" || true)
+counters=$(grep -o 'logs: received .*' "$TMP/pipeline/records.log" | tail -1)
+seconds=$(awk -v a="$start_ns" -v b="$end_ns" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+rate=$(awk -v n="$written" -v s="$seconds" 'BEGIN { printf "%.0f", n / s }')
+echo "pipeline: $written of $((2 * RECORDS)) records written in ${seconds}s = $rate records/s"
+echo "pipeline: coordinator's counters: $counters"
+if [ "$written" -eq $((2 * RECORDS)) ] && grep -q 'dropped 0,' <<<"$counters" \
+   && [ "$rate" -ge 1000000 ]; then
+    echo "pipeline: target met (>= 1,000,000 records/s, nothing dropped)"
+else
+    echo "pipeline: target MISSED (>= 1,000,000 records/s, nothing dropped)"
+fi
+
+# --- 2. HTTP with and without the access log ----------------------------------------
+
+wrk_rate() {
+    wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d2s "http://127.0.0.1:$PORT/api/hello" >/dev/null
+    wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${DURATION}s" \
+        "http://127.0.0.1:$PORT/api/hello" | awk '/Requests\/sec/ { printf "%.0f", $2 }'
+}
+
+start_corral access-off "  root: { level: info }"
+off=$(wrk_rate)
+stop_corral
+start_corral access-on "  appenders:
+    access: { type: file, fileName: $TMP/access-on/access.log }
+    console: { type: console }
+  root: { appenders: [console], level: info }
+  loggers: [ { name: http.server.response, level: debug, appenders: [access] } ]"
+on=$(wrk_rate)
+stop_corral
+lines=$(wc -l <"$TMP/access-on/access.log")
+cost=$(awk -v a="$off" -v b="$on" 'BEGIN { printf "%.1f", (a - b) * 100 / a }')
+echo "http /api/hello: access log off $off req/s, on $on req/s ($lines lines): cost $cost%"
+if awk -v c="$cost" 'BEGIN { exit !(c <= 10) }'; then
+    echo "http: target met (access log costs <= 10%)"
+else
+    echo "http: target MISSED (access log costs <= 10%)"
+fi
+echo "load while measuring: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
