@@ -84,4 +84,7 @@ api "action=broadcast&worker=1&plugin=probe-a&type=latency&count=$LATENCY_MESSAG
 api "action=received&worker=2" | jq -r '
     .replies[0].result.handlers[] | select(.type == "latency") | .latency_us
     | "  p50 \(.p50 * 10 | round / 10) us, p99 \(.p99 * 10 | round / 10) us, max \(.max | round) us (\(.count) messages)"'
+# The same topology in bare libzmq (sender, relay, subscriber: three
+# processes on ipc), to tell corral's cost from the machine's.
+"$BUILD/bin/zmq_floor" "$DIR" "$LATENCY_MESSAGES" 1000
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
