@@ -14,9 +14,12 @@ reserve(corral_line_buffer_t *self, size_t extra)
     size_t capacity = self->capacity ? self->capacity : 256;
     while (capacity < needed)
         capacity *= 2;
-    char *bigger = realloc(self->data, capacity);
+    char *bigger = realloc(self->on_storage ? NULL : self->data, capacity);
     if (!bigger)
         return -1;
+    if (self->on_storage && self->length > 0)
+        memcpy(bigger, self->data, self->length);
+    self->on_storage = false;
     self->data = bigger;
     self->capacity = capacity;
     return 0;
@@ -37,6 +40,17 @@ int
 corral_line_buffer_puts(corral_line_buffer_t *self, const char *text)
 {
     return corral_line_buffer_append(self, text, strlen(text));
+}
+
+int
+corral_line_buffer_put_uint(corral_line_buffer_t *self, uint64_t value)
+{
+    char digits[20];
+    size_t n = sizeof digits;
+    do
+        digits[--n] = (char) ('0' + value % 10);
+    while ((value /= 10) > 0);
+    return corral_line_buffer_append(self, digits + n, sizeof digits - n);
 }
 
 int
@@ -79,6 +93,7 @@ corral_line_buffer_clear(corral_line_buffer_t *self)
 void
 corral_line_buffer_free(corral_line_buffer_t *self)
 {
-    free(self->data);
+    if (!self->on_storage)
+        free(self->data);
     *self = (corral_line_buffer_t) { 0 };
 }

@@ -104,25 +104,19 @@ write_line(const corral_log_record_t *record)
             return;
     }
     char storage[MESSAGE_MAX_BYTES + 256];
-    corral_line_buffer_t line = { storage, 0, sizeof storage };
+    corral_line_buffer_t line = CORRAL_LINE_BUFFER_ON(storage);
     corral_layout_format(logger.fd_layout, record, &line);
     ssize_t written;
     do
         written = write(logger.fd, line.data, line.length);
     while (written < 0 && errno == EINTR);
-    if (line.data != storage)
-        corral_line_buffer_free(&line);
+    corral_line_buffer_free(&line);
 }
 
-void
-corral_log_va(corral_level_t level, const char *logger_name, const char *meta,
-              const char *error, const char *format, va_list args)
+static void
+emit(corral_level_t level, const char *logger_name, const char *meta, const char *error,
+     const char *message)
 {
-    if (!corral_log_logger_enabled(level, logger_name))
-        return;
-    int saved_errno = errno;
-    char message[MESSAGE_MAX_BYTES];
-    vsnprintf(message, sizeof message, format, args);
     corral_log_record_t record = {
         .timestamp_ms = corral_clock_real(),
         .level = level,
@@ -142,6 +136,29 @@ corral_log_va(corral_level_t level, const char *logger_name, const char *meta,
     }
     else
         write_line(&record);
+}
+
+void
+corral_log_text(corral_level_t level, const char *logger_name, const char *meta,
+                const char *error, const char *message)
+{
+    if (!corral_log_logger_enabled(level, logger_name))
+        return;
+    int saved_errno = errno;
+    emit(level, logger_name, meta, error, message);
+    errno = saved_errno;
+}
+
+void
+corral_log_va(corral_level_t level, const char *logger_name, const char *meta,
+              const char *error, const char *format, va_list args)
+{
+    if (!corral_log_logger_enabled(level, logger_name))
+        return;
+    int saved_errno = errno;
+    char message[MESSAGE_MAX_BYTES];
+    vsnprintf(message, sizeof message, format, args);
+    emit(level, logger_name, meta, error, message);
     errno = saved_errno;
 }
 

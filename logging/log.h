@@ -50,6 +50,9 @@ void corral_log(corral_level_t level, const char *logger, const char *format, ..
 void corral_log_meta(corral_level_t level, const char *logger, const char *meta,
                      const char *error, const char *format, ...)
     __attribute__((format(printf, 5, 6)));
+/* A message already formatted (no printf on hot paths). */
+void corral_log_text(corral_level_t level, const char *logger, const char *meta,
+                     const char *error, const char *message);
 void corral_log_va(corral_level_t level, const char *logger, const char *meta,
                    const char *error, const char *format, va_list args)
     __attribute__((format(printf, 5, 0)));

@@ -329,6 +329,28 @@ test_write_errors_are_counted(void **state)
     corral_appender_destroy(&appender);
 }
 
+/* --- Line buffers ------------------------------------------------------------- */
+
+static void
+test_line_buffer_outgrows_its_storage(void **state)
+{
+    char storage[8];
+    corral_line_buffer_t line = CORRAL_LINE_BUFFER_ON(storage);
+    assert_int_equal(corral_line_buffer_puts(&line, "GET "), 0);
+    assert_ptr_equal(line.data, storage);
+    char path[300];
+    memset(path, 'p', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    assert_int_equal(corral_line_buffer_puts(&line, path), 0);
+    assert_ptr_not_equal(line.data, storage);       /* moved to the heap, copied */
+    assert_int_equal(corral_line_buffer_put_uint(&line, 0), 0);
+    assert_int_equal(corral_line_buffer_put_uint(&line, UINT64_MAX), 0);
+    assert_int_equal(line.length, 4 + 299 + 1 + 20);
+    assert_memory_equal(line.data, "GET pp", 6);
+    assert_string_equal(line.data + 4 + 299, "018446744073709551615");
+    corral_line_buffer_free(&line);
+}
+
 /* --- Levels ------------------------------------------------------------------- */
 
 static void
@@ -377,6 +399,7 @@ main(void)
         cmocka_unit_test(test_strategy_pattern_is_honoured),
         cmocka_unit_test(test_rolling_by_time_with_an_injected_clock),
         cmocka_unit_test(test_write_errors_are_counted),
+        cmocka_unit_test(test_line_buffer_outgrows_its_storage),
         cmocka_unit_test(test_levels_by_hierarchical_name),
     };
     return cmocka_run_group_tests(tests, make_directory, remove_directory);
