@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <zmq.h>
 
 #include "harness.h"
@@ -461,11 +462,30 @@ test_unwritable_log_file_is_a_config_error(void **state)
     instance_destroy(&instance);
 }
 
+/* /api/stats `logs` as any worker answers it, parsed with jansson. */
+static void
+stats_logs(const instance_t *instance, json_int_t *received, json_int_t *dropped)
+{
+    response_t response;
+    assert_true(http_get(instance_port(instance), "/api/stats", &response));
+    assert_int_equal(response.status, 200);
+    json_t *logs = json_object_get(response.json, "logs");
+    assert_true(json_is_integer(json_object_get(logs, "received")));
+    assert_true(json_is_integer(json_object_get(logs, "dropped")));
+    *received = json_integer_value(json_object_get(logs, "received"));
+    *dropped = json_integer_value(json_object_get(logs, "dropped"));
+    response_clear(&response);
+}
+
 static void
 test_disk_full_is_counted_and_workers_keep_serving(void **state)
 {
     instance_t *instance = instance_new();
-    write_config(instance, 2,
+    instance_write_config(instance,
+        "server: { host: 127.0.0.1, port: 0 }\n"
+        "pid: { file: ./corral.pid }\n"
+        "node: { workers: { count: 2 }, status: { interval: 50ms } }\n"
+        "logging:\n"
         "  appenders:\n"
         "    full: { type: file, fileName: /dev/full }\n"
         "    console: { type: console }\n"
@@ -481,6 +501,14 @@ test_disk_full_is_counted_and_workers_keep_serving(void **state)
         assert_int_equal(response.status, 200);
         response_clear(&response);
     }
+    /* reported in /api/stats: the 1000 records reached the coordinator,
+     * and the lines they became were lost to the full disk (the figures
+     * arrive with the next status reports: poll, bounded) */
+    json_int_t received = 0, dropped = 0;
+    for (int i = 0; i < 2000 && (received < 1000 || dropped < 1000); i++)
+        stats_logs(instance, &received, &dropped);
+    assert_true(received >= 1000);
+    assert_true(dropped >= 1000);
     stop_and_wait(instance, 0);
     const char *output = instance_output(instance);
     /* warned once, counted every time */
