@@ -21,67 +21,24 @@
 #   WRK_CONNECTIONS  wrk -c [64]
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 RECORDS=${RECORDS:-2000000}
 DURATION=${DURATION:-10}
+RUNS=${RUNS:-3}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
-unset NOTIFY_SOCKET CORRAL_WORKER_PROGRAM
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+bench_init bench-logs
 
-log() { printf '%s\n' "$*" >&2; }
-die() { log "bench-logs: $*"; exit 1; }
-
-command -v wrk >/dev/null 2>&1 || die "wrk is missing (apt-get install wrk)"
-command -v curl >/dev/null 2>&1 || die "curl is missing"
-CORRAL=$BUILD_DIR/bin/corral
-if [ ! -x "$CORRAL" ] || [ ! -x "$BUILD_DIR/bin/corral-worker" ]; then
-    log "bench-logs: building $BUILD_DIR (Release)"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >&2
-    cmake --build "$BUILD_DIR" -j"$(nproc)" >&2
-fi
-
-CORRAL_PID=
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-logs.XXXXXX")
-# shellcheck disable=SC2317  # run by the trap
-cleanup() {
-    local status=$?
-    if [ -n "$CORRAL_PID" ] && kill -0 "$CORRAL_PID" 2>/dev/null; then
-        kill -TERM "$CORRAL_PID" 2>/dev/null || true
-        wait "$CORRAL_PID" 2>/dev/null || true
-    fi
-    rm -rf "$TMP"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# start_corral NAME LOGGING-YAML: starts 2 clustered workers; sets CORRAL_PID, PORT
-start_corral() {
-    local dir=$TMP/$1 line
-    mkdir -p "$dir"
-    cat >"$dir/corral.yml" <<EOF
-server: { host: 127.0.0.1, port: 0, balancing: reuseport }
-path: { data: $dir/data }
-pid: { file: $dir/corral.pid }
+# start_logging NAME LOGGING-YAML: 2 clustered workers with that logging
+# section.
+start_logging() {
+    start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: reuseport }
+path: { data: $TMP/$1/data }
+pid: { file: $TMP/$1/corral.pid }
 node: { workers: { count: 2 }, shutdown_timeout: 120s }
 logging:
-$2
-EOF
-    : >"$dir/console.log"
-    "$CORRAL" -c "$dir/corral.yml" </dev/null >>"$dir/console.log" 2>&1 &
-    CORRAL_PID=$!
-    line=$(timeout 20 tail -n +1 --pid="$CORRAL_PID" -f "$dir/console.log" \
-           | grep -m1 -E 'ready: [0-9]+ workers serving http://127\.0\.0\.1:[0-9]+') || true
-    [ -n "$line" ] || { sed 's/^/    /' "$dir/console.log" >&2; die "$1: corral did not start"; }
-    PORT=$(grep -oE '127\.0\.0\.1:[0-9]+' <<<"$line" | cut -d: -f2)
-}
-
-stop_corral() {
-    kill -TERM "$CORRAL_PID"
-    wait "$CORRAL_PID" || die "corral exited with status $?"
-    CORRAL_PID=
+$2"
 }
 
 # aim WORKER QUERY: GET /api/log until worker WORKER takes the job
@@ -98,7 +55,7 @@ aim() {
 
 # --- 1. Records per second through the pipeline ----------------------------------
 
-start_corral pipeline "  appenders:
+start_logging pipeline "  appenders:
     file: { type: file, fileName: $TMP/pipeline/records.log }
     console: { type: console }
   root: { appenders: [file], level: info }
@@ -128,41 +85,17 @@ fi
 # (coordinator and workers, all threads, from /proc) is printed too: that
 # is the access log's cost, whatever else the machine does.
 
-RUNS=${RUNS:-3}
-TICK_US=$((1000000 / $(getconf CLK_TCK)))
-
-cpu_ticks() {
-    local total=0 pid
-    for pid in "$CORRAL_PID" $(cat "/proc/$CORRAL_PID/task/$CORRAL_PID/children"); do
-        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
-    done
-    echo "$total"
-}
-
-# prints "REQUESTS_PER_S CPU_US_PER_REQUEST"
-wrk_run() {
-    local ticks out
-    wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d2s "http://127.0.0.1:$PORT/api/hello" >/dev/null
-    ticks=$(cpu_ticks)
-    out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:$PORT/api/hello")
-    awk -v used=$(( ($(cpu_ticks) - ticks) * TICK_US )) '
-        /requests in/ { n = $1 } /Requests\/sec/ { rate = $2 }
-        END { printf "%.0f %.2f\n", rate, used / n }' <<<"$out"
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-
 off_runs=() on_runs=()
 for run in $(seq 1 "$RUNS"); do
-    start_corral access-off "  root: { level: info }"
-    off_runs+=("$(wrk_run)")
+    start_logging access-off "  root: { level: info }"
+    off_runs+=("$(wrk_cpu_run)")
     stop_corral
-    start_corral access-on "  appenders:
+    start_logging access-on "  appenders:
     access: { type: file, fileName: $TMP/access-on/access.log }
     console: { type: console }
   root: { appenders: [console], level: info }
   loggers: [ { name: http.server.response, level: debug, appenders: [access] } ]"
-    on_runs+=("$(wrk_run)")
+    on_runs+=("$(wrk_cpu_run)")
     stop_corral
     echo "http run $run: access log off ${off_runs[-1]% *} req/s (${off_runs[-1]#* } us CPU/request)," \
          "on ${on_runs[-1]% *} req/s (${on_runs[-1]#* } us CPU/request)"

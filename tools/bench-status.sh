@@ -23,84 +23,26 @@
 #   WRK_CONNECTIONS  wrk -c [64]
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_DIR=${BUILD_DIR:-$ROOT/build}
 WORKERS=${WORKERS:-4}
 IDLE_SECONDS=${IDLE_SECONDS:-30}
 DURATION=${DURATION:-10}
 RUNS=${RUNS:-3}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
-unset NOTIFY_SOCKET CORRAL_WORKER_PROGRAM
-
-log() { printf '%s\n' "$*" >&2; }
-die() { log "bench-status: $*"; exit 1; }
-
-command -v wrk >/dev/null || die "wrk is missing (apt-get install wrk)"
+# shellcheck source=tools/bench-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+bench_init bench-status
 command -v jq >/dev/null || die "jq is missing (apt-get install jq)"
-CORRAL=$BUILD_DIR/bin/corral
-if [ ! -x "$CORRAL" ] || [ ! -x "$BUILD_DIR/bin/corral-worker" ]; then
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build "$BUILD_DIR" -j"$(nproc)" >&2
-fi
 
-CORRAL_PID=
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/bench-status.XXXXXX")
-# shellcheck disable=SC2317  # run by the trap
-cleanup() {
-    local status=$?
-    if [ -n "$CORRAL_PID" ] && kill -0 "$CORRAL_PID" 2>/dev/null; then
-        kill -TERM "$CORRAL_PID" 2>/dev/null || true
-        wait "$CORRAL_PID" 2>/dev/null || true
-    fi
-    rm -rf "$TMP"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-BASE_URL=
-
-# start_corral INTERVAL: WORKERS workers reporting every INTERVAL.
-start_corral() {
-    local dir=$TMP/$1 line
-    mkdir -p "$dir"
-    cat >"$dir/corral.yml" <<EOF
-server: { host: 127.0.0.1, port: 0, balancing: shared }
-path: { data: $dir/data }
+# start_reporting INTERVAL: WORKERS workers reporting every INTERVAL.
+start_reporting() {
+    start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: shared }
+path: { data: $TMP/$1/data }
 node:
   workers: { count: $WORKERS, heartbeat_timeout: 2h }
   status: { interval: $1 }
   shutdown_timeout: 5s
-logging: { root: { level: info } }
-EOF
-    XDG_RUNTIME_DIR=$dir "$CORRAL" -c "$dir/corral.yml" </dev/null >"$dir/corral.log" 2>&1 &
-    CORRAL_PID=$!
-    line=$(timeout 15 tail -n +1 --pid="$CORRAL_PID" -f "$dir/corral.log" \
-           | grep -m1 -E 'ready: [0-9]+ workers serving http://127\.0\.0\.1:[0-9]+') || true
-    [ -n "$line" ] || { sed 's/^/    /' "$dir/corral.log" >&2; die "corral did not start"; }
-    BASE_URL=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line")
-}
-
-stop_corral() {
-    kill -TERM "$CORRAL_PID" 2>/dev/null || true
-    wait "$CORRAL_PID" || die "corral exited with status $?"
-    CORRAL_PID=
-}
-
-ticks() {
-    local stat
-    local -a f
-    read -r stat <"/proc/$1/stat"
-    read -r -a f <<<"${stat##*) }"
-    echo $(( f[11] + f[12] ))
-}
-
-all_ticks() {
-    local pid sum=0
-    for pid in "$@"; do sum=$(( sum + $(ticks "$pid") )); done
-    echo "$sum"
+logging: { root: { level: info } }"
 }
 
 # share TICKS: TICKS over IDLE_SECONDS as a percentage of one CPU
@@ -114,7 +56,7 @@ kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
 # --- 1 and 2: reporting every 100 ms, no HTTP load ----------------------------
 
 log "bench-status: $WORKERS workers reporting every 100 ms for ${IDLE_SECONDS}s"
-start_corral 100ms
+start_reporting 100ms
 workers=$(pgrep -P "$CORRAL_PID" | tr '\n' ' ')
 before=$(ticks "$CORRAL_PID")
 workers_before=$(all_ticks $workers)
@@ -138,24 +80,12 @@ echo "rss: $(( rss / 1024 )).$(( rss % 1024 * 10 / 1024 )) MB (peak $(( hwm / 10
 # --- 3: throughput with reporting at 1 h (baseline), 1 s and 100 ms ------------
 
 # measure INTERVAL: one wrk run against a fresh instance reporting every
-# INTERVAL; prints "REQUESTS_PER_S CPU_US_PER_REQUEST" (the coordinator
-# and its workers, all threads).
+# INTERVAL; prints "REQUESTS_PER_S CPU_US_PER_REQUEST".
 measure() {
-    local out before
-    start_corral "$1"
-    wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d2s "$BASE_URL/api/hello" >/dev/null 2>&1 || true
-    local pids="$CORRAL_PID $(pgrep -P "$CORRAL_PID" | tr '\n' ' ')"
-    before=$(all_ticks $pids)
-    out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${DURATION}s" "$BASE_URL/api/hello") \
-        || die "wrk failed"
-    local used_us=$(( ($(all_ticks $pids) - before) * 1000000 / $(getconf CLK_TCK) ))
+    start_reporting "$1"
+    wrk_cpu_run
     stop_corral
-    grep -q 'Non-2xx\|Socket errors' <<<"$out" && die "wrk saw errors: $out"
-    awk -v used="$used_us" '/requests in/ { n = $1 } /^Requests\/sec:/ { rate = $2 }
-        END { printf "%.0f %.2f\n", rate, used / n }' <<<"$out"
 }
-
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # The settings alternate run by run, so that the machine's drift hits
 # them alike; throughput on a shared machine still swings by more than
