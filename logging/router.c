@@ -10,6 +10,7 @@
 #include "appender_rolling_file.h"
 #include "layout_json.h"
 #include "layout_pattern.h"
+#include "message_copy.h"
 
 #define DEFAULT_APPENDER "default"
 
@@ -35,14 +36,7 @@ struct corral_log_router {
 Corral__V1__LogConfig *
 corral_log_config_copy(const Corral__V1__LogConfig *config)
 {
-    size_t size = corral__v1__log_config__get_packed_size(config);
-    uint8_t *packed = malloc(size ? size : 1);
-    if (!packed)
-        return NULL;
-    corral__v1__log_config__pack(config, packed);
-    Corral__V1__LogConfig *copy = corral__v1__log_config__unpack(NULL, size, packed);
-    free(packed);
-    return copy;
+    return corral_message_copy(&config->base);
 }
 
 static corral_layout_t *
