@@ -47,7 +47,7 @@ destroy_envelope(void **item)
 }
 
 static uint64_t
-now_us(void)
+unix_us(void)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -78,7 +78,7 @@ corral_bus_new(zloop_t *loop, const char *runtime_dir)
     if (!self)
         return NULL;
     self->loop = loop;
-    self->epoch = now_us();
+    self->epoch = unix_us();
     corral_arena_init(&self->arena);
     Corral__V1__BusStats stats = CORRAL__V1__BUS_STATS__INIT;
     self->stats = stats;

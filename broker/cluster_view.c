@@ -132,7 +132,7 @@ corral_cluster_view_worker_started(corral_cluster_view_t *self, int id,
         return;
     snprintf(worker->name, sizeof worker->name, "%s", name);
     worker->pid = pid;
-    worker->heard_at_ms = corral_monotonic_ms();
+    worker->heard_at_ms = zclock_mono();
     worker->silent = false;
     forget_report(worker);
 }
@@ -155,7 +155,7 @@ corral_cluster_view_accept(corral_cluster_view_t *self, int id,
         return -1;
     forget_report(worker);
     worker->report = copy;
-    worker->heard_at_ms = corral_monotonic_ms();
+    worker->heard_at_ms = zclock_mono();
     if (worker->silent) {
         worker->silent = false;
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) reports again", worker->name,
@@ -184,7 +184,7 @@ on_check(zloop_t *loop, int timer_id, void *arg)
     corral_cluster_view_t *self = arg;
     self->loop_delay_ms = corral_loop_delay_take_max_ms(self->loop_delay);
     self->timer_id = arm_check(self);
-    int64_t now = corral_monotonic_ms();
+    int64_t now = zclock_mono();
     for (int i = 0; i < self->worker_count; i++) {
         worker_t *worker = &self->workers[i];
         if (worker->pid == 0 || worker->silent || !is_silent(self, worker, now))
@@ -234,7 +234,7 @@ fill_worker_view(corral_cluster_view_t *self, int index, int64_t now)
 const corral_envelope_t *
 corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
 {
-    int64_t now = corral_monotonic_ms();
+    int64_t now = zclock_mono();
     sample_own_figures(self, now);
     self->empty_report = (Corral__V1__Report) CORRAL__V1__REPORT__INIT;
     for (int i = 0; i < self->worker_count; i++)

@@ -1,8 +1,6 @@
 /* loop_delay.c: a 10 ms zloop timer and the longest gap between its turns. */
 #include "loop_delay.h"
 
-#include <time.h>
-
 #define RESOLUTION_MS 10
 
 struct corral_loop_delay {
@@ -12,18 +10,10 @@ struct corral_loop_delay {
     int64_t max_gap_us;
 };
 
-static int64_t
-now_us(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
-
 static void
 note_turn(corral_loop_delay_t *self)
 {
-    int64_t now = now_us();
+    int64_t now = zclock_usecs();
     if (now - self->last_turn_us > self->max_gap_us)
         self->max_gap_us = now - self->last_turn_us;
     self->last_turn_us = now;
@@ -43,7 +33,7 @@ corral_loop_delay_new(zloop_t *loop)
     if (!self)
         return NULL;
     self->loop = loop;
-    self->last_turn_us = now_us();
+    self->last_turn_us = zclock_usecs();
     self->timer_id = zloop_timer(loop, RESOLUTION_MS, 0, on_turn, self);
     if (self->timer_id < 0) {
         free(self);

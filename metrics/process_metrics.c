@@ -2,6 +2,7 @@
  * the size limit from RLIMIT_AS (the C analogue of Node's heap limit). */
 #include "process_metrics.h"
 
+#include <czmq.h>
 #include <malloc.h>
 #include <stdio.h>
 #include <sys/resource.h>
@@ -9,14 +10,6 @@
 #include <unistd.h>
 
 static int64_t started_ms = -1;
-
-int64_t
-corral_monotonic_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
 
 uint64_t
 corral_unix_ms(void)
@@ -30,7 +23,7 @@ void
 corral_process_metrics_start(void)
 {
     if (started_ms < 0)
-        started_ms = corral_monotonic_ms();
+        started_ms = zclock_mono();
 }
 
 static uint64_t
@@ -65,5 +58,5 @@ corral_process_metrics_sample(Corral__V1__ProcessMetrics *metrics)
     metrics->heap_used_bytes = heap.uordblks + heap.hblkhd;
     metrics->heap_size_limit = address_space_limit();
     metrics->resident_set_size_bytes = resident_set_size();
-    metrics->uptime_ms = (uint64_t) (corral_monotonic_ms() - started_ms);
+    metrics->uptime_ms = (uint64_t) (zclock_mono() - started_ms);
 }

@@ -15,8 +15,8 @@ void corral_process_metrics_start(void);
 /* Fills `metrics` (initialised by the caller) except event_loop_delay_ms. */
 void corral_process_metrics_sample(Corral__V1__ProcessMetrics *metrics);
 
-/* Monotonic and wall clocks in milliseconds. */
-int64_t corral_monotonic_ms(void);
+/* The wall clock in milliseconds (czmq's zclock_mono() is the monotonic
+ * one). */
 uint64_t corral_unix_ms(void);
 
 #endif

@@ -75,7 +75,7 @@ corral_reporter_new(const corral_reporter_setup_t *setup)
     self->interval_ms = setup->config->status_interval_ms;
     if (self->interval_ms < MIN_INTERVAL_MS)
         self->interval_ms = MIN_INTERVAL_MS;
-    self->started_ms = corral_monotonic_ms();
+    self->started_ms = zclock_mono();
     size_t plugins = corral_plugin_host_count(setup->plugins) + CORE_MAX;
     self->statuses = calloc(plugins, sizeof *self->statuses);
     self->status_pointers = calloc(plugins, sizeof *self->status_pointers);
@@ -221,12 +221,6 @@ build_local_view(corral_reporter_t *self)
     self->local.coordinator_logs = NULL;      /* no coordinator: the Report has them */
 }
 
-static int64_t
-now_us(void)
-{
-    return zclock_usecs();
-}
-
 static void
 report(corral_reporter_t *self)
 {
@@ -238,7 +232,7 @@ report(corral_reporter_t *self)
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_REPORT;
     envelope.report = &self->report;
     if (corral_desk_client_send(self->desk, &envelope) == 0) {
-        self->sent_at_us = now_us();
+        self->sent_at_us = zclock_usecs();
         self->warned_send = false;
     }
     else if (!self->warned_send) {
@@ -282,7 +276,7 @@ void
 corral_reporter_take_view(corral_reporter_t *self, const Corral__V1__ClusterView *view)
 {
     if (self->sent_at_us) {
-        self->rtt_us[self->rtt_count++ % RTT_SAMPLES] = now_us() - self->sent_at_us;
+        self->rtt_us[self->rtt_count++ % RTT_SAMPLES] = zclock_usecs() - self->sent_at_us;
         self->sent_at_us = 0;
     }
     Corral__V1__ClusterView *copy = corral_message_copy(&view->base);
@@ -291,7 +285,7 @@ corral_reporter_take_view(corral_reporter_t *self, const Corral__V1__ClusterView
     if (self->remote)
         corral__v1__cluster_view__free_unpacked(self->remote, NULL);
     self->remote = copy;
-    self->remote_at_ms = corral_monotonic_ms();
+    self->remote_at_ms = zclock_mono();
 }
 
 const Corral__V1__ClusterView *
@@ -312,5 +306,5 @@ corral_reporter_view_age_ms(const corral_reporter_t *self)
     if (!self->desk)
         return 0;
     int64_t since = self->remote ? self->remote_at_ms : self->started_ms;
-    return (uint64_t) (corral_monotonic_ms() - since);
+    return (uint64_t) (zclock_mono() - since);
 }
