@@ -88,6 +88,53 @@ test_outside_text_cannot_forge_log_lines(void **state)
     assert_true(instance_stop(&instance));
 }
 
+/* Starts corral with balancing reuseport on `port`; true if it refused
+ * to start, saying why. */
+static bool
+reuseport_start_is_refused(int port)
+{
+    instance_t *instance = instance_new();
+    char yaml[512];
+    snprintf(yaml, sizeof yaml,
+             "server: { host: 127.0.0.1, port: %d, balancing: reuseport }\n"
+             "path: { data: ./data }\n"
+             "node: { workers: { count: 2 } }\n", port);
+    instance_write_config(instance, yaml);
+    instance_start(instance);
+    bool refused = instance_wait_exit(instance, 15000)
+        && WIFEXITED(instance_exit_status(instance))
+        && WEXITSTATUS(instance_exit_status(instance)) != 0
+        && instance_wait_output(instance, "the port is already in use", 5000);
+    instance_destroy(&instance);
+    return refused;
+}
+
+static void
+test_reuseport_refuses_a_port_already_bound(void **state)
+{
+    /* a foreign SO_REUSEPORT listener */
+    int foreign = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int on = 1;
+    struct sockaddr_in address = { .sin_family = AF_INET };
+    socklen_t length = sizeof address;
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    assert_int_equal(setsockopt(foreign, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on), 0);
+    assert_int_equal(bind(foreign, (struct sockaddr *) &address, sizeof address), 0);
+    assert_int_equal(listen(foreign, 16), 0);
+    assert_int_equal(getsockname(foreign, (struct sockaddr *) &address, &length), 0);
+    assert_true(reuseport_start_is_refused(ntohs(address.sin_port)));
+    close(foreign);
+
+    /* another corral */
+    instance_t *first = instance_new();
+    instance_write_cluster_config_with(first, 2, "balancing: reuseport", NULL);
+    instance_start(first);
+    assert_true(instance_wait_ready(first, 15000));
+    assert_true(reuseport_start_is_refused(instance_port(first)));
+    assert_int_equal(status_of(first, "GET", "/api/hello"), 200);
+    assert_true(instance_stop(&first));
+}
+
 int
 main(void)
 {
@@ -95,6 +142,7 @@ main(void)
         cmocka_unit_test(test_routes_that_change_the_instance_are_off_by_default),
         cmocka_unit_test(test_routes_exist_with_the_switch),
         cmocka_unit_test(test_outside_text_cannot_forge_log_lines),
+        cmocka_unit_test(test_reuseport_refuses_a_port_already_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
