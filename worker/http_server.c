@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "http_framing.h"
 #include "http_request.h"
 #include "log.h"
 
@@ -179,6 +180,15 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         request->method = method;
         request->path = url;
         request->started_us = zclock_usecs();
+        const char *problem;
+        unsigned status = corral_http_framing_check(connection, method, version, &problem);
+        if (status) {
+            /* answered now, so libmicrohttpd skips any body and closes */
+            corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s %s: refused: %s", method, url, problem);
+            request->close_connection = true;
+            corral_request_respond_error(request, status, problem);
+            return MHD_YES;
+        }
         /* answer from the next call: a response queued in the first one
          * makes libmicrohttpd close the connection (no keep-alive) */
         return MHD_YES;

@@ -530,21 +530,30 @@ response_clear(response_t *response)
 int
 raw_exchange(int port, const char *bytes, char *reply, size_t size)
 {
+    return raw_exchange_bytes(port, bytes, strlen(bytes), reply, size, NULL);
+}
+
+int
+raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_t size,
+                   bool *closed)
+{
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
     inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
     struct timeval timeout = { .tv_sec = 10 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0
-        || write(fd, bytes, strlen(bytes)) != (ssize_t) strlen(bytes)) {
+        || write(fd, bytes, count) != (ssize_t) count) {
         close(fd);
         return -1;
     }
     size_t length = 0;
-    ssize_t n;
+    ssize_t n = 0;
     while (length < size - 1 && (n = read(fd, reply + length, size - 1 - length)) > 0)
         length += (size_t) n;
     reply[length] = '\0';
+    if (closed)
+        *closed = n == 0 || (n < 0 && errno == ECONNRESET);
     close(fd);
     return (int) length;
 }

@@ -80,6 +80,10 @@ long http_second_get_connects(int port, const char *path);
 /* Sends `bytes` on a fresh connection and reads the reply until the server
  * closes it or `size` - 1 bytes came. Returns the reply's length, or -1. */
 int raw_exchange(int port, const char *bytes, char *reply, size_t size);
+/* The same with `count` bytes (NULs included); *closed (may be NULL) tells
+ * whether the server closed the connection (rather than a 10 s timeout). */
+int raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_t size,
+                       bool *closed);
 
 /* --- Status and stats (issue 5) --- */
 
