@@ -1,7 +1,8 @@
 /* test_http_limits.c: server.limits as a client sees them: a client that
  * trickles its headers is closed at the header deadline, a kept-alive
  * connection at the idle deadline, 2,000 idle and slowloris sockets
- * against a worker with 1,024 descriptors do not lock a new client out,
+ * against a worker with 1,024 descriptors do not lock a new client out (at
+ * max_connections the connection that waited longest makes room),
  * and one address cannot hold more than max_connections_per_ip. Real
  * instances, real sockets. */
 #include <setjmp.h>
@@ -171,6 +172,25 @@ test_new_client_is_served_past_idle_and_slowloris_sockets(void **state)
 }
 
 static void
+test_at_the_limit_the_longest_waiting_connection_makes_room(void **state)
+{
+    instance_t *instance = start("limits: { max_connections: 4 }", 0);
+    int port = instance_port(instance);
+    int fds[4];
+    for (int i = 0; i < 4; i++)
+        fds[i] = connect_from("127.0.0.1", port, true);
+    response_t response;
+    assert_true(http_get(port, "/api/hello", &response));
+    assert_int_equal(response.status, 200);
+    response_clear(&response);
+    assert_true(closed_by_server(fds[0], 10000));       /* the first one waited longest */
+    assert_true(instance_wait_output(instance, "at the connection limit (4)", 5000));
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    assert_true(instance_stop(&instance));
+}
+
+static void
 test_one_address_holds_at_most_its_share(void **state)
 {
     instance_t *instance = start("limits: { max_connections_per_ip: 8 }", 0);
@@ -201,6 +221,7 @@ main(void)
         cmocka_unit_test(test_trickling_headers_are_closed_at_the_deadline),
         cmocka_unit_test(test_kept_alive_connection_is_closed_when_idle),
         cmocka_unit_test(test_new_client_is_served_past_idle_and_slowloris_sockets),
+        cmocka_unit_test(test_at_the_limit_the_longest_waiting_connection_makes_room),
         cmocka_unit_test(test_one_address_holds_at_most_its_share),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
