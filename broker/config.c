@@ -26,6 +26,11 @@
 #define DEFAULT_STATUS_INTERVAL_MS 1000
 #define DEFAULT_HEARTBEAT_TIMEOUT_MS 10000
 #define KEY_PATH_MAX 256
+#define DEFAULT_MAX_CONNECTIONS 4096
+#define DEFAULT_HEADER_TIMEOUT_MS 20000
+#define DEFAULT_IDLE_TIMEOUT_MS 60000
+#define CONNECTIONS_MAX (1024 * 1024)
+#define HOUR_MS (60 * 60 * 1000)
 
 /* The schema: every key corral accepts, what its value must be, and where
  * it goes in corral_config_t. Any other key is an error. */
@@ -38,6 +43,9 @@ typedef enum {
     VALUE_BOOL,         /* true | false */
     VALUE_WORKER_COUNT, /* 1..WORKERS_MAX | auto */
     VALUE_DURATION,     /* see corral_parse_duration */
+    VALUE_TIMEOUT,      /* a duration from 1s to 1h */
+    VALUE_CONNECTIONS,  /* 1..CONNECTIONS_MAX */
+    VALUE_CONNECTIONS_OR_ZERO,  /* 0..CONNECTIONS_MAX; 0: no limit */
     VALUE_LEVEL,        /* see corral_level_parse */
     VALUE_LOGGING       /* the logging section: config_logging.c */
 } value_kind_t;
@@ -51,10 +59,20 @@ typedef struct field {
 
 #define AT(member) offsetof(corral_config_t, member)
 
+static const field_t limits_fields[] = {
+    { "max_connections",   VALUE_CONNECTIONS, AT(server.limits.max_connections),   NULL },
+    { "max_connections_per_ip", VALUE_CONNECTIONS_OR_ZERO,
+      AT(server.limits.max_connections_per_ip), NULL },
+    { "header_timeout",    VALUE_TIMEOUT,     AT(server.limits.header_timeout_ms), NULL },
+    { "idle_timeout",      VALUE_TIMEOUT,     AT(server.limits.idle_timeout_ms),   NULL },
+    { NULL, 0, 0, NULL }
+};
 static const field_t server_fields[] = {
-    { "host",      VALUE_STRING,    AT(server.host),      NULL },
-    { "port",      VALUE_PORT,      AT(server.port),      NULL },
-    { "balancing", VALUE_BALANCING, AT(server.balancing), NULL },
+    { "host",        VALUE_STRING,    AT(server.host),        NULL },
+    { "port",        VALUE_PORT,      AT(server.port),        NULL },
+    { "balancing",   VALUE_BALANCING, AT(server.balancing),   NULL },
+    { "test_routes", VALUE_BOOL,      AT(server.test_routes), NULL },
+    { "limits",      VALUE_SECTION,   0,                      limits_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t path_fields[] = {
@@ -274,6 +292,9 @@ set_defaults(corral_config_t *config)
 {
     config->server.port = DEFAULT_PORT;
     config->server.balancing = CORRAL_BALANCING_SHARED;
+    config->server.limits.max_connections = DEFAULT_MAX_CONNECTIONS;
+    config->server.limits.header_timeout_ms = DEFAULT_HEADER_TIMEOUT_MS;
+    config->server.limits.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
     config->node.enabled = true;
     config->node.workers.count = 0;
     config->node.workers.count_auto = true;
@@ -417,6 +438,26 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
             return fail_expected(self, node, path,
                                  "a duration such as 250ms, 30s, 5m or 1h");
         return 0;
+
+    case VALUE_TIMEOUT: {
+        uint64_t ms;
+        if (node->type != YAML_SCALAR_NODE || corral_parse_duration(text, &ms) != 0
+            || ms < 1000 || ms > HOUR_MS)
+            return fail_expected(self, node, path, "a duration from 1s to 1h");
+        *(uint64_t *) target = ms;
+        return 0;
+    }
+    case VALUE_CONNECTIONS:
+    case VALUE_CONNECTIONS_OR_ZERO: {
+        long long least = field->kind == VALUE_CONNECTIONS ? 1 : 0;
+        if (node->type != YAML_SCALAR_NODE || !is_plain(node)
+            || parse_integer(text, &number) != 0 || number < least
+            || number > CONNECTIONS_MAX)
+            return fail_expected(self, node, path, least ? "an integer from 1 to 1048576"
+                                                         : "an integer from 0 to 1048576");
+        *(uint64_t *) target = (uint64_t) number;
+        return 0;
+    }
 
     case VALUE_LOGGING: {
         corral_config_reader_t reader = {

@@ -26,6 +26,13 @@ typedef struct {
         char *host;             /* default "127.0.0.1" */
         int port;               /* 0..65535, 0 = ephemeral; default 8080 */
         corral_balancing_t balancing;
+        bool test_routes;       /* demo routes that change, stall or fill; default false */
+        struct {
+            uint64_t max_connections;           /* per worker; default 4096 */
+            uint64_t max_connections_per_ip;    /* 0 (default): no limit */
+            uint64_t header_timeout_ms;         /* default 20s */
+            uint64_t idle_timeout_ms;           /* default 60s */
+        } limits;
     } server;
     struct {
         char *data;             /* absolute; default <config dir>/data */

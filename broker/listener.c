@@ -32,9 +32,10 @@ bound_port(int fd)
     return ntohs(((struct sockaddr_in *) &address)->sin_port);
 }
 
-/* One listening socket on the first address of `host` that binds. */
+/* One listening socket on the first address of `host` that binds; with
+ * `probe`, a socket only bound, not listening. */
 static int
-bind_one(const char *host, int port, bool reuseport, char **error)
+bind_one(const char *host, int port, bool reuseport, bool probe, char **error)
 {
     char service[8];
     snprintf(service, sizeof service, "%d", port);
@@ -59,21 +60,47 @@ bind_one(const char *host, int port, bool reuseport, char **error)
         int on = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
         if ((reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
-            || bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, BACKLOG) != 0) {
+            || bind(fd, a->ai_addr, a->ai_addrlen) != 0
+            || (!probe && listen(fd, BACKLOG) != 0)) {
             saved = errno;
             close(fd);
             fd = -1;
         }
     }
     freeaddrinfo(addresses);
-    if (fd < 0)
+    if (fd < 0) {
         *error = corral_format("cannot listen on %s:%d: %s", host, port, strerror(saved));
+        errno = saved;
+    }
     return fd;
+}
+
+/* With SO_REUSEPORT, a port another process of the same user listens on
+ * binds without an error, and the kernel then splits the traffic between
+ * the two. A plain bind first tells whether anyone holds the port. */
+static int
+refuse_taken_port(const char *host, int port, char **error)
+{
+    int fd = bind_one(host, port, false, true, error);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (errno == EADDRINUSE) {
+        free(*error);
+        *error = corral_format("cannot listen on %s:%d: the port is already in use (by "
+                               "another corral or another SO_REUSEPORT listener); with "
+                               "balancing reuseport corral would silently share its "
+                               "connections, so it does not start", host, port);
+    }
+    return -1;
 }
 
 corral_listener_t *
 corral_listener_new(const char *host, int port, bool reuseport, int count, char **error)
 {
+    if (reuseport && port != 0 && refuse_taken_port(host, port, error) != 0)
+        return NULL;
     corral_listener_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
@@ -81,7 +108,7 @@ corral_listener_new(const char *host, int port, bool reuseport, int count, char 
     self->fds = calloc((size_t) self->count, sizeof *self->fds);
     for (int i = 0; self->fds && i < self->count; i++) {
         /* every socket after the first joins the first one's port */
-        self->fds[i] = bind_one(host, i == 0 ? port : self->port, reuseport, error);
+        self->fds[i] = bind_one(host, i == 0 ? port : self->port, reuseport, false, error);
         if (self->fds[i] < 0) {
             self->count = i;
             corral_listener_destroy(&self);

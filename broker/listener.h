@@ -10,7 +10,9 @@
 typedef struct corral_listener corral_listener_t;
 
 /* Binds `count` sockets (1 unless reuseport) on host:port; port 0 picks a
- * free port. NULL and *error (free it) on failure. */
+ * free port. With reuseport, a port that anyone already holds is refused
+ * (the kernel would split the connections with them). NULL and *error
+ * (free it) on failure. */
 corral_listener_t *corral_listener_new(const char *host, int port, bool reuseport,
                                        int count, char **error);
 void corral_listener_destroy(corral_listener_t **self_p);

@@ -26,6 +26,11 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.heartbeat_timeout_ms = config->node.workers.heartbeat_timeout_ms;
     message.cpu_quota = corral_cpu_quota("/");
     message.debug_routes = config->node.debug_routes;
+    message.test_routes = config->server.test_routes;
+    message.max_connections = (uint32_t) config->server.limits.max_connections;
+    message.max_connections_per_ip = (uint32_t) config->server.limits.max_connections_per_ip;
+    message.header_timeout_ms = config->server.limits.header_timeout_ms;
+    message.idle_timeout_ms = config->server.limits.idle_timeout_ms;
     message.migration_delay_ms = config->node.migrations.delay_ms;
     message.logging = config->logging.config;
     message.logs_endpoint = (char *) "";       /* clustered: set once logs is bound */

@@ -124,10 +124,13 @@ compile(pattern_t *self, char **error)
     return 0;
 }
 
+/* Every text in a record may have come from outside (a request path, a
+ * status summary, a worker's frame): escaped, so that it cannot forge a
+ * line or send escape codes to a terminal. */
 static int
-append_meta(corral_line_buffer_t *out, const char *meta)
+put_text(corral_line_buffer_t *out, const char *text)
 {
-    return meta && *meta ? corral_line_buffer_puts(out, meta) : 0;
+    return text ? corral_line_buffer_put_escaped(out, text) : 0;
 }
 
 static int
@@ -151,21 +154,22 @@ pattern_format(void *state, const corral_log_record_t *record, corral_line_buffe
             rc = corral_line_buffer_puts(out, corral_level_label(record->level));
             break;
         case SEGMENT_LOGGER:
-            rc = corral_line_buffer_puts(out, record->logger ? record->logger : "");
+            rc = put_text(out, record->logger);
             break;
         case SEGMENT_MESSAGE:
-            rc = corral_line_buffer_puts(out, record->message ? record->message : "");
+            rc = put_text(out, record->message);
             if (rc == 0 && record->error && *record->error)
-                rc = corral_line_buffer_printf(out, " (%s)", record->error);
+                rc = corral_line_buffer_append(out, " (", 2) || put_text(out, record->error)
+                     || corral_line_buffer_append(out, ")", 1) ? -1 : 0;
             break;
         case SEGMENT_META:
-            rc = append_meta(out, record->meta);
+            rc = put_text(out, record->meta);
             break;
         case SEGMENT_PID:
             rc = corral_line_buffer_printf(out, "%d", (int) record->pid);
             break;
         case SEGMENT_WORKER:
-            rc = corral_line_buffer_puts(out, record->worker ? record->worker : "");
+            rc = put_text(out, record->worker);
             break;
         }
     }

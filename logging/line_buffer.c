@@ -1,6 +1,7 @@
 /* line_buffer.c: a growable byte buffer, always NUL-terminated. */
 #include "line_buffer.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,38 @@ corral_line_buffer_put_uint(corral_line_buffer_t *self, uint64_t value)
         digits[--n] = (char) ('0' + value % 10);
     while ((value /= 10) > 0);
     return corral_line_buffer_append(self, digits + n, sizeof digits - n);
+}
+
+static bool
+is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+int
+corral_line_buffer_put_escaped(corral_line_buffer_t *self, const char *text)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *plain = text;
+    for (;;) {
+        const char *c = plain;
+        while (*c && !is_control((unsigned char) *c))
+            c++;
+        if (corral_line_buffer_append(self, plain, (size_t) (c - plain)) != 0)
+            return -1;
+        if (!*c)
+            return 0;
+        unsigned char byte = (unsigned char) *c;
+        char escape[4] = { '\\', 'x', hex[byte >> 4], hex[byte & 0xf] };
+        size_t length = 4;
+        if (byte == '\n' || byte == '\r' || byte == '\t') {
+            escape[1] = byte == '\n' ? 'n' : byte == '\r' ? 'r' : 't';
+            length = 2;
+        }
+        if (corral_line_buffer_append(self, escape, length) != 0)
+            return -1;
+        plain = c + 1;
+    }
 }
 
 int

@@ -23,6 +23,10 @@ int corral_line_buffer_append(corral_line_buffer_t *self, const char *bytes, siz
 int corral_line_buffer_puts(corral_line_buffer_t *self, const char *text);
 /* Decimal digits, without printf (hot paths: the access log). */
 int corral_line_buffer_put_uint(corral_line_buffer_t *self, uint64_t value);
+/* `text` with every control character (C0 and DEL) escaped as \n, \r, \t
+ * or \xHH, so that what came from outside cannot end a line or drive a
+ * terminal. */
+int corral_line_buffer_put_escaped(corral_line_buffer_t *self, const char *text);
 int corral_line_buffer_printf(corral_line_buffer_t *self, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 int corral_line_buffer_vprintf(corral_line_buffer_t *self, const char *format, va_list args)

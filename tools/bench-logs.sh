@@ -33,7 +33,7 @@ bench_init bench-logs
 # start_logging NAME LOGGING-YAML: 2 clustered workers with that logging
 # section.
 start_logging() {
-    start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: reuseport }
+    start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: reuseport, test_routes: true }
 path: { data: $TMP/$1/data }
 pid: { file: $TMP/$1/corral.pid }
 node: { workers: { count: 2 }, shutdown_timeout: 120s }

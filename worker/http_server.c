@@ -12,13 +12,13 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
+#include "http_framing.h"
+#include "http_guard.h"
 #include "http_request.h"
 #include "log.h"
 
-#define IDLE_CONNECTION_TIMEOUT_S 60
 #define LOGGER "http.server"
 
 typedef struct {
@@ -50,7 +50,8 @@ struct corral_http_server {
     void *drained_arg;
     observer_t *observers;
     size_t observer_count;
-    size_t connections;
+    corral_http_limits_t limits;
+    corral_http_guard_t *guard;     /* from the start */
 };
 
 corral_http_server_t *
@@ -81,6 +82,7 @@ corral_http_server_destroy(corral_http_server_t **self_p)
             corral_request_resume(request);
         MHD_stop_daemon(self->daemon);
     }
+    corral_http_guard_destroy(&self->guard);
     for (size_t i = 0; i < self->route_count; i++) {
         free(self->routes[i].method);
         free(self->routes[i].path);
@@ -127,6 +129,15 @@ corral_http_server_route(corral_http_server_t *self, const char *method,
 }
 
 static void wake_daemon(void *arg);
+
+/* What the guard keeps for the request's connection. */
+static corral_guarded_t *
+guarded_of(struct MHD_Connection *connection)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
 
 /* --- Dispatching requests ------------------------------------------------ */
 
@@ -179,6 +190,16 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         request->method = method;
         request->path = url;
         request->started_us = zclock_usecs();
+        corral_http_guard_request_started(self->guard, guarded_of(connection));
+        const char *problem;
+        unsigned status = corral_http_framing_check(connection, method, version, &problem);
+        if (status) {
+            /* answered now, so libmicrohttpd skips any body and closes */
+            corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s %s: refused: %s", method, url, problem);
+            request->close_connection = true;
+            corral_request_respond_error(request, status, problem);
+            return MHD_YES;
+        }
         /* answer from the next call: a response queued in the first one
          * makes libmicrohttpd close the connection (no keep-alive) */
         return MHD_YES;
@@ -222,6 +243,7 @@ on_request_completed(void *cls, struct MHD_Connection *connection,
     if (!request)
         return;
     tell_observers(self, request, reason);
+    corral_http_guard_request_ended(self->guard, guarded_of(connection));
     if (request->prev)
         request->prev->next = request->next;
     else
@@ -239,9 +261,9 @@ on_connection(void *cls, struct MHD_Connection *connection, void **socket_contex
 {
     corral_http_server_t *self = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED)
-        self->connections++;
-    else if (code == MHD_CONNECTION_NOTIFY_CLOSED && self->connections > 0)
-        self->connections--;
+        *socket_context = corral_http_guard_opened(self->guard, connection);
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        corral_http_guard_closed(self->guard, (corral_guarded_t **) socket_context);
 }
 
 int
@@ -259,7 +281,7 @@ corral_http_server_observe(corral_http_server_t *self, corral_http_observer_fn *
 size_t
 corral_http_server_connections(const corral_http_server_t *self)
 {
-    return self->connections;
+    return self->guard ? corral_http_guard_connections(self->guard) : 0;
 }
 
 /* --- Running MHD from the loop ------------------------------------------- */
@@ -342,13 +364,10 @@ log_from_mhd(void *cls, const char *format, va_list args)
     corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s", message);
 }
 
-static unsigned
-connection_limit(void)
+void
+corral_http_server_set_limits(corral_http_server_t *self, const corral_http_limits_t *limits)
 {
-    struct rlimit files;
-    if (getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur == RLIM_INFINITY)
-        return 4096;
-    return files.rlim_cur > 128 ? (unsigned) (files.rlim_cur - 64) : 64;
+    self->limits = *limits;
 }
 
 int
@@ -360,6 +379,9 @@ corral_http_server_start(corral_http_server_t *self)
                    self->listen_fd, strerror(errno));
         return -1;
     }
+    self->guard = corral_http_guard_new(self->loop, &self->limits, wake_daemon, self);
+    if (!self->guard)
+        return -1;
     self->daemon = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
         0, NULL, NULL, on_request, self,
@@ -367,8 +389,9 @@ corral_http_server_start(corral_http_server_t *self)
         MHD_OPTION_LISTEN_SOCKET, self->listen_fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, self,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, self,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) IDLE_CONNECTION_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+        MHD_OPTION_CONNECTION_TIMEOUT, corral_http_guard_idle_seconds(self->guard),
+        MHD_OPTION_CONNECTION_LIMIT, corral_http_guard_mhd_limit(self->guard),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, corral_http_guard_per_ip(self->guard),
         MHD_OPTION_END);
     if (!self->daemon) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "libmicrohttpd would not start on fd %d",

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "corral/http.h"
+#include "http_guard.h"
 
 typedef struct corral_http_server corral_http_server_t;
 typedef void (corral_drained_fn)(void *arg);
@@ -21,6 +22,10 @@ void corral_http_server_destroy(corral_http_server_t **self_p);
 /* Returns 0, or -1 if METHOD PATH is taken. */
 int corral_http_server_route(corral_http_server_t *self, const char *method,
                              const char *path, corral_route_fn *fn, void *arg);
+
+/* server.limits; before the start (else the defaults). */
+void corral_http_server_set_limits(corral_http_server_t *self,
+                                   const corral_http_limits_t *limits);
 
 /* Starts accepting. Returns 0, or -1 (logged). */
 int corral_http_server_start(corral_http_server_t *self);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <sys/un.h>
@@ -34,6 +35,7 @@ struct instance {
     bool exited;
     int exit_status;
     int notify_fd;
+    long fd_limit;                  /* RLIMIT_NOFILE for corral; 0: inherited */
     pid_t workers[WORKERS_MAX];
     int worker_count;
     /* corral's output, read by a thread */
@@ -141,16 +143,23 @@ instance_write_config(instance_t *self, const char *yaml)
 void
 instance_write_cluster_config(instance_t *self, int workers, const char *extra)
 {
+    instance_write_cluster_config_with(self, workers, NULL, extra);
+}
+
+void
+instance_write_cluster_config_with(instance_t *self, int workers, const char *server,
+                                   const char *extra)
+{
     char yaml[4096];
     snprintf(yaml, sizeof yaml,
-             "server: { host: 127.0.0.1, port: 0 }\n"
+             "server: { host: 127.0.0.1, port: 0%s%s }\n"
              "path: { data: ./data }\n"
              "pid: { file: ./corral.pid }\n"
              "node:\n"
              "  workers: { count: %d }\n"
              "  shutdown_timeout: 10s\n"
              "logging: { root: { level: debug } }\n"
-             "%s", workers, extra ? extra : "");
+             "%s", server ? ", " : "", server ? server : "", workers, extra ? extra : "");
     instance_write_config(self, yaml);
 }
 
@@ -227,9 +236,15 @@ open_notify_socket(const char *dir, char *path, size_t size)
     return fd;
 }
 
+void
+instance_set_fd_limit(instance_t *self, long limit)
+{
+    self->fd_limit = limit;
+}
+
 static pid_t
 spawn_corral(char *const argv[], int output_fd, const char *notify_path,
-             const char *runtime_dir)
+             const char *runtime_dir, long fd_limit)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -241,6 +256,9 @@ spawn_corral(char *const argv[], int output_fd, const char *notify_path,
             setenv("NOTIFY_SOCKET", notify_path, 1);
         if (runtime_dir)
             setenv("XDG_RUNTIME_DIR", runtime_dir, 1);
+        struct rlimit files = { (rlim_t) fd_limit, (rlim_t) fd_limit };
+        if (fd_limit > 0 && setrlimit(RLIMIT_NOFILE, &files) != 0)
+            _exit(126);
         execv(argv[0], argv);
         _exit(127);
     }
@@ -256,7 +274,7 @@ instance_start(instance_t *self)
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");
     char *argv[] = { CORRAL_BIN_DIR "/corral", "-c", self->config_file, NULL };
-    self->pid = spawn_corral(argv, pipe_fds[1], notify_path, self->dir);
+    self->pid = spawn_corral(argv, pipe_fds[1], notify_path, self->dir, self->fd_limit);
     close(pipe_fds[1]);
     self->pidfd = (int) pidfd_open(self->pid, 0);
     if (self->pidfd < 0)
@@ -381,7 +399,7 @@ run_corral(char **output, const char *arg, ...)
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");
-    pid_t pid = spawn_corral(argv, pipe_fds[1], NULL, NULL);
+    pid_t pid = spawn_corral(argv, pipe_fds[1], NULL, NULL, 0);
     close(pipe_fds[1]);
     size_t length = 0;
     char *text = calloc(1, 1);
@@ -512,21 +530,30 @@ response_clear(response_t *response)
 int
 raw_exchange(int port, const char *bytes, char *reply, size_t size)
 {
+    return raw_exchange_bytes(port, bytes, strlen(bytes), reply, size, NULL);
+}
+
+int
+raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_t size,
+                   bool *closed)
+{
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
     inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
     struct timeval timeout = { .tv_sec = 10 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0
-        || write(fd, bytes, strlen(bytes)) != (ssize_t) strlen(bytes)) {
+        || write(fd, bytes, count) != (ssize_t) count) {
         close(fd);
         return -1;
     }
     size_t length = 0;
-    ssize_t n;
+    ssize_t n = 0;
     while (length < size - 1 && (n = read(fd, reply + length, size - 1 - length)) > 0)
         length += (size_t) n;
     reply[length] = '\0';
+    if (closed)
+        *closed = n == 0 || (n < 0 && errno == ECONNRESET);
     close(fd);
     return (int) length;
 }

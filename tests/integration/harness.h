@@ -28,6 +28,13 @@ void instance_write_config(instance_t *self, const char *yaml);
 /* A clustered config with `workers` workers, port 0, the PID file above,
  * level debug, shutdown_timeout 10s, followed by `extra` YAML lines. */
 void instance_write_cluster_config(instance_t *self, int workers, const char *extra);
+/* The same, with more keys of the server mapping in flow style, such as
+ * "test_routes: true, limits: { header_timeout: 1s }". */
+void instance_write_cluster_config_with(instance_t *self, int workers, const char *server,
+                                        const char *extra);
+/* RLIMIT_NOFILE (soft and hard) for the processes instance_start starts;
+ * 0 (the default): inherited. */
+void instance_set_fd_limit(instance_t *self, long limit);
 
 /* Starts `corral -c <dir>/corral.yml`. */
 void instance_start(instance_t *self);
@@ -73,6 +80,10 @@ long http_second_get_connects(int port, const char *path);
 /* Sends `bytes` on a fresh connection and reads the reply until the server
  * closes it or `size` - 1 bytes came. Returns the reply's length, or -1. */
 int raw_exchange(int port, const char *bytes, char *reply, size_t size);
+/* The same with `count` bytes (NULs included); *closed (may be NULL) tells
+ * whether the server closed the connection (rather than a 10 s timeout). */
+int raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_t size,
+                       bool *closed);
 
 /* --- Status and stats (issue 5) --- */
 

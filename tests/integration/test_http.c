@@ -151,6 +151,65 @@ test_malformed_requests_get_4xx(void **state)
     response_clear(&response);
 }
 
+/* Requests whose end a proxy in front and this server could see in
+ * different places (RFC 9112 sections 6.1 and 6.3): each is answered 4xx
+ * (or 501) and the connection closed, and the request smuggled behind it
+ * is never served. */
+static void
+test_ambiguous_framing_is_refused_and_closed(void **state)
+{
+#define SMUGGLED "GET /api/node HTTP/1.1\r\nHost: x\r\n\r\n"
+    static const struct { const char *name, *request; size_t length; const char *status; } cases[] = {
+#define CASE(name, text, status) { name, text, sizeof text - 1, status }
+        CASE("Content-Length and Transfer-Encoding",
+             "POST /api/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("two different Content-Lengths",
+             "POST /api/hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+             "Content-Length: 41\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("an unknown Transfer-Encoding",
+             "POST /api/hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+             SMUGGLED, "HTTP/1.1 400"),
+        CASE("an unknown coding before chunked",
+             "POST /api/hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n"
+             "\r\n0\r\n\r\n" SMUGGLED, "HTTP/1.1 501"),
+        CASE("HTTP/1.1 without Host", "GET /api/hello HTTP/1.1\r\n\r\n" SMUGGLED,
+             "HTTP/1.1 400"),
+        CASE("a NUL in a header", "GET /api/hello HTTP/1.1\r\nHost: x\r\n"
+             "Content-Length: 0\0 41\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("a bare CR in a header", "GET /api/hello HTTP/1.1\r\nHost: x\r\n"
+             "X-A: a\rContent-Length: 41\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("a bare CR ending a header", "GET /api/hello HTTP/1.1\r\nHost: x\r"
+             "Content-Length: 41\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("a space before the colon", "GET /api/hello HTTP/1.1\r\nHost: x\r\n"
+             "Content-Length : 41\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("two Hosts", "GET /api/hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"
+             SMUGGLED, "HTTP/1.1 400"),
+#undef CASE
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char reply[8192];
+        bool closed = false;
+        print_message("%s\n", cases[i].name);
+        assert_true(raw_exchange_bytes(instance_port(instance), cases[i].request,
+                                       cases[i].length, reply, sizeof reply, &closed) > 0);
+        assert_memory_equal(reply, cases[i].status, strlen(cases[i].status));
+        assert_true(closed);
+        assert_null(strstr(reply + 1, "HTTP/1.1 "));   /* one answer only */
+        assert_null(strstr(reply, "worker_id"));
+    }
+    /* what is sound still passes: chunked alone, and bare LF line ends */
+    char reply[8192];
+    static const char chunked[] = "POST /api/hello HTTP/1.1\r\nHost: x\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    assert_true(raw_exchange(instance_port(instance), chunked, reply, sizeof reply) > 0);
+    assert_memory_equal(reply, "HTTP/1.1 405", 12);
+    assert_true(raw_exchange(instance_port(instance), "GET /api/hello HTTP/1.1\nHost: x\n"
+                             "Cookie: a=b; c=d\nConnection: close\n\n", reply, sizeof reply) > 0);
+    assert_memory_equal(reply, "HTTP/1.1 200", 12);
+#undef SMUGGLED
+}
+
 static void
 test_oversized_body_is_413(void **state)
 {
@@ -177,6 +236,7 @@ main(void)
         cmocka_unit_test(test_wait_does_not_block_the_loop),
         cmocka_unit_test(test_unknown_route_and_method),
         cmocka_unit_test(test_malformed_requests_get_4xx),
+        cmocka_unit_test(test_ambiguous_framing_is_refused_and_closed),
         cmocka_unit_test(test_oversized_body_is_413),
     };
     return cmocka_run_group_tests(tests, start_instance, stop_instance);

@@ -197,7 +197,7 @@ write_config(instance_t *instance, int workers, const char *logging)
 {
     char *yaml = NULL;
     assert_true(asprintf(&yaml,
-                         "server: { host: 127.0.0.1, port: 0 }\n"
+                         "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
                          "pid: { file: ./corral.pid }\n"
                          "node: { workers: { count: %d } }\n"
                          "logging:\n%s", workers, logging) > 0);
@@ -212,7 +212,7 @@ test_four_workers_rolling_every_record_once(void **state)
 {
     instance_t *instance = instance_new();
     instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0, balancing: reuseport }\n"
+        "server: { host: 127.0.0.1, port: 0, balancing: reuseport, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
         "node: { workers: { count: 4 }, shutdown_timeout: 100s }\n"
         "logging:\n"
@@ -250,7 +250,7 @@ test_killed_worker_records_received_are_written(void **state)
 {
     instance_t *instance = instance_new();
     instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0, balancing: reuseport }\n"
+        "server: { host: 127.0.0.1, port: 0, balancing: reuseport, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
         "node: { workers: { count: 2 }, shutdown_timeout: 30s }\n"
         "logging:\n"
@@ -391,7 +391,7 @@ test_classic_mode_runs_its_own_appenders(void **state)
 {
     instance_t *instance = instance_new();
     instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0 }\n"
+        "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
         "node: { enabled: false }\n"
         "logging:\n"
@@ -482,7 +482,7 @@ test_disk_full_is_counted_and_workers_keep_serving(void **state)
 {
     instance_t *instance = instance_new();
     instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0 }\n"
+        "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
         "node: { workers: { count: 2 }, status: { interval: 50ms } }\n"
         "logging:\n"
@@ -535,12 +535,16 @@ test_malformed_frames_on_logs_are_counted(void **state)
     instance_t *instance = instance_new();
     write_config(instance, 1, "  root: { level: debug }\n");
     start_ready(instance);
-    /* the runtime directory, from the line the coordinator logs at debug */
-    const char *desk = strstr(instance_output(instance), "desk at ipc://");
+    /* the runtime directory, from the line the coordinator logs at debug
+     * (READY may come before the output thread has read it) */
+    assert_true(instance_wait_output(instance, "/desk\n", 10000));
+    char *output = instance_output_copy(instance);
+    const char *desk = strstr(output, "desk at ipc://");
     assert_non_null(desk);
     char endpoint[256];
     int length = (int) strcspn(desk + 8, "\n") - (int) strlen("/desk");
     snprintf(endpoint, sizeof endpoint, "%.*s/logs", length, desk + 8);
+    free(output);
 
     void *context = zmq_ctx_new();
     void *push = zmq_socket(context, ZMQ_PUSH);

@@ -288,7 +288,7 @@ start_instance(void **state)
 {
     instance = instance_new();
     instance_write_config(instance,
-        "server: { host: 127.0.0.1, port: 0 }\n"
+        "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
         "path: { data: ./data }\n"
         "pid: { file: ./corral.pid }\n"
         "node:\n"

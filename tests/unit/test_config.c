@@ -64,6 +64,11 @@ assert_defaults(const corral_config_t *config)
     assert_string_equal(config->server.host, "127.0.0.1");
     assert_int_equal(config->server.port, 8080);
     assert_int_equal(config->server.balancing, CORRAL_BALANCING_SHARED);
+    assert_false(config->server.test_routes);
+    assert_int_equal(config->server.limits.max_connections, 4096);
+    assert_int_equal(config->server.limits.max_connections_per_ip, 0);
+    assert_int_equal(config->server.limits.header_timeout_ms, 20000);
+    assert_int_equal(config->server.limits.idle_timeout_ms, 60000);
     assert_string_equal(config->path.data, FAKE_DIR "/data");
     assert_null(config->pid.file);
     assert_true(config->node.enabled);
@@ -92,7 +97,9 @@ static void
 test_every_key(void **state)
 {
     corral_config_t *config = parse_ok(
-        "server: { host: 0.0.0.0, port: 0, balancing: reuseport }\n"
+        "server: { host: 0.0.0.0, port: 0, balancing: reuseport, test_routes: true,\n"
+        "          limits: { max_connections: 100, max_connections_per_ip: 7,\n"
+        "                    header_timeout: 5s, idle_timeout: 1m } }\n"
         "path: { data: /srv/corral }\n"
         "pid: { file: run/corral.pid }\n"
         "node:\n"
@@ -103,6 +110,11 @@ test_every_key(void **state)
     assert_string_equal(config->server.host, "0.0.0.0");
     assert_int_equal(config->server.port, 0);
     assert_int_equal(config->server.balancing, CORRAL_BALANCING_REUSEPORT);
+    assert_true(config->server.test_routes);
+    assert_int_equal(config->server.limits.max_connections, 100);
+    assert_int_equal(config->server.limits.max_connections_per_ip, 7);
+    assert_int_equal(config->server.limits.header_timeout_ms, 5000);
+    assert_int_equal(config->server.limits.idle_timeout_ms, 60000);
     assert_string_equal(config->path.data, "/srv/corral");
     assert_string_equal(config->pid.file, FAKE_DIR "/run/corral.pid");
     assert_false(config->node.enabled);
@@ -337,6 +349,23 @@ test_out_of_range_values(void **state)
         { "node: { shutdown_timeout: 30sec }\n",
           "1:27: node.shutdown_timeout: expected a duration such as 250ms, 30s, "
           "5m or 1h, got \"30sec\"" },
+        { "server: { limits: { max_connections: 0 } }\n",
+          "1:38: server.limits.max_connections: expected an integer from 1 to 1048576, "
+          "got \"0\"" },
+        { "server: { limits: { max_connections: 1048577 } }\n",
+          "1:38: server.limits.max_connections: expected an integer from 1 to 1048576, "
+          "got \"1048577\"" },
+        { "server: { limits: { max_connections_per_ip: -1 } }\n",
+          "1:45: server.limits.max_connections_per_ip: expected an integer from 0 to "
+          "1048576, got \"-1\"" },
+        { "server: { limits: { header_timeout: 999ms } }\n",
+          "1:37: server.limits.header_timeout: expected a duration from 1s to 1h, "
+          "got \"999ms\"" },
+        { "server: { limits: { idle_timeout: 61m } }\n",
+          "1:35: server.limits.idle_timeout: expected a duration from 1s to 1h, "
+          "got \"61m\"" },
+        { "server: { test_routes: yes }\n",
+          "1:24: server.test_routes: expected true or false, got \"yes\"" },
         { "node: { shutdown_timeout: 99999999999999999999ms }\n",
           "1:27: node.shutdown_timeout: expected a duration such as 250ms, 30s, "
           "5m or 1h, got \"99999999999999999999ms\"" },
@@ -489,6 +518,7 @@ test_shipped_config(void **state)
     assert_string_equal(config->server.host, "127.0.0.1");
     assert_int_equal(config->server.port, 8080);
     assert_int_equal(config->server.balancing, CORRAL_BALANCING_SHARED);
+    assert_false(config->server.test_routes);      /* no route changes the instance */
     char *data = realpath(source_dir(), NULL);
     assert_non_null(data);
     char expected[PATH_MAX];

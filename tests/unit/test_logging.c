@@ -74,6 +74,28 @@ test_pattern_conversions(void **state)
     assert_pattern("%unknown %levelx", "%unknown WARN x");
 }
 
+/* What came from outside cannot forge a line or send a terminal escape. */
+static void
+test_pattern_escapes_control_characters(void **state)
+{
+    char *error = NULL;
+    corral_layout_t *layout = corral_layout_pattern_new("%worker|%logger|%message|%meta",
+                                                        &error);
+    assert_non_null(layout);
+    corral_log_record_t record = sample_record();
+    record.worker = "w\x1b]0;x\x07";
+    record.logger = "a\nb";
+    record.message = "GET /x\r\n[2012-02-01T14:30:22.011Z][FATAL] forged\x1b[31m\t\x7f\\n";
+    record.error = "e\n";
+    record.meta = "{\"k\":\"\x01\"}";
+    corral_line_buffer_t out = { 0 };
+    assert_int_equal(corral_layout_format(layout, &record, &out), 0);
+    assert_string_equal(out.data, "w\\x1b]0;x\\x07|a\\nb|GET /x\\r\\n[2012-02-01T14:30:22.011Z]"
+                        "[FATAL] forged\\x1b[31m\\t\\x7f\\n (e\\n)|{\"k\":\"\\x01\"}\n");
+    corral_line_buffer_free(&out);
+    corral_layout_destroy(&layout);
+}
+
 static void
 test_date_formats_and_time_zones(void **state)
 {
@@ -392,6 +414,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pattern_conversions),
+        cmocka_unit_test(test_pattern_escapes_control_characters),
         cmocka_unit_test(test_date_formats_and_time_zones),
         cmocka_unit_test(test_pattern_errors),
         cmocka_unit_test(test_json_layout_parses_back),

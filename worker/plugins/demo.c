@@ -3,6 +3,8 @@
  *   GET /api/cpu?work=N    fixed CPU work per request (N rounds, default 100000)
  *   GET /api/wait?ms=N     answers after N ms without blocking the loop
  *   GET /api/node          who served: worker id, name, pid, main, clustered
+ * and, only with server.test_routes (off by default: one request could
+ * stall a worker or turn the instance's status red):
  *   GET /api/block?ms=N    blocks this worker's loop for N ms (event-loop delay)
  *   POST /api/demo/status?level=L&summary=S[&worker=N]
  *                          sets the demo plugin's status on this worker;
@@ -13,6 +15,7 @@
 
 #include "corral/status.h"
 #include "log.h"
+#include "plugin_host.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -187,11 +190,16 @@ demo_setup(corral_plugin_handle_t *handle)
     zloop_t *loop = corral_plugin_loop(handle);
     const corral_identity_t *identity = corral_plugin_identity(handle);
     /* app routes: 503 until migrations are complete; /api/node always answers */
-    return corral_plugin_app_route(handle, "GET", "/api/hello", hello, NULL)
+    if (corral_plugin_app_route(handle, "GET", "/api/hello", hello, NULL)
         || corral_plugin_app_route(handle, "GET", "/api/cpu", cpu, NULL)
         || corral_plugin_app_route(handle, "GET", "/api/wait", wait_route, loop)
-        || corral_plugin_route(handle, "GET", "/api/node", node, (void *) identity)
-        || corral_plugin_route(handle, "GET", "/api/block", block_route, NULL)
+        || corral_plugin_route(handle, "GET", "/api/node", node, (void *) identity))
+        return -1;
+    if (!corral_plugin_worker_config(handle)->test_routes)
+        return 0;
+    corral_log(CORRAL_LEVEL_WARN, "plugins.demo", "test routes enabled: GET /api/block, "
+               "POST /api/demo/status, GET /api/log (server.test_routes; never in production)");
+    return corral_plugin_route(handle, "GET", "/api/block", block_route, NULL)
         || corral_plugin_route(handle, "POST", "/api/demo/status", status_route, handle)
         ? -1 : 0;
 }

@@ -1,0 +1,15 @@
+/* http_framing.h: the framing and header checks a request must pass before
+ * a route sees it (RFC 9112 and 9110), where libmicrohttpd does not make
+ * them itself. */
+#ifndef CORRAL_HTTP_FRAMING_H
+#define CORRAL_HTTP_FRAMING_H
+
+#include <microhttpd.h>
+
+/* For the access handler's first call (the headers are in): 0 if the
+ * request may be served, else the status to answer with before closing
+ * the connection (400 or 501), and *problem says why. */
+unsigned corral_http_framing_check(struct MHD_Connection *connection, const char *method,
+                                   const char *version, const char **problem);
+
+#endif
