@@ -29,6 +29,7 @@
 #include "status_api.h"
 
 #define LOGGER "node"
+#define EX_CONFIG 78               /* sysexits.h: the worker cannot serve as set up */
 #define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
 #define WELCOME_TIMEOUT_MS 10000
 #define ORPHAN_DRAIN_MS 1000        /* the coordinator died: stop quickly */
@@ -453,8 +454,10 @@ serve(corral_worker_t *self)
 int
 corral_worker_run(corral_worker_t *self)
 {
-    if (check_listen_fd() != 0 || join_instance(self) != 0)
+    if (check_listen_fd() != 0)
         return 1;
+    if (join_instance(self) != 0)   /* versions that differ are a configuration error */
+        return self->desk && corral_desk_client_refused(self->desk) ? EX_CONFIG : 1;
     if (watch_signals(self) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
