@@ -493,6 +493,8 @@ spawn_workers(corral_coordinator_t *self)
         corral_spawn_t spawn = {
             .program = self->worker_program,
             .name = slot->config.name,
+            .argv = self->config->node.workers.program.command,
+            .env = self->config->node.workers.program.env,
             .worker_id = slot->id,
             .listen_fd = corral_listener_fd(self->listener, slot->id),
             .desk_endpoint = self->desk_endpoint,

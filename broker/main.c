@@ -110,6 +110,7 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
     }
     corral_spawn_t spawn = {
         .program = program, .name = "worker-1", .worker_id = 1,
+        .argv = config->node.workers.program.command, .env = config->node.workers.program.env,
         .listen_fd = corral_listener_fd(listener, 1), .config_fd = config_fd,
     };
     corral_pidfile_hand_over(pidfile);      /* the worker removes it at exit */
@@ -150,7 +151,9 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
     corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
                                                       reuseport, count, &error);
-    char *program = corral_spawn_default_program();
+    const corral_worker_program_t *configured = &config->node.workers.program;
+    char *program = configured->command ? strdup(configured->command[0])
+                                        : corral_spawn_default_program();
     int exit_code = 1;
     if (!listener) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
