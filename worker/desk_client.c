@@ -172,6 +172,12 @@ corral_desk_client_send(corral_desk_client_t *self, const corral_envelope_t *env
     return corral_envelope_send(self->socket, NULL, envelope, ZFRAME_DONTWAIT);
 }
 
+zsock_t *
+corral_desk_client_socket(corral_desk_client_t *self)
+{
+    return self->socket;
+}
+
 uint64_t
 corral_desk_client_dropped(const corral_desk_client_t *self)
 {

@@ -37,6 +37,9 @@ int corral_desk_client_listen(corral_desk_client_t *self, zloop_t *loop,
  * queued now. */
 int corral_desk_client_send(corral_desk_client_t *self, const corral_envelope_t *envelope);
 
+/* The socket, for a loop of the caller's to watch (external_loop.c). */
+zsock_t *corral_desk_client_socket(corral_desk_client_t *self);
+
 /* Messages from the coordinator that were not Envelopes. */
 uint64_t corral_desk_client_dropped(const corral_desk_client_t *self);
 

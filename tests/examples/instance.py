@@ -4,6 +4,7 @@ configuration on an ephemeral port, corral's output read as it comes
 (readiness and the port are awaited in it, never slept for), HTTP through
 the public routes, and a graceful stop. Every process it starts is ended
 by its PID."""
+import glob
 import json
 import os
 import re
@@ -19,13 +20,29 @@ import urllib.request
 TIMEOUT = 30.0
 
 
+def install(build, prefix):
+    """`cmake --install` into prefix; returns the directory of corral.pc."""
+    subprocess.run(["cmake", "--install", build, "--prefix", prefix], check=True,
+                   stdout=subprocess.DEVNULL)
+    return os.path.dirname(glob.glob(os.path.join(prefix, "lib*", "**", "corral.pc"),
+                                     recursive=True)[0])
+
+
+def make_example(source, example, pkgconfig, out, *targets):
+    """Builds examples/<example> outside the tree with its Makefile, against
+    the installed corral.pc alone."""
+    environment = dict(os.environ, PKG_CONFIG_PATH=pkgconfig)
+    subprocess.run(["make", "-s", "-C", os.path.join(source, "examples", example),
+                    f"OUT={out}", *targets], check=True, env=environment)
+
+
 class Instance:
-    def __init__(self, corral, config_body, directory=None):
+    def __init__(self, corral, config_body, directory=None, balancing="shared"):
         self.dir = directory or tempfile.mkdtemp(prefix="corral-example.")
         self.own_dir = directory is None
         self.config = os.path.join(self.dir, "corral.yml")
         with open(self.config, "w") as out:
-            out.write("server: { host: 127.0.0.1, port: 0 }\n"
+            out.write(f"server: {{ host: 127.0.0.1, port: 0, balancing: {balancing} }}\n"
                       "path: { data: ./data }\n" + config_body)
         self.lines = []
         self.changed = threading.Condition()

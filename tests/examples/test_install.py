@@ -9,29 +9,18 @@ usage: test_install.py BUILD_DIR SOURCE_DIR"""
 import glob
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
-from instance import Instance
+from instance import Instance, install, make_example
 
 
-def install(build, prefix):
-    subprocess.run(["cmake", "--install", build, "--prefix", prefix], check=True,
-                   stdout=subprocess.DEVNULL)
+def check_prefix(prefix):
     for name in ("bin/corral", "bin/corral-worker", "include/corral/worker.h",
                  "include/corral/node.h"):
         assert os.path.exists(os.path.join(prefix, name)), name
     libs = glob.glob(os.path.join(prefix, "lib*", "**", "libcorral.*"), recursive=True)
     assert any(p.endswith(".a") for p in libs) and any(".so" in p for p in libs), libs
-    return os.path.dirname(glob.glob(os.path.join(prefix, "lib*", "**", "corral.pc"),
-                                     recursive=True)[0])
-
-
-def build_example(source, pkgconfig, out):
-    environment = dict(os.environ, PKG_CONFIG_PATH=pkgconfig)
-    subprocess.run(["make", "-s", "-C", os.path.join(source, "examples", "hello-c"),
-                    f"OUT={out}", "all", "hello-c-static"], check=True, env=environment)
 
 
 def check_hello(prefix, program, workers):
@@ -39,7 +28,10 @@ def check_hello(prefix, program, workers):
                         "pid: { file: ./corral.pid }\n"
                         f"node:\n  workers:\n    count: {workers}\n"
                         f"    command: [{program}]\n"
-                        "  shutdown_timeout: 10s\n")
+                        "  shutdown_timeout: 10s\n",
+                        # the kernel spreads connections over the workers'
+                        # sockets, so that every one of them is reached
+                        balancing="reuseport")
     try:
         instance.wait_ready()
         _, hello, worker = instance.request("GET", "/hello", expect=200)
@@ -68,7 +60,8 @@ def main():
     try:
         prefix = os.path.join(work, "prefix")
         pkgconfig = install(build, prefix)
-        build_example(source, pkgconfig, work)
+        check_prefix(prefix)
+        make_example(source, "hello-c", pkgconfig, work, "all", "hello-c-static")
         check_hello(prefix, os.path.join(work, "hello-c"), 2)
         check_hello(prefix, os.path.join(work, "hello-c-static"), 1)
     finally:
