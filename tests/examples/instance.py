@@ -37,9 +37,13 @@ def make_example(source, example, pkgconfig, out, *targets):
 
 
 class Instance:
-    def __init__(self, corral, config_body, directory=None, balancing="shared"):
-        self.dir = directory or tempfile.mkdtemp(prefix="corral-example.")
-        self.own_dir = directory is None
+    def __init__(self, corral, config_body, balancing="shared"):
+        """config_body: YAML after the server and path sections, or a function
+        that writes what the configuration needs into the instance's
+        directory and returns that YAML."""
+        self.dir = tempfile.mkdtemp(prefix="corral-example.")
+        if callable(config_body):
+            config_body = config_body(self.dir)
         self.config = os.path.join(self.dir, "corral.yml")
         with open(self.config, "w") as out:
             out.write(f"server: {{ host: 127.0.0.1, port: 0, balancing: {balancing} }}\n"
@@ -131,5 +135,4 @@ class Instance:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        if self.own_dir:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
