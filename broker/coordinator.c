@@ -501,7 +501,10 @@ spawn_workers(corral_coordinator_t *self)
             .config_fd = -1,
         };
         char *error = NULL;
-        slot->pid = corral_spawn_worker(&spawn, &error);
+        if (corral_worker_config_make_data_dir(&slot->config, &error) == 0)
+            slot->pid = corral_spawn_worker(&spawn, &error);
+        else
+            slot->pid = -1;
         if (slot->pid < 0) {
             slot->pid = 0;
             corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);

@@ -75,6 +75,12 @@ classic_config_fd(const corral_config_t *config, int port, const char *uuid)
     corral_worker_config_t worker;
     corral_worker_config_init(&worker, config, 1, 1, port, false);
     corral_worker_config_set_node(&worker, uuid, NULL, NULL);
+    char *error = NULL;
+    if (corral_worker_config_make_data_dir(&worker, &error) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+        free(error);
+        return -1;
+    }
     size_t size = corral__v1__worker_config__get_packed_size(&worker.message);
     uint8_t *packed = malloc(size ? size : 1);
     int memfd = memfd_create("corral-worker-config", 0);

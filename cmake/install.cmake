@@ -39,3 +39,6 @@ install(TARGETS corral_shared corral_static
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/worker/include/corral
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(FILES ${CMAKE_BINARY_DIR}/corral.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# the wire protocol, for workers in other languages (protoc --python_out, ...)
+install(FILES ${PROJECT_SOURCE_DIR}/proto/corral/v1/corral.proto
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/corral/proto/corral/v1)

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "log_counters.h"
 #include "log_pusher.h"
+#include "main_role.h"
 #include "router.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
@@ -296,6 +297,7 @@ start_node_service(corral_worker_t *self)
         .bus_in = self->config->bus_in_endpoint,
         .bus_out = self->config->bus_out_endpoint,
         .private_id = private_id,
+        .data_dir = *self->config->worker_data_dir ? self->config->worker_data_dir : NULL,
     };
     self->node = corral_node_service_new(self->loop, &params);
     if (!self->node) {
@@ -304,6 +306,19 @@ start_node_service(corral_worker_t *self)
     }
     corral_plugin_host_join(self->plugins, self->config, self->node);
     return 0;
+}
+
+/* The coordinator moved the main role (main_role.h). */
+void
+corral_worker_set_main(corral_worker_t *self, bool main)
+{
+    if (self->identity.main == main || !self->identity.clustered)
+        return;
+    self->identity.main = main;
+    if (self->node)
+        corral_node_service_set_main(self->node, main);
+    corral_plugin_host_set_main(self->plugins, main);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s the main role", main ? "took" : "gave up");
 }
 
 /* --- Stopping ------------------------------------------------------------- */
