@@ -55,6 +55,7 @@ class Worker:
         if os.environ.get("LISTEN_FDS") != "1" or os.environ.get("LISTEN_PID") != str(os.getpid()):
             fail("no listening socket: started by corral (LISTEN_FDS=1, LISTEN_PID)")
         self.id = int(os.environ["CORRAL_WORKER_ID"])
+        self.coordinator_pid = os.getppid()
         self.context = zmq.Context()
         self.started = time.monotonic()
         self.config = self.join(os.environ["CORRAL_DESK"])
@@ -392,7 +393,8 @@ class Worker:
         self.stop()
 
     def getppid_changed(self):
-        return os.getppid() == 1
+        """The coordinator died: we were reparented."""
+        return os.getppid() != self.coordinator_pid
 
     def stop(self):
         """Stop accepting, close the connections (no request is ever left
