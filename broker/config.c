@@ -47,7 +47,9 @@ typedef enum {
     VALUE_CONNECTIONS,  /* 1..CONNECTIONS_MAX */
     VALUE_CONNECTIONS_OR_ZERO,  /* 0..CONNECTIONS_MAX; 0: no limit */
     VALUE_LEVEL,        /* see corral_level_parse */
-    VALUE_LOGGING       /* the logging section: config_logging.c */
+    VALUE_LOGGING,      /* the logging section: config_logging.c */
+    VALUE_COMMAND,      /* an argv list: config_workers.c */
+    VALUE_ENV           /* variables: config_workers.c */
 } value_kind_t;
 
 typedef struct field {
@@ -86,6 +88,8 @@ static const field_t pid_fields[] = {
 static const field_t workers_fields[] = {
     { "count", VALUE_WORKER_COUNT, AT(node.workers.count), NULL },
     { "heartbeat_timeout", VALUE_DURATION, AT(node.workers.heartbeat_timeout_ms), NULL },
+    { "command", VALUE_COMMAND, AT(node.workers.program.command), NULL },
+    { "env", VALUE_ENV, AT(node.workers.program.env), NULL },
     { NULL, 0, 0, NULL }
 };
 static const field_t status_fields[] = {
@@ -207,6 +211,7 @@ corral_config_destroy(corral_config_t **self_p)
     free(self->server.host);
     free(self->path.data);
     free(self->pid.file);
+    corral_worker_program_clear(&self->node.workers.program);
     if (self->logging.config)
         corral__v1__log_config__free_unpacked(self->logging.config, NULL);
     free(self);
@@ -360,6 +365,15 @@ parse_section(loader_t *self, yaml_node_t *node, const char *path,
     return 0;
 }
 
+/* For the sections parsed in files of their own. */
+static corral_config_reader_t
+reader_of(loader_t *self)
+{
+    return (corral_config_reader_t) {
+        self->document, self, fail_message, resolve_against_config,
+    };
+}
+
 static int
 parse_value(loader_t *self, yaml_node_t *node, const char *path,
             const field_t *field)
@@ -460,11 +474,16 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
     }
 
     case VALUE_LOGGING: {
-        corral_config_reader_t reader = {
-            self->document, self, fail_message, resolve_against_config,
-        };
+        corral_config_reader_t reader = reader_of(self);
         return corral_config_logging_parse(&reader, node, path, &self->config->logging.config,
                                            &self->config->logging.root_level);
+    }
+    case VALUE_COMMAND:
+    case VALUE_ENV: {
+        corral_config_reader_t reader = reader_of(self);
+        return field->kind == VALUE_COMMAND
+            ? corral_config_command_parse(&reader, node, path, (char ***) target)
+            : corral_config_env_parse(&reader, node, path, (char ***) target);
     }
     case VALUE_LEVEL:
         if (node->type != YAML_SCALAR_NODE

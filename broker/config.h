@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_workers.h"
 #include "corral/v1/corral.pb-c.h"
 #include "level.h"
 
@@ -46,6 +47,7 @@ typedef struct {
             int count;          /* >= 1; 0 when auto */
             bool count_auto;    /* "auto" (the default) */
             uint64_t heartbeat_timeout_ms;  /* silent longer: unavailable; default 10s */
+            corral_worker_program_t program;    /* command, env */
         } workers;
         uint64_t shutdown_timeout_ms;   /* default 30s */
         struct {

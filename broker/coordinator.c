@@ -339,6 +339,40 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
     }
 }
 
+/* An envelope of a protocol version this coordinator does not speak
+ * (docs/worker-protocol.md, "Versions"). A Hello gets a ProtocolError, so
+ * that the worker can say why it cannot serve; when it is one of ours, the
+ * operator reads the reason here too. Anything else is dropped. */
+static void
+refuse_protocol(corral_coordinator_t *self, zframe_t *routing_id,
+                const corral_envelope_t *envelope)
+{
+    if (envelope->body_case != CORRAL__V1__ENVELOPE__BODY_HELLO) {
+        count_dropped(self, "an envelope of a protocol version this coordinator does not speak");
+        return;
+    }
+    char text[256];
+    snprintf(text, sizeof text,
+             "this worker speaks corral protocol version %u, the coordinator speaks version %u: "
+             "use a worker built for this corral (or a corral that speaks version %u)",
+             envelope->protocol, CORRAL_PROTOCOL_VERSION, envelope->protocol);
+    slot_t *slot = slot_by_id(self, envelope->hello->worker_id);
+    if (slot && slot->state != SLOT_EMPTY && slot->pid == (pid_t) envelope->hello->pid)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) refused: %s", slot->config.name,
+                   (int) slot->pid, text);
+    else
+        count_dropped(self, "a Hello of a protocol version this coordinator does not speak");
+    Corral__V1__ProtocolError refusal = CORRAL__V1__PROTOCOL_ERROR__INIT;
+    refusal.received = envelope->protocol;
+    refusal.min_supported = CORRAL_PROTOCOL_VERSION;
+    refusal.max_supported = CORRAL_PROTOCOL_VERSION;
+    refusal.message = text;
+    corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
+    reply.body_case = CORRAL__V1__ENVELOPE__BODY_PROTOCOL_ERROR;
+    reply.protocol_error = &refusal;
+    corral_envelope_send(self->desk, routing_id, &reply, ZFRAME_DONTWAIT);
+}
+
 /* One message: [routing id][empty][Envelope] (REQ, or DEALER speaking
  * like REQ) or [routing id][Envelope] (bare DEALER). */
 static void
@@ -355,6 +389,8 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
         count_dropped(self, "a message of the wrong shape");
     else if (!(envelope = corral_envelope_decode(body)))
         count_dropped(self, "a frame that is not an Envelope");
+    else if (envelope->protocol != CORRAL_PROTOCOL_VERSION)
+        refuse_protocol(self, routing_id, envelope);
     else
         handle_envelope(self, routing_id, envelope);
     corral_envelope_free(&envelope);
@@ -457,13 +493,18 @@ spawn_workers(corral_coordinator_t *self)
         corral_spawn_t spawn = {
             .program = self->worker_program,
             .name = slot->config.name,
+            .argv = self->config->node.workers.program.command,
+            .env = self->config->node.workers.program.env,
             .worker_id = slot->id,
             .listen_fd = corral_listener_fd(self->listener, slot->id),
             .desk_endpoint = self->desk_endpoint,
             .config_fd = -1,
         };
         char *error = NULL;
-        slot->pid = corral_spawn_worker(&spawn, &error);
+        if (corral_worker_config_make_data_dir(&slot->config, &error) == 0)
+            slot->pid = corral_spawn_worker(&spawn, &error);
+        else
+            slot->pid = -1;
         if (slot->pid < 0) {
             slot->pid = 0;
             corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);

@@ -75,6 +75,12 @@ classic_config_fd(const corral_config_t *config, int port, const char *uuid)
     corral_worker_config_t worker;
     corral_worker_config_init(&worker, config, 1, 1, port, false);
     corral_worker_config_set_node(&worker, uuid, NULL, NULL);
+    char *error = NULL;
+    if (corral_worker_config_make_data_dir(&worker, &error) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+        free(error);
+        return -1;
+    }
     size_t size = corral__v1__worker_config__get_packed_size(&worker.message);
     uint8_t *packed = malloc(size ? size : 1);
     int memfd = memfd_create("corral-worker-config", 0);
@@ -110,6 +116,7 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
     }
     corral_spawn_t spawn = {
         .program = program, .name = "worker-1", .worker_id = 1,
+        .argv = config->node.workers.program.command, .env = config->node.workers.program.env,
         .listen_fd = corral_listener_fd(listener, 1), .config_fd = config_fd,
     };
     corral_pidfile_hand_over(pidfile);      /* the worker removes it at exit */
@@ -150,7 +157,9 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
     corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
                                                       reuseport, count, &error);
-    char *program = corral_spawn_default_program();
+    const corral_worker_program_t *configured = &config->node.workers.program;
+    char *program = configured->command ? strdup(configured->command[0])
+                                        : corral_spawn_default_program();
     int exit_code = 1;
     if (!listener) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);

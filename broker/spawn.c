@@ -34,8 +34,20 @@ is_ours(const char *entry)
     return false;
 }
 
+/* An entry that `env` (the configured variables) sets anew. */
+static bool
+is_overridden(const char *entry, char *const *env)
+{
+    size_t length = strcspn(entry, "=");
+    for (; env && *env; env++)
+        if (strncmp(*env, entry, length) == 0 && (*env)[length] == '=')
+            return true;
+    return false;
+}
+
 typedef struct {
-    char *argv[3];
+    char *default_argv[3];
+    char *const *argv;
     char **envp;
     char *listen_pid;           /* "LISTEN_PID=" plus room for the child's PID */
     char *owned[2];             /* CORRAL_WORKER_ID=, CORRAL_DESK= or CORRAL_CONFIG_FD= */
@@ -54,12 +66,15 @@ static int
 plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_socket)
 {
     memset(plan, 0, sizeof *plan);
-    plan->argv[0] = (char *) spawn->program;
-    plan->argv[1] = (char *) spawn->name;
-    size_t count = 0;
+    plan->default_argv[0] = (char *) spawn->program;
+    plan->default_argv[1] = (char *) spawn->name;
+    plan->argv = spawn->argv ? spawn->argv : plan->default_argv;
+    size_t count = 0, added = 0;
     while (environ[count])
         count++;
-    plan->envp = calloc(count + 8, sizeof *plan->envp);
+    while (spawn->env && spawn->env[added])
+        added++;
+    plan->envp = calloc(count + added + 8, sizeof *plan->envp);
     plan->listen_pid = calloc(1, sizeof "LISTEN_PID=" + 24);
     plan->owned[0] = corral_format("CORRAL_WORKER_ID=%d", spawn->worker_id);
     plan->owned[1] = spawn->desk_endpoint
@@ -69,9 +84,12 @@ plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_sock
         return -1;
     size_t n = 0;
     for (size_t i = 0; i < count; i++)
-        if (!is_ours(environ[i])
-            || (keep_notify_socket && strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0))
+        if ((!is_ours(environ[i])
+             || (keep_notify_socket && strncmp(environ[i], "NOTIFY_SOCKET=", 14) == 0))
+            && !is_overridden(environ[i], spawn->env))
             plan->envp[n++] = environ[i];
+    for (size_t i = 0; i < added; i++)
+        plan->envp[n++] = spawn->env[i];
     plan->envp[n++] = (char *) "LISTEN_FDS=1";
     plan->envp[n++] = plan->listen_pid;
     plan->envp[n++] = plan->owned[0];
@@ -107,9 +125,6 @@ place_listen_fd(int fd)
 char *
 corral_spawn_default_program(void)
 {
-    const char *configured = getenv("CORRAL_WORKER_PROGRAM");
-    if (configured && *configured)
-        return strdup(configured);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n < 0)

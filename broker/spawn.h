@@ -10,14 +10,17 @@
 typedef struct {
     const char *program;        /* path of the worker executable */
     const char *name;           /* "worker-2": argv[1], for ps */
+    char *const *argv;          /* a configured command (argv[0] is program), or
+                                 * NULL: { program, name } */
+    char *const *env;           /* "NAME=value" added, overriding inherited ones; or NULL */
     int worker_id;
     int listen_fd;              /* becomes fd 3 */
     const char *desk_endpoint;  /* clustered: CORRAL_DESK */
     int config_fd;              /* classic: CORRAL_CONFIG_FD, or -1 */
 } corral_spawn_t;
 
-/* The worker executable next to this program: <dir of /proc/self/exe>/corral-worker,
- * or $CORRAL_WORKER_PROGRAM. Free it. */
+/* The reference worker, next to this program: <dir of /proc/self/exe>/corral-worker.
+ * Free it. */
 char *corral_spawn_default_program(void);
 
 /* fork+exec a clustered worker that dies with its parent (PR_SET_PDEATHSIG).

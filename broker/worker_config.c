@@ -1,9 +1,14 @@
 /* worker_config.c: configuration to WorkerConfig. */
 #include "worker_config.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "cpu_quota.h"
+#include "fsutil.h"
 
 void
 corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *config,
@@ -34,6 +39,7 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.migration_delay_ms = config->node.migrations.delay_ms;
     message.logging = config->logging.config;
     message.logs_endpoint = (char *) "";       /* clustered: set once logs is bound */
+    message.worker_data_dir = (char *) "";     /* set with its directory */
     self->message = message;
 }
 
@@ -44,4 +50,25 @@ corral_worker_config_set_node(corral_worker_config_t *self, const char *uuid,
     self->message.instance_uuid = (char *) uuid;
     self->message.bus_in_endpoint = bus_in_endpoint ? (char *) bus_in_endpoint : (char *) "";
     self->message.bus_out_endpoint = bus_out_endpoint ? (char *) bus_out_endpoint : (char *) "";
+}
+
+int
+corral_worker_config_make_data_dir(corral_worker_config_t *self, char **error)
+{
+    const char *data = self->message.data_path;
+    int length = snprintf(self->data_dir, sizeof self->data_dir, "%s/workers/%s/", data,
+                          self->name);
+    if (length < 0 || (size_t) length >= sizeof self->data_dir) {
+        *error = corral_format("%s: path.data is too long for the workers' directories", data);
+        return -1;
+    }
+    char *parent = corral_format("%s/workers", data);
+    int made = parent ? corral_make_dirs(parent) : -1;
+    free(parent);
+    if (made != 0 || (mkdir(self->data_dir, 0700) != 0 && errno != EEXIST)) {
+        *error = corral_format("cannot create %s: %s", self->data_dir, strerror(errno));
+        return -1;
+    }
+    self->message.worker_data_dir = self->data_dir;
+    return 0;
 }

@@ -11,11 +11,17 @@
 typedef struct {
     Corral__V1__WorkerConfig message;   /* strings point into config and name */
     char name[32];
+    char data_dir[4096];                /* worker_data_dir */
 } corral_worker_config_t;
 
 void corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *config,
                                int worker_id, int worker_count, int bound_port,
                                bool clustered);
+
+/* <path.data>/workers/<name>/: sets worker_data_dir and creates the
+ * directory (mode 0700) if it does not exist yet. Returns 0, or -1 with
+ * *error set (free it). */
+int corral_worker_config_make_data_dir(corral_worker_config_t *self, char **error);
 
 /* The node service's part: the instance UUID and the bus endpoints (NULL
  * in classic mode). The strings must outlive the message. */

@@ -10,6 +10,12 @@
 # throughput ratios and the targets (cpu route: 2 workers >= 1.8x classic,
 # 1 worker >= 0.97x classic).
 #
+# Then the cost of your own worker (docs/worker-protocol.md), one worker
+# each, on its tiny route beside the reference worker's clustered-1 row:
+# uv-1, examples/libuv-worker (libcorral driven by libuv's loop, built
+# against an install of $BUILD_DIR in a temporary prefix), on /uv/hello; and
+# python-1, examples/python-worker, on /py/hello.
+#
 # wrk runs on the same machine as corral and competes with it for the CPUs;
 # read the numbers with that in mind (the output says how much CPU wrk used).
 # It exits 0 when a target is missed (a benchmark, not a test) and non-zero
@@ -24,6 +30,7 @@
 #   CPU_WORK         rounds per /api/cpu request [175000: about 0.5 ms of CPU on
 #                    the 2-CPU EPYC VM of docs/benchmarks.md, ~2.9 ns a round]
 #   READY_TIMEOUT    seconds to wait for corral to be ready [10]
+#   OWN_WORKERS      1: also the libuv and Python workers; 0: not [1]
 #
 # Usage: tools/bench-http.sh            (see docs/benchmarks.md)
 set -euo pipefail
@@ -36,6 +43,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 CPU_WORK=${CPU_WORK:-175000}
 READY_TIMEOUT=${READY_TIMEOUT:-10}
+OWN_WORKERS=${OWN_WORKERS:-1}
 
 # corral must not tell a supervising systemd about our instances, and must
 # run the worker from $BUILD_DIR, next to itself
@@ -102,6 +110,9 @@ start_corral() {
         classic)     node="enabled: false" ;;
         clustered-1) node="enabled: true, workers: { count: 1 }" ;;
         clustered-2) node="enabled: true, workers: { count: 2 }" ;;
+        uv-1)        node="enabled: true, workers: { count: 1, command: [$TMP/own/uv-worker] }" ;;
+        python-1)    node="enabled: true, workers: { count: 1, command: [/usr/bin/python3,
+                           $ROOT/examples/python-worker/worker.py], env: { PYTHONPATH: $TMP/own } }" ;;
         *) die "unknown setup $setup" ;;
     esac
     # level info: the readiness line is logged at info; corral logs nothing
@@ -140,7 +151,7 @@ probe_keepalive() {
     local setup=$1 port=${BASE_URL##*:} fd line headers=""
     KEEPALIVE[$setup]="unknown"
     exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 0
-    printf 'GET /api/hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' >&"$fd"
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$(path_of "$setup" hello)" >&"$fd"
     while IFS= read -r -t 5 line <&"$fd"; do
         line=${line%$'\r'}
         [ -n "$line" ] || break
@@ -289,23 +300,49 @@ measure() {
     fi
 }
 
+# --- Your own workers ----------------------------------------------------------
+
+# build_own_workers: the libuv example against an install of $BUILD_DIR, and
+# the Python worker's protobuf code, into $TMP/own
+build_own_workers() {
+    local own=$TMP/own
+    mkdir -p "$own"
+    cmake --install "$BUILD_DIR" --prefix "$own/prefix" >/dev/null \
+        && PKG_CONFIG_PATH=$(dirname "$(find "$own/prefix" -name corral.pc | head -n1)") \
+           make -s -C "$ROOT/examples/libuv-worker" OUT="$own" >&2 \
+        && make -s -C "$ROOT/examples/python-worker" OUT="$own" >&2
+}
+
 # --- Runs --------------------------------------------------------------------
 
 SETUPS=(classic clustered-1 clustered-2)
 ROUTES=(hello cpu)
 declare -A ROUTE_PATH=([hello]=/api/hello [cpu]="/api/cpu?work=$CPU_WORK")
+# the tiny route of each worker program; only that one for your own workers
+declare -A HELLO_PATH=([uv-1]=/uv/hello [python-1]=/py/hello)
+if [ "$OWN_WORKERS" = 1 ]; then
+    if build_own_workers; then
+        SETUPS+=(uv-1 python-1)
+    else
+        log "bench-http: cannot build the libuv and Python workers (libuv1-dev, protobuf-compiler,"
+        log "            python3-zmq, python3-protobuf: ./tools/dev test installs them)"
+        FAILED=1
+    fi
+fi
+routes_of() { if [ -n "${HELLO_PATH[$1]:-}" ]; then echo hello; else echo "${ROUTES[@]}"; fi; }
+path_of() { if [ -n "${HELLO_PATH[$1]:-}" ]; then echo "${HELLO_PATH[$1]}"; else echo "${ROUTE_PATH[$2]}"; fi; }
 
 log "bench-http: $CORRAL (build type $BUILD_TYPE), $(nproc) CPUs, wrk on the same machine"
 for setup in "${SETUPS[@]}"; do
     if ! start_corral "$setup"; then
         FAILED=1
         stop_corral || true
-        for route in "${ROUTES[@]}"; do RPS[$setup,$route]=0; FAIL[$setup,$route]=1; done
+        for route in $(routes_of "$setup"); do RPS[$setup,$route]=0; FAIL[$setup,$route]=1; done
         continue
     fi
     probe_keepalive "$setup"
-    for route in "${ROUTES[@]}"; do
-        measure "$setup" "$route" "${ROUTE_PATH[$route]}"
+    for route in $(routes_of "$setup"); do
+        measure "$setup" "$route" "$(path_of "$setup" "$route")"
     done
     if ! stop_corral; then
         log "bench-http: $setup: corral exited with an error on SIGTERM; its log:"
@@ -336,7 +373,7 @@ fmt='%-12s %-6s %10s %8s %8s %7s %5s %5s %5s %5s %7s %6s%s\n'
 # shellcheck disable=SC2059
 printf "$fmt" setup route req/s "p50 ms" "p99 ms" corral wrk other steal idle us/req split ""
 for setup in "${SETUPS[@]}"; do
-    for route in "${ROUTES[@]}"; do
+    for route in $(routes_of "$setup"); do
         # shellcheck disable=SC2059
         printf "$fmt" "$setup" "$route" "${RPS[$setup,$route]:-0}" "${P50[$setup,$route]:--}" \
             "${P99[$setup,$route]:--}" "${SRV[$setup,$route]:--}" "${WRKCPU[$setup,$route]:--}" \
@@ -362,6 +399,15 @@ for route in "${ROUTES[@]}"; do
         printf '  %-6s clustered-1 / classic = %sx   (no target)\n' "$route" "$r1"
         printf '  %-6s clustered-2 / classic = %sx   (no target)\n' "$route" "$r2"
     fi
+done
+
+for setup in uv-1 python-1; do
+    [ -n "${RPS[$setup,hello]:-}" ] || continue
+    r=$(ratio "${RPS[$setup,hello]}" "${RPS[clustered-1,hello]:-0}")
+    c=$(awk -v a="${USREQ[$setup,hello]:-0}" -v b="${USREQ[clustered-1,hello]:-0}" \
+        'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }')
+    printf '  hello  %-11s / clustered-1 = %sx req/s, %sx CPU per request (your own worker)\n' \
+        "$setup" "$r" "$c"
 done
 
 if [ "$FAILED" -ne 0 ]; then

@@ -18,6 +18,7 @@ struct corral_desk_client {
     corral_desk_envelope_fn *on_envelope;
     void *on_envelope_arg;
     uint64_t dropped;
+    bool refused;                   /* the protocol versions differ */
 };
 
 corral_desk_client_t *
@@ -73,6 +74,30 @@ receive_envelope(corral_desk_client_t *self, int timeout_ms)
     return envelope;
 }
 
+/* The versions differ (docs/worker-protocol.md, "Versions"): say so, in
+ * the coordinator's words when it sent a ProtocolError. */
+static void
+refuse(corral_desk_client_t *self, const corral_envelope_t *reply)
+{
+    self->refused = true;
+    if (reply->body_case == CORRAL__V1__ENVELOPE__BODY_PROTOCOL_ERROR)
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER,
+                   "the coordinator refused this worker (protocol version %u; it speaks %u to "
+                   "%u): %s", CORRAL_PROTOCOL_VERSION, reply->protocol_error->min_supported,
+                   reply->protocol_error->max_supported, reply->protocol_error->message);
+    else
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER,
+                   "the coordinator speaks corral protocol version %u, this worker speaks "
+                   "version %u: use a worker built for this corral", reply->protocol,
+                   CORRAL_PROTOCOL_VERSION);
+}
+
+bool
+corral_desk_client_refused(const corral_desk_client_t *self)
+{
+    return self->refused;
+}
+
 corral_envelope_t *
 corral_desk_client_hello(corral_desk_client_t *self, int timeout_ms)
 {
@@ -90,6 +115,11 @@ corral_desk_client_hello(corral_desk_client_t *self, int timeout_ms)
     if (!reply)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER,
                    "no Welcome from the coordinator within %d ms", timeout_ms);
+    else if (reply->protocol != CORRAL_PROTOCOL_VERSION
+             || reply->body_case == CORRAL__V1__ENVELOPE__BODY_PROTOCOL_ERROR) {
+        refuse(self, reply);
+        corral_envelope_free(&reply);
+    }
     else if (reply->body_case != CORRAL__V1__ENVELOPE__BODY_WELCOME
              || !reply->welcome->config) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER,
@@ -140,6 +170,12 @@ int
 corral_desk_client_send(corral_desk_client_t *self, const corral_envelope_t *envelope)
 {
     return corral_envelope_send(self->socket, NULL, envelope, ZFRAME_DONTWAIT);
+}
+
+zsock_t *
+corral_desk_client_socket(corral_desk_client_t *self)
+{
+    return self->socket;
 }
 
 uint64_t

@@ -17,6 +17,10 @@ void corral_desk_client_destroy(corral_desk_client_t **self_p);
  * Welcome envelope (free it with corral_envelope_free), or NULL (logged). */
 corral_envelope_t *corral_desk_client_hello(corral_desk_client_t *self, int timeout_ms);
 
+/* After a failed hello: true when the coordinator and this worker speak
+ * different protocol versions (the worker then exits 78). */
+bool corral_desk_client_refused(const corral_desk_client_t *self);
+
 /* The coordinator is gone: nothing queued for it is worth waiting for at
  * exit. */
 void corral_desk_client_abandon(corral_desk_client_t *self);
@@ -32,6 +36,9 @@ int corral_desk_client_listen(corral_desk_client_t *self, zloop_t *loop,
 /* Sends one Envelope without blocking. Returns 0, or -1 if it cannot be
  * queued now. */
 int corral_desk_client_send(corral_desk_client_t *self, const corral_envelope_t *envelope);
+
+/* The socket, for a loop of the caller's to watch (external_loop.c). */
+zsock_t *corral_desk_client_socket(corral_desk_client_t *self);
 
 /* Messages from the coordinator that were not Envelopes. */
 uint64_t corral_desk_client_dropped(const corral_desk_client_t *self);

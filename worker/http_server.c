@@ -424,6 +424,12 @@ corral_http_server_drain(corral_http_server_t *self, corral_drained_fn *drained,
     finish_drain_if_idle(self);
 }
 
+int
+corral_http_server_fd(const corral_http_server_t *self)
+{
+    return self->daemon ? self->poll_item.fd : -1;
+}
+
 size_t
 corral_http_server_in_flight(const corral_http_server_t *self)
 {

@@ -39,6 +39,10 @@ void corral_http_server_drain(corral_http_server_t *self,
 
 size_t corral_http_server_in_flight(const corral_http_server_t *self);
 
+/* MHD's epoll descriptor once started (-1 before), for a loop other than
+ * the server's to watch as well: poll it, never epoll_wait on it. */
+int corral_http_server_fd(const corral_http_server_t *self);
+
 /* What an observer learns of each request when it ends: the access log
  * and the request metrics are observers. */
 typedef struct {

@@ -50,6 +50,7 @@ struct corral_node_service {
     bool main;
     bool clustered;
     char *instance_uuid;
+    char *data_dir;             /* NULL for a tool */
     char *node_id;
     corral_bus_client_t *bus;
     corral_node_t **nodes;
@@ -181,8 +182,9 @@ corral_node_service_new(zloop_t *loop, const corral_node_params_t *params)
     self->flush_timer = -1;
     self->tick_timer = -1;
     self->instance_uuid = strdup(params->instance_uuid ? params->instance_uuid : "");
+    self->data_dir = params->data_dir ? strdup(params->data_dir) : NULL;
     self->persisted = zhashx_new();
-    if (!self->instance_uuid || !self->persisted
+    if (!self->instance_uuid || !self->persisted || (params->data_dir && !self->data_dir)
         || asprintf(&self->node_id, "%s-%d", self->instance_uuid, self->worker_id) < 0) {
         self->node_id = NULL;
         corral_node_service_destroy(&self);
@@ -233,6 +235,7 @@ corral_node_service_destroy(corral_node_service_t **self_p)
     free(self->nodes);
     zhashx_destroy(&self->persisted);
     free(self->instance_uuid);
+    free(self->data_dir);
     free(self->node_id);
     free(self);
     *self_p = NULL;
@@ -412,10 +415,23 @@ corral_node_worker_id(const corral_node_t *node)
     return node->service->worker_id;
 }
 
+void
+corral_node_service_set_main(corral_node_service_t *self, bool main)
+{
+    if (self->clustered)
+        self->main = main;
+}
+
 bool
 corral_node_is_main_worker(const corral_node_t *node)
 {
     return node->service->main;
+}
+
+const char *
+corral_node_worker_data_dir(const corral_node_t *node)
+{
+    return node->service->data_dir;
 }
 
 const char *

@@ -21,6 +21,7 @@ typedef struct {
     const char *bus_in;         /* clustered only */
     const char *bus_out;
     const char *private_id;     /* 16 characters: our topic is "S/" + this */
+    const char *data_dir;       /* the worker's own directory; NULL for a tool */
 } corral_node_params_t;
 
 /* `loop` runs the bus reader and deferred deliveries; NULL for a tool,
@@ -38,5 +39,7 @@ int corral_node_service_poll(corral_node_service_t *self, int timeout_ms);
 
 /* The bus connection; NULL in classic mode. */
 corral_bus_client_t *corral_node_service_bus(corral_node_service_t *self);
+/* The main role moved to or away from this worker (clustered only). */
+void corral_node_service_set_main(corral_node_service_t *self, bool main);
 
 #endif

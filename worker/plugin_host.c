@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "task_manager.h"
 
 #define LOGGER "plugins"
 
@@ -40,6 +41,7 @@ struct corral_plugin_host {
     int holds;
     void (*on_released)(void *arg);
     void *on_released_arg;
+    corral_task_manager_t *tasks;   /* corral/tasks.h */
 };
 
 corral_plugin_host_t *
@@ -49,6 +51,9 @@ corral_plugin_host_new(zloop_t *loop, const corral_identity_t *identity)
     if (self) {
         self->loop = loop;
         self->identity = identity;
+        self->tasks = corral_task_manager_new(loop);
+        if (!self->tasks)
+            corral_plugin_host_destroy(&self);
     }
     return self;
 }
@@ -66,6 +71,7 @@ corral_plugin_host_destroy(corral_plugin_host_t **self_p)
         free(self->app_routes);
         self->app_routes = next;
     }
+    corral_task_manager_destroy(&self->tasks);
     free(self->handles);
     free(self);
     *self_p = NULL;
@@ -77,6 +83,20 @@ corral_plugin_host_join(corral_plugin_host_t *self, const Corral__V1__WorkerConf
 {
     self->config = config;
     self->node_service = service;
+    corral_task_manager_set_main(self->tasks, self->identity->main);
+}
+
+void
+corral_plugin_host_set_main(corral_plugin_host_t *self, bool main)
+{
+    corral_task_manager_set_main(self->tasks, main);
+}
+
+int
+corral_task_register(corral_plugin_handle_t *handle, const char *name, uint64_t interval_ms,
+                     corral_task_fn *fn, void *arg)
+{
+    return corral_task_manager_add(handle->host->tasks, handle, name, interval_ms, fn, arg);
 }
 
 const Corral__V1__WorkerConfig *
@@ -148,6 +168,7 @@ corral_plugin_host_start(corral_plugin_host_t *self)
 void
 corral_plugin_host_stop(corral_plugin_host_t *self)
 {
+    corral_task_manager_set_main(self->tasks, false);      /* no run while stopping */
     while (self->started > 0) {
         corral_plugin_handle_t *handle = &self->handles[--self->started];
         if (handle->plugin->stop)

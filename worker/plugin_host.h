@@ -18,6 +18,9 @@ void corral_plugin_host_destroy(corral_plugin_host_t **self_p);
  * corral_plugin_node() come from; both outlive the host. */
 void corral_plugin_host_join(corral_plugin_host_t *self, const Corral__V1__WorkerConfig *config,
                              corral_node_service_t *service);
+/* The main role moved to (true) or away from this worker: the tasks
+ * (corral/tasks.h) follow it. */
+void corral_plugin_host_set_main(corral_plugin_host_t *self, bool main);
 /* For the built-in plugins: the WorkerConfig the worker was handed. */
 const Corral__V1__WorkerConfig *corral_plugin_worker_config(const corral_plugin_handle_t *handle);
 /* Called once when the last hold is released (corral_plugin_release). */

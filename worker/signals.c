@@ -47,6 +47,12 @@ corral_signals_new(zloop_t *loop, const int *signals, size_t count,
     return self;
 }
 
+int
+corral_signals_fd(const corral_signals_t *self)
+{
+    return self->fd;
+}
+
 void
 corral_signals_destroy(corral_signals_t **self_p)
 {

@@ -16,10 +16,12 @@
 #include "access_log.h"
 #include "desk_client.h"
 #include "envelope.h"
+#include "external_loop.h"
 #include "http_server.h"
 #include "log.h"
 #include "log_counters.h"
 #include "log_pusher.h"
+#include "main_role.h"
 #include "router.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
@@ -29,6 +31,7 @@
 #include "status_api.h"
 
 #define LOGGER "node"
+#define EX_CONFIG 78               /* sysexits.h: the worker cannot serve as set up */
 #define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
 #define WELCOME_TIMEOUT_MS 10000
 #define ORPHAN_DRAIN_MS 1000        /* the coordinator died: stop quickly */
@@ -42,6 +45,7 @@ struct corral_worker {
     corral_envelope_t *welcome;             /* clustered: owns config */
     Corral__V1__WorkerConfig *classic_config; /* classic: owns config */
     corral_desk_client_t *desk;             /* clustered only */
+    corral_external_loop_t *external;       /* driven by the program's own loop */
     corral_http_server_t *http;
     corral_plugin_host_t *plugins;
     corral_reporter_t *reporter;            /* status reports */
@@ -53,6 +57,8 @@ struct corral_worker {
     pid_t coordinator_pid;
     bool started;               /* plugins started: ready once nothing holds us */
     bool stopping;
+    bool finished;              /* the stop path ran */
+    int exit_code;
 };
 
 corral_worker_t *
@@ -77,6 +83,7 @@ corral_worker_destroy(corral_worker_t **self_p)
     corral_worker_t *self = *self_p;
     if (!self)
         return;
+    corral_external_loop_destroy(&self->external);
     corral_http_server_destroy(&self->http);
     corral_reporter_destroy(&self->reporter);   /* after the server it observes */
     corral_plugin_host_destroy(&self->plugins);
@@ -290,6 +297,7 @@ start_node_service(corral_worker_t *self)
         .bus_in = self->config->bus_in_endpoint,
         .bus_out = self->config->bus_out_endpoint,
         .private_id = private_id,
+        .data_dir = *self->config->worker_data_dir ? self->config->worker_data_dir : NULL,
     };
     self->node = corral_node_service_new(self->loop, &params);
     if (!self->node) {
@@ -298,6 +306,19 @@ start_node_service(corral_worker_t *self)
     }
     corral_plugin_host_join(self->plugins, self->config, self->node);
     return 0;
+}
+
+/* The coordinator moved the main role (main_role.h). */
+void
+corral_worker_set_main(corral_worker_t *self, bool main)
+{
+    if (self->identity.main == main || !self->identity.clustered)
+        return;
+    self->identity.main = main;
+    if (self->node)
+        corral_node_service_set_main(self->node, main);
+    corral_plugin_host_set_main(self->plugins, main);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s the main role", main ? "took" : "gave up");
 }
 
 /* --- Stopping ------------------------------------------------------------- */
@@ -425,8 +446,9 @@ start_reporter(corral_worker_t *self)
     return 0;
 }
 
+/* Everything up to running the loop. */
 static int
-serve(corral_worker_t *self)
+begin_serving(corral_worker_t *self)
 {
     self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
     if (self->http)
@@ -450,20 +472,124 @@ serve(corral_worker_t *self)
         report_ready(self);
     corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)", LISTEN_FD,
                (int) getpid());
-    zloop_start(self->loop);
     return 0;
 }
 
-int
-corral_worker_run(corral_worker_t *self)
+/* Joins the instance and serves. Returns 0; -1 when serving failed (the
+ * stop path is still due); or an exit status when there is nothing to
+ * stop. */
+static int
+start(corral_worker_t *self)
 {
-    if (check_listen_fd() != 0 || join_instance(self) != 0)
+    if (check_listen_fd() != 0)
         return 1;
+    if (join_instance(self) != 0)   /* versions that differ are a configuration error */
+        return self->desk && corral_desk_client_refused(self->desk) ? EX_CONFIG : 1;
     if (watch_signals(self) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    int exit_code = serve(self) == 0 ? 0 : 1;
+    return begin_serving(self) == 0 ? 0 : -1;
+}
+
+static int finish(corral_worker_t *self, int exit_code);
+
+int
+corral_worker_run(corral_worker_t *self)
+{
+    int started = start(self);
+    if (started > 0)
+        return started;
+    if (started == 0)
+        zloop_start(self->loop);
+    return finish(self, started == 0 ? 0 : 1);
+}
+
+/* --- Driven by the program's own event loop --------------------------------- */
+
+static int
+watch_externally(corral_worker_t *self)
+{
+    self->external = corral_external_loop_new(self->loop);
+    if (!self->external)
+        return -1;
+    zloop_set_nonstop(self->loop, true);    /* a signal of the program's is no reason to stop */
+    corral_bus_client_t *bus = corral_node_service_bus(self->node);
+    if (corral_external_loop_watch_fd(self->external, corral_http_server_fd(self->http)) != 0
+        || corral_external_loop_watch_fd(self->external, corral_signals_fd(self->signals)) != 0
+        || (self->desk && corral_external_loop_watch_socket(
+                              self->external, corral_desk_client_socket(self->desk)) != 0)
+        || (bus && corral_external_loop_watch_socket(self->external,
+                                                     corral_bus_client_socket(bus)) != 0))
+        return -1;
+    return 0;
+}
+
+int
+corral_worker_start(corral_worker_t *self)
+{
+    int started = start(self);
+    if (started > 0)
+        return started;
+    if (started < 0 || watch_externally(self) != 0)
+        return finish(self, 1);
+    return 0;
+}
+
+int
+corral_worker_watch_fd(corral_worker_t *self, int fd)
+{
+    return self->external ? corral_external_loop_watch_fd(self->external, fd) : -1;
+}
+
+int
+corral_worker_watch_socket(corral_worker_t *self, void *socket)
+{
+    return self->external ? corral_external_loop_watch_socket(self->external, socket) : -1;
+}
+
+int
+corral_worker_fd(const corral_worker_t *self)
+{
+    return self->external ? corral_external_loop_fd(self->external) : -1;
+}
+
+int
+corral_worker_timeout_ms(const corral_worker_t *self)
+{
+    return self->external ? corral_external_loop_timeout_ms(self->external) : -1;
+}
+
+int
+corral_worker_process(corral_worker_t *self)
+{
+    if (!self->external || self->finished)
+        return 1;
+    return corral_external_loop_process(self->external);
+}
+
+void
+corral_worker_stop(corral_worker_t *self)
+{
+    if (self->started)
+        begin_stop(self, "asked by the program");
+}
+
+int
+corral_worker_finish(corral_worker_t *self)
+{
+    return self->finished ? self->exit_code : finish(self, 0);
+}
+
+/* --- The end ------------------------------------------------------------------ */
+
+/* After the loop: stop the plugins and the server, flush the logs, say
+ * Bye. Returns the exit status. */
+static int
+finish(corral_worker_t *self, int exit_code)
+{
+    self->finished = true;
+    self->exit_code = exit_code;
     corral_plugin_host_stop(self->plugins);
     corral_http_server_destroy(&self->http);   /* closes idle keep-alive connections */
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");

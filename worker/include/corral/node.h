@@ -47,6 +47,13 @@ bool corral_node_is_main_worker(const corral_node_t *node);    /* true in classi
 /* The instance UUID, and this worker's id "<uuid>-<worker id>". */
 const char *corral_node_instance_uuid(const corral_node_t *node);
 const char *corral_node_id(const corral_node_t *node);
+/* This worker's own directory, <path.data>/workers/<worker name>/ (absolute,
+ * ending with "/"), created by the coordinator before the worker started:
+ * for plugins that write files and must not share them with the other
+ * workers. It outlives the worker (a restarted worker of the same name
+ * finds it again). NULL for a tool, or from a coordinator that does not
+ * hand it over. */
+const char *corral_node_worker_data_dir(const corral_node_t *node);
 
 /* Sends `payload` as a message of `type` from the handle's plugin. `opts`
  * may be NULL (both false). Returns 0, or -1 when the type is empty or the

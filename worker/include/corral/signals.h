@@ -16,5 +16,7 @@ typedef int (corral_signal_fn)(int signal_number, void *arg);
 corral_signals_t *corral_signals_new(zloop_t *loop, const int *signals, size_t count,
                                      corral_signal_fn *fn, void *arg);
 void corral_signals_destroy(corral_signals_t **self_p);
+/* The signalfd, for a loop other than `loop` to watch as well. */
+int corral_signals_fd(const corral_signals_t *self);
 
 #endif

@@ -1,0 +1,35 @@
+/* config_workers.h: what a worker group runs (DESIGN section 7): its
+ * `command` (an argv list; default the reference worker) and its `env` (a
+ * mapping of variables added to the workers' environment). Part of
+ * config.c's loader (errors "FILE:LINE:COLUMN: KEY: message"); the
+ * single `node.workers` group uses it today, and each named worker type
+ * will call the same parsers for its own keys. */
+#ifndef CORRAL_CONFIG_WORKERS_H
+#define CORRAL_CONFIG_WORKERS_H
+
+#include <yaml.h>
+
+#include "config_logging.h"     /* corral_config_reader_t */
+
+/* What one group of workers runs. NULL members: the defaults. */
+typedef struct {
+    char **command;     /* argv, NULL-terminated; [0] absolute, checked executable */
+    char **env;         /* "NAME=value", NULL-terminated */
+} corral_worker_program_t;
+
+/* `command`: a non-empty sequence of non-empty strings. A program with a
+ * slash is resolved against the configuration's directory, one without is
+ * looked up in PATH; it must be an executable file now (a worker that
+ * cannot start would otherwise be a crash loop). Replaces *argv. */
+int corral_config_command_parse(const corral_config_reader_t *reader, yaml_node_t *node,
+                                const char *path, char ***argv);
+
+/* `env`: a mapping of variable names (letters, digits, _, not starting with
+ * a digit; not LISTEN_* nor CORRAL_*, which belong to corral) to scalar
+ * values. Replaces *env. */
+int corral_config_env_parse(const corral_config_reader_t *reader, yaml_node_t *node,
+                            const char *path, char ***env);
+
+void corral_worker_program_clear(corral_worker_program_t *program);
+
+#endif

@@ -1,0 +1,44 @@
+# cmake/install.cmake: what `cmake --install` puts under the prefix:
+# corral and corral-worker, libcorral (shared and static, each holding the
+# wire protocol, logging and metrics code it is built on), its public
+# headers under include/corral/, and corral.pc for pkg-config. Programs
+# outside this tree build against it (examples/hello-c).
+include(GNUInstallDirs)
+
+# Every object libcorral is made of; the internal libraries are static
+# archives with position-independent code.
+set(CORRAL_LIB_OBJECTS
+  $<TARGET_OBJECTS:libcorral> $<TARGET_OBJECTS:corral_envelope>
+  $<TARGET_OBJECTS:corral_proto> $<TARGET_OBJECTS:corral_logging>
+  $<TARGET_OBJECTS:corral_metrics>)
+set(CORRAL_LIB_DEPENDENCIES PkgConfig::CZMQ PkgConfig::ZMQ PkgConfig::MHD
+  PkgConfig::JANSSON PkgConfig::PROTOBUF_C m)
+
+add_library(corral_shared SHARED ${CORRAL_LIB_OBJECTS})
+target_link_libraries(corral_shared PRIVATE ${CORRAL_LIB_DEPENDENCIES})
+set_target_properties(corral_shared PROPERTIES
+  OUTPUT_NAME corral VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
+  LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
+
+add_library(corral_static STATIC ${CORRAL_LIB_OBJECTS})
+set_target_properties(corral_static PROPERTIES
+  OUTPUT_NAME corral ARCHIVE_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
+
+# A sanitized library needs a sanitized program: say so in corral.pc.
+if(CORRAL_SANITIZE)
+  set(CORRAL_PC_CFLAGS " -fsanitize=address,undefined -fno-omit-frame-pointer")
+  set(CORRAL_PC_LIBS " -fsanitize=address,undefined")
+endif()
+file(RELATIVE_PATH CORRAL_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+configure_file(${CMAKE_CURRENT_LIST_DIR}/corral.pc.in ${CMAKE_BINARY_DIR}/corral.pc @ONLY)
+
+install(TARGETS corral corral-worker RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS corral_shared corral_static
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/worker/include/corral
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
+install(FILES ${CMAKE_BINARY_DIR}/corral.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# the wire protocol, for workers in other languages (protoc --python_out, ...)
+install(FILES ${PROJECT_SOURCE_DIR}/proto/corral/v1/corral.proto
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/corral/proto/corral/v1)

@@ -1,0 +1,104 @@
+/* test_tasks.c: the public task manager and the workers' own data
+ * directories, from a third party's worker program (task_worker.c): its
+ * task runs on the main worker only, once per period for the instance;
+ * each worker has <path.data>/workers/<name>/, made before it started.
+ * (The main role moving to another worker, and the tasks with it, is the
+ * supervision's: tested there once the coordinator hands the role over.) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define TIMEOUT_MS 15000
+
+static char *
+read_text(const char *path)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return NULL;
+    char *text = calloc(1, 1 << 16);
+    size_t n = fread(text, 1, (1 << 16) - 1, in);
+    text[n] = '\0';
+    fclose(in);
+    return text;
+}
+
+static void
+test_third_party_task_runs_on_the_main_worker_only(void **state)
+{
+    instance_t *instance = instance_new();
+    char yaml[1024];
+    snprintf(yaml, sizeof yaml,
+             "server: { host: 127.0.0.1, port: 0, balancing: reuseport }\n"
+             "path: { data: ./data }\n"
+             "node:\n"
+             "  workers: { count: 3, command: [%s/task-worker] }\n"
+             "  shutdown_timeout: 10s\n"
+             "logging: { root: { level: debug } }\n", CORRAL_BIN_DIR);
+    instance_write_config(instance, yaml);
+    instance_start(instance);
+    assert_true(instance_wait_ready(instance, TIMEOUT_MS));
+    assert_true(instance_wait_output(instance, "task tick (plugin thirdparty): run 5 done",
+                                     TIMEOUT_MS));
+
+    /* every worker has its directory, there before its plugins' setup */
+    for (int id = 1; id <= 3; id++) {
+        char name[32], expected[512];
+        snprintf(name, sizeof name, "worker-%d", id);
+        snprintf(expected, sizeof expected, "%s/data/workers/%s/", instance_dir(instance), name);
+        response_t response;
+        assert_true(http_request_to(instance_port(instance), "GET", "/thirdparty/data-dir", name,
+                                    &response));
+        assert_int_equal(response.status, 200);
+        assert_string_equal(json_string_value(json_object_get(response.json, "data_dir")),
+                            expected);
+        assert_true(json_is_true(json_object_get(response.json, "existed_at_setup")));
+        response_clear(&response);
+        struct stat st;
+        assert_int_equal(stat(expected, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+    }
+    /* the task ran on worker-1 (main) only, in one process */
+    char path[512];
+    snprintf(path, sizeof path, "%s/data/workers/worker-1/tick.runs", instance_dir(instance));
+    char *lines = read_text(path);
+    assert_non_null(lines);
+    int count = 0, first_pid = 0;
+    for (char *line = strtok(lines, "\n"); line; line = strtok(NULL, "\n"), count++) {
+        int worker = 0, pid = 0;
+        assert_int_equal(sscanf(line, "%d %d", &worker, &pid), 2);
+        assert_int_equal(worker, 1);
+        first_pid = first_pid ? first_pid : pid;
+        assert_int_equal(pid, first_pid);
+    }
+    assert_true(count >= 5);
+    free(lines);
+    for (int id = 2; id <= 3; id++) {
+        snprintf(path, sizeof path, "%s/data/workers/worker-%d/tick.runs",
+                 instance_dir(instance), id);
+        assert_int_equal(access(path, F_OK), -1);
+    }
+    char *output = instance_output_copy(instance);
+    assert_null(strstr(output, "[worker-2][tasks] task tick (plugin thirdparty): run"));
+    assert_null(strstr(output, "[worker-3][tasks] task tick (plugin thirdparty): run"));
+    free(output);
+    assert_true(instance_stop(&instance));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_third_party_task_runs_on_the_main_worker_only),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
