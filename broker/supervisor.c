@@ -518,6 +518,17 @@ count_exit(corral_supervisor_t *self, slot_t *slot, int64_t now)
     return within;
 }
 
+/* "60s" or "250ms", for log lines. */
+static const char *
+duration_text(uint64_t ms, char *out, size_t size)
+{
+    if (ms >= 1000 && ms % 1000 == 0)
+        snprintf(out, size, "%llus", (unsigned long long) (ms / 1000));
+    else
+        snprintf(out, size, "%llums", (unsigned long long) ms);
+    return out;
+}
+
 static uint64_t
 backoff_ms(const corral_supervisor_t *self, uint32_t failures)
 {
@@ -587,6 +598,7 @@ decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int s
             self->ops.stop_instance(self->arg, 0, "every worker exited cleanly");
         return;
     }
+    char window[32];
     int64_t now = zclock_mono();
     if (process->was_ready && now - process->ready_ms >= (int64_t) self->policy.window_ms)
         slot->failures = 0;     /* it had been ready long enough: the backoff starts over */
@@ -597,13 +609,13 @@ decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int s
         for (int i = 0, k = slot->exits_next; i < slot->exits_kept; i++) {
             k = (k + EXITS_KEPT - 1) % EXITS_KEPT;
             size_t used = strlen(recent);
-            snprintf(recent + used, sizeof recent - used, "%s%.1f s ago", i ? ", " : "",
+            snprintf(recent + used, sizeof recent - used, "%s%.1fs ago", i ? ", " : "exits ",
                      (double) (now - slot->exits_ms[k]) / 1000.0);
         }
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s (pid %d) %s: %s; %s is crash-looping: %d "
-                   "exits within %llu ms (max_restarts %llu): exits %s; stopping the instance",
+                   "exits in %s (max_restarts %llu), %s; stopping the instance",
                    name, pid, how, corral_exit_reason_name(reason), name, within,
-                   (unsigned long long) self->policy.window_ms,
+                   duration_text(self->policy.window_ms, window, sizeof window),
                    (unsigned long long) self->policy.max_restarts, recent);
         slot->state = CORRAL_SLOT_EXITED;
         self->ops.stop_instance(self->arg, 1, "a worker is crash-looping");
@@ -611,10 +623,10 @@ decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int s
     }
     uint64_t delay = backoff_ms(self, slot->failures);
     corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; restarting in %llu ms, "
-               "%d of %llu in %llu ms", name, pid, how, corral_exit_reason_name(reason),
+               "%d of %llu in %s", name, pid, how, corral_exit_reason_name(reason),
                (unsigned long long) delay, within,
                (unsigned long long) self->policy.max_restarts,
-               (unsigned long long) self->policy.window_ms);
+               duration_text(self->policy.window_ms, window, sizeof window));
     self->restarts_by_reason[reason]++;
     slot->state = CORRAL_SLOT_WAITING;
     slot->restart_at_ms = now + (int64_t) delay;

@@ -230,6 +230,13 @@ on_desk_envelope(const corral_envelope_t *envelope, void *arg)
         apply_log_config(self, envelope->log_config);
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW && self->reporter)
         corral_reporter_take_view(self->reporter, envelope->cluster_view);
+    else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_MAIN_ROLE && self->node
+             && !self->stopping) {
+        self->identity.main = envelope->main_role->main;
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s the main worker now",
+                   self->identity.main ? "this is" : "this is no longer");
+        corral_node_service_set_main(self->node, self->identity.main);
+    }
 }
 
 static int
@@ -459,7 +466,7 @@ corral_worker_run(corral_worker_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    int exit_code = serve(self) == 0 ? 0 : 1;
+    int exit_code = serve(self) == 0 ? 0 : corral_plugin_host_exit_code(self->plugins);
     corral_plugin_host_stop(self->plugins);
     corral_http_server_destroy(&self->http);   /* closes idle keep-alive connections */
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");

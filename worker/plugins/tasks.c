@@ -80,6 +80,39 @@ on_task_due(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+static void
+unschedule(corral_plugin_handle_t *handle)
+{
+    for (size_t i = 0; i < TASK_COUNT; i++)
+        if (tasks[i].timer_id != -1) {
+            zloop_timer_end(corral_plugin_loop(handle), tasks[i].timer_id);
+            tasks[i].timer_id = -1;
+        }
+}
+
+static void
+schedule(task_t *task)
+{
+    if (task->timer_id == -1)
+        task->timer_id = zloop_timer(corral_plugin_loop(task->handle), task->interval_ms, 0,
+                                     on_task_due, task);
+}
+
+/* The main role moved: the schedule follows it. */
+static void
+on_main_change(corral_node_t *node, bool main, void *arg)
+{
+    corral_plugin_handle_t *handle = arg;
+    for (size_t i = 0; i < TASK_COUNT; i++)
+        if (main && enabled(&tasks[i])) {
+            schedule(&tasks[i]);
+            corral_log(CORRAL_LEVEL_INFO, LOGGER, "task %s scheduled here, on the new main "
+                       "worker", tasks[i].name);
+        }
+    if (!main)
+        unschedule(handle);
+}
+
 static int
 tasks_start(corral_plugin_handle_t *handle)
 {
@@ -91,24 +124,19 @@ tasks_start(corral_plugin_handle_t *handle)
         if (!enabled(task))
             continue;
         if (main)
-            task->timer_id = zloop_timer(corral_plugin_loop(handle), task->interval_ms, 0,
-                                         on_task_due, task);
+            schedule(task);
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "task %s registered (every %zu ms)%s",
                    task->name, task->interval_ms,
                    main ? "; scheduled here, on the main worker"
                         : "; runs on the main worker only");
     }
-    return 0;
+    return corral_node_on_main_change(node, on_main_change, handle);
 }
 
 static void
 tasks_stop(corral_plugin_handle_t *handle)
 {
-    for (size_t i = 0; i < TASK_COUNT; i++)
-        if (tasks[i].timer_id != -1) {
-            zloop_timer_end(corral_plugin_loop(handle), tasks[i].timer_id);
-            tasks[i].timer_id = -1;
-        }
+    unschedule(handle);
 }
 
 const corral_plugin_t corral_tasks_plugin = {

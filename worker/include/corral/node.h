@@ -48,6 +48,13 @@ bool corral_node_is_main_worker(const corral_node_t *node);    /* true in classi
 const char *corral_node_instance_uuid(const corral_node_t *node);
 const char *corral_node_id(const corral_node_t *node);
 
+/* Calls `fn` each time this process gains or loses the main role (the
+ * coordinator hands it over when the main worker exits; DESIGN section
+ * 8), from the loop. Returns 0, or -1 when out of memory. The role is
+ * never held by two live processes at once. */
+typedef void (corral_main_fn)(corral_node_t *node, bool main, void *arg);
+int corral_node_on_main_change(corral_node_t *node, corral_main_fn *fn, void *arg);
+
 /* Sends `payload` as a message of `type` from the handle's plugin. `opts`
  * may be NULL (both false). Returns 0, or -1 when the type is empty or the
  * message could not be queued (the bus's queue is full). */
