@@ -52,6 +52,7 @@ struct corral_worker {
     int log_linger_ms;                      /* at exit, for queued records */
     pid_t coordinator_pid;
     bool started;               /* plugins started: ready once nothing holds us */
+    bool accepting;             /* the HTTP server takes connections */
     bool stopping;
 };
 
@@ -288,7 +289,10 @@ static int
 start_node_service(corral_worker_t *self)
 {
     char private_id[32];
-    snprintf(private_id, sizeof private_id, "w%015u", self->config->worker_id);
+    /* one per process, not per slot: a replacement must not take the
+     * persisted messages of the process it replaces for its own */
+    snprintf(private_id, sizeof private_id, "w%07ug%07u", self->config->worker_id % 10000000,
+             self->config->generation % 10000000);
     corral_node_params_t params = {
         .worker_id = (int) self->config->worker_id,
         .main = self->config->main,
@@ -404,6 +408,25 @@ announce_standalone(corral_worker_t *self)
                self->config->server_host, self->config->server_port, (int) getpid());
 }
 
+static int
+accept_connections(corral_worker_t *self)
+{
+    if (corral_http_server_start(self->http) != 0)
+        return -1;
+    self->accepting = true;
+    return 0;
+}
+
+/* A replacement (generation 2 on) takes connections only once it is
+ * ready: the workers that serve meanwhile answer them, and nobody gets
+ * the 503 of a worker still waiting for migration-complete. The first
+ * processes of an instance accept at once (nothing else serves yet). */
+static bool
+accepts_when_ready(const corral_worker_t *self)
+{
+    return self->desk && self->config->generation > 1;
+}
+
 /* Serving, and no plugin holds us back (migrations): tell who waits. */
 static void
 report_ready(void *arg)
@@ -411,6 +434,10 @@ report_ready(void *arg)
     corral_worker_t *self = arg;
     if (!self->started || self->stopping)
         return;
+    if (!self->accepting && accept_connections(self) != 0) {
+        begin_stop(self, "the HTTP server would not start");
+        return;
+    }
     if (self->desk && corral_desk_client_ready(self->desk) != 0)
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot tell the coordinator we are ready");
     if (!self->desk)
@@ -442,7 +469,7 @@ serve(corral_worker_t *self)
         || (self->desk && corral_desk_client_listen(self->desk, self->loop, on_desk_envelope,
                                                     self) != 0)
         || corral_plugin_host_setup(self->plugins, self->http) != 0
-        || corral_http_server_start(self->http) != 0
+        || (!accepts_when_ready(self) && accept_connections(self) != 0)
         || corral_plugin_host_start(self->plugins) != 0)
         return -1;
     corral_reporter_set_core(self->reporter, "http", CORRAL_STATUS_AVAILABLE, "serving");

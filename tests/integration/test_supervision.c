@@ -482,6 +482,13 @@ test_main_role_moves_without_overlap(void **state)
     await_output(instance, "task sample registered (every 100 ms); scheduled here");
     int complete_before = count_output(instance, "migration-complete: ");
     pid_t old_main = pid_of(instance, "worker-1");
+    int64_t deadline = now_ms() + WAIT_MS;
+    char *runs = NULL;
+    do {        /* the old main ran it a few times */
+        free(runs);
+        pause_ms(50);
+        runs = read_data(instance, "tasks/sample.runs");
+    } while ((!runs || strlen(runs) < 30) && now_ms() < deadline);
     assert_int_equal(kill(old_main, SIGKILL), 0);
     await_output(instance, "is the main worker now");
     await_output(instance, "task sample scheduled here, on the new main worker");
@@ -489,8 +496,7 @@ test_main_role_moves_without_overlap(void **state)
     await_nth_output(instance, "migration-complete: ", complete_before + 1);
     json_decref(await_worker_entry(instance, "worker-1", restarted_and_ready, (void *) 1));
     char *runs_before = read_data(instance, "tasks/sample.runs");
-    int64_t deadline = now_ms() + WAIT_MS;
-    char *runs = NULL;
+    deadline = now_ms() + WAIT_MS;
     do {        /* a few runs by the new main */
         free(runs);
         pause_ms(100);

@@ -28,8 +28,12 @@
 #define LOGGER "plugins.faults"
 #define MAX_ALLOCATE_MB (1L << 20)
 
+#define BLOCKS_MAX 256
+
 static const corral_identity_t *identity;
 static size_t allocated_mb;
+static char *blocks[BLOCKS_MAX];   /* kept: a leak checker sees them reachable */
+static size_t block_count;
 
 /* True if this worker is the one the request names (else answered 421). */
 static bool
@@ -83,13 +87,19 @@ allocate(corral_request_t *request, void *arg)
         corral_request_respond_error(request, 400, "mb must be an integer from 0 to 1048576");
         return;
     }
+    if (block_count == BLOCKS_MAX) {
+        corral_request_respond_error(request, 400, "no more than 256 allocations");
+        return;
+    }
     char *block = malloc((size_t) mb << 20);
     if (!block) {
         dprintf(2, "[faults] %s (pid %d): cannot allocate %ld MB: out of memory; exiting %d\n",
                 identity->worker_name, (int) getpid(), mb, CORRAL_WORKER_EXIT_MEMORY);
         _exit(CORRAL_WORKER_EXIT_MEMORY);
     }
-    memset(block, 1, (size_t) mb << 20);     /* resident, not just reserved; kept */
+    memset(block, 1, (size_t) mb << 20);     /* resident, not just reserved */
+    __asm__ volatile("" : : "r"(block) : "memory");     /* ... and not optimised away */
+    blocks[block_count++] = block;
     allocated_mb += (size_t) mb;
     corral_request_respond_json(request, 200, json_pack("{s:I, s:I}", "allocated_mb",
                                                         (json_int_t) mb, "total_mb",
