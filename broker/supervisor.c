@@ -655,7 +655,9 @@ static void
 log_asked_exit(corral_supervisor_t *self, const corral_process_t *process, int status,
                corral_exit_reason_t reason, const char *how)
 {
-    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    /* a process stopped before it set up its signal handling dies of our SIGTERM */
+    bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+              || (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
     const char *name = corral_process_name(process);
     if (reason == CORRAL_EXIT_STOPPED && clean)
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) stopped", name, (int) process->pid);
