@@ -156,6 +156,8 @@ run_connection(void *arg)
     load_t *self = c->load;
     while (!self->stopping) {
         bool fresh = c->fd < 0;
+        if (fresh)      /* whichever worker accepts it: unknown until it answers */
+            snprintf(c->worker, sizeof c->worker, "%s", LOAD_NEW_CONNECTION);
         if (fresh && (c->fd = connect_to(self->port)) < 0) {
             fail(c);
             continue;

@@ -17,6 +17,8 @@
 #include <stdint.h>
 
 #define LOAD_CONNECTIONS_MAX 32
+/* the worker of a connection that failed before its first answer */
+#define LOAD_NEW_CONNECTION "(new connection)"
 
 typedef struct load load_t;
 

@@ -193,9 +193,14 @@ test_kill_9_under_load_is_replaced(void **state)
     load_stop(&load, &result);
 
     assert_true(result.ok > 400);
+    /* only what was on worker-2: its connections, or one it had just
+     * accepted and never answered (the others kept answering) */
     for (int i = 0; i < LOAD_CONNECTIONS_MAX; i++)
         for (uint64_t k = 0; k < result.connection_failed[i] && k < 8; k++)
-            assert_string_equal(result.failed_on[i][k], "worker-2");
+            if (strcmp(result.failed_on[i][k], "worker-2") != 0
+                && strcmp(result.failed_on[i][k], LOAD_NEW_CONNECTION) != 0)
+                fail_msg("a request failed on %s", result.failed_on[i][k]);
+    assert_true(result.failed <= 8);    /* at most one in flight per connection */
     assert_int_equal(json_integer_value(json_object_get(entry, "restarts")), 1);
     json_t *last = json_object_get(entry, "last_exit");
     assert_int_equal(json_integer_value(json_object_get(last, "signal")), 9);
@@ -312,7 +317,7 @@ static void
 test_hung_worker_gets_sigabrt_then_sigkill(void **state)
 {
     instance_t *instance = start_with(0, "  restart: { backoff: { initial: 100ms } }\n"
-                                         "  workers: { count: 2, heartbeat_timeout: 1s }\n");
+                                         "  workers: { count: 2, heartbeat_timeout: 2s }\n");
     pid_t victim = pid_of(instance, "worker-2");
     /* SIGABRT blocked, so that only the SIGKILL after it ends the worker */
     fault(instance, "worker-2", "/api/debug/hang?worker=2&mask=1");
