@@ -408,6 +408,10 @@ corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *process)
                (int) process->pid);
     if (process == slot->beside && !self->stopping)
         swap_in(self, slot);
+    else if (process == slot->current && slot->done) {   /* the old one died meanwhile */
+        slot->done(slot->done_arg, slot->id, true);
+        slot->done = NULL;
+    }
     elect_main(self);
     if (self->booted)
         return;
@@ -697,7 +701,6 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
         if (slot->beside && !self->stopping && slot->beside->state == CORRAL_SLOT_STARTING) {
             slot->current = slot->beside;     /* its replacement is on its way already */
             slot->beside = NULL;
-            slot->done = NULL;
         }
         self->ops.slot_changed(self->arg, slot->id, slot->current);
         if (asked || self->stopping) {
