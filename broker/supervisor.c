@@ -37,13 +37,12 @@
 #include <unistd.h>
 
 #include "corral/worker.h"
+#include "exit_history.h"
 #include "log.h"
 #include "process_metrics.h"
 
 #define LOGGER "coordinator"
 #define HUNG_GRACE_MS 2000      /* after SIGABRT (a core dump takes time), SIGKILL */
-#define EXITS_KEPT 16           /* per slot, for the crash-loop window */
-#define JITTER_SHARE 0.2        /* backoff delays are cut by up to 20% at random */
 
 struct corral_process {
     corral_supervisor_t *owner;
@@ -70,14 +69,9 @@ typedef struct {
     corral_slot_state_t state;      /* when there is no current process */
     uint32_t generations;
     uint32_t restarts;
-    uint32_t failures;              /* in a row, for the backoff */
-    int64_t exits_ms[EXITS_KEPT];   /* recent unasked exits, a ring */
-    int exits_kept, exits_next;
+    corral_exit_history_t exits;
     int restart_timer;
     int64_t restart_at_ms;
-    bool has_exit;
-    Corral__V1__WorkerExit last_exit;
-    char last_reason[16];
     corral_replace_fn *done;
     void *done_arg;
 } slot_t;
@@ -469,19 +463,6 @@ on_hung_check(zloop_t *loop, int timer_id, void *arg)
 
 /* --- Reaped: the decisions ---------------------------------------------------------- */
 
-static void
-describe_status(int status, char *out, size_t size)
-{
-    if (WIFEXITED(status))
-        snprintf(out, size, "exited with status %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(out, size, "was killed by signal %d (SIG%s)%s", WTERMSIG(status),
-                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
-                 WCOREDUMP(status) ? ", core dumped" : "");
-    else
-        snprintf(out, size, "changed state (%d)", status);
-}
-
 static corral_exit_reason_t
 reason_of(const corral_process_t *process, int status)
 {
@@ -490,58 +471,6 @@ reason_of(const corral_process_t *process, int status)
     if (WIFEXITED(status) && WEXITSTATUS(status) == CORRAL_WORKER_EXIT_MEMORY)
         return CORRAL_EXIT_MEMORY;
     return CORRAL_EXIT_CRASHED;
-}
-
-static void
-record_exit(slot_t *slot, const corral_process_t *process, int status,
-            corral_exit_reason_t reason)
-{
-    snprintf(slot->last_reason, sizeof slot->last_reason, "%s", corral_exit_reason_name(reason));
-    slot->last_exit = (Corral__V1__WorkerExit) CORRAL__V1__WORKER_EXIT__INIT;
-    slot->last_exit.pid = (uint32_t) process->pid;
-    slot->last_exit.signaled = WIFSIGNALED(status);
-    slot->last_exit.code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-    slot->last_exit.signal = WIFSIGNALED(status) ? (uint32_t) WTERMSIG(status) : 0;
-    slot->last_exit.core_dumped = WIFSIGNALED(status) && WCOREDUMP(status);
-    slot->last_exit.reason = slot->last_reason;
-    slot->last_exit.at_unix_ms = corral_unix_ms();
-    slot->has_exit = true;
-}
-
-/* Counts an unasked exit; returns how many fell within the window. */
-static int
-count_exit(corral_supervisor_t *self, slot_t *slot, int64_t now)
-{
-    slot->exits_ms[slot->exits_next] = now;
-    slot->exits_next = (slot->exits_next + 1) % EXITS_KEPT;
-    if (slot->exits_kept < EXITS_KEPT)
-        slot->exits_kept++;
-    int within = 0;
-    for (int i = 0; i < slot->exits_kept; i++)
-        within += now - slot->exits_ms[i] <= (int64_t) self->policy.window_ms;
-    return within;
-}
-
-/* "60s" or "250ms", for log lines. */
-static const char *
-duration_text(uint64_t ms, char *out, size_t size)
-{
-    if (ms >= 1000 && ms % 1000 == 0)
-        snprintf(out, size, "%llus", (unsigned long long) (ms / 1000));
-    else
-        snprintf(out, size, "%llums", (unsigned long long) ms);
-    return out;
-}
-
-static uint64_t
-backoff_ms(const corral_supervisor_t *self, uint32_t failures)
-{
-    uint64_t delay = self->policy.backoff_initial_ms;
-    for (uint32_t i = 1; i < failures && delay < self->policy.backoff_max_ms; i++)
-        delay *= 2;
-    if (delay > self->policy.backoff_max_ms)
-        delay = self->policy.backoff_max_ms;
-    return delay - (uint64_t) ((double) delay * JITTER_SHARE * ((double) random() / RAND_MAX));
 }
 
 static int
@@ -605,32 +534,29 @@ decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int s
     char window[32];
     int64_t now = zclock_mono();
     if (process->was_ready && now - process->ready_ms >= (int64_t) self->policy.window_ms)
-        slot->failures = 0;     /* it had been ready long enough: the backoff starts over */
-    slot->failures++;
-    int within = count_exit(self, slot, now);
+        slot->exits.failures = 0;   /* it had been ready long enough: the backoff starts over */
+    slot->exits.failures++;
+    int within = corral_exit_history_count(&slot->exits, now, self->policy.window_ms);
     if ((uint64_t) within > self->policy.max_restarts) {
-        char recent[512] = "";
-        for (int i = 0, k = slot->exits_next; i < slot->exits_kept; i++) {
-            k = (k + EXITS_KEPT - 1) % EXITS_KEPT;
-            size_t used = strlen(recent);
-            snprintf(recent + used, sizeof recent - used, "%s%.1fs ago", i ? ", " : "exits ",
-                     (double) (now - slot->exits_ms[k]) / 1000.0);
-        }
+        char recent[512];
+        corral_exit_history_recent(&slot->exits, now, self->policy.window_ms, recent,
+                                   sizeof recent);
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s (pid %d) %s: %s; %s is crash-looping: %d "
                    "exits in %s (max_restarts %llu), %s; stopping the instance",
                    name, pid, how, corral_exit_reason_name(reason), name, within,
-                   duration_text(self->policy.window_ms, window, sizeof window),
+                   corral_duration_text(self->policy.window_ms, window, sizeof window),
                    (unsigned long long) self->policy.max_restarts, recent);
         slot->state = CORRAL_SLOT_EXITED;
         self->ops.stop_instance(self->arg, 1, "a worker is crash-looping");
         return;
     }
-    uint64_t delay = backoff_ms(self, slot->failures);
+    uint64_t delay = corral_exit_history_backoff(&slot->exits, self->policy.backoff_initial_ms,
+                                                 self->policy.backoff_max_ms);
     corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; restarting in %llu ms, "
                "%d of %llu in %s", name, pid, how, corral_exit_reason_name(reason),
                (unsigned long long) delay, within,
                (unsigned long long) self->policy.max_restarts,
-               duration_text(self->policy.window_ms, window, sizeof window));
+               corral_duration_text(self->policy.window_ms, window, sizeof window));
     self->restarts_by_reason[reason]++;
     slot->state = CORRAL_SLOT_WAITING;
     slot->restart_at_ms = now + (int64_t) delay;
@@ -643,7 +569,7 @@ static void
 incoming_failed(corral_supervisor_t *self, slot_t *slot, const corral_process_t *process,
                 const char *how)
 {
-    int within = count_exit(self, slot, zclock_mono());
+    int within = corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
     corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d, the replacement) %s before it was "
                "ready: crashed; pid %d keeps serving (%d exits in %llu ms)", slot->spec->name,
                (int) process->pid, how, (int) slot->current->pid, within,
@@ -681,10 +607,11 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
 {
     slot_t *slot = slot_of(process);
     char how[96];
-    describe_status(status, how, sizeof how);
+    corral_exit_describe(status, how, sizeof how);
     corral_exit_reason_t reason = reason_of(process, status);
     bool was_main = self->main == process;
-    record_exit(slot, process, status, reason);
+    corral_exit_history_record(&slot->exits, process->pid, status,
+                               corral_exit_reason_name(reason));
     if (process == slot->beside) {
         slot->beside = NULL;
         if (process->state == CORRAL_SLOT_STOPPING) {
@@ -709,7 +636,7 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
             slot->state = CORRAL_SLOT_EXITED;
         }
         else if (slot->current) {
-            count_exit(self, slot, zclock_mono());
+            corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
             corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; its replacement "
                        "(pid %d) is starting", slot->spec->name, (int) process->pid, how,
                        corral_exit_reason_name(reason), (int) slot->current->pid);
@@ -783,7 +710,7 @@ corral_supervisor_fill_view(corral_supervisor_t *self, int slot_id,
         return;
     slot_t *slot = &self->slots[slot_id - 1];
     view->restarts = slot->restarts;
-    view->last_exit = slot->has_exit ? &slot->last_exit : NULL;
+    view->last_exit = slot->exits.has_last ? &slot->exits.last : NULL;
     view->state = (char *) state_name(slot->current ? slot->current->state : slot->state);
     if (slot->current) {
         view->started_unix_ms = slot->current->started_unix_ms;
