@@ -302,11 +302,10 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         break;
     case CORRAL__V1__ENVELOPE__BODY_READY:
         process = process_by_peer(self, routing_id, envelope->ready->worker_id);
-        if (!process || !corral_process_starting(process)) {
+        if (!process)
             count_dropped(self, "a Ready that is not from the worker it names");
-            break;
-        }
-        corral_supervisor_ready(self->supervisor, process);
+        else if (corral_process_starting(process))  /* not one asked to stop meanwhile */
+            corral_supervisor_ready(self->supervisor, process);
         break;
     case CORRAL__V1__ENVELOPE__BODY_BYE:
         process = process_by_peer(self, routing_id, envelope->bye->worker_id);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "log_counters.h"
 #include "log_pusher.h"
+#include "main_role.h"
 #include "router.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
@@ -231,13 +232,8 @@ on_desk_envelope(const corral_envelope_t *envelope, void *arg)
         apply_log_config(self, envelope->log_config);
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW && self->reporter)
         corral_reporter_take_view(self->reporter, envelope->cluster_view);
-    else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_MAIN_ROLE && self->node
-             && !self->stopping) {
-        self->identity.main = envelope->main_role->main;
-        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s the main worker now",
-                   self->identity.main ? "this is" : "this is no longer");
-        corral_node_service_set_main(self->node, self->identity.main);
-    }
+    else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_MAIN_ROLE && !self->stopping)
+        corral_worker_set_main(self, envelope->main_role->main);
 }
 
 static int
@@ -309,6 +305,18 @@ start_node_service(corral_worker_t *self)
     }
     corral_plugin_host_join(self->plugins, self->config, self->node);
     return 0;
+}
+
+/* The coordinator moved the main role (main_role.h). */
+void
+corral_worker_set_main(corral_worker_t *self, bool main)
+{
+    if (self->identity.main == main || !self->identity.clustered)
+        return;
+    self->identity.main = main;
+    if (self->node)
+        corral_node_service_set_main(self->node, main);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s the main role", main ? "took" : "gave up");
 }
 
 /* --- Stopping ------------------------------------------------------------- */
