@@ -429,6 +429,42 @@ test_ulimit_v_without_max_memory_gives_classic_mode(void **state)
     assert_true(instance_stop(&instance));
 }
 
+/* "Max address space" soft limit of `pid` in bytes, or -1 when unlimited. */
+static long long
+address_space_limit(pid_t pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/limits", (int) pid);
+    FILE *file = fopen(path, "r");
+    assert_non_null(file);
+    long long limit = -2;
+    while (fgets(line, sizeof line, file))
+        if (strncmp(line, "Max address space", 17) == 0)
+            limit = strncmp(line + 26, "unlimited", 9) == 0 ? -1 : atoll(line + 26);
+    fclose(file);
+    return limit;
+}
+
+static void
+test_coordinator_max_memory_is_its_own(void **state)
+{
+    if (UNDER_ASAN)
+        skip();
+    instance_t *instance = start_with(0, "  coordinator: { max_memory: 1gb }\n"
+                                         "  workers: { count: 2, max_memory: 768mb }\n");
+    assert_int_equal(address_space_limit(instance_pid(instance)), 1LL << 30);
+    pid_t workers[WORKERS_MAX];
+    assert_int_equal(instance_workers(instance, workers, WORKERS_MAX), 2);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(address_space_limit(workers[i]), 768LL << 20);
+    assert_true(instance_stop(&instance));
+
+    instance = start_with(1, "  coordinator: { max_memory: 1gb }\n");
+    assert_int_equal(instance_workers(instance, workers, WORKERS_MAX), 1);
+    assert_int_equal(address_space_limit(workers[0]), -1);     /* not the coordinator's */
+    assert_true(instance_stop(&instance));
+}
+
 /* --- Recycling ---------------------------------------------------------------------------- */
 
 static void
@@ -562,6 +598,7 @@ main(void)
         cmocka_unit_test(test_hung_worker_gets_sigabrt_then_sigkill),
         cmocka_unit_test(test_max_memory_fails_the_allocation_and_replaces),
         cmocka_unit_test(test_ulimit_v_without_max_memory_gives_classic_mode),
+        cmocka_unit_test(test_coordinator_max_memory_is_its_own),
         cmocka_unit_test(test_recycle_max_requests_under_load_fails_nothing),
         cmocka_unit_test(test_recycle_max_rss_under_load_fails_nothing),
         cmocka_unit_test(test_main_role_moves_without_overlap),
