@@ -45,6 +45,8 @@ struct corral_cluster_view {
     Corral__V1__Report empty_report;
     Corral__V1__ClusterView message;
     corral_envelope_t envelope;
+    corral_view_filler_fn *filler;
+    void *filler_arg;
 };
 
 static int on_check(zloop_t *loop, int timer_id, void *arg);
@@ -145,6 +147,13 @@ corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id)
         worker->pid = 0;
 }
 
+void
+corral_cluster_view_set_filler(corral_cluster_view_t *self, corral_view_filler_fn *fn, void *arg)
+{
+    self->filler = fn;
+    self->filler_arg = arg;
+}
+
 int
 corral_cluster_view_accept(corral_cluster_view_t *self, int id,
                            const Corral__V1__Report *report)
@@ -228,6 +237,8 @@ fill_worker_view(corral_cluster_view_t *self, int index, int64_t now)
     view->reported = worker->report != NULL;
     view->last_report_age_ms = silence_ms(worker, now);
     view->report = worker->report ? worker->report : &self->empty_report;
+    if (self->filler)
+        self->filler(self->filler_arg, index + 1, view);
     self->view_pointers[index] = view;
 }
 

@@ -29,6 +29,12 @@ void corral_cluster_view_worker_started(corral_cluster_view_t *self, int id,
 /* Slot `id` has no process any more. */
 void corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id);
 
+/* `fn` adds what the supervisor knows of slot `id` to its view, each time
+ * the view is built. */
+typedef void (corral_view_filler_fn)(void *arg, int id, Corral__V1__WorkerView *view);
+void corral_cluster_view_set_filler(corral_cluster_view_t *self, corral_view_filler_fn *fn,
+                                    void *arg);
+
 /* Keeps a copy of `report` as slot `id`'s latest. Returns 0, or -1 when
  * out of memory. */
 int corral_cluster_view_accept(corral_cluster_view_t *self, int id,

@@ -25,6 +25,11 @@
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 #define DEFAULT_STATUS_INTERVAL_MS 1000
 #define DEFAULT_HEARTBEAT_TIMEOUT_MS 10000
+#define DEFAULT_MAX_RESTARTS 5
+#define DEFAULT_RESTART_WINDOW_MS 60000
+#define DEFAULT_BACKOFF_INITIAL_MS 100
+#define DEFAULT_BACKOFF_MAX_MS 30000
+#define DEFAULT_RECYCLE_JITTER 10
 #define KEY_PATH_MAX 256
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_HEADER_TIMEOUT_MS 20000
@@ -46,6 +51,10 @@ typedef enum {
     VALUE_TIMEOUT,      /* a duration from 1s to 1h */
     VALUE_CONNECTIONS,  /* 1..CONNECTIONS_MAX */
     VALUE_CONNECTIONS_OR_ZERO,  /* 0..CONNECTIONS_MAX; 0: no limit */
+    VALUE_SIZE,         /* see corral_parse_size */
+    VALUE_COUNT,        /* a non-negative integer (uint64_t) */
+    VALUE_PERCENT,      /* "10%" or 10: 0..100 (uint64_t) */
+    VALUE_RESTART,      /* never | on-failure | always */
     VALUE_LEVEL,        /* see corral_level_parse */
     VALUE_LOGGING,      /* the logging section: config_logging.c */
     VALUE_COMMAND,      /* an argv list: config_workers.c */
@@ -85,11 +94,35 @@ static const field_t pid_fields[] = {
     { "file", VALUE_PATH, AT(pid.file), NULL },
     { NULL, 0, 0, NULL }
 };
+static const field_t recycle_fields[] = {
+    { "max_rss",      VALUE_SIZE,    AT(node.workers.recycle.max_rss),        NULL },
+    { "max_requests", VALUE_COUNT,   AT(node.workers.recycle.max_requests),   NULL },
+    { "jitter",       VALUE_PERCENT, AT(node.workers.recycle.jitter_percent), NULL },
+    { NULL, 0, 0, NULL }
+};
 static const field_t workers_fields[] = {
     { "count", VALUE_WORKER_COUNT, AT(node.workers.count), NULL },
     { "heartbeat_timeout", VALUE_DURATION, AT(node.workers.heartbeat_timeout_ms), NULL },
     { "command", VALUE_COMMAND, AT(node.workers.program.command), NULL },
     { "env", VALUE_ENV, AT(node.workers.program.env), NULL },
+    { "max_memory", VALUE_SIZE, AT(node.workers.max_memory), NULL },
+    { "recycle", VALUE_SECTION, 0, recycle_fields },
+    { NULL, 0, 0, NULL }
+};
+static const field_t coordinator_fields[] = {
+    { "max_memory", VALUE_SIZE, AT(node.coordinator.max_memory), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t backoff_fields[] = {
+    { "initial", VALUE_DURATION, AT(node.restart.backoff_initial_ms), NULL },
+    { "max",     VALUE_DURATION, AT(node.restart.backoff_max_ms),     NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t restart_fields[] = {
+    { "policy",       VALUE_RESTART,  AT(node.restart.policy),       NULL },
+    { "max_restarts", VALUE_COUNT,    AT(node.restart.max_restarts), NULL },
+    { "window",       VALUE_DURATION, AT(node.restart.window_ms),    NULL },
+    { "backoff",      VALUE_SECTION,  0,                   backoff_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t status_fields[] = {
@@ -103,6 +136,8 @@ static const field_t migrations_fields[] = {
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
     { "workers",          VALUE_SECTION,  0,                  workers_fields },
+    { "coordinator",      VALUE_SECTION,  0,              coordinator_fields },
+    { "restart",          VALUE_SECTION,  0,                  restart_fields },
     { "shutdown_timeout", VALUE_DURATION, AT(node.shutdown_timeout_ms), NULL },
     { "status",           VALUE_SECTION,  0,                   status_fields },
     { "debug_routes",     VALUE_BOOL,     AT(node.debug_routes),        NULL },
@@ -306,6 +341,12 @@ set_defaults(corral_config_t *config)
     config->node.shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
     config->node.status.interval_ms = DEFAULT_STATUS_INTERVAL_MS;
     config->node.workers.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    config->node.workers.recycle.jitter_percent = DEFAULT_RECYCLE_JITTER;
+    config->node.restart.policy = CORRAL_RESTART_ON_FAILURE;
+    config->node.restart.max_restarts = DEFAULT_MAX_RESTARTS;
+    config->node.restart.window_ms = DEFAULT_RESTART_WINDOW_MS;
+    config->node.restart.backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS;
+    config->node.restart.backoff_max_ms = DEFAULT_BACKOFF_MAX_MS;
     config->logging.root_level = CORRAL_LEVEL_INFO;
 }
 
@@ -472,6 +513,41 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         *(uint64_t *) target = (uint64_t) number;
         return 0;
     }
+    case VALUE_SIZE:
+        if (node->type != YAML_SCALAR_NODE
+            || corral_parse_size(text, (uint64_t *) target) != 0)
+            return fail_expected(self, node, path, "a size such as 512kb, 256mb or 1gb");
+        return 0;
+
+    case VALUE_COUNT:
+        if (node->type != YAML_SCALAR_NODE || !is_plain(node)
+            || parse_integer(text, &number) != 0 || number < 0)
+            return fail_expected(self, node, path, "a non-negative integer");
+        *(uint64_t *) target = (uint64_t) number;
+        return 0;
+
+    case VALUE_PERCENT: {
+        char digits[32];
+        size_t length = strlen(text);
+        if (length > 0 && length < sizeof digits && text[length - 1] == '%')
+            length--;
+        snprintf(digits, sizeof digits, "%.*s", (int) length, text);
+        if (node->type != YAML_SCALAR_NODE || parse_integer(digits, &number) != 0
+            || number < 0 || number > 100)
+            return fail_expected(self, node, path, "a percentage 0%..100%");
+        *(uint64_t *) target = (uint64_t) number;
+        return 0;
+    }
+    case VALUE_RESTART:
+        if (node->type == YAML_SCALAR_NODE && strcmp(text, "on-failure") == 0)
+            *(corral_restart_policy_t *) target = CORRAL_RESTART_ON_FAILURE;
+        else if (node->type == YAML_SCALAR_NODE && strcmp(text, "always") == 0)
+            *(corral_restart_policy_t *) target = CORRAL_RESTART_ALWAYS;
+        else if (node->type == YAML_SCALAR_NODE && strcmp(text, "never") == 0)
+            *(corral_restart_policy_t *) target = CORRAL_RESTART_NEVER;
+        else
+            return fail_expected(self, node, path, "never, on-failure or always");
+        return 0;
 
     case VALUE_LOGGING: {
         corral_config_reader_t reader = reader_of(self);

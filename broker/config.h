@@ -17,6 +17,12 @@
 #define CORRAL_EX_CONFIG 78     /* sysexits.h EX_CONFIG */
 
 typedef enum {
+    CORRAL_RESTART_ON_FAILURE,  /* the default */
+    CORRAL_RESTART_ALWAYS,
+    CORRAL_RESTART_NEVER        /* any unexpected worker exit stops the instance */
+} corral_restart_policy_t;
+
+typedef enum {
     CORRAL_BALANCING_SHARED,    /* one socket, inherited by every worker */
     CORRAL_BALANCING_REUSEPORT  /* one SO_REUSEPORT socket per worker */
 } corral_balancing_t;
@@ -46,9 +52,25 @@ typedef struct {
         struct {
             int count;          /* >= 1; 0 when auto */
             bool count_auto;    /* "auto" (the default) */
-            uint64_t heartbeat_timeout_ms;  /* silent longer: unavailable; default 10s */
             corral_worker_program_t program;    /* command, env */
+            uint64_t heartbeat_timeout_ms;  /* silent longer: hung; default 10s */
+            uint64_t max_memory;            /* RLIMIT_AS per worker; 0: none */
+            struct {
+                uint64_t max_rss;           /* bytes; 0: no limit */
+                uint64_t max_requests;      /* 0: no limit */
+                uint64_t jitter_percent;    /* 0..100, default 10 */
+            } recycle;
         } workers;
+        struct {
+            uint64_t max_memory;            /* RLIMIT_AS of the coordinator; 0: none */
+        } coordinator;
+        struct {
+            corral_restart_policy_t policy;
+            uint64_t max_restarts;          /* exits of one slot in window; default 5 */
+            uint64_t window_ms;             /* default 60s */
+            uint64_t backoff_initial_ms;    /* default 100ms */
+            uint64_t backoff_max_ms;        /* default 30s */
+        } restart;
         uint64_t shutdown_timeout_ms;   /* default 30s */
         struct {
             uint64_t interval_ms;       /* status reports; default 1s */

@@ -1,11 +1,12 @@
 /* coordinator.c: the clustered instance's event loop.
  *
- * It owns the worker slots (spawn, Hello/Welcome, Ready, Bye, reaping),
- * the `desk` ROUTER, the runtime directory, the instance UUID and the bus
- * (bus.c) it hands to the workers, and the signals (through one
- * signalfd): SIGTERM and SIGINT stop gracefully, SIGCHLD reaps. Policy
- * `never` (the RFC's first phase): a worker that exits unexpectedly stops
- * the whole instance with a non-zero status. */
+ * It owns the `desk` ROUTER (Hello/Welcome, Ready, Report, Bye), the
+ * runtime directory, the instance UUID and the bus (bus.c) it hands to
+ * the workers, the log collector, and the signals (through one
+ * signalfd): SIGTERM and SIGINT stop gracefully, SIGCHLD reaps. The life
+ * of the worker slots (when to start, restart, kill or replace a worker,
+ * who is main) is the supervisor's (supervisor.c): the coordinator tells
+ * it what happened and does what it asks. */
 #include "coordinator.h"
 
 #include <errno.h>
@@ -30,27 +31,24 @@
 #include "corral/signals.h"
 #include "runtime_dir.h"
 #include "spawn.h"
+#include "supervisor.h"
 #include "worker_config.h"
 
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
 
-typedef enum {
-    SLOT_EMPTY,         /* not started, or reaped */
-    SLOT_STARTING,      /* spawned, not Ready yet */
-    SLOT_READY,         /* serving */
-} slot_state_t;
-
 typedef struct {
     int id;
     corral_worker_config_t config;
-    pid_t pid;
-    slot_state_t state;
+} slot_t;
+
+/* What the coordinator knows of one process (corral_process_link). */
+typedef struct {
+    zframe_t *desk_peer;    /* the routing id its Hello came from */
     bool said_bye;
     uint64_t last_log_seq;  /* from its Bye */
-    zframe_t *desk_peer;    /* the routing id its Hello came from */
-} slot_t;
+} peer_t;
 
 struct corral_coordinator {
     const corral_config_t *config;
@@ -65,17 +63,19 @@ struct corral_coordinator {
     char *instance_uuid;
     slot_t *slots;
     int slot_count;
+    corral_slot_spec_t *specs;
+    corral_supervisor_t *supervisor;
     corral_signals_t *signals;
     corral_log_router_t *log_router;        /* until the collector takes it */
     corral_log_collector_t *logs;
     Corral__V1__LogConfig *reloaded_log_config;
     bool stopping;
-    bool announced_ready;
-    bool killed_stragglers;
     int exit_code;
     uint64_t desk_dropped;
     int64_t desk_dropped_logged_at;
 };
+
+static int start_supervisor(corral_coordinator_t *self);
 
 corral_coordinator_t *
 corral_coordinator_new(const corral_config_t *config, corral_listener_t *listener,
@@ -89,10 +89,17 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
     self->worker_program = strdup(worker_program);
     self->slot_count = worker_count;
     self->slots = calloc((size_t) worker_count, sizeof *self->slots);
-    for (int i = 0; self->slots && i < worker_count; i++) {
+    self->specs = calloc((size_t) worker_count, sizeof *self->specs);
+    for (int i = 0; self->slots && self->specs && i < worker_count; i++) {
         self->slots[i].id = i + 1;
         corral_worker_config_init(&self->slots[i].config, config, i + 1, worker_count,
                                   corral_listener_port(listener), true);
+        corral_slot_spec_t *spec = &self->specs[i];
+        snprintf(spec->name, sizeof spec->name, "%s", self->slots[i].config.name);
+        spec->max_memory = config->node.workers.max_memory;
+        spec->recycle_max_rss = config->node.workers.recycle.max_rss;
+        spec->recycle_max_requests = config->node.workers.recycle.max_requests;
+        spec->recycle_jitter_percent = config->node.workers.recycle.jitter_percent;
     }
     self->loop = zloop_new();
     if (self->loop)
@@ -100,7 +107,8 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
                                              config->node.status.interval_ms,
                                              config->node.workers.heartbeat_timeout_ms,
                                              corral_cpu_quota("/"));
-    if (!self->slots || !self->loop || !self->view || !self->worker_program)
+    if (!self->slots || !self->specs || !self->loop || !self->view || !self->worker_program
+        || start_supervisor(self) != 0)
         corral_coordinator_destroy(&self);
     return self;
 }
@@ -112,6 +120,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
+    corral_supervisor_destroy(&self->supervisor);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
     corral_log_counters_set_source(NULL, NULL);
@@ -127,9 +136,8 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     free(self->runtime_dir);
     free(self->desk_endpoint);
     free(self->worker_program);
-    for (int i = 0; self->slots && i < self->slot_count; i++)
-        zframe_destroy(&self->slots[i].desk_peer);
     free(self->slots);
+    free(self->specs);
     free(self);
     *self_p = NULL;
 }
@@ -142,51 +150,17 @@ corral_coordinator_set_log_router(corral_coordinator_t *self, corral_log_router_
 }
 
 static slot_t *
-slot_by_pid(corral_coordinator_t *self, pid_t pid)
-{
-    for (int i = 0; i < self->slot_count; i++)
-        if (self->slots[i].pid == pid && self->slots[i].state != SLOT_EMPTY)
-            return &self->slots[i];
-    return NULL;
-}
-
-static slot_t *
 slot_by_id(corral_coordinator_t *self, uint32_t id)
 {
     return id >= 1 && id <= (uint32_t) self->slot_count ? &self->slots[id - 1] : NULL;
 }
 
-static int
-live_workers(const corral_coordinator_t *self)
-{
-    int live = 0;
-    for (int i = 0; i < self->slot_count; i++)
-        live += self->slots[i].state != SLOT_EMPTY;
-    return live;
-}
-
-static void
-signal_workers(corral_coordinator_t *self, int signal_number)
-{
-    for (int i = 0; i < self->slot_count; i++)
-        if (self->slots[i].state != SLOT_EMPTY)
-            kill(self->slots[i].pid, signal_number);
-}
-
 /* --- Stopping --------------------------------------------------------------- */
 
 static int
-on_shutdown_timeout(zloop_t *loop, int timer_id, void *arg)
+end_loop(zloop_t *loop, int timer_id, void *arg)
 {
-    corral_coordinator_t *self = arg;
-    for (int i = 0; i < self->slot_count; i++)
-        if (self->slots[i].state != SLOT_EMPTY)
-            corral_log(CORRAL_LEVEL_WARN, LOGGER,
-                       "%s (pid %d) still running after the shutdown timeout; killing it",
-                       self->slots[i].config.name, (int) self->slots[i].pid);
-    self->killed_stragglers = true;
-    signal_workers(self, SIGKILL);
-    return 0;
+    return -1;
 }
 
 static void
@@ -199,10 +173,10 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     self->stopping = true;
     corral_notify("STOPPING=1");
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
-               live_workers(self), why);
-    signal_workers(self, SIGTERM);
-    zloop_timer(self->loop, (size_t) self->config->node.shutdown_timeout_ms, 1,
-                on_shutdown_timeout, self);
+               corral_supervisor_live(self->supervisor), why);
+    corral_supervisor_stop(self->supervisor);
+    if (corral_supervisor_live(self->supervisor) == 0)
+        zloop_timer(self->loop, 0, 1, end_loop, self);     /* nothing left to reap */
 }
 
 /* --- desk ------------------------------------------------------------------- */
@@ -219,56 +193,69 @@ count_dropped(corral_coordinator_t *self, const char *what)
     }
 }
 
-/* Sends on desk to the worker of `slot`, without blocking. Returns 0, or -1
- * if it never said Hello or its queue is full. */
+/* Sends on desk to `process`, without blocking. Returns 0, or -1 if it
+ * never said Hello or its queue is full. */
 static int
-send_to_slot(corral_coordinator_t *self, const slot_t *slot, const corral_envelope_t *envelope)
+send_to_process(corral_coordinator_t *self, const corral_process_t *process,
+                const corral_envelope_t *envelope)
 {
-    if (!slot->desk_peer || slot->state == SLOT_EMPTY)
+    peer_t *peer = process ? corral_process_link(process) : NULL;
+    if (!peer || !peer->desk_peer)
         return -1;
-    return corral_envelope_send(self->desk, slot->desk_peer, envelope, ZFRAME_DONTWAIT);
+    return corral_envelope_send(self->desk, peer->desk_peer, envelope, ZFRAME_DONTWAIT);
 }
 
-/* The slot whose worker said Hello from `routing_id`, or NULL. */
-static slot_t *
-slot_by_peer(corral_coordinator_t *self, zframe_t *routing_id)
+static bool
+said_hello_from(const corral_process_t *process, void *routing_id)
 {
-    for (int i = 0; i < self->slot_count; i++)
-        if (self->slots[i].state != SLOT_EMPTY && self->slots[i].desk_peer
-            && zframe_eq(self->slots[i].desk_peer, routing_id))
-            return &self->slots[i];
-    return NULL;
+    peer_t *peer = corral_process_link(process);
+    return peer && peer->desk_peer && zframe_eq(peer->desk_peer, routing_id);
+}
+
+/* The process that said Hello from `routing_id`, if it still runs the
+ * slot it names. */
+static corral_process_t *
+process_by_peer(corral_coordinator_t *self, zframe_t *routing_id, uint32_t worker_id)
+{
+    corral_process_t *process = corral_supervisor_find(self->supervisor, said_hello_from,
+                                                       routing_id);
+    return process && corral_process_slot(process) == (int) worker_id ? process : NULL;
 }
 
 static void
 welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
 {
     slot_t *slot = slot_by_id(self, hello->worker_id);
-    if (!slot || slot->state == SLOT_EMPTY || slot->pid != (pid_t) hello->pid) {
+    corral_process_t *process = corral_supervisor_process(self->supervisor, (pid_t) hello->pid);
+    if (!slot || !process || corral_process_slot(process) != slot->id) {
         count_dropped(self, "a Hello from an unknown worker");
         return;
     }
-    zframe_destroy(&slot->desk_peer);
-    slot->desk_peer = zframe_dup(routing_id);
+    peer_t *peer = corral_process_link(process);
+    if (!peer && !(peer = calloc(1, sizeof *peer)))
+        return;
+    corral_process_set_link(process, peer);
+    zframe_destroy(&peer->desk_peer);
+    peer->desk_peer = zframe_dup(routing_id);
+    slot->config.message.main = corral_process_main(process);
+    slot->config.message.generation = corral_process_generation(process);
     Corral__V1__Welcome body = CORRAL__V1__WELCOME__INIT;
     body.config = &slot->config.message;
     corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
     reply.body_case = CORRAL__V1__ENVELOPE__BODY_WELCOME;
     reply.welcome = &body;
-    if (send_to_slot(self, slot, &reply) != 0)
+    if (send_to_process(self, process, &reply) != 0)
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot send the Welcome to %s",
                    slot->config.name);
 }
 
+/* Every slot was ready once: the instance is up. */
 static void
-announce_ready_if_all(corral_coordinator_t *self)
+announce_ready(void *arg)
 {
-    if (self->announced_ready || self->stopping)
+    corral_coordinator_t *self = arg;
+    if (self->stopping)
         return;
-    for (int i = 0; i < self->slot_count; i++)
-        if (self->slots[i].state != SLOT_READY)
-            return;
-    self->announced_ready = true;
     char status[256];
     snprintf(status, sizeof status, "READY=1\nSTATUS=serving http://%s:%d with %d workers",
              self->config->server.host, corral_listener_port(self->listener),
@@ -285,51 +272,50 @@ static void
 receive_report(corral_coordinator_t *self, zframe_t *routing_id,
                const Corral__V1__Report *report)
 {
-    slot_t *slot = slot_by_peer(self, routing_id);
-    if (!slot) {
-        count_dropped(self, "a Report from an unknown worker");
-        return;
-    }
-    if (slot->id != (int) report->worker_id) {
+    corral_process_t *process = process_by_peer(self, routing_id, report->worker_id);
+    if (!process) {
         count_dropped(self, "a Report that is not from the worker it names");
         return;
     }
-    if (corral_cluster_view_accept(self->view, slot->id, report) != 0) {
+    corral_supervisor_heard(self->supervisor, process,
+                            report->process ? report->process->resident_set_size_bytes : 0,
+                            report->requests ? report->requests->total : 0);
+    /* the slot's view is its current process's; one starting beside it
+     * gets the view without changing it */
+    if (corral_supervisor_current(self->supervisor, (int) report->worker_id) == process
+        && corral_cluster_view_accept(self->view, (int) report->worker_id, report) != 0) {
         count_dropped(self, "a Report (out of memory)");
         return;
     }
-    send_to_slot(self, slot, corral_cluster_view_envelope(self->view, self->desk_dropped));
+    send_to_process(self, process, corral_cluster_view_envelope(self->view, self->desk_dropped));
 }
 
 static void
 handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
                 const corral_envelope_t *envelope)
 {
-    slot_t *slot;
+    corral_process_t *process;
+    peer_t *peer;
     switch (envelope->body_case) {
     case CORRAL__V1__ENVELOPE__BODY_HELLO:
         welcome(self, routing_id, envelope->hello);
         break;
     case CORRAL__V1__ENVELOPE__BODY_READY:
-        slot = slot_by_peer(self, routing_id);
-        if (!slot || slot->id != (int) envelope->ready->worker_id
-            || slot->state != SLOT_STARTING) {
+        process = process_by_peer(self, routing_id, envelope->ready->worker_id);
+        if (!process)
             count_dropped(self, "a Ready that is not from the worker it names");
-            break;
-        }
-        slot->state = SLOT_READY;
-        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready",
-                   slot->config.name, (int) slot->pid);
-        announce_ready_if_all(self);
+        else if (corral_process_starting(process))  /* not one asked to stop meanwhile */
+            corral_supervisor_ready(self->supervisor, process);
         break;
     case CORRAL__V1__ENVELOPE__BODY_BYE:
-        slot = slot_by_peer(self, routing_id);
-        if (!slot || slot->id != (int) envelope->bye->worker_id) {
+        process = process_by_peer(self, routing_id, envelope->bye->worker_id);
+        if (!process) {
             count_dropped(self, "a Bye that is not from the worker it names");
             break;
         }
-        slot->said_bye = true;
-        slot->last_log_seq = envelope->bye->last_log_seq;
+        peer = corral_process_link(process);
+        peer->said_bye = true;
+        peer->last_log_seq = envelope->bye->last_log_seq;
         break;
     case CORRAL__V1__ENVELOPE__BODY_REPORT:
         receive_report(self, routing_id, envelope->report);
@@ -356,10 +342,11 @@ refuse_protocol(corral_coordinator_t *self, zframe_t *routing_id,
              "this worker speaks corral protocol version %u, the coordinator speaks version %u: "
              "use a worker built for this corral (or a corral that speaks version %u)",
              envelope->protocol, CORRAL_PROTOCOL_VERSION, envelope->protocol);
-    slot_t *slot = slot_by_id(self, envelope->hello->worker_id);
-    if (slot && slot->state != SLOT_EMPTY && slot->pid == (pid_t) envelope->hello->pid)
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) refused: %s", slot->config.name,
-                   (int) slot->pid, text);
+    corral_process_t *process = corral_supervisor_process(self->supervisor,
+                                                          (pid_t) envelope->hello->pid);
+    if (process && corral_process_slot(process) == (int) envelope->hello->worker_id)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) refused: %s",
+                   corral_process_name(process), (int) corral_process_pid(process), text);
     else
         count_dropped(self, "a Hello of a protocol version this coordinator does not speak");
     Corral__V1__ProtocolError refusal = CORRAL__V1__PROTOCOL_ERROR__INIT;
@@ -427,49 +414,16 @@ drain_desk(corral_coordinator_t *self)
 /* --- Workers ---------------------------------------------------------------- */
 
 static void
-describe_status(int status, char *out, size_t size)
+worker_exited(corral_coordinator_t *self, corral_process_t *process, int status)
 {
-    if (WIFEXITED(status))
-        snprintf(out, size, "exited with status %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-        snprintf(out, size, "was killed by signal %d (SIG%s)%s", WTERMSIG(status),
-                 sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?",
-                 WCOREDUMP(status) ? ", core dumped" : "");
-    else
-        snprintf(out, size, "changed state (%d)", status);
-}
-
-static void
-worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
-{
-    char how[96];
-    describe_status(status, how, sizeof how);
-    pid_t pid = slot->pid;
+    peer_t *peer = corral_process_link(process);
     if (self->logs) {   /* its records before the news of its exit */
-        corral_log_collector_drain_worker(self->logs, slot->id,
-                                          slot->said_bye ? slot->last_log_seq : 0, LOG_DRAIN_MS);
+        corral_log_collector_drain_worker(self->logs, corral_process_slot(process),
+                                          peer && peer->said_bye ? peer->last_log_seq : 0,
+                                          LOG_DRAIN_MS);
         drain_desk(self);   /* a Bye that came meanwhile */
     }
-    slot->state = SLOT_EMPTY;
-    slot->pid = 0;
-    zframe_destroy(&slot->desk_peer);
-    corral_cluster_view_worker_gone(self->view, slot->id);
-    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (!self->stopping) {
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
-                   "%s (pid %d) %s unexpectedly%s; stopping the instance (restart policy: never)",
-                   slot->config.name, (int) pid, how,
-                   slot->said_bye ? " (it stopped on its own, after a signal sent to it)" : "");
-        begin_stop(self, 1, "a worker failed");
-    }
-    else if (clean)
-        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) stopped", slot->config.name, (int) pid);
-    else {
-        corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) %s while stopping",
-                   slot->config.name, (int) pid, how);
-        if (!self->killed_stragglers)
-            self->exit_code = 1;
-    }
+    corral_supervisor_reaped(self->supervisor, process, status);
 }
 
 static void
@@ -479,45 +433,107 @@ reap_workers(corral_coordinator_t *self)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        slot_t *slot = slot_by_pid(self, pid);
-        if (slot)
-            worker_exited(self, slot, status);
+        corral_process_t *process = corral_supervisor_process(self->supervisor, pid);
+        if (process)
+            worker_exited(self, process, status);
     }
 }
 
-static int
-spawn_workers(corral_coordinator_t *self)
+/* --- What the supervisor asks ----------------------------------------------------- */
+
+static pid_t
+spawn_process(void *arg, const corral_process_t *process, char **error)
 {
-    for (int i = 0; i < self->slot_count; i++) {
-        slot_t *slot = &self->slots[i];
-        corral_spawn_t spawn = {
-            .program = self->worker_program,
-            .name = slot->config.name,
-            .argv = self->config->node.workers.program.command,
-            .env = self->config->node.workers.program.env,
-            .worker_id = slot->id,
-            .listen_fd = corral_listener_fd(self->listener, slot->id),
-            .desk_endpoint = self->desk_endpoint,
-            .config_fd = -1,
-        };
-        char *error = NULL;
-        if (corral_worker_config_make_data_dir(&slot->config, &error) == 0)
-            slot->pid = corral_spawn_worker(&spawn, &error);
-        else
-            slot->pid = -1;
-        if (slot->pid < 0) {
-            slot->pid = 0;
-            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
-            free(error);
-            return -1;
-        }
-        slot->state = SLOT_STARTING;
-        slot->said_bye = false;
-        corral_cluster_view_worker_started(self->view, slot->id, slot->config.name, slot->pid);
-        slot->last_log_seq = 0;
-        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d)%s", slot->config.name,
-                   (int) slot->pid, slot->config.message.main ? ", main" : "");
-    }
+    corral_coordinator_t *self = arg;
+    slot_t *slot = slot_by_id(self, (uint32_t) corral_process_slot(process));
+    corral_spawn_t spawn = {
+        .program = self->worker_program,
+        .name = slot->config.name,
+        .argv = self->config->node.workers.program.command,
+        .env = self->config->node.workers.program.env,
+        .worker_id = slot->id,
+        .listen_fd = corral_listener_fd(self->listener, slot->id),
+        .desk_endpoint = self->desk_endpoint,
+        .config_fd = -1,
+        .max_memory = corral_process_max_memory(process),
+    };
+    if (corral_worker_config_make_data_dir(&slot->config, error) != 0)
+        return -1;
+    return corral_spawn_worker(&spawn, error);
+}
+
+static void
+slot_changed(void *arg, int slot_id, const corral_process_t *process)
+{
+    corral_coordinator_t *self = arg;
+    if (process)
+        corral_cluster_view_worker_started(self->view, slot_id, corral_process_name(process),
+                                           corral_process_pid(process));
+    else
+        corral_cluster_view_worker_gone(self->view, slot_id);
+}
+
+static void
+tell_main(void *arg, const corral_process_t *process, bool main)
+{
+    corral_coordinator_t *self = arg;
+    Corral__V1__MainRole body = CORRAL__V1__MAIN_ROLE__INIT;
+    body.main = main;
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_MAIN_ROLE;
+    envelope.main_role = &body;
+    if (send_to_process(self, process, &envelope) != 0)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot tell %s (pid %d) it is main",
+                   corral_process_name(process), (int) corral_process_pid(process));
+}
+
+static void
+stop_instance(void *arg, int exit_code, const char *why)
+{
+    begin_stop(arg, exit_code, why);
+}
+
+static void
+forget_process(void *arg, corral_process_t *process)
+{
+    peer_t *peer = corral_process_link(process);
+    if (peer)
+        zframe_destroy(&peer->desk_peer);
+    free(peer);
+    corral_process_set_link(process, NULL);
+}
+
+/* The supervision fields of each slot's view. */
+static void
+fill_slot_view(void *arg, int slot_id, Corral__V1__WorkerView *view)
+{
+    corral_coordinator_t *self = arg;
+    corral_supervisor_fill_view(self->supervisor, slot_id, view);
+}
+
+static int
+start_supervisor(corral_coordinator_t *self)
+{
+    const corral_config_t *config = self->config;
+    corral_supervision_t policy = {
+        .policy = config->node.restart.policy,
+        .max_restarts = config->node.restart.max_restarts,
+        .window_ms = config->node.restart.window_ms,
+        .backoff_initial_ms = config->node.restart.backoff_initial_ms,
+        .backoff_max_ms = config->node.restart.backoff_max_ms,
+        .heartbeat_timeout_ms = config->node.workers.heartbeat_timeout_ms,
+        .shutdown_timeout_ms = config->node.shutdown_timeout_ms,
+    };
+    static const corral_supervisor_ops_t ops = {
+        .spawn = spawn_process, .slot_changed = slot_changed, .tell_main = tell_main,
+        .stop_instance = stop_instance, .all_ready = announce_ready,
+        .forget = forget_process,
+    };
+    self->supervisor = corral_supervisor_new(self->loop, &policy, self->specs, self->slot_count,
+                                             &ops, self);
+    if (!self->supervisor)
+        return -1;
+    corral_cluster_view_set_filler(self->view, fill_slot_view, self);
     return 0;
 }
 
@@ -537,7 +553,8 @@ reload_logging(corral_coordinator_t *self)
     for (int i = 0; i < self->slot_count; i++) {
         slot_t *slot = &self->slots[i];
         slot->config.message.logging = config;      /* for workers started later */
-        if (slot->state != SLOT_EMPTY && send_to_slot(self, slot, &envelope) != 0)
+        corral_process_t *process = corral_supervisor_current(self->supervisor, slot->id);
+        if (process && send_to_process(self, process, &envelope) != 0)
             corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to %s",
                        slot->config.name);
     }
@@ -561,7 +578,7 @@ on_signal(int signal_number, void *arg)
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
-    return self->stopping && live_workers(self) == 0 ? -1 : 0;
+    return self->stopping && corral_supervisor_live(self->supervisor) == 0 ? -1 : 0;
 }
 
 static int
@@ -661,13 +678,15 @@ corral_coordinator_run(corral_coordinator_t *self)
                self->config->server.balancing == CORRAL_BALANCING_REUSEPORT
                    ? "reuseport" : "shared",
                self->slot_count);
-    if (spawn_workers(self) != 0)
-        begin_stop(self, 1, "a worker could not be started");
-    if (!self->stopping || live_workers(self) > 0)
+    corral_supervisor_start(self->supervisor);
+    if (!self->stopping || corral_supervisor_live(self->supervisor) > 0)
         zloop_start(self->loop);
+    char restarts[160];
+    corral_supervisor_describe_restarts(self->supervisor, restarts, sizeof restarts);
     if (self->exit_code == 0)
-        corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped (restarts: %s)", restarts);
     else
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "stopped with status %d", self->exit_code);
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "stopped with status %d (restarts: %s)",
+                   self->exit_code, restarts);
     return self->exit_code;
 }

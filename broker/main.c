@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -126,6 +127,39 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
     return 1;
 }
 
+/* RFC 6.1.7: a memory limit inherited from the shell (ulimit -v) would
+ * apply to every worker as to one process; unless per-worker max_memory
+ * says what each may use, the instance runs as one process (classic). */
+static bool
+memory_limit_forbids_clustering(const corral_config_t *config)
+{
+    struct rlimit limit;
+    if (!config->node.enabled || config->node.workers.max_memory
+        || getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
+        return false;
+    corral_log(CORRAL_LEVEL_WARN, LOGGER,
+               "an inherited memory limit (ulimit -v: %llu MB) would apply to every worker; "
+               "clustering is disabled (classic mode). Set node.workers.max_memory to cluster "
+               "under it", (unsigned long long) (limit.rlim_cur >> 20));
+    return true;
+}
+
+/* node.coordinator.max_memory: the coordinator's own soft limit (workers
+ * get theirs, or none, from spawn.c). */
+static void
+limit_own_memory(const corral_config_t *config)
+{
+    struct rlimit limit;
+    uint64_t max = config->node.coordinator.max_memory;
+    if (!config->node.enabled || !max || getrlimit(RLIMIT_AS, &limit) != 0)
+        return;
+    limit.rlim_cur = limit.rlim_max != RLIM_INFINITY && limit.rlim_max < max ? limit.rlim_max
+                                                                             : (rlim_t) max;
+    if (setrlimit(RLIMIT_AS, &limit) != 0)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot apply node.coordinator.max_memory: %s",
+                   strerror(errno));
+}
+
 /* log_router: the opened appenders, taken (classic mode: the worker opens
  * its own). */
 static int
@@ -153,7 +187,8 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
                        "took over stale PID file %s (process %d is gone)",
                        config->pid.file, (int) stale);
     }
-    int count = config->node.enabled ? resolve_worker_count(config) : 1;
+    bool clustered = config->node.enabled && !memory_limit_forbids_clustering(config);
+    int count = clustered ? resolve_worker_count(config) : 1;
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
     corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
                                                       reuseport, count, &error);
@@ -165,11 +200,12 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
         free(error);
     }
-    else if (!config->node.enabled) {
+    else if (!clustered) {
         corral_log_router_destroy(&log_router);
         exit_code = run_classic(config, listener, &pidfile, program);
     }
     else {
+        limit_own_memory(config);
         corral_coordinator_t *coordinator =
             corral_coordinator_new(config, listener, count, program);
         if (coordinator) {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -143,6 +144,14 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
         plan_destroy(&plan);
         return -1;
     }
+    /* the soft limit only, within the hard one this process inherited;
+     * without max_memory, not the coordinator's own (coordinator.max_memory) */
+    struct rlimit cap = { RLIM_INFINITY, RLIM_INFINITY };
+    getrlimit(RLIMIT_AS, &cap);
+    cap.rlim_cur = cap.rlim_max;
+    if (spawn->max_memory && (cap.rlim_max == RLIM_INFINITY
+                              || (rlim_t) spawn->max_memory < cap.rlim_max))
+        cap.rlim_cur = (rlim_t) spawn->max_memory;
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
@@ -152,7 +161,8 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
             _exit(127);             /* the coordinator is already gone */
         write_listen_pid(plan.listen_pid, getpid());
-        if (place_listen_fd(spawn->listen_fd) == 0)
+        if (setrlimit(RLIMIT_AS, &cap) == 0
+            && place_listen_fd(spawn->listen_fd) == 0)
             execve(spawn->program, plan.argv, plan.envp);
         int failure = errno;
         ssize_t ignored = write(report[1], &failure, sizeof failure);

@@ -4,6 +4,7 @@
 #ifndef CORRAL_SPAWN_H
 #define CORRAL_SPAWN_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /* What a worker process is given besides fd 3. */
@@ -17,6 +18,7 @@ typedef struct {
     int listen_fd;              /* becomes fd 3 */
     const char *desk_endpoint;  /* clustered: CORRAL_DESK */
     int config_fd;              /* classic: CORRAL_CONFIG_FD, or -1 */
+    uint64_t max_memory;        /* RLIMIT_AS set between fork and exec; 0: inherited */
 } corral_spawn_t;
 
 /* The reference worker, next to this program: <dir of /proc/self/exe>/corral-worker.

@@ -15,6 +15,7 @@ main(void)
     corral_worker_add_plugin(worker, &corral_debug_plugin);
     corral_worker_add_plugin(worker, &corral_probe_a_plugin);
     corral_worker_add_plugin(worker, &corral_probe_b_plugin);
+    corral_worker_add_plugin(worker, &corral_faults_plugin);
     corral_worker_add_plugin(worker, &corral_log_records_plugin);
     int exit_code = corral_worker_run(worker);
     corral_worker_destroy(&worker);

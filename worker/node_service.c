@@ -44,8 +44,17 @@ struct corral_subscription {
     struct corral_subscription *next;
 };
 
+/* A corral_node_on_main_change registration. */
+typedef struct main_watcher {
+    corral_node_t *node;
+    corral_main_fn *fn;
+    void *arg;
+    struct main_watcher *next;
+} main_watcher_t;
+
 struct corral_node_service {
     zloop_t *loop;
+    main_watcher_t *main_watchers;
     int worker_id;
     bool main;
     bool clustered;
@@ -227,6 +236,11 @@ corral_node_service_destroy(corral_node_service_t **self_p)
         stored_t *next = self->queue_head->next;
         stored_destroy(&self->queue_head);
         self->queue_head = next;
+    }
+    while (self->main_watchers) {
+        main_watcher_t *next = self->main_watchers->next;
+        free(self->main_watchers);
+        self->main_watchers = next;
     }
     for (size_t i = 0; i < self->node_count; i++) {
         free(self->nodes[i]->plugin);
@@ -415,17 +429,34 @@ corral_node_worker_id(const corral_node_t *node)
     return node->service->worker_id;
 }
 
-void
-corral_node_service_set_main(corral_node_service_t *self, bool main)
-{
-    if (self->clustered)
-        self->main = main;
-}
-
 bool
 corral_node_is_main_worker(const corral_node_t *node)
 {
     return node->service->main;
+}
+
+int
+corral_node_on_main_change(corral_node_t *node, corral_main_fn *fn, void *arg)
+{
+    main_watcher_t *watcher = calloc(1, sizeof *watcher);
+    if (!watcher)
+        return -1;
+    *watcher = (main_watcher_t) { node, fn, arg, NULL };
+    main_watcher_t **link = &node->service->main_watchers;
+    while (*link)
+        link = &(*link)->next;
+    *link = watcher;
+    return 0;
+}
+
+void
+corral_node_service_set_main(corral_node_service_t *self, bool main)
+{
+    if (self->main == main || !self->clustered)
+        return;
+    self->main = main;
+    for (main_watcher_t *watcher = self->main_watchers; watcher; watcher = watcher->next)
+        watcher->fn(watcher->node, main, watcher->arg);
 }
 
 const char *

@@ -37,9 +37,11 @@ corral_node_service_t *corral_node_service_of(const corral_node_t *node);
  * bus. Returns the number of messages delivered. */
 int corral_node_service_poll(corral_node_service_t *self, int timeout_ms);
 
+/* The coordinator moved the main role to (or away from) this process:
+ * corral_node_is_main_worker() changes and the callbacks learn it. */
+void corral_node_service_set_main(corral_node_service_t *self, bool main);
+
 /* The bus connection; NULL in classic mode. */
 corral_bus_client_t *corral_node_service_bus(corral_node_service_t *self);
-/* The main role moved to or away from this worker (clustered only). */
-void corral_node_service_set_main(corral_node_service_t *self, bool main);
 
 #endif

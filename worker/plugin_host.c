@@ -39,6 +39,7 @@ struct corral_plugin_host {
     corral_node_service_t *node_service;
     app_route_t *app_routes;
     int holds;
+    int exit_code;              /* a plugin's, for a failed setup or start */
     void (*on_released)(void *arg);
     void *on_released_arg;
     corral_task_manager_t *tasks;   /* corral/tasks.h */
@@ -323,6 +324,18 @@ corral_plugin_hold(corral_plugin_handle_t *handle, const char *reason)
         handle->holding = true;
         handle->host->holds++;
     }
+}
+
+void
+corral_plugin_fail_with(corral_plugin_handle_t *handle, int exit_code)
+{
+    handle->host->exit_code = exit_code;
+}
+
+int
+corral_plugin_host_exit_code(const corral_plugin_host_t *self)
+{
+    return self->exit_code ? self->exit_code : 1;
 }
 
 void

@@ -34,6 +34,8 @@ int corral_plugin_host_add(corral_plugin_host_t *self, const corral_plugin_t *pl
 int corral_plugin_host_setup(corral_plugin_host_t *self, corral_http_server_t *http);
 int corral_plugin_host_start(corral_plugin_host_t *self);
 void corral_plugin_host_stop(corral_plugin_host_t *self);
+/* The exit status after a failed setup or start (corral_plugin_fail_with), or 1. */
+int corral_plugin_host_exit_code(const corral_plugin_host_t *self);
 
 /* The plugins' statuses, for status reports: `index` < count. */
 size_t corral_plugin_host_count(const corral_plugin_host_t *self);

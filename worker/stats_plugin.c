@@ -40,6 +40,37 @@ named_process_json(const Corral__V1__ProcessMetrics *process, const char *name, 
     return entry;
 }
 
+/* {code} or {signal}, with the reason and when. */
+static json_t *
+exit_json(const Corral__V1__WorkerExit *last)
+{
+    json_t *entry = json_pack("{s:I, s:s, s:o}", "pid", (json_int_t) last->pid,
+                              "reason", last->reason,
+                              "at", corral_status_api_time(last->at_unix_ms));
+    if (last->signaled) {
+        json_object_set_new(entry, "signal", json_integer(last->signal));
+        json_object_set_new(entry, "core_dumped", json_boolean(last->core_dumped));
+    }
+    else
+        json_object_set_new(entry, "code", json_integer(last->code));
+    return entry;
+}
+
+/* What the supervisor knows of a worker slot (DESIGN section 8). */
+static void
+add_supervision(json_t *entry, worker_view_t *worker)
+{
+    json_object_set_new(entry, "state", json_string(*worker->state ? worker->state : "ready"));
+    json_object_set_new(entry, "generation", json_integer(worker->generation));
+    json_object_set_new(entry, "restarts", json_integer(worker->restarts));
+    json_object_set_new(entry, "started_at", worker->started_unix_ms
+                        ? corral_status_api_time(worker->started_unix_ms) : json_null());
+    json_object_set_new(entry, "last_exit", worker->last_exit ? exit_json(worker->last_exit)
+                                                              : json_null());
+    if (worker->restart_in_ms)
+        json_object_set_new(entry, "restart_in_ms", json_integer((json_int_t) worker->restart_in_ms));
+}
+
 /* Sums and maxima over the processes, as the RFC's 6.1.4 aggregates them. */
 typedef struct {
     Corral__V1__ProcessMetrics process;
@@ -110,6 +141,7 @@ worker_stats(worker_view_t *worker)
                               "pid", (json_int_t) worker->pid,
                               "reporting", worker->reporting,
                               "last_report_ms_ago", (json_int_t) worker->last_report_age_ms);
+    add_supervision(entry, worker);
     if (requests) {
         json_object_set_new(entry, "requests", json_pack("{s:I, s:I}",
             "total", (json_int_t) requests->total, "disconnects", (json_int_t) requests->disconnects));
@@ -158,8 +190,10 @@ stats_document(const corral_reporter_t *reporter)
         json_object_set_new(workers, worker->name, worker_stats(worker));
         if (worker->pid == 0 || !worker->report->process)
             continue;
-        json_array_append_new(processes, named_process_json(worker->report->process,
-                                                            worker->name, (int) worker->worker_id));
+        json_t *entry = named_process_json(worker->report->process, worker->name,
+                                           (int) worker->worker_id);
+        add_supervision(entry, worker);
+        json_array_append_new(processes, entry);
         add_process(&totals, worker->report->process, json_array_size(processes) == 1);
         if (worker->report->requests)
             add_requests(&totals, worker->report->requests);

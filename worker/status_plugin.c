@@ -115,8 +115,14 @@ worker_status(worker_view_t *worker)
     json_t *core = own_services(worker->report->core, worker->report->n_core);
     json_t *plugins = own_services(worker->report->plugins, worker->report->n_plugins);
     int level = worse(worst_level(core), worst_level(plugins));
-    char summary[128];
-    if (!worker->reporting) {
+    char summary[160];
+    if (worker->restart_in_ms) {
+        level = CORRAL_STATUS_UNAVAILABLE;
+        snprintf(summary, sizeof summary, "restarting in %llu ms (its last process %s)",
+                 (unsigned long long) worker->restart_in_ms,
+                 worker->last_exit ? worker->last_exit->reason : "exited");
+    }
+    else if (!worker->reporting) {
         level = CORRAL_STATUS_UNAVAILABLE;
         snprintf(summary, sizeof summary, "%s for %llu ms: its loop is blocked or it is gone",
                  worker->pid ? "silent" : "not running",
@@ -153,7 +159,7 @@ static json_t *
 overall_status(json_t *core, json_t *plugins, int silent, const char *silent_names)
 {
     int level = worse(worst_level(core), worst_level(plugins));
-    if (silent)
+    if (silent)     /* silent, or waiting to restart: the others still serve */
         level = worse(level, CORRAL_STATUS_DEGRADED);
     char problems[1024] = "";
     int count = 0;
@@ -189,10 +195,15 @@ status_document(const corral_reporter_t *reporter, int *overall_level)
                        clustered);
         merge_services(plugins, worker->report->plugins, worker->report->n_plugins,
                        worker->name, clustered);
-        if (!worker->reporting) {
+        if (!worker->reporting || worker->restart_in_ms) {
             size_t used = strlen(silent_names);
-            snprintf(silent_names + used, sizeof silent_names - used, "%s%s",
-                     silent++ ? ", " : "", worker->name);
+            if (worker->restart_in_ms)
+                snprintf(silent_names + used, sizeof silent_names - used,
+                         "%s%s (restarting in %llu ms)", silent++ ? ", " : "", worker->name,
+                         (unsigned long long) worker->restart_in_ms);
+            else
+                snprintf(silent_names + used, sizeof silent_names - used, "%s%s",
+                         silent++ ? ", " : "", worker->name);
         }
     }
     if (clustered)

@@ -56,6 +56,7 @@ struct corral_worker {
     int log_linger_ms;                      /* at exit, for queued records */
     pid_t coordinator_pid;
     bool started;               /* plugins started: ready once nothing holds us */
+    bool accepting;             /* the HTTP server takes connections */
     bool stopping;
     bool finished;              /* the stop path ran */
     int exit_code;
@@ -237,6 +238,8 @@ on_desk_envelope(const corral_envelope_t *envelope, void *arg)
         apply_log_config(self, envelope->log_config);
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW && self->reporter)
         corral_reporter_take_view(self->reporter, envelope->cluster_view);
+    else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_MAIN_ROLE && !self->stopping)
+        corral_worker_set_main(self, envelope->main_role->main);
 }
 
 static int
@@ -288,7 +291,10 @@ static int
 start_node_service(corral_worker_t *self)
 {
     char private_id[32];
-    snprintf(private_id, sizeof private_id, "w%015u", self->config->worker_id);
+    /* one per process, not per slot: a replacement must not take the
+     * persisted messages of the process it replaces for its own */
+    snprintf(private_id, sizeof private_id, "w%07ug%07u", self->config->worker_id % 10000000,
+             self->config->generation % 10000000);
     corral_node_params_t params = {
         .worker_id = (int) self->config->worker_id,
         .main = self->config->main,
@@ -418,6 +424,25 @@ announce_standalone(corral_worker_t *self)
                self->config->server_host, self->config->server_port, (int) getpid());
 }
 
+static int
+accept_connections(corral_worker_t *self)
+{
+    if (corral_http_server_start(self->http) != 0)
+        return -1;
+    self->accepting = true;
+    return 0;
+}
+
+/* A replacement (generation 2 on) takes connections only once it is
+ * ready: the workers that serve meanwhile answer them, and nobody gets
+ * the 503 of a worker still waiting for migration-complete. The first
+ * processes of an instance accept at once (nothing else serves yet). */
+static bool
+accepts_when_ready(const corral_worker_t *self)
+{
+    return self->desk && self->config->generation > 1;
+}
+
 /* Serving, and no plugin holds us back (migrations): tell who waits. */
 static void
 report_ready(void *arg)
@@ -425,6 +450,10 @@ report_ready(void *arg)
     corral_worker_t *self = arg;
     if (!self->started || self->stopping)
         return;
+    if (!self->accepting && accept_connections(self) != 0) {
+        begin_stop(self, "the HTTP server would not start");
+        return;
+    }
     if (self->desk && corral_desk_client_ready(self->desk) != 0)
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot tell the coordinator we are ready");
     if (!self->desk)
@@ -461,7 +490,7 @@ begin_serving(corral_worker_t *self)
         || (self->desk && corral_desk_client_listen(self->desk, self->loop, on_desk_envelope,
                                                     self) != 0)
         || corral_plugin_host_setup(self->plugins, self->http) != 0
-        || corral_http_server_start(self->http) != 0
+        || (!accepts_when_ready(self) && accept_connections(self) != 0)
         || corral_plugin_host_start(self->plugins) != 0)
         return -1;
     corral_reporter_set_core(self->reporter, "http", CORRAL_STATUS_AVAILABLE, "serving");
@@ -502,7 +531,7 @@ corral_worker_run(corral_worker_t *self)
         return started;
     if (started == 0)
         zloop_start(self->loop);
-    return finish(self, started == 0 ? 0 : 1);
+    return finish(self, started == 0 ? 0 : corral_plugin_host_exit_code(self->plugins));
 }
 
 /* --- Driven by the program's own event loop --------------------------------- */

@@ -237,7 +237,13 @@ test_stragglers_are_killed_at_the_shutdown_timeout(void **state)
 static void
 test_killed_worker_stops_the_instance(void **state)
 {
-    instance_t *instance = start_cluster(2, NULL);
+    instance_t *instance = instance_new();
+    instance_write_config(instance,
+        "server: { host: 127.0.0.1, port: 0 }\n"
+        "pid: { file: ./corral.pid }\n"
+        "node: { workers: { count: 2 }, restart: { policy: never } }\n");
+    instance_start(instance);
+    assert_true(instance_wait_ready(instance, START_TIMEOUT_MS));
     pid_t workers[WORKERS_MAX];
     int count = instance_workers(instance, workers, WORKERS_MAX);
     response_t response;

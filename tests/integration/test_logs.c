@@ -252,7 +252,7 @@ test_killed_worker_records_received_are_written(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0, balancing: reuseport, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 }, shutdown_timeout: 30s }\n"
+        "node: { workers: { count: 2 }, shutdown_timeout: 30s, restart: { policy: never } }\n"
         "logging:\n"
         "  appenders:\n"
         "    file: { type: file, fileName: ./out.log }\n"

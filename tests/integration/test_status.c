@@ -293,6 +293,7 @@ start_instance(void **state)
         "pid: { file: ./corral.pid }\n"
         "node:\n"
         "  workers: { count: 3, heartbeat_timeout: 2s }\n"
+        "  restart: { policy: never }      # a stopped worker stays, unavailable\n"
         "  status: { interval: 100ms }\n"
         "  shutdown_timeout: 10s\n"
         "logging: { root: { level: info } }\n");

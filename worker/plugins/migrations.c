@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "corral/atomic_file.h"
+#include "corral/worker.h"
 #include "log.h"
 #include "plugin_host.h"
 
@@ -150,8 +151,10 @@ migrations_start(corral_plugin_handle_t *handle)
             ;
     }
     int from = migrate(config->data_path, corral_node_worker_id(node));
-    if (from < 0)
+    if (from < 0) {
+        corral_plugin_fail_with(handle, CORRAL_WORKER_EXIT_MIGRATION);    /* never retried */
         return -1;
+    }
     char payload[96];
     int length = snprintf(payload, sizeof payload, "{\"version\":%d,\"migrated\":%s}",
                           STORE_VERSION, from < STORE_VERSION ? "true" : "false");

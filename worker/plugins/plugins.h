@@ -11,6 +11,8 @@ extern const corral_plugin_t corral_tasks_plugin;
 extern const corral_plugin_t corral_debug_plugin;
 extern const corral_plugin_t corral_probe_a_plugin;
 extern const corral_plugin_t corral_probe_b_plugin;
+/* node.debug_routes: routes that crash, hang, exhaust or exit a worker */
+extern const corral_plugin_t corral_faults_plugin;
 extern const corral_plugin_t corral_log_records_plugin;
 
 /* A non-negative integer query parameter (`fallback` when absent); -1 if

@@ -55,6 +55,13 @@ const char *corral_node_id(const corral_node_t *node);
  * hand it over. */
 const char *corral_node_worker_data_dir(const corral_node_t *node);
 
+/* Calls `fn` each time this process gains or loses the main role (the
+ * coordinator hands it over when the main worker exits; DESIGN section
+ * 8), from the loop. Returns 0, or -1 when out of memory. The role is
+ * never held by two live processes at once. */
+typedef void (corral_main_fn)(corral_node_t *node, bool main, void *arg);
+int corral_node_on_main_change(corral_node_t *node, corral_main_fn *fn, void *arg);
+
 /* Sends `payload` as a message of `type` from the handle's plugin. `opts`
  * may be NULL (both false). Returns 0, or -1 when the type is empty or the
  * message could not be queued (the bus's queue is full). */

@@ -64,4 +64,9 @@ int corral_plugin_app_route(corral_plugin_handle_t *handle, const char *method,
 void corral_plugin_hold(corral_plugin_handle_t *handle, const char *reason);
 void corral_plugin_release(corral_plugin_handle_t *handle);
 
+/* Before a setup or start that fails: the worker exits with `exit_code`
+ * (one of CORRAL_WORKER_EXIT_* in corral/worker.h) instead of 1, which
+ * tells the coordinator whether a replacement can do better. */
+void corral_plugin_fail_with(corral_plugin_handle_t *handle, int exit_code);
+
 #endif

@@ -1,0 +1,721 @@
+/* supervisor.c: every decision about the life of a worker slot, in one
+ * place (as nginx keeps its cycle in ngx_process_cycle.c).
+ *
+ * A slot shows one process, its `current`; while it is being replaced it
+ * has a second, `beside` (the incoming one while it starts, then the
+ * outgoing one while it stops). Each process of a slot has the next
+ * generation. The slot's state is its current process's, or its own when
+ * it has none:
+ *
+ *   EMPTY --start--> STARTING --Ready--> READY --SIGTERM (stop, replaced)--> STOPPING
+ *                        |                 |  \--SIGABRT (hung), SIGKILL later--/   |
+ *                        |                 |                                        |
+ *                        +-------- reaped, unasked ---------+----------- reaped ----+
+ *                                          |
+ *            restart policy, crash loop, exit status, boot phase decide:
+ *              WAITING --backoff timer--> STARTING (next generation)
+ *              EXITED  (policy never, or a clean exit under on-failure,
+ *                       or the instance stops: exit 78, exit 65, a boot
+ *                       failure, a crash loop, a stop)
+ *
+ * Replacing (recycle, and later reload): the incoming process starts
+ * beside a READY current; when it is ready it becomes the current and the
+ * old one is stopped gracefully; if it dies first, the old one stays.
+ *
+ * The main role: one process holds it. Slot 1's first process starts with
+ * it. When its holder is reaped, the lowest-numbered slot with a ready
+ * process gets it (told over desk), or the next process to become ready
+ * if there is none: never two holders, never none for longer than a
+ * restart takes. */
+#include "supervisor.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "corral/worker.h"
+#include "exit_history.h"
+#include "log.h"
+#include "process_metrics.h"
+
+#define LOGGER "coordinator"
+#define HUNG_GRACE_MS 2000      /* after SIGABRT (a core dump takes time), SIGKILL */
+
+struct corral_process {
+    corral_supervisor_t *owner;
+    int slot_id;
+    uint32_t generation;
+    pid_t pid;
+    corral_slot_state_t state;
+    bool main;
+    bool was_ready;
+    corral_exit_reason_t asked;     /* why it was asked to stop (when STOPPING) */
+    int64_t started_ms, ready_ms, heard_ms;
+    uint64_t started_unix_ms;
+    uint64_t recycle_rss, recycle_requests;     /* thresholds with jitter; 0: none */
+    int kill_timer;                 /* SIGKILL when due; -1: none */
+    void *link;
+};
+
+typedef struct {
+    corral_supervisor_t *owner;
+    int id;
+    const corral_slot_spec_t *spec;
+    corral_process_t *current;
+    corral_process_t *beside;
+    corral_slot_state_t state;      /* when there is no current process */
+    uint32_t generations;
+    uint32_t restarts;
+    corral_exit_history_t exits;
+    int restart_timer;
+    int64_t restart_at_ms;
+    corral_replace_fn *done;
+    void *done_arg;
+} slot_t;
+
+struct corral_supervisor {
+    zloop_t *loop;
+    corral_supervision_t policy;
+    corral_supervisor_ops_t ops;
+    void *arg;
+    slot_t *slots;
+    int slot_count;
+    corral_process_t *main;         /* the holder of the main role, or NULL */
+    bool booted;                    /* every slot was ready once */
+    bool stopping;
+    bool killed_stragglers;
+    int hung_timer;
+    uint64_t restarts_by_reason[CORRAL_EXIT_REASONS];
+};
+
+static void restart_slot(corral_supervisor_t *self, slot_t *slot);
+static void stop_process(corral_process_t *process, int signal_number,
+                         corral_exit_reason_t reason, uint64_t kill_after_ms);
+
+const char *
+corral_exit_reason_name(corral_exit_reason_t reason)
+{
+    static const char *const names[] = { "crashed", "hung", "memory", "recycled", "stopped" };
+    return reason < CORRAL_EXIT_REASONS ? names[reason] : "?";
+}
+
+static const char *
+state_name(corral_slot_state_t state)
+{
+    static const char *const names[] = {
+        "empty", "starting", "ready", "stopping", "exited", "waiting" };
+    return names[state];
+}
+
+/* --- Accessors ------------------------------------------------------------------ */
+
+int corral_process_slot(const corral_process_t *p) { return p->slot_id; }
+pid_t corral_process_pid(const corral_process_t *p) { return p->pid; }
+uint32_t corral_process_generation(const corral_process_t *p) { return p->generation; }
+bool corral_process_main(const corral_process_t *p) { return p->main; }
+void *corral_process_link(const corral_process_t *p) { return p->link; }
+bool corral_process_starting(const corral_process_t *p) { return p->state == CORRAL_SLOT_STARTING; }
+void corral_process_set_link(corral_process_t *p, void *link) { p->link = link; }
+
+static slot_t *
+slot_of(const corral_process_t *process)
+{
+    return &process->owner->slots[process->slot_id - 1];
+}
+
+const char *
+corral_process_name(const corral_process_t *process)
+{
+    return slot_of(process)->spec->name;
+}
+
+uint64_t
+corral_process_max_memory(const corral_process_t *process)
+{
+    return slot_of(process)->spec->max_memory;
+}
+
+/* --- Life and death of the supervisor ------------------------------------------ */
+
+static int on_hung_check(zloop_t *loop, int timer_id, void *arg);
+
+corral_supervisor_t *
+corral_supervisor_new(zloop_t *loop, const corral_supervision_t *policy,
+                      const corral_slot_spec_t *specs, int slot_count,
+                      const corral_supervisor_ops_t *ops, void *arg)
+{
+    corral_supervisor_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->loop = loop;
+    self->policy = *policy;
+    self->ops = *ops;
+    self->arg = arg;
+    self->slot_count = slot_count;
+    self->hung_timer = -1;
+    self->slots = calloc((size_t) slot_count, sizeof *self->slots);
+    if (!self->slots) {
+        free(self);
+        return NULL;
+    }
+    for (int i = 0; i < slot_count; i++)
+        self->slots[i] = (slot_t) { .owner = self, .id = i + 1, .spec = &specs[i],
+                                    .restart_timer = -1 };
+    srandom((unsigned) getpid() ^ (unsigned) zclock_mono());
+    if (policy->heartbeat_timeout_ms > 0 && policy->policy != CORRAL_RESTART_NEVER) {
+        uint64_t every = policy->heartbeat_timeout_ms / 4;
+        every = every < 10 ? 10 : every > 1000 ? 1000 : every;
+        self->hung_timer = zloop_timer(loop, (size_t) every, 0, on_hung_check, self);
+    }
+    return self;
+}
+
+static void
+free_process(corral_supervisor_t *self, corral_process_t **process_p)
+{
+    corral_process_t *process = *process_p;
+    if (!process)
+        return;
+    if (process->kill_timer != -1)
+        zloop_timer_end(self->loop, process->kill_timer);
+    if (self->main == process)
+        self->main = NULL;
+    self->ops.forget(self->arg, process);
+    free(process);
+    *process_p = NULL;
+}
+
+void
+corral_supervisor_destroy(corral_supervisor_t **self_p)
+{
+    corral_supervisor_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->hung_timer != -1)
+        zloop_timer_end(self->loop, self->hung_timer);
+    for (int i = 0; i < self->slot_count; i++) {
+        slot_t *slot = &self->slots[i];
+        if (slot->restart_timer != -1)
+            zloop_timer_end(self->loop, slot->restart_timer);
+        free_process(self, &slot->current);
+        free_process(self, &slot->beside);
+    }
+    free(self->slots);
+    free(self);
+    *self_p = NULL;
+}
+
+/* --- Starting -------------------------------------------------------------------- */
+
+/* A limit with up to jitter% added, so that workers started together are
+ * not recycled together. */
+static uint64_t
+with_jitter(uint64_t limit, uint64_t jitter_percent)
+{
+    if (limit == 0 || jitter_percent == 0)
+        return limit;
+    double share = (double) jitter_percent / 100.0 * ((double) random() / RAND_MAX);
+    return limit + (uint64_t) ((double) limit * share);
+}
+
+static corral_process_t *
+spawn_process(corral_supervisor_t *self, slot_t *slot, bool main)
+{
+    corral_process_t *process = calloc(1, sizeof *process);
+    if (!process)
+        return NULL;
+    *process = (corral_process_t) {
+        .owner = self, .slot_id = slot->id, .generation = slot->generations + 1,
+        .state = CORRAL_SLOT_STARTING, .main = main, .kill_timer = -1,
+        .started_ms = zclock_mono(), .started_unix_ms = corral_unix_ms(),
+        .recycle_rss = with_jitter(slot->spec->recycle_max_rss,
+                                   slot->spec->recycle_jitter_percent),
+        .recycle_requests = with_jitter(slot->spec->recycle_max_requests,
+                                        slot->spec->recycle_jitter_percent),
+    };
+    process->heard_ms = process->started_ms;
+    char *error = NULL;
+    process->pid = self->ops.spawn(self->arg, process, &error);
+    if (process->pid < 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "cannot start a worker");
+        free(error);
+        free(process);
+        return NULL;
+    }
+    if (slot->generations++ > 0)
+        slot->restarts++;
+    if (main)
+        self->main = process;
+    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d, generation %u)%s",
+               slot->spec->name, (int) process->pid, process->generation,
+               main ? ", main" : "");
+    return process;
+}
+
+/* The slot's current process, a new one. */
+static int
+start_slot(corral_supervisor_t *self, slot_t *slot, bool main)
+{
+    slot->current = spawn_process(self, slot, main);
+    if (!slot->current) {
+        slot->state = CORRAL_SLOT_EXITED;
+        self->ops.stop_instance(self->arg, 1, "a worker could not be started");
+        return -1;
+    }
+    self->ops.slot_changed(self->arg, slot->id, slot->current);
+    return 0;
+}
+
+int
+corral_supervisor_start(corral_supervisor_t *self)
+{
+    for (int i = 0; i < self->slot_count; i++)
+        if (start_slot(self, &self->slots[i], i == 0) != 0)
+            return -1;
+    return 0;
+}
+
+int
+corral_supervisor_replace(corral_supervisor_t *self, int slot_id, const char *why,
+                          corral_replace_fn *done, void *done_arg)
+{
+    slot_t *slot = slot_id >= 1 && slot_id <= self->slot_count ? &self->slots[slot_id - 1] : NULL;
+    if (!slot || self->stopping || slot->beside || !slot->current
+        || slot->current->state != CORRAL_SLOT_READY)
+        return -1;
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d): %s; starting its replacement beside it",
+               slot->spec->name, (int) slot->current->pid, why);
+    slot->beside = spawn_process(self, slot, false);
+    if (!slot->beside)
+        return -1;
+    slot->done = done;
+    slot->done_arg = done_arg;
+    return 0;
+}
+
+/* --- Stopping -------------------------------------------------------------------- */
+
+static int
+on_kill_due(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_process_t *process = arg;
+    process->kill_timer = -1;
+    corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) still running %s; killing it",
+               corral_process_name(process), (int) process->pid,
+               process->asked == CORRAL_EXIT_HUNG ? "after SIGABRT"
+                                                  : "after the shutdown timeout");
+    if (process->owner->stopping)
+        process->owner->killed_stragglers = true;
+    kill(process->pid, SIGKILL);
+    return 0;
+}
+
+static void
+stop_process(corral_process_t *process, int signal_number, corral_exit_reason_t reason,
+             uint64_t kill_after_ms)
+{
+    if (process->state == CORRAL_SLOT_STOPPING && reason != CORRAL_EXIT_STOPPED)
+        return;
+    if (process->state != CORRAL_SLOT_STOPPING)
+        process->asked = reason;
+    process->state = CORRAL_SLOT_STOPPING;
+    kill(process->pid, signal_number);
+    if (process->kill_timer == -1)
+        process->kill_timer = zloop_timer(process->owner->loop, (size_t) kill_after_ms, 1,
+                                          on_kill_due, process);
+}
+
+void
+corral_supervisor_stop(corral_supervisor_t *self)
+{
+    self->stopping = true;
+    for (int i = 0; i < self->slot_count; i++) {
+        slot_t *slot = &self->slots[i];
+        if (slot->restart_timer != -1) {
+            zloop_timer_end(self->loop, slot->restart_timer);
+            slot->restart_timer = -1;
+            slot->state = CORRAL_SLOT_EXITED;
+        }
+        corral_process_t *processes[] = { slot->current, slot->beside };
+        for (int k = 0; k < 2; k++)
+            if (processes[k])
+                stop_process(processes[k], SIGTERM, CORRAL_EXIT_STOPPED,
+                             self->policy.shutdown_timeout_ms);
+    }
+}
+
+/* --- The main role --------------------------------------------------------------- */
+
+static void
+give_main(corral_supervisor_t *self, corral_process_t *process)
+{
+    self->main = process;
+    process->main = true;
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) is the main worker now",
+               corral_process_name(process), (int) process->pid);
+    self->ops.tell_main(self->arg, process, true);
+}
+
+/* The lowest-numbered slot's ready process takes the role, if nobody holds it. */
+static void
+elect_main(corral_supervisor_t *self)
+{
+    if (self->main || self->stopping)
+        return;
+    for (int i = 0; i < self->slot_count; i++) {
+        corral_process_t *process = self->slots[i].current;
+        if (process && process->state == CORRAL_SLOT_READY) {
+            give_main(self, process);
+            return;
+        }
+    }
+}
+
+/* --- Ready and heard --------------------------------------------------------------- */
+
+static void
+swap_in(corral_supervisor_t *self, slot_t *slot)
+{
+    corral_process_t *outgoing = slot->current;
+    slot->current = slot->beside;
+    slot->beside = outgoing;
+    self->ops.slot_changed(self->arg, slot->id, slot->current);
+    stop_process(outgoing, SIGTERM, CORRAL_EXIT_RECYCLED, self->policy.shutdown_timeout_ms);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) replaces pid %d, which stops gracefully",
+               slot->spec->name, (int) slot->current->pid, (int) outgoing->pid);
+    if (slot->done)
+        slot->done(slot->done_arg, slot->id, true);
+    slot->done = NULL;
+}
+
+void
+corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *process)
+{
+    slot_t *slot = slot_of(process);
+    process->state = CORRAL_SLOT_READY;
+    process->was_ready = true;
+    process->ready_ms = process->heard_ms = zclock_mono();
+    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready", slot->spec->name,
+               (int) process->pid);
+    if (process == slot->beside && !self->stopping)
+        swap_in(self, slot);
+    else if (process == slot->current && slot->done) {   /* the old one died meanwhile */
+        slot->done(slot->done_arg, slot->id, true);
+        slot->done = NULL;
+    }
+    elect_main(self);
+    if (self->booted)
+        return;
+    for (int i = 0; i < self->slot_count; i++)
+        if (!self->slots[i].current || self->slots[i].current->state != CORRAL_SLOT_READY)
+            return;
+    self->booted = true;
+    self->ops.all_ready(self->arg);
+}
+
+void
+corral_supervisor_heard(corral_supervisor_t *self, corral_process_t *process,
+                        uint64_t rss_bytes, uint64_t requests)
+{
+    process->heard_ms = zclock_mono();
+    slot_t *slot = slot_of(process);
+    if (process != slot->current || process->state != CORRAL_SLOT_READY || slot->beside)
+        return;
+    char why[160];
+    if (process->recycle_rss && rss_bytes > process->recycle_rss)
+        snprintf(why, sizeof why, "its RSS %llu MB is over recycle.max_rss (%llu MB with jitter)",
+                 (unsigned long long) (rss_bytes >> 20),
+                 (unsigned long long) (process->recycle_rss >> 20));
+    else if (process->recycle_requests && requests >= process->recycle_requests)
+        snprintf(why, sizeof why, "it served %llu requests, recycle.max_requests is %llu "
+                 "with jitter", (unsigned long long) requests,
+                 (unsigned long long) process->recycle_requests);
+    else
+        return;
+    corral_supervisor_replace(self, slot->id, why, NULL, NULL);
+}
+
+/* Ready workers whose reports stopped: SIGABRT (a core dump says where
+ * the loop is stuck), then SIGKILL; the exit is then a crash, `hung`. */
+static int
+on_hung_check(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_supervisor_t *self = arg;
+    int64_t now = zclock_mono();
+    for (int i = 0; i < self->slot_count && !self->stopping; i++) {
+        corral_process_t *process = self->slots[i].current;
+        if (!process || process->state != CORRAL_SLOT_READY
+            || now - process->heard_ms <= (int64_t) self->policy.heartbeat_timeout_ms)
+            continue;
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
+                   "%s (pid %d) has not reported for %lld ms (heartbeat timeout %llu ms): "
+                   "hung; sending SIGABRT, then SIGKILL after %d ms",
+                   self->slots[i].spec->name, (int) process->pid,
+                   (long long) (now - process->heard_ms),
+                   (unsigned long long) self->policy.heartbeat_timeout_ms, HUNG_GRACE_MS);
+        stop_process(process, SIGABRT, CORRAL_EXIT_HUNG, HUNG_GRACE_MS);
+    }
+    return 0;
+}
+
+/* --- Reaped: the decisions ---------------------------------------------------------- */
+
+static corral_exit_reason_t
+reason_of(const corral_process_t *process, int status)
+{
+    if (process->state == CORRAL_SLOT_STOPPING)
+        return process->asked;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == CORRAL_WORKER_EXIT_MEMORY)
+        return CORRAL_EXIT_MEMORY;
+    return CORRAL_EXIT_CRASHED;
+}
+
+static int
+on_restart_due(zloop_t *loop, int timer_id, void *arg)
+{
+    slot_t *slot = arg;
+    slot->restart_timer = -1;
+    if (!slot->owner->stopping)
+        restart_slot(slot->owner, slot);
+    return 0;
+}
+
+static void
+restart_slot(corral_supervisor_t *self, slot_t *slot)
+{
+    start_slot(self, slot, false);
+}
+
+/* The exit of a slot's current process, not asked for: restart it (after
+ * its backoff), leave it, or stop the instance. */
+static void
+decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int status,
+       corral_exit_reason_t reason, const char *how)
+{
+    const char *name = slot->spec->name;
+    int pid = (int) process->pid;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code == CORRAL_WORKER_EXIT_CONFIG || code == CORRAL_WORKER_EXIT_MIGRATION) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; not restarted, stopping "
+                   "the instance", name, pid, how,
+                   code == CORRAL_WORKER_EXIT_CONFIG ? "its configuration was refused"
+                                                     : "a migration failed");
+        slot->state = CORRAL_SLOT_EXITED;
+        self->ops.stop_instance(self->arg, code == CORRAL_WORKER_EXIT_CONFIG ? code : 1,
+                                "a worker cannot run");
+        return;
+    }
+    if (!self->booted && !process->was_ready) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s before it was ready: a boot "
+                   "failure; not restarted, stopping the instance", name, pid, how);
+        slot->state = CORRAL_SLOT_EXITED;
+        self->ops.stop_instance(self->arg, 1, "a worker failed to boot");
+        return;
+    }
+    if (self->policy.policy == CORRAL_RESTART_NEVER) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
+                   "%s (pid %d) %s unexpectedly: %s; stopping the instance (restart policy: never)",
+                   name, pid, how, corral_exit_reason_name(reason));
+        slot->state = CORRAL_SLOT_EXITED;
+        self->ops.stop_instance(self->arg, 1, "a worker failed");
+        return;
+    }
+    if (code == 0 && self->policy.policy == CORRAL_RESTART_ON_FAILURE) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) %s: a clean exit, not restarted "
+                   "(restart policy: on-failure)", name, pid, how);
+        slot->state = CORRAL_SLOT_EXITED;
+        if (corral_supervisor_live(self) == 0)
+            self->ops.stop_instance(self->arg, 0, "every worker exited cleanly");
+        return;
+    }
+    char window[32];
+    int64_t now = zclock_mono();
+    if (process->was_ready && now - process->ready_ms >= (int64_t) self->policy.window_ms)
+        slot->exits.failures = 0;   /* it had been ready long enough: the backoff starts over */
+    slot->exits.failures++;
+    int within = corral_exit_history_count(&slot->exits, now, self->policy.window_ms);
+    if ((uint64_t) within > self->policy.max_restarts) {
+        char recent[512];
+        corral_exit_history_recent(&slot->exits, now, self->policy.window_ms, recent,
+                                   sizeof recent);
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s (pid %d) %s: %s; %s is crash-looping: %d "
+                   "exits in %s (max_restarts %llu), %s; stopping the instance",
+                   name, pid, how, corral_exit_reason_name(reason), name, within,
+                   corral_duration_text(self->policy.window_ms, window, sizeof window),
+                   (unsigned long long) self->policy.max_restarts, recent);
+        slot->state = CORRAL_SLOT_EXITED;
+        self->ops.stop_instance(self->arg, 1, "a worker is crash-looping");
+        return;
+    }
+    uint64_t delay = corral_exit_history_backoff(&slot->exits, self->policy.backoff_initial_ms,
+                                                 self->policy.backoff_max_ms);
+    corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; restarting in %llu ms, "
+               "%d of %llu in %s", name, pid, how, corral_exit_reason_name(reason),
+               (unsigned long long) delay, within,
+               (unsigned long long) self->policy.max_restarts,
+               corral_duration_text(self->policy.window_ms, window, sizeof window));
+    self->restarts_by_reason[reason]++;
+    slot->state = CORRAL_SLOT_WAITING;
+    slot->restart_at_ms = now + (int64_t) delay;
+    slot->restart_timer = zloop_timer(self->loop, (size_t) delay, 1, on_restart_due, slot);
+}
+
+/* The incoming process of a replacement died before it was ready: the
+ * old one keeps serving. It counts towards a crash loop. */
+static void
+incoming_failed(corral_supervisor_t *self, slot_t *slot, const corral_process_t *process,
+                const char *how)
+{
+    int within = corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
+    corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d, the replacement) %s before it was "
+               "ready: crashed; pid %d keeps serving (%d exits in %llu ms)", slot->spec->name,
+               (int) process->pid, how, (int) slot->current->pid, within,
+               (unsigned long long) self->policy.window_ms);
+    if (slot->done)
+        slot->done(slot->done_arg, slot->id, false);
+    slot->done = NULL;
+    if ((uint64_t) within > self->policy.max_restarts)
+        self->ops.stop_instance(self->arg, 1, "a worker is crash-looping");
+}
+
+static void
+log_asked_exit(corral_supervisor_t *self, const corral_process_t *process, int status,
+               corral_exit_reason_t reason, const char *how)
+{
+    /* a process stopped before it set up its signal handling dies of our SIGTERM */
+    bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+              || (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+    const char *name = corral_process_name(process);
+    if (reason == CORRAL_EXIT_STOPPED && clean)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) stopped", name, (int) process->pid);
+    else if (reason == CORRAL_EXIT_STOPPED) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) %s while stopping", name,
+                   (int) process->pid, how);
+        if (!self->killed_stragglers)
+            self->ops.stop_instance(self->arg, 1, "a worker failed while stopping");
+    }
+    else
+        corral_log(clean ? CORRAL_LEVEL_INFO : CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) %s: %s",
+                   name, (int) process->pid, how, corral_exit_reason_name(reason));
+}
+
+void
+corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, int status)
+{
+    slot_t *slot = slot_of(process);
+    char how[96];
+    corral_exit_describe(status, how, sizeof how);
+    corral_exit_reason_t reason = reason_of(process, status);
+    bool was_main = self->main == process;
+    corral_exit_history_record(&slot->exits, process->pid, status,
+                               corral_exit_reason_name(reason));
+    if (process == slot->beside) {
+        slot->beside = NULL;
+        if (process->state == CORRAL_SLOT_STOPPING) {
+            log_asked_exit(self, process, status, reason, how);
+            if (reason == CORRAL_EXIT_RECYCLED)
+                self->restarts_by_reason[reason]++;
+        }
+        else if (!self->stopping)
+            incoming_failed(self, slot, process, how);
+    }
+    else {
+        slot->current = NULL;
+        bool asked = process->state == CORRAL_SLOT_STOPPING && reason != CORRAL_EXIT_HUNG;
+        if (slot->beside && !self->stopping && slot->beside->state == CORRAL_SLOT_STARTING) {
+            slot->current = slot->beside;     /* its replacement is on its way already */
+            slot->beside = NULL;
+        }
+        self->ops.slot_changed(self->arg, slot->id, slot->current);
+        if (asked || self->stopping) {
+            log_asked_exit(self, process, status, self->stopping ? CORRAL_EXIT_STOPPED : reason,
+                           how);
+            slot->state = CORRAL_SLOT_EXITED;
+        }
+        else if (slot->current) {
+            corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
+            corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; its replacement "
+                       "(pid %d) is starting", slot->spec->name, (int) process->pid, how,
+                       corral_exit_reason_name(reason), (int) slot->current->pid);
+            self->restarts_by_reason[reason]++;
+        }
+        else
+            decide(self, slot, process, status, reason, how);
+    }
+    free_process(self, &process);
+    if (was_main)
+        elect_main(self);
+}
+
+int
+corral_supervisor_live(const corral_supervisor_t *self)
+{
+    int live = 0;
+    for (int i = 0; i < self->slot_count; i++)
+        live += (self->slots[i].current != NULL) + (self->slots[i].beside != NULL);
+    return live;
+}
+
+corral_process_t *
+corral_supervisor_find(corral_supervisor_t *self, corral_process_match_fn *match, void *arg)
+{
+    for (int i = 0; i < self->slot_count; i++) {
+        slot_t *slot = &self->slots[i];
+        if (slot->current && match(slot->current, arg))
+            return slot->current;
+        if (slot->beside && match(slot->beside, arg))
+            return slot->beside;
+    }
+    return NULL;
+}
+
+static bool
+has_pid(const corral_process_t *process, void *pid)
+{
+    return process->pid == *(pid_t *) pid;
+}
+
+corral_process_t *
+corral_supervisor_process(corral_supervisor_t *self, pid_t pid)
+{
+    return corral_supervisor_find(self, has_pid, &pid);
+}
+
+corral_process_t *
+corral_supervisor_current(corral_supervisor_t *self, int slot_id)
+{
+    return slot_id >= 1 && slot_id <= self->slot_count ? self->slots[slot_id - 1].current
+                                                       : NULL;
+}
+
+void
+corral_supervisor_describe_restarts(const corral_supervisor_t *self, char *out, size_t size)
+{
+    const uint64_t *by = self->restarts_by_reason;
+    snprintf(out, size, "%llu crashed, %llu hung, %llu memory, %llu recycled",
+             (unsigned long long) by[CORRAL_EXIT_CRASHED],
+             (unsigned long long) by[CORRAL_EXIT_HUNG],
+             (unsigned long long) by[CORRAL_EXIT_MEMORY],
+             (unsigned long long) by[CORRAL_EXIT_RECYCLED]);
+}
+
+void
+corral_supervisor_fill_view(corral_supervisor_t *self, int slot_id,
+                            Corral__V1__WorkerView *view)
+{
+    if (slot_id < 1 || slot_id > self->slot_count)
+        return;
+    slot_t *slot = &self->slots[slot_id - 1];
+    view->restarts = slot->restarts;
+    view->last_exit = slot->exits.has_last ? &slot->exits.last : NULL;
+    view->state = (char *) state_name(slot->current ? slot->current->state : slot->state);
+    if (slot->current) {
+        view->started_unix_ms = slot->current->started_unix_ms;
+        view->generation = slot->current->generation;
+    }
+    int64_t left = slot->restart_at_ms - zclock_mono();
+    view->restart_in_ms = slot->restart_timer != -1 ? (uint64_t) (left > 1 ? left : 1) : 0;
+}
