@@ -24,6 +24,7 @@
 #include "pidfile.h"
 #include "spawn.h"
 #include "worker_config.h"
+#include "worker_types.h"
 
 #define LOGGER "coordinator"
 #define DEFAULT_CONFIG "config/corral.yml"
@@ -50,11 +51,12 @@ reserve_low_fds(void)
     /* fd (3 or more) stays open until a worker's dup2 replaces it */
 }
 
+/* The usable CPUs, for the types whose count is auto; logged once. */
 static int
-resolve_worker_count(const corral_config_t *config)
+usable_cpus(const corral_config_t *config)
 {
-    if (!config->node.workers.count_auto)
-        return config->node.workers.count;
+    if (!corral_worker_types_count_cpus(config))
+        return 1;
     int affinity = corral_cpu_affinity_count();
     double quota = corral_cpu_quota("/");
     int count = corral_cpu_auto_count(affinity, quota);
@@ -99,7 +101,7 @@ classic_config_fd(const corral_config_t *config, int port, const char *uuid)
 
 static int
 run_classic(const corral_config_t *config, corral_listener_t *listener,
-            corral_pidfile_t **pidfile, const char *program)
+            corral_pidfile_t **pidfile, const char *program, const corral_worker_group_t *type)
 {
     char *error = NULL;
     char *uuid = corral_instance_uuid_load(config->path.data, &error);
@@ -117,7 +119,7 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
     }
     corral_spawn_t spawn = {
         .program = program, .name = "worker-1", .worker_id = 1,
-        .argv = config->node.workers.program.command, .env = config->node.workers.program.env,
+        .argv = type->program.command, .env = type->program.env,
         .listen_fd = corral_listener_fd(listener, 1), .config_fd = config_fd,
     };
     corral_pidfile_hand_over(pidfile);      /* the worker removes it at exit */
@@ -188,13 +190,23 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
                        config->pid.file, (int) stale);
     }
     bool clustered = config->node.enabled && !memory_limit_forbids_clustering(config);
-    int count = clustered ? resolve_worker_count(config) : 1;
+    corral_worker_slots_t slots = { NULL, 0, 1 };
+    if (clustered && corral_worker_slots_plan(&slots, config, usable_cpus(config)) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "out of memory");
+        corral_pidfile_release(&pidfile);
+        corral_log_router_destroy(&log_router);
+        return 1;
+    }
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
     corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
-                                                      reuseport, count, &error);
-    const corral_worker_program_t *configured = &config->node.workers.program;
-    char *program = configured->command ? strdup(configured->command[0])
-                                        : corral_spawn_default_program();
+                                                      reuseport, slots.http_count, &error);
+    /* classic mode: one worker of the first type that serves HTTP */
+    const corral_worker_group_t *first = &config->node.types[0];
+    for (int i = config->node.type_count - 1; i >= 0; i--)
+        if (config->node.types[i].http)
+            first = &config->node.types[i];
+    char *program = first->program.command ? strdup(first->program.command[0])
+                                           : corral_spawn_default_program();
     int exit_code = 1;
     if (!listener) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
@@ -202,12 +214,11 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     }
     else if (!clustered) {
         corral_log_router_destroy(&log_router);
-        exit_code = run_classic(config, listener, &pidfile, program);
+        exit_code = run_classic(config, listener, &pidfile, program, first);
     }
     else {
         limit_own_memory(config);
-        corral_coordinator_t *coordinator =
-            corral_coordinator_new(config, listener, count, program);
+        corral_coordinator_t *coordinator = corral_coordinator_new(config, listener, &slots);
         if (coordinator) {
             corral_coordinator_set_log_router(coordinator, log_router);
             log_router = NULL;
@@ -216,6 +227,7 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
         corral_coordinator_destroy(&coordinator);
     }
     free(program);
+    corral_worker_slots_clear(&slots);
     corral_log_router_destroy(&log_router);
     corral_listener_destroy(&listener);
     corral_pidfile_release(&pidfile);

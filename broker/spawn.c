@@ -91,8 +91,10 @@ plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_sock
             plan->envp[n++] = environ[i];
     for (size_t i = 0; i < added; i++)
         plan->envp[n++] = spawn->env[i];
-    plan->envp[n++] = (char *) "LISTEN_FDS=1";
-    plan->envp[n++] = plan->listen_pid;
+    if (spawn->listen_fd >= 0) {        /* a worker without HTTP has no socket */
+        plan->envp[n++] = (char *) "LISTEN_FDS=1";
+        plan->envp[n++] = plan->listen_pid;
+    }
     plan->envp[n++] = plan->owned[0];
     plan->envp[n++] = plan->owned[1];
     return 0;
@@ -118,6 +120,8 @@ write_listen_pid(char *out, pid_t pid)
 static int
 place_listen_fd(int fd)
 {
+    if (fd < 0)
+        return 0;
     if (fd == LISTEN_FD)
         return fcntl(fd, F_SETFD, 0);
     return dup2(fd, LISTEN_FD) == LISTEN_FD ? 0 : -1;
