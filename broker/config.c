@@ -441,21 +441,31 @@ group_field(const field_t *fields, const char *name)
     return fields->name ? fields : NULL;
 }
 
-/* Named types: some key is no group key and holds a mapping (a group's
- * unknown key with a scalar stays an unknown key). */
+/* A key of node.workers that names a type: it holds a mapping where its
+ * group key, if it is one, holds none (`http: { count: 2 }` is a type,
+ * `http: false` the group's key), or nothing at all where no group key has
+ * that name. */
+static bool
+holds_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const field_t *fields)
+{
+    const field_t *field = key->type == YAML_SCALAR_NODE
+        ? group_field(fields, scalar_text(key)) : NULL;
+    if (value->type == YAML_MAPPING_NODE)
+        return !field || (field->kind != VALUE_SECTION && field->kind != VALUE_ENV);
+    return is_null(value) && key->type == YAML_SCALAR_NODE && !field;
+}
+
+/* Named types: some key of node.workers names one. */
 static bool
 names_types(loader_t *self, yaml_node_t *node, const field_t *fields)
 {
     if (node->type != YAML_MAPPING_NODE)
         return false;
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
-         pair < node->data.mapping.pairs.top; pair++) {
-        yaml_node_t *key = yaml_document_get_node(self->document, pair->key);
-        yaml_node_t *value = yaml_document_get_node(self->document, pair->value);
-        if (key->type == YAML_SCALAR_NODE && !group_field(fields, scalar_text(key))
-            && (value->type == YAML_MAPPING_NODE || is_null(value)))
+         pair < node->data.mapping.pairs.top; pair++)
+        if (holds_type(self, yaml_document_get_node(self->document, pair->key),
+                       yaml_document_get_node(self->document, pair->value), fields))
             return true;
-    }
     return false;
 }
 
@@ -534,7 +544,11 @@ parse_types(loader_t *self, yaml_node_t *node, const char *path, const field_t *
                 return fail_at(self, key, child, "duplicate key");
         }
         const field_t *field = group_field(fields, scalar_text(key));
-        if (field && instance_wide(field)) {
+        if (holds_type(self, key, value, fields)) {
+            if (parse_type(self, key, value, child, fields) != 0)
+                return -1;
+        }
+        else if (field && instance_wide(field)) {
             if (parse_value(self, value, child, field, &self->config->node.workers) != 0)
                 return -1;
         }
