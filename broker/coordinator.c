@@ -657,9 +657,11 @@ bind_logs(corral_coordinator_t *self)
     self->log_router = NULL;
     if (!self->logs)
         return -1;
-    for (int i = 0; i < self->slot_count; i++)
+    for (int i = 0; i < self->slot_count; i++) {
         self->slots[i].config.message.logs_endpoint =
             (char *) corral_log_collector_endpoint(self->logs);
+        corral_log_collector_name_worker(self->logs, i + 1, self->specs[i].name);
+    }
     corral_log_counters_set_source(sample_log_counters, self->logs);
     return 0;
 }

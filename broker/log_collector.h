@@ -39,6 +39,10 @@ const char *corral_log_collector_endpoint(const corral_log_collector_t *self);
 void corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
                                        uint64_t last_seq, int timeout_ms);
 
+/* Worker `worker_id`'s records show `name` as %worker (default "worker-N"). */
+void corral_log_collector_name_worker(corral_log_collector_t *self, int worker_id,
+                                      const char *name);
+
 /* SIGUSR1: reopens the files. */
 void corral_log_collector_reopen(corral_log_collector_t *self);
 /* SIGHUP: writes with `router` from now on (taken); the old one is
