@@ -506,8 +506,11 @@ begin_serving(corral_worker_t *self)
     self->started = true;
     if (!corral_plugin_host_held(self->plugins))
         report_ready(self);
-    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)", LISTEN_FD,
-               (int) getpid());
+    if (self->config->without_http)
+        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "running without HTTP (pid %d)", (int) getpid());
+    else
+        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)", LISTEN_FD,
+                   (int) getpid());
     return 0;
 }
 
