@@ -117,7 +117,10 @@ class Worker:
     # --- The bus: B, then our private topic; snapshots, seq and gaps ------------------
 
     def connect_bus(self):
-        self.topic = b"S/w%015d" % self.id
+        # unique per process, not per slot: a replacement that reused its
+        # slot's topic would take the persisted messages sent to the process
+        # it replaces for its own (docs/worker-protocol.md, "The bus")
+        self.topic = b"S/w%07dg%07d" % (self.id, max(self.config.generation, 1))
         self.bus_in = self.context.socket(zmq.PUSH)
         self.bus_in.setsockopt(zmq.SNDHWM, 1000000)
         self.bus_in.connect(self.config.bus_in_endpoint)
