@@ -52,13 +52,15 @@ def envelope(**body):
 
 class Worker:
     def __init__(self):
-        if os.environ.get("LISTEN_FDS") != "1" or os.environ.get("LISTEN_PID") != str(os.getpid()):
-            fail("no listening socket: started by corral (LISTEN_FDS=1, LISTEN_PID)")
         self.id = int(os.environ["CORRAL_WORKER_ID"])
         self.coordinator_pid = os.getppid()
         self.context = zmq.Context()
         self.started = time.monotonic()
         self.config = self.join(os.environ["CORRAL_DESK"])
+        if self.config.without_http:    # a type with http: false: no fd 3
+            fail("this worker serves HTTP: run it in a worker type with http: true", 78)
+        if os.environ.get("LISTEN_FDS") != "1" or os.environ.get("LISTEN_PID") != str(os.getpid()):
+            fail("no listening socket: started by corral (LISTEN_FDS=1, LISTEN_PID)")
         self.level = LEVELS.get(self.config.log_level, 3)
         self.listener = socket.socket(fileno=LISTEN_FD)
         self.listener.setblocking(False)
