@@ -121,6 +121,20 @@ environment_has(pid_t pid, const char *prefix)
     return false;
 }
 
+/* Requests are answered, all by workers whose name starts with `prefix`. */
+static void
+assert_only_served_by(instance_t *instance, const char *prefix)
+{
+    for (int i = 0; i < 40; i++) {
+        response_t hello;
+        assert_true(http_get(instance_port(instance), "/api/hello", &hello));
+        assert_int_equal(hello.status, 200);
+        if (strncmp(hello.worker, prefix, strlen(prefix)) != 0)
+            fail_msg("answered by %s", hello.worker);
+        response_clear(&hello);
+    }
+}
+
 static pid_t
 pid_of(json_t *status, const char *name)
 {
@@ -176,14 +190,7 @@ test_named_types_in_logs_status_stats_and_sockets(void **state)
     assert_int_equal(json_integer_value(json_object_get(entry, "pid")), background_pid);
     response_clear(&stats);
 
-    /* requests reach only the HTTP type */
-    for (int i = 0; i < 20; i++) {
-        response_t hello;
-        assert_true(http_get(instance_port(instance), "/api/hello", &hello));
-        assert_int_equal(hello.status, 200);
-        assert_true(strcmp(hello.worker, "http-1") == 0 || strcmp(hello.worker, "http-2") == 0);
-        response_clear(&hello);
-    }
+    assert_only_served_by(instance, "http-");
 
     /* the background worker holds no listening socket; an HTTP one does */
     unsigned long inodes[8];
@@ -226,13 +233,7 @@ test_reuseport_sockets_only_for_http_workers(void **state)
      * a socket nobody accepts on would take its share of connections */
     unsigned long inodes[8];
     assert_int_equal(listening_inodes(instance_port(instance), inodes, 8), 2);
-    for (int i = 0; i < 40; i++) {
-        response_t hello;
-        assert_true(http_get(instance_port(instance), "/api/hello", &hello));
-        assert_int_equal(hello.status, 200);
-        assert_int_equal(strncmp(hello.worker, "web-", 4), 0);
-        response_clear(&hello);
-    }
+    assert_only_served_by(instance, "web-");
     assert_true(instance_stop(&instance));
 }
 
