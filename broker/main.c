@@ -136,12 +136,13 @@ static bool
 memory_limit_forbids_clustering(const corral_config_t *config)
 {
     struct rlimit limit;
-    if (!config->node.enabled || config->node.workers.max_memory
+    if (!config->node.enabled || corral_worker_types_memory_capped(config)
         || getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
         return false;
     corral_log(CORRAL_LEVEL_WARN, LOGGER,
                "an inherited memory limit (ulimit -v: %llu MB) would apply to every worker; "
-               "clustering is disabled (classic mode). Set node.workers.max_memory to cluster "
+               "clustering is disabled (classic mode). Set node.workers.max_memory (each type's, "
+               "with named types) to cluster "
                "under it", (unsigned long long) (limit.rlim_cur >> 20));
     return true;
 }

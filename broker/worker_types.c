@@ -13,6 +13,15 @@ corral_worker_types_count_cpus(const corral_config_t *config)
     return false;
 }
 
+bool
+corral_worker_types_memory_capped(const corral_config_t *config)
+{
+    for (int i = 0; i < config->node.type_count; i++)
+        if (!config->node.types[i].max_memory)
+            return false;
+    return config->node.type_count > 0;
+}
+
 /* How many workers each type runs. */
 static int
 count_of(const corral_config_t *config, const corral_worker_group_t *type, int usable_cpus)

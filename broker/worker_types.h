@@ -26,4 +26,7 @@ void corral_worker_slots_clear(corral_worker_slots_t *slots);
 /* Whether some type has `count: auto` and serves HTTP (the CPUs must be counted). */
 bool corral_worker_types_count_cpus(const corral_config_t *config);
 
+/* Whether every type has its own max_memory (each worker's share is said). */
+bool corral_worker_types_memory_capped(const corral_config_t *config);
+
 #endif
