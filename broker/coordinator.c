@@ -31,6 +31,7 @@
 #include "runtime_dir.h"
 #include "spawn.h"
 #include "worker_config.h"
+#include "worker_secret.h"
 
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
@@ -50,6 +51,7 @@ typedef struct {
     bool said_bye;
     uint64_t last_log_seq;  /* from its Bye */
     zframe_t *desk_peer;    /* the routing id its Hello came from */
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* made for the process it runs now */
 } slot_t;
 
 struct corral_coordinator {
@@ -74,6 +76,7 @@ struct corral_coordinator {
     bool killed_stragglers;
     int exit_code;
     uint64_t desk_dropped;
+    uint64_t hello_refused;
     int64_t desk_dropped_logged_at;
 };
 
@@ -240,14 +243,31 @@ slot_by_peer(corral_coordinator_t *self, zframe_t *routing_id)
     return NULL;
 }
 
-static void
-welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+/* The slot a Hello may take: the one it names, running the pid it names,
+ * whose secret it presents. Anything else is refused and the slot keeps
+ * its worker (and that worker's connection). */
+static slot_t *
+slot_for_hello(corral_coordinator_t *self, const Corral__V1__Hello *hello)
 {
     slot_t *slot = slot_by_id(self, hello->worker_id);
     if (!slot || slot->state == SLOT_EMPTY || slot->pid != (pid_t) hello->pid) {
         count_dropped(self, "a Hello from an unknown worker");
-        return;
+        return NULL;
     }
+    if (!corral_secret_matches(slot->secret, hello->secret.data, hello->secret.len)) {
+        self->hello_refused++;
+        count_dropped(self, "a Hello without the worker's secret (refused)");
+        return NULL;
+    }
+    return slot;
+}
+
+static void
+welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+{
+    slot_t *slot = slot_for_hello(self, hello);
+    if (!slot)
+        return;
     zframe_destroy(&slot->desk_peer);
     slot->desk_peer = zframe_dup(routing_id);
     Corral__V1__Welcome body = CORRAL__V1__WELCOME__INIT;
@@ -461,8 +481,16 @@ spawn_workers(corral_coordinator_t *self)
             .listen_fd = corral_listener_fd(self->listener, slot->id),
             .desk_endpoint = self->desk_endpoint,
             .config_fd = -1,
+            .secret = slot->secret,
         };
         char *error = NULL;
+        if (corral_spawn_make_secret(slot->secret) != 0) {
+            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot make a secret for %s: %s",
+                       slot->config.name, strerror(errno));
+            return -1;
+        }
+        if (self->logs)
+            corral_log_collector_set_secret(self->logs, slot->id, slot->secret);
         slot->pid = corral_spawn_worker(&spawn, &error);
         if (slot->pid < 0) {
             slot->pid = 0;
@@ -585,7 +613,8 @@ sample_log_counters(Corral__V1__LogCounters *counters, void *arg)
     corral_log_counters_t totals;
     corral_log_collector_counters(arg, &totals);
     counters->received = totals.received;
-    counters->dropped = totals.gaps + totals.lines_lost;
+    counters->dropped = totals.gaps > UINT64_MAX - totals.lines_lost
+                      ? UINT64_MAX : totals.gaps + totals.lines_lost;
 }
 
 static int

@@ -8,6 +8,7 @@
 #include "envelope.h"
 #include "fsutil.h"
 #include "log.h"
+#include "worker_secret.h"
 
 #define LOGGER "coordinator"
 #define RECEIVE_HWM 10000
@@ -20,6 +21,7 @@ typedef struct {
     uint64_t received;
     uint64_t reported_dropped;      /* the worker's own count */
     uint64_t gaps;                  /* records missing between seqs */
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* empty: nothing is accepted */
 } worker_logs_t;
 
 /* Unpacking allocates every string of every record; a bump allocator
@@ -45,6 +47,8 @@ struct corral_log_collector {
     worker_logs_t *workers;         /* [1..worker_count] */
     int worker_count;
     uint64_t malformed;
+    uint64_t forged;
+    uint64_t invalid;
     int64_t malformed_logged_at;
 };
 
@@ -106,16 +110,42 @@ write_own(const corral_log_record_t *record, void *arg)
     corral_log_router_flush(self->router);
 }
 
+static uint64_t
+saturating_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Counts bad input in `counter`; one warning per interval at most. */
+static void
+count_bad(corral_log_collector_t *self, uint64_t *counter, const char *what)
+{
+    *counter = saturating_add(*counter, 1);
+    uint64_t total = saturating_add(saturating_add(self->malformed, self->forged), self->invalid);
+    int64_t now = zclock_mono();
+    if (total == 1 || now - self->malformed_logged_at >= MALFORMED_LOG_INTERVAL_MS) {
+        self->malformed_logged_at = now;
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "logs: dropped %s (%llu dropped so far)", what,
+                   (unsigned long long) total);
+    }
+}
+
 static void
 count_malformed(corral_log_collector_t *self, const char *what)
 {
-    self->malformed++;
-    int64_t now = zclock_mono();
-    if (self->malformed == 1 || now - self->malformed_logged_at >= MALFORMED_LOG_INTERVAL_MS) {
-        self->malformed_logged_at = now;
-        corral_log(CORRAL_LEVEL_WARN, LOGGER, "logs: dropped %s (%llu dropped so far)", what,
-                   (unsigned long long) self->malformed);
-    }
+    count_bad(self, &self->malformed, what);
+}
+
+/* The records a worker may be missing before `seq`: those it said it
+ * dropped in this batch (each took a seq), and at most a batch more. A
+ * longer jump is not loss but bad input. */
+static bool
+plausible_seq(const worker_logs_t *worker, uint64_t seq, uint64_t newly_dropped)
+{
+    if (seq <= worker->last_seq + 1)
+        return true;
+    uint64_t missing = seq - worker->last_seq - 1;
+    return missing <= saturating_add(newly_dropped, CORRAL_LOG_BATCH_MAX_RECORDS);
 }
 
 static void
@@ -126,12 +156,26 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
         return;
     }
     worker_logs_t *worker = &self->workers[batch->worker_id];
+    if (!corral_secret_matches(worker->secret, batch->secret.data, batch->secret.len)) {
+        count_bad(self, &self->forged, "a LogBatch without its worker's secret");
+        return;
+    }
+    if (batch->n_records > CORRAL_LOG_BATCH_MAX_RECORDS) {
+        count_bad(self, &self->invalid, "a LogBatch of too many records");
+        return;
+    }
+    uint64_t newly_dropped = batch->dropped > worker->reported_dropped
+                           ? batch->dropped - worker->reported_dropped : 0;
     char name[32];
     snprintf(name, sizeof name, "worker-%u", batch->worker_id);
     for (size_t i = 0; i < batch->n_records; i++) {
         const Corral__V1__LogRecord *in = batch->records[i];
+        if (!plausible_seq(worker, in->seq, newly_dropped)) {
+            count_bad(self, &self->invalid, "a log record whose seq jumps past the bound");
+            continue;
+        }
         if (in->seq > worker->last_seq + 1)
-            worker->gaps += in->seq - worker->last_seq - 1;
+            worker->gaps = saturating_add(worker->gaps, in->seq - worker->last_seq - 1);
         if (in->seq > worker->last_seq)
             worker->last_seq = in->seq;
         worker->received++;
@@ -251,10 +295,11 @@ log_counters(corral_log_collector_t *self)
     }
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "logs: received %llu, dropped %llu, write errors %llu, lines lost %llu, "
-               "malformed %llu (%s)",
+               "malformed %llu, forged %llu, invalid %llu (%s)",
                (unsigned long long) totals.received, (unsigned long long) totals.dropped,
                (unsigned long long) totals.write_errors,
                (unsigned long long) totals.lines_lost, (unsigned long long) totals.malformed,
+               (unsigned long long) totals.forged, (unsigned long long) totals.invalid,
                per_worker);
 }
 
@@ -287,6 +332,14 @@ const char *
 corral_log_collector_endpoint(const corral_log_collector_t *self)
 {
     return self->endpoint;
+}
+
+void
+corral_log_collector_set_secret(corral_log_collector_t *self, int worker_id, const char *secret)
+{
+    if (worker_id >= 1 && worker_id <= self->worker_count)
+        snprintf(self->workers[worker_id].secret, sizeof self->workers[worker_id].secret, "%s",
+                 secret);
 }
 
 static bool
@@ -336,13 +389,15 @@ corral_log_collector_counters(const corral_log_collector_t *self, corral_log_cou
         .write_errors = corral_log_router_write_errors(self->router),
         .lines_lost = corral_log_router_lines_lost(self->router),
         .malformed = self->malformed,
+        .forged = self->forged,
+        .invalid = self->invalid,
     };
     for (int id = 1; id <= self->worker_count; id++) {
         corral_log_counters_t one;
         corral_log_collector_worker_counters(self, id, &one);
-        out->received += one.received;
-        out->dropped += one.dropped;
-        out->gaps += one.gaps;
+        out->received = saturating_add(out->received, one.received);
+        out->dropped = saturating_add(out->dropped, one.dropped);
+        out->gaps = saturating_add(out->gaps, one.gaps);
     }
 }
 
@@ -355,6 +410,6 @@ corral_log_collector_worker_counters(const corral_log_collector_t *self, int wor
         return;
     const worker_logs_t *worker = &self->workers[worker_id];
     out->received = worker->received;
-    out->dropped = worker->reported_dropped + worker->gaps;
+    out->dropped = saturating_add(worker->reported_dropped, worker->gaps);
     out->gaps = worker->gaps;
 }

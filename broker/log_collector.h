@@ -21,6 +21,8 @@ typedef struct {
     uint64_t write_errors;      /* failed writes to appenders */
     uint64_t lines_lost;        /* lines those failures lost */
     uint64_t malformed;         /* frames that were not a LogBatch envelope */
+    uint64_t forged;            /* LogBatches without their worker's secret */
+    uint64_t invalid;           /* a seq jump past the bound, too many records */
 } corral_log_counters_t;
 
 /* Takes the router (its appenders); binds ipc://<runtime_dir>/logs and
@@ -32,6 +34,11 @@ corral_log_collector_t *corral_log_collector_new(zloop_t *loop, const char *runt
 void corral_log_collector_destroy(corral_log_collector_t **self_p);
 
 const char *corral_log_collector_endpoint(const corral_log_collector_t *self);
+
+/* Worker `worker_id` runs with `secret` from now on (its LogBatches must
+ * carry it; anything else on logs is refused and counted as forged). */
+void corral_log_collector_set_secret(corral_log_collector_t *self, int worker_id,
+                                     const char *secret);
 
 /* Reads `logs` until worker `worker_id`'s record `last_seq` was written
  * (its Bye said so), for at most timeout_ms; last_seq 0: reads only what

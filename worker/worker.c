@@ -27,6 +27,7 @@
 #include "plugin_host.h"
 #include "reporter.h"
 #include "status_api.h"
+#include "worker_secret.h"
 
 #define LOGGER "node"
 #define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
@@ -51,6 +52,7 @@ struct corral_worker {
     corral_log_pusher_t *log_pusher;        /* clustered only */
     int log_linger_ms;                      /* at exit, for queued records */
     pid_t coordinator_pid;
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* clustered: from CORRAL_SECRET_FD */
     bool started;               /* plugins started: ready once nothing holds us */
     bool stopping;
 };
@@ -127,6 +129,24 @@ check_listen_fd(void)
     return 0;
 }
 
+/* The secret the coordinator handed over on the descriptor named in
+ * CORRAL_SECRET_FD (read to its end, then closed); empty without one. */
+static void
+read_secret(corral_worker_t *self)
+{
+    int fd = env_int("CORRAL_SECRET_FD", -1);
+    if (fd < 0)
+        return;
+    size_t length = 0;
+    ssize_t n;
+    while (length < CORRAL_SECRET_LENGTH
+           && ((n = read(fd, self->secret + length, CORRAL_SECRET_LENGTH - length)) > 0
+               || (n < 0 && errno == EINTR)))
+        length += n > 0 ? (size_t) n : 0;
+    self->secret[length] = '\0';
+    close(fd);
+}
+
 static Corral__V1__WorkerConfig *
 read_classic_config(int fd)
 {
@@ -193,6 +213,7 @@ setup_logging(corral_worker_t *self)
                        self->config->logs_endpoint);
             return -1;
         }
+        corral_log_pusher_set_secret(self->log_pusher, self->secret);
         corral_log_set_sink(corral_log_pusher_sink, self->log_pusher);
         corral_log_counters_set_source(sample_pushed_logs, self->log_pusher);
     }
@@ -246,7 +267,10 @@ join_instance(corral_worker_t *self)
     }
     if (desk_endpoint) {
         self->coordinator_pid = getppid();
+        read_secret(self);
         self->desk = corral_desk_client_new(desk_endpoint, worker_id);
+        if (self->desk)
+            corral_desk_client_set_secret(self->desk, self->secret);
         if (self->desk)
             self->welcome = corral_desk_client_hello(self->desk, WELCOME_TIMEOUT_MS);
         if (!self->welcome)
