@@ -132,6 +132,12 @@ corral_bus_out_endpoint(const corral_bus_t *self)
     return self->out_endpoint;
 }
 
+Corral__V1__BusStats *
+corral_bus_stats(corral_bus_t *self)
+{
+    return &self->stats;
+}
+
 /* --- bus-in ------------------------------------------------------------------- */
 
 /* Counts the drop in `counter` and the total; one warning line per

@@ -78,6 +78,7 @@ struct corral_coordinator {
     uint64_t desk_dropped;
     uint64_t hello_refused;
     int64_t desk_dropped_logged_at;
+    Corral__V1__InputCounters input;        /* what the views carry */
 };
 
 corral_coordinator_t *
@@ -299,6 +300,25 @@ announce_ready_if_all(corral_coordinator_t *self)
                corral_listener_port(self->listener));
 }
 
+/* Bad input on every broker socket, for /api/stats. */
+static void
+refresh_input_counters(corral_coordinator_t *self)
+{
+    Corral__V1__InputCounters input = CORRAL__V1__INPUT_COUNTERS__INIT;
+    input.bus_in = self->bus ? corral_bus_stats(self->bus) : NULL;
+    input.desk_dropped = self->desk_dropped;
+    input.desk_hello_refused = self->hello_refused;
+    if (self->logs) {
+        corral_log_counters_t logs;
+        corral_log_collector_counters(self->logs, &logs);
+        input.logs_malformed = logs.malformed;
+        input.logs_forged = logs.forged;
+        input.logs_invalid = logs.invalid;
+    }
+    self->input = input;
+    corral_cluster_view_set_input(self->view, &self->input);
+}
+
 /* A worker's heartbeat: keep it, answer with the cluster view. Only from
  * the connection that said Hello for the slot it names. */
 static void
@@ -318,6 +338,7 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
         count_dropped(self, "a Report (out of memory)");
         return;
     }
+    refresh_input_counters(self);
     send_to_slot(self, slot, corral_cluster_view_envelope(self->view, self->desk_dropped));
 }
 
