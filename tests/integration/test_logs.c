@@ -566,7 +566,7 @@ test_malformed_frames_on_logs_are_counted(void **state)
     stop_and_wait(instance, 0);
     const char *counters = strstr(instance_output(instance), "logs: received ");
     assert_non_null(counters);
-    assert_non_null(strstr(counters, "malformed 4 "));
+    assert_non_null(strstr(counters, "malformed 4, "));
     /* logged once, not once per frame */
     const char *first = strstr(instance_output(instance), "logs: dropped");
     assert_null(strstr(first + 1, "logs: dropped"));
