@@ -12,8 +12,10 @@
 typedef struct corral_bus corral_bus_t;
 
 /* Binds ipc://<runtime_dir>/bus-in and /bus-out and reads them in `loop`.
- * NULL (logged) on failure. */
-corral_bus_t *corral_bus_new(zloop_t *loop, const char *runtime_dir);
+ * The persisted store holds at most `max_persisted_bytes` (packed). NULL
+ * (logged) on failure. */
+corral_bus_t *corral_bus_new(zloop_t *loop, const char *runtime_dir,
+                             uint64_t max_persisted_bytes);
 void corral_bus_destroy(corral_bus_t **self_p);
 
 const char *corral_bus_in_endpoint(const corral_bus_t *self);

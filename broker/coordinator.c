@@ -616,7 +616,8 @@ start_node_service(corral_coordinator_t *self)
         free(error);
         return -1;
     }
-    self->bus = corral_bus_new(self->loop, self->runtime_dir);
+    self->bus = corral_bus_new(self->loop, self->runtime_dir,
+                               self->config->node.bus.max_persisted_bytes);
     if (!self->bus)
         return -1;
     for (int i = 0; i < self->slot_count; i++)
