@@ -36,6 +36,7 @@
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
+#define KILL_MARGIN_MS 500          /* stragglers die this long before the stop deadline */
 
 typedef enum {
     SLOT_EMPTY,         /* not started, or reaped */
@@ -205,8 +206,14 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                live_workers(self), why);
     signal_workers(self, SIGTERM);
-    zloop_timer(self->loop, (size_t) self->config->node.shutdown_timeout_ms, 1,
-                on_shutdown_timeout, self);
+    /* stragglers are killed a little before the deadline, so that reaping
+     * them and the last log lines fit in the timeout too */
+    uint64_t timeout_ms = self->config->node.shutdown_timeout_ms;
+    uint64_t margin_ms = timeout_ms / 10 < KILL_MARGIN_MS ? timeout_ms / 10 : KILL_MARGIN_MS;
+    zloop_timer(self->loop, (size_t) (timeout_ms - margin_ms), 1, on_shutdown_timeout, self);
+    if (self->logs)     /* the log drains too end by then */
+        corral_log_collector_set_deadline(
+            self->logs, zclock_mono() + (int64_t) self->config->node.shutdown_timeout_ms);
 }
 
 /* --- desk ------------------------------------------------------------------- */
@@ -371,6 +378,8 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         }
         slot->said_bye = true;
         slot->last_log_seq = envelope->bye->last_log_seq;
+        if (self->logs)
+            corral_log_collector_expect(self->logs, slot->id, slot->last_log_seq);
         break;
     case CORRAL__V1__ENVELOPE__BODY_REPORT:
         receive_report(self, routing_id, envelope->report);

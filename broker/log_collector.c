@@ -13,6 +13,7 @@
 #define LOGGER "coordinator"
 #define RECEIVE_HWM 10000
 #define BATCHES_PER_WAKE 256        /* then flush and let the loop breathe */
+#define RECORDS_PER_WAKE 8192       /* so signals, timers and desk wait for little */
 #define FINAL_DRAIN_MS 200
 #define MALFORMED_LOG_INTERVAL_MS 10000
 
@@ -21,6 +22,7 @@ typedef struct {
     uint64_t received;
     uint64_t reported_dropped;      /* the worker's own count */
     uint64_t gaps;                  /* records missing between seqs */
+    uint64_t bye_seq;               /* the last record its Bye announced */
     char secret[CORRAL_SECRET_LENGTH + 1];  /* empty: nothing is accepted */
 } worker_logs_t;
 
@@ -50,6 +52,9 @@ struct corral_log_collector {
     uint64_t forged;
     uint64_t invalid;
     int64_t malformed_logged_at;
+    int64_t deadline;               /* 0: none; else no drain reads past it */
+    uint64_t records_received;      /* from every worker */
+    uint64_t frames_unread;         /* left on the socket at the deadline */
 };
 
 static void *
@@ -179,6 +184,7 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
         if (in->seq > worker->last_seq)
             worker->last_seq = in->seq;
         worker->received++;
+        self->records_received++;
         corral_log_record_t record = {
             .timestamp_ms = in->timestamp_ms,
             .level = in->level <= CORRAL_LEVEL_OFF ? (corral_level_t) in->level
@@ -238,7 +244,9 @@ static int
 on_logs(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_log_collector_t *self = arg;
-    for (int i = 0; i < BATCHES_PER_WAKE && receive_one(self); i++)
+    uint64_t received = self->records_received;
+    for (int i = 0; i < BATCHES_PER_WAKE && self->records_received - received < RECORDS_PER_WAKE
+                    && receive_one(self); i++)
         ;
     corral_log_router_flush(self->router);
     return 0;
@@ -278,6 +286,20 @@ corral_log_collector_new(zloop_t *loop, const char *runtime_dir, int worker_coun
     return self;
 }
 
+/* Past the stop deadline: what is left on the socket is not written, only
+ * counted (frames; the records in them count through the Byes). */
+static void
+count_unread(corral_log_collector_t *self)
+{
+    if (!self->deadline || zclock_mono() < self->deadline)
+        return;
+    zmq_msg_t message;
+    zmq_msg_init(&message);
+    while (zmq_msg_recv(&message, zsock_resolve(self->socket), ZMQ_DONTWAIT) >= 0)
+        self->frames_unread++;
+    zmq_msg_close(&message);
+}
+
 static void
 log_counters(corral_log_collector_t *self)
 {
@@ -295,11 +317,13 @@ log_counters(corral_log_collector_t *self)
     }
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "logs: received %llu, dropped %llu, write errors %llu, lines lost %llu, "
-               "malformed %llu, forged %llu, invalid %llu (%s)",
+               "malformed %llu, forged %llu, invalid %llu, not written by the stop deadline "
+               "%llu (%llu frames unread) (%s)",
                (unsigned long long) totals.received, (unsigned long long) totals.dropped,
                (unsigned long long) totals.write_errors,
                (unsigned long long) totals.lines_lost, (unsigned long long) totals.malformed,
                (unsigned long long) totals.forged, (unsigned long long) totals.invalid,
+               (unsigned long long) totals.unwritten, (unsigned long long) self->frames_unread,
                per_worker);
 }
 
@@ -311,6 +335,7 @@ corral_log_collector_destroy(corral_log_collector_t **self_p)
         return;
     if (self->socket && self->router) {
         corral_log_collector_drain_worker(self, 0, 0, FINAL_DRAIN_MS);
+        count_unread(self);
         log_counters(self);
     }
     corral_log_set_sink(NULL, NULL);
@@ -350,13 +375,29 @@ has_written(const corral_log_collector_t *self, int worker_id, uint64_t last_seq
 }
 
 void
+corral_log_collector_set_deadline(corral_log_collector_t *self, int64_t deadline)
+{
+    self->deadline = deadline;
+}
+
+void
+corral_log_collector_expect(corral_log_collector_t *self, int worker_id, uint64_t last_seq)
+{
+    if (worker_id >= 1 && worker_id <= self->worker_count)
+        self->workers[worker_id].bye_seq = last_seq;
+}
+
+void
 corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
                                   uint64_t last_seq, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
+    if (self->deadline && self->deadline < deadline)
+        deadline = self->deadline;
     bool done = false;
     while (!done) {
-        while (!(done = last_seq && has_written(self, worker_id, last_seq)) && receive_one(self))
+        while (!(done = last_seq && has_written(self, worker_id, last_seq))
+               && zclock_mono() < deadline && receive_one(self))
             ;
         int64_t left = deadline - zclock_mono();
         /* last_seq 0: until nothing came for a short while */
@@ -398,6 +439,7 @@ corral_log_collector_counters(const corral_log_collector_t *self, corral_log_cou
         out->received = saturating_add(out->received, one.received);
         out->dropped = saturating_add(out->dropped, one.dropped);
         out->gaps = saturating_add(out->gaps, one.gaps);
+        out->unwritten = saturating_add(out->unwritten, one.unwritten);
     }
 }
 
@@ -412,4 +454,5 @@ corral_log_collector_worker_counters(const corral_log_collector_t *self, int wor
     out->received = worker->received;
     out->dropped = saturating_add(worker->reported_dropped, worker->gaps);
     out->gaps = worker->gaps;
+    out->unwritten = worker->bye_seq > worker->last_seq ? worker->bye_seq - worker->last_seq : 0;
 }

@@ -23,6 +23,7 @@ typedef struct {
     uint64_t malformed;         /* frames that were not a LogBatch envelope */
     uint64_t forged;            /* LogBatches without their worker's secret */
     uint64_t invalid;           /* a seq jump past the bound, too many records */
+    uint64_t unwritten;         /* sent before a Bye, not written by the stop deadline */
 } corral_log_counters_t;
 
 /* Takes the router (its appenders); binds ipc://<runtime_dir>/logs and
@@ -45,6 +46,15 @@ void corral_log_collector_set_secret(corral_log_collector_t *self, int worker_id
  * is there now. */
 void corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
                                        uint64_t last_seq, int timeout_ms);
+
+/* The instance stops: no drain reads past `deadline` (zclock_mono ms), so
+ * node.shutdown_timeout bounds the whole stop; what a worker's Bye
+ * announced and was not written by then is counted as unwritten. */
+void corral_log_collector_set_deadline(corral_log_collector_t *self, int64_t deadline);
+
+/* Worker `worker_id` said Bye after its record `last_seq`. */
+void corral_log_collector_expect(corral_log_collector_t *self, int worker_id,
+                                 uint64_t last_seq);
 
 /* SIGUSR1: reopens the files. */
 void corral_log_collector_reopen(corral_log_collector_t *self);

@@ -55,6 +55,7 @@ struct corral_worker {
     char secret[CORRAL_SECRET_LENGTH + 1];  /* clustered: from CORRAL_SECRET_FD */
     bool started;               /* plugins started: ready once nothing holds us */
     bool stopping;
+    int64_t stop_deadline;      /* zclock_mono ms: the coordinator's shutdown timeout */
 };
 
 corral_worker_t *
@@ -358,12 +359,24 @@ on_stop_deadline(zloop_t *loop, int timer_id, void *arg)
     return -1;
 }
 
+/* How long the records still queued may take to leave at exit: within
+ * the shutdown timeout, which bounds the instance's whole stop. */
+static int
+log_flush_budget(const corral_worker_t *self)
+{
+    if (!self->stopping)
+        return LOG_FLUSH_MS;
+    int64_t left = self->stop_deadline - STOP_MARGIN_MS / 5 - zclock_mono();
+    return left <= 0 ? 1 : left < LOG_FLUSH_MS ? (int) left : LOG_FLUSH_MS;
+}
+
 static void
 begin_stop(corral_worker_t *self, const char *why)
 {
     if (self->stopping)
         return;
     self->stopping = true;
+    self->stop_deadline = zclock_mono() + (int64_t) self->config->shutdown_timeout_ms;
     /* give up a little before the coordinator's own deadline, to leave
      * time to close connections and say Bye */
     uint64_t timeout_ms = self->config->shutdown_timeout_ms;
@@ -488,10 +501,11 @@ corral_worker_run(corral_worker_t *self)
     corral_http_server_destroy(&self->http);   /* closes idle keep-alive connections */
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");
     if (self->desk && coordinator_alive(self)) {
-        if (self->log_pusher && corral_log_pusher_flush(self->log_pusher, LOG_FLUSH_MS) != 0)
+        int flush_ms = log_flush_budget(self);
+        if (self->log_pusher && corral_log_pusher_flush(self->log_pusher, flush_ms) != 0)
             dprintf(2, "[corral][WARN ][node] %s: log records still queued at exit\n",
                     self->identity.worker_name);
-        self->log_linger_ms = LOG_FLUSH_MS;
+        self->log_linger_ms = flush_ms;
         corral_desk_client_bye(self->desk, corral_log_last_seq(), exit_code);
     }
     else if (self->desk)
