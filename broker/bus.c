@@ -410,14 +410,24 @@ on_bus_out(zloop_t *loop, zsock_t *reader, void *arg)
     void *out = zsock_resolve(self->out);
     zmq_msg_t frame;
     zmq_msg_init(&frame);
-    for (int i = 0; i < READ_BATCH && zmq_msg_recv(&frame, out, ZMQ_DONTWAIT) >= 0; i++) {
-        const char *data = zmq_msg_data(&frame);
-        size_t size = zmq_msg_size(&frame);
-        size_t prefix = strlen(CORRAL_BUS_PRIVATE_PREFIX);
-        if (size == 1 + CORRAL_BUS_PRIVATE_TOPIC_LENGTH && data[0] == 1
-            && memcmp(data + 1, CORRAL_BUS_PRIVATE_PREFIX, prefix) == 0)
-            request_snapshot(self, data + 1, size - 1);
-    }
+    for (int i = 0; i < READ_BATCH && zmq_msg_recv(&frame, out, ZMQ_DONTWAIT) >= 0; i++)
+        corral_bus_take_subscription(self, zmq_msg_data(&frame), zmq_msg_size(&frame));
     zmq_msg_close(&frame);
     return 0;
+}
+
+void
+corral_bus_take_subscription(corral_bus_t *self, const void *bytes, size_t size)
+{
+    const char *data = bytes;
+    size_t prefix = strlen(CORRAL_BUS_PRIVATE_PREFIX);
+    if (size == 1 + CORRAL_BUS_PRIVATE_TOPIC_LENGTH && data[0] == 1
+        && memcmp(data + 1, CORRAL_BUS_PRIVATE_PREFIX, prefix) == 0)
+        request_snapshot(self, data + 1, size - 1);
+}
+
+void
+corral_bus_take_frame(corral_bus_t *self, const void *data, size_t size)
+{
+    take_broadcast(self, data, size);
 }

@@ -412,6 +412,14 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
     zframe_destroy(&body);
 }
 
+void
+corral_coordinator_take_desk_message(corral_coordinator_t *self, zmsg_t **message_p)
+{
+    if (*message_p)
+        receive_desk_message(self, *message_p);
+    zmsg_destroy(message_p);
+}
+
 static int
 on_desk(zloop_t *loop, zsock_t *reader, void *arg)
 {

@@ -228,16 +228,21 @@ receive_one(corral_log_collector_t *self)
         }
         return true;
     }
-    corral_envelope_t *envelope = corral__v1__envelope__unpack(
-        &self->allocator, zmq_msg_size(&message), zmq_msg_data(&message));
+    corral_log_collector_take_frame(self, zmq_msg_data(&message), zmq_msg_size(&message));
+    zmq_msg_close(&message);
+    return true;
+}
+
+void
+corral_log_collector_take_frame(corral_log_collector_t *self, const void *data, size_t size)
+{
+    corral_envelope_t *envelope = corral__v1__envelope__unpack(&self->allocator, size, data);
     if (!envelope || envelope->body_case != CORRAL__V1__ENVELOPE__BODY_LOG_BATCH)
         count_malformed(self, envelope ? "an envelope logs does not take"
                                        : "a frame that is not an Envelope");
     else
         write_batch(self, envelope->log_batch);
     arena_reset(&self->arena);
-    zmq_msg_close(&message);
-    return true;
 }
 
 static int

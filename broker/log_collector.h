@@ -56,6 +56,10 @@ void corral_log_collector_set_deadline(corral_log_collector_t *self, int64_t dea
 void corral_log_collector_expect(corral_log_collector_t *self, int worker_id,
                                  uint64_t last_seq);
 
+/* What the reader does with one frame from `logs`: the fuzz target's way in. */
+void corral_log_collector_take_frame(corral_log_collector_t *self, const void *data,
+                                     size_t size);
+
 /* SIGUSR1: reopens the files. */
 void corral_log_collector_reopen(corral_log_collector_t *self);
 /* SIGHUP: writes with `router` from now on (taken); the old one is
