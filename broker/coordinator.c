@@ -36,7 +36,8 @@
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
-#define KILL_MARGIN_MS 500          /* stragglers die this long before the stop deadline */
+#define KILL_MARGIN_MS 250          /* stragglers die up to this long before the stop
+                                     * deadline (workers give up 10% before it) */
 
 typedef enum {
     SLOT_EMPTY,         /* not started, or reaped */
@@ -209,7 +210,7 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     /* stragglers are killed a little before the deadline, so that reaping
      * them and the last log lines fit in the timeout too */
     uint64_t timeout_ms = self->config->node.shutdown_timeout_ms;
-    uint64_t margin_ms = timeout_ms / 10 < KILL_MARGIN_MS ? timeout_ms / 10 : KILL_MARGIN_MS;
+    uint64_t margin_ms = timeout_ms / 40 < KILL_MARGIN_MS ? timeout_ms / 40 : KILL_MARGIN_MS;
     zloop_timer(self->loop, (size_t) (timeout_ms - margin_ms), 1, on_shutdown_timeout, self);
     if (self->logs)     /* the log drains too end by then */
         corral_log_collector_set_deadline(

@@ -25,30 +25,9 @@
 #define PAYLOAD_BYTES (1000 * 1000)     /* under the 1 MiB broadcast limit */
 
 static json_int_t
-stats_integer(instance_t *instance, const char *dotted)
-{
-    response_t response;
-    if (!http_get(instance_port(instance), "/api/stats", &response))
-        return -1;
-    json_t *node = response.json;
-    char path[128];
-    snprintf(path, sizeof path, "%s", dotted);
-    for (char *part = strtok(path, "."); node && part; part = strtok(NULL, "."))
-        node = json_object_get(node, part);
-    json_int_t value = json_is_integer(node) ? json_integer_value(node) : -1;
-    response_clear(&response);
-    return value;
-}
-
-/* Awaits /api/stats showing `dotted` >= `at_least`; returns the value seen. */
-static json_int_t
 await_stats(instance_t *instance, const char *dotted, json_int_t at_least)
 {
-    int64_t deadline = zclock_mono() + AWAIT_MS;
-    json_int_t value;
-    while ((value = stats_integer(instance, dotted)) < at_least && zclock_mono() < deadline)
-        zclock_sleep(20);   /* the view refreshes every status interval */
-    return value;
+    return await_stats_integer(instance, dotted, at_least, AWAIT_MS);
 }
 
 static instance_t *

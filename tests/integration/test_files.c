@@ -52,8 +52,10 @@ await_file(const char *path, int timeout_ms)
     return access(path, F_OK) == 0;
 }
 
+/* A file of someone's planted as the PID file (a symbolic or a hard link
+ * to it): corral refuses to start, with `message`, and the file is intact. */
 static void
-test_pid_file_symlink_is_refused(void **state)
+assert_planted_link_refused(int (*make_link)(const char *, const char *), const char *message)
 {
     instance_t *instance = instance_new();
     char *victim = path_in(instance, "victim");
@@ -61,13 +63,13 @@ test_pid_file_symlink_is_refused(void **state)
     assert_non_null(file);
     fputs("precious\n", file);
     fclose(file);
-    assert_int_equal(symlink(victim, instance_pid_file(instance)), 0);
+    assert_int_equal(make_link(victim, instance_pid_file(instance)), 0);
     instance_write_cluster_config(instance, 1, NULL);
     instance_start(instance);
     assert_true(instance_wait_exit(instance, START_MS));
     int status = instance_exit_status(instance);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
-    assert_non_null(strstr(instance_output(instance), "is a symbolic link: refusing to follow it"));
+    assert_non_null(strstr(instance_output(instance), message));
     file = fopen(victim, "r");
     char text[64] = "";
     assert_non_null(fgets(text, sizeof text, file));
@@ -78,21 +80,15 @@ test_pid_file_symlink_is_refused(void **state)
 }
 
 static void
+test_pid_file_symlink_is_refused(void **state)
+{
+    assert_planted_link_refused(symlink, "is a symbolic link: refusing to follow it");
+}
+
+static void
 test_pid_file_hard_link_is_refused(void **state)
 {
-    instance_t *instance = instance_new();
-    char *victim = path_in(instance, "victim");
-    FILE *file = fopen(victim, "w");
-    assert_non_null(file);
-    fputs("precious\n", file);
-    fclose(file);
-    assert_int_equal(link(victim, instance_pid_file(instance)), 0);
-    instance_write_cluster_config(instance, 1, NULL);
-    instance_start(instance);
-    assert_true(instance_wait_exit(instance, START_MS));
-    assert_non_null(strstr(instance_output(instance), "refusing to use it"));
-    free(victim);
-    instance_destroy(&instance);
+    assert_planted_link_refused(link, "refusing to use it");
 }
 
 /* DESIGN section 7's shape: the log file under a path.data that does not

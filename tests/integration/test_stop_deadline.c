@@ -21,31 +21,6 @@
 #define MARGIN_MS 4000          /* reaping, the final lines, a loaded machine (before: 5 s a worker more) */
 #define WORKERS 2
 
-static int64_t
-now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static void
-aim_log_job(instance_t *instance, int worker, const char *query)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/api/log?worker=%d&%s", worker, query);
-    for (int i = 0; i < 400; i++) {
-        response_t response;
-        assert_true(http_get(instance_port(instance), path, &response));
-        long status = response.status;
-        response_clear(&response);
-        if (status == 202)
-            return;
-        assert_int_equal(status, 409);
-    }
-    fail_msg("worker %d never took GET %s", worker, path);
-}
-
 static void
 test_shutdown_timeout_holds_with_a_large_log_backlog(void **state)
 {
@@ -67,11 +42,11 @@ test_shutdown_timeout_holds_with_a_large_log_backlog(void **state)
     instance_start(instance);
     assert_true(instance_wait_ready(instance, START_MS));
     for (int worker = 1; worker <= WORKERS; worker++)
-        aim_log_job(instance, worker, "count=5000000&chunk=100000");
-    int64_t stopped_at = now_ms();
+        assert_true(instance_aim_log_job(instance, worker, "count=5000000&chunk=100000"));
+    int64_t stopped_at = harness_now_ms();
     kill(instance_pid(instance), SIGTERM);
     bool exited = instance_wait_exit(instance, TIMEOUT_MS + MARGIN_MS);
-    int64_t took = now_ms() - stopped_at;
+    int64_t took = harness_now_ms() - stopped_at;
     if (!exited)
         fail_msg("still running %d ms after SIGTERM (shutdown_timeout %d ms)",
                  TIMEOUT_MS + MARGIN_MS, TIMEOUT_MS);

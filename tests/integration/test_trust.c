@@ -47,32 +47,10 @@ stop_instance(void **state)
     return instance_stop(&instance) ? 0 : -1;
 }
 
-/* /api/stats's integer at "a.b.c" (dotted), or -1 when absent. */
 static json_int_t
-stats_integer(const char *dotted)
+await_stats(const char *dotted, json_int_t at_least)
 {
-    response_t response;
-    if (!http_get(instance_port(instance), "/api/stats", &response))
-        return -1;
-    json_t *node = response.json;
-    char path[128];
-    snprintf(path, sizeof path, "%s", dotted);
-    for (char *part = strtok(path, "."); node && part; part = strtok(NULL, "."))
-        node = json_object_get(node, part);
-    json_int_t value = json_is_integer(node) ? json_integer_value(node) : -1;
-    response_clear(&response);
-    return value;
-}
-
-/* Awaits /api/stats showing `dotted` >= `at_least`; returns the value seen. */
-static json_int_t
-await_stats_integer(const char *dotted, json_int_t at_least)
-{
-    int64_t deadline = zclock_mono() + AWAIT_MS;
-    json_int_t value;
-    while ((value = stats_integer(dotted)) < at_least && zclock_mono() < deadline)
-        zclock_sleep(20);   /* the view refreshes every status interval */
-    return value;
+    return await_stats_integer(instance, dotted, at_least, AWAIT_MS);
 }
 
 static int
@@ -119,7 +97,7 @@ public_pid(int id)
 {
     char name[32];
     snprintf(name, sizeof name, "workers.worker-%d.pid", id);
-    return (pid_t) stats_integer(name);
+    return (pid_t) stats_integer(instance, name);
 }
 
 static void
@@ -131,7 +109,7 @@ test_hello_without_the_secret_is_refused(void **state)
     send_hello(desk, 1, pid, NULL);
     send_hello(desk, 1, pid, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
     send_hello(desk, 1, pid, "short");
-    assert_int_equal(await_stats_integer("input.desk.hello_refused", 3), 3);
+    assert_int_equal(await_stats("input.desk.hello_refused", 3), 3);
     /* no Welcome (the worker's whole configuration) came back; one is
      * sent within milliseconds when a Hello is taken */
     zpoller_t *poller = zpoller_new(desk, NULL);
@@ -144,7 +122,7 @@ test_hello_without_the_secret_is_refused(void **state)
      * handed to the forger would drop them and the worker would fall
      * silent) and it still serves */
     zclock_sleep(1000);     /* ten status intervals: time for silence to show */
-    json_int_t age = stats_integer("workers.worker-1.last_report_ms_ago");
+    json_int_t age = stats_integer(instance, "workers.worker-1.last_report_ms_ago");
     assert_true(age >= 0 && age < 500);
     assert_int_equal(public_pid(1), pid);
     response_t response;
@@ -198,7 +176,7 @@ push_log_batch(zsock_t *push, uint32_t worker_id, uint64_t seq, uint64_t dropped
 static void
 test_forged_log_records_are_refused_and_counted(void **state)
 {
-    json_int_t dropped = await_stats_integer("logs.dropped", 0);
+    json_int_t dropped = await_stats("logs.dropped", 0);
     assert_true(dropped >= 0);
     char *endpoint = logs_endpoint();
     zsock_t *push = zsock_new_push(endpoint);
@@ -208,15 +186,15 @@ test_forged_log_records_are_refused_and_counted(void **state)
     push_log_batch(push, 2, UINT64_MAX - 2, UINT64_MAX - 2, "x");   /* would wrap */
     push_log_batch(push, 1, 5, 0,
                    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-    assert_int_equal(await_stats_integer("input.logs.forged", 3), 3);
+    assert_int_equal(await_stats("input.logs.forged", 3), 3);
     zsock_destroy(&push);
     free(endpoint);
     /* nothing of it was written, and no loss was counted */
     assert_int_equal(count_lines_with("forged record"), 0);
-    assert_int_equal(stats_integer("logs.dropped"), dropped);
+    assert_int_equal(stats_integer(instance, "logs.dropped"), dropped);
     assert_int_equal(count_lines_with("logs: dropped a LogBatch without its worker's secret"), 1);
     /* the workers' own records still arrive */
-    assert_true(stats_integer("logs.received") >= 0);
+    assert_true(stats_integer(instance, "logs.received") >= 0);
 }
 
 static void
