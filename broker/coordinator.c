@@ -81,6 +81,7 @@ struct corral_coordinator {
     uint64_t hello_refused;
     int64_t desk_dropped_logged_at;
     Corral__V1__InputCounters input;        /* what the views carry */
+    int64_t input_refreshed_at;
 };
 
 corral_coordinator_t *
@@ -308,10 +309,16 @@ announce_ready_if_all(corral_coordinator_t *self)
                corral_listener_port(self->listener));
 }
 
-/* Bad input on every broker socket, for /api/stats. */
+/* Bad input on every broker socket, for /api/stats; summed once per
+ * status interval, not per report (the sum is O(workers)). */
 static void
 refresh_input_counters(corral_coordinator_t *self)
 {
+    int64_t now = zclock_mono();
+    if (self->input_refreshed_at
+        && now - self->input_refreshed_at < (int64_t) self->config->node.status.interval_ms)
+        return;
+    self->input_refreshed_at = now;
     Corral__V1__InputCounters input = CORRAL__V1__INPUT_COUNTERS__INIT;
     input.bus_in = self->bus ? corral_bus_stats(self->bus) : NULL;
     input.desk_dropped = self->desk_dropped;
