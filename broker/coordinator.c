@@ -36,8 +36,8 @@
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
-#define KILL_MARGIN_MS 250          /* stragglers die up to this long before the stop
-                                     * deadline (workers give up 10% before it) */
+#define DRAIN_GRACE_MS 250          /* after the shutdown timeout, at most, for the
+                                     * records the last workers sent before dying */
 
 typedef enum {
     SLOT_EMPTY,         /* not started, or reaped */
@@ -208,14 +208,15 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                live_workers(self), why);
     signal_workers(self, SIGTERM);
-    /* stragglers are killed a little before the deadline, so that reaping
-     * them and the last log lines fit in the timeout too */
+    /* stragglers are killed at the timeout (workers give up 10% before
+     * it); the log drains end a little after it, so that the records of
+     * the last ones are written too, and no later */
     uint64_t timeout_ms = self->config->node.shutdown_timeout_ms;
-    uint64_t margin_ms = timeout_ms / 40 < KILL_MARGIN_MS ? timeout_ms / 40 : KILL_MARGIN_MS;
-    zloop_timer(self->loop, (size_t) (timeout_ms - margin_ms), 1, on_shutdown_timeout, self);
-    if (self->logs)     /* the log drains too end by then */
-        corral_log_collector_set_deadline(
-            self->logs, zclock_mono() + (int64_t) self->config->node.shutdown_timeout_ms);
+    uint64_t grace_ms = timeout_ms / 20 < DRAIN_GRACE_MS ? timeout_ms / 20 : DRAIN_GRACE_MS;
+    zloop_timer(self->loop, (size_t) timeout_ms, 1, on_shutdown_timeout, self);
+    if (self->logs)
+        corral_log_collector_set_deadline(self->logs,
+                                          zclock_mono() + (int64_t) (timeout_ms + grace_ms));
 }
 
 /* --- desk ------------------------------------------------------------------- */

@@ -101,8 +101,9 @@ test_persisted_store_has_a_byte_limit(void **state)
         zclock_sleep(20);
     assert_true(bytes > (json_int_t) (PAYLOAD_BYTES * 3 / 2)
                 && bytes <= (json_int_t) (PAYLOAD_BYTES * 8 / 5));
-    char *output = instance_output_copy(instance);
     const char *line = "would take the store past node.bus.max_persisted_bytes";
+    assert_true(instance_wait_output(instance, line, AWAIT_MS));
+    char *output = instance_output_copy(instance);
     const char *first = strstr(output, line);
     assert_non_null(first);
     assert_null(strstr(first + 1, line));

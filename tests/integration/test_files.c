@@ -69,7 +69,7 @@ assert_planted_link_refused(int (*make_link)(const char *, const char *), const 
     assert_true(instance_wait_exit(instance, START_MS));
     int status = instance_exit_status(instance);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
-    assert_non_null(strstr(instance_output(instance), message));
+    assert_true(instance_wait_output(instance, message, START_MS));
     file = fopen(victim, "r");
     char text[64] = "";
     assert_non_null(fgets(text, sizeof text, file));

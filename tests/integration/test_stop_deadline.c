@@ -51,6 +51,7 @@ test_shutdown_timeout_holds_with_a_large_log_backlog(void **state)
         fail_msg("still running %d ms after SIGTERM (shutdown_timeout %d ms)",
                  TIMEOUT_MS + MARGIN_MS, TIMEOUT_MS);
     /* the stop line says what could not be written in time */
+    assert_true(instance_wait_output(instance, "not written by the stop deadline ", START_MS));
     const char *line = strstr(instance_output(instance), "logs: received ");
     assert_non_null(line);
     assert_non_null(strstr(line, "not written by the stop deadline "));

@@ -116,6 +116,7 @@ test_hello_without_the_secret_is_refused(void **state)
     assert_null(zpoller_wait(poller, 500));
     zpoller_destroy(&poller);
     zsock_destroy(&desk);
+    assert_true(instance_wait_output(instance, "without the worker's secret (refused)", AWAIT_MS));
     assert_int_equal(count_lines_with("without the worker's secret (refused)"), 1);
 
     /* the real worker kept its slot: its reports are still taken (a slot
@@ -196,6 +197,9 @@ test_forged_log_records_are_refused_and_counted(void **state)
     /* nothing of it was written, and no loss was counted */
     assert_int_equal(count_lines_with("forged record"), 0);
     assert_int_equal(stats_integer(instance, "logs.dropped"), dropped);
+    assert_true(instance_wait_output(instance,
+                                     "logs: dropped a LogBatch without its worker's secret",
+                                     AWAIT_MS));
     assert_int_equal(count_lines_with("logs: dropped a LogBatch without its worker's secret"), 1);
     /* the workers' own records still arrive */
     assert_true(stats_integer(instance, "logs.received") >= 0);
