@@ -104,8 +104,12 @@ cache_second(corral_date_format_t *self, int64_t second)
     break_down(self, (time_t) second, &tm);
     if (self->style == CORRAL_DATE_ABSOLUTE)
         strftime(self->before_millis, sizeof self->before_millis, "%H:%M:%S.", &tm);
-    else
-        strftime(self->before_millis, sizeof self->before_millis, "%Y-%m-%dT%H:%M:%S.", &tm);
+    else {      /* ISO 8601 years have four digits; strftime's %Y may have fewer */
+        int year = snprintf(self->before_millis, sizeof self->before_millis, "%04d",
+                            tm.tm_year + 1900);
+        strftime(self->before_millis + year, sizeof self->before_millis - (size_t) year,
+                 "-%m-%dT%H:%M:%S.", &tm);
+    }
     if (self->style == CORRAL_DATE_ISO8601)
         strcpy(self->after_millis, "Z");
     else if (self->style == CORRAL_DATE_ISO8601_TZ) {
