@@ -33,14 +33,19 @@
 #include "spawn.h"
 #include "supervisor.h"
 #include "worker_config.h"
+#include "worker_secret.h"
 
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
+#define DRAIN_GRACE_MS 250          /* after the shutdown timeout, at most, for the
+                                     * records the last workers sent before dying */
 
 typedef struct {
     int id;
     corral_worker_config_t config;
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* made at its first spawn; kept by its
+                                             * replacements, which share its log stream */
 } slot_t;
 
 /* What the coordinator knows of one process (corral_process_link). */
@@ -72,7 +77,10 @@ struct corral_coordinator {
     bool stopping;
     int exit_code;
     uint64_t desk_dropped;
+    uint64_t hello_refused;
     int64_t desk_dropped_logged_at;
+    Corral__V1__InputCounters input;        /* what the views carry */
+    int64_t input_refreshed_at;
 };
 
 static int start_supervisor(corral_coordinator_t *self);
@@ -177,6 +185,13 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     corral_supervisor_stop(self->supervisor);
     if (corral_supervisor_live(self->supervisor) == 0)
         zloop_timer(self->loop, 0, 1, end_loop, self);     /* nothing left to reap */
+    /* the log drains end a little after the shutdown timeout, so that the
+     * records of the last workers are written too, and no later */
+    uint64_t timeout_ms = self->config->node.shutdown_timeout_ms;
+    uint64_t grace_ms = timeout_ms / 20 < DRAIN_GRACE_MS ? timeout_ms / 20 : DRAIN_GRACE_MS;
+    if (self->logs)
+        corral_log_collector_set_deadline(self->logs,
+                                          zclock_mono() + (int64_t) (timeout_ms + grace_ms));
 }
 
 /* --- desk ------------------------------------------------------------------- */
@@ -222,15 +237,35 @@ process_by_peer(corral_coordinator_t *self, zframe_t *routing_id, uint32_t worke
     return process && corral_process_slot(process) == (int) worker_id ? process : NULL;
 }
 
-static void
-welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+/* The slot a Hello may take: the one it names, running the pid it names,
+ * whose secret it presents. Anything else is refused and the slot keeps
+ * its worker (and that worker's connection). */
+static slot_t *
+slot_for_hello(corral_coordinator_t *self, const Corral__V1__Hello *hello,
+               corral_process_t **process_out)
 {
     slot_t *slot = slot_by_id(self, hello->worker_id);
     corral_process_t *process = corral_supervisor_process(self->supervisor, (pid_t) hello->pid);
     if (!slot || !process || corral_process_slot(process) != slot->id) {
         count_dropped(self, "a Hello from an unknown worker");
-        return;
+        return NULL;
     }
+    if (!corral_secret_matches(slot->secret, hello->secret.data, hello->secret.len)) {
+        self->hello_refused++;
+        count_dropped(self, "a Hello without the worker's secret (refused)");
+        return NULL;
+    }
+    *process_out = process;
+    return slot;
+}
+
+static void
+welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+{
+    corral_process_t *process = NULL;
+    slot_t *slot = slot_for_hello(self, hello, &process);
+    if (!slot)
+        return;
     peer_t *peer = corral_process_link(process);
     if (!peer && !(peer = calloc(1, sizeof *peer)))
         return;
@@ -266,6 +301,31 @@ announce_ready(void *arg)
                corral_listener_port(self->listener));
 }
 
+/* Bad input on every broker socket, for /api/stats; summed once per
+ * status interval, not per report (the sum is O(workers)). */
+static void
+refresh_input_counters(corral_coordinator_t *self)
+{
+    int64_t now = zclock_mono();
+    if (self->input_refreshed_at
+        && now - self->input_refreshed_at < (int64_t) self->config->node.status.interval_ms)
+        return;
+    self->input_refreshed_at = now;
+    Corral__V1__InputCounters input = CORRAL__V1__INPUT_COUNTERS__INIT;
+    input.bus_in = self->bus ? corral_bus_stats(self->bus) : NULL;
+    input.desk_dropped = self->desk_dropped;
+    input.desk_hello_refused = self->hello_refused;
+    if (self->logs) {
+        corral_log_counters_t logs;
+        corral_log_collector_counters(self->logs, &logs);
+        input.logs_malformed = logs.malformed;
+        input.logs_forged = logs.forged;
+        input.logs_invalid = logs.invalid;
+    }
+    self->input = input;
+    corral_cluster_view_set_input(self->view, &self->input);
+}
+
 /* A worker's heartbeat: keep it, answer with the cluster view. Only from
  * the connection that said Hello for the slot it names. */
 static void
@@ -287,6 +347,7 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
         count_dropped(self, "a Report (out of memory)");
         return;
     }
+    refresh_input_counters(self);
     send_to_process(self, process, corral_cluster_view_envelope(self->view, self->desk_dropped));
 }
 
@@ -316,6 +377,9 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         peer = corral_process_link(process);
         peer->said_bye = true;
         peer->last_log_seq = envelope->bye->last_log_seq;
+        if (self->logs)
+            corral_log_collector_expect(self->logs, corral_process_slot(process),
+                                        peer->last_log_seq);
         break;
     case CORRAL__V1__ENVELOPE__BODY_REPORT:
         receive_report(self, routing_id, envelope->report);
@@ -383,6 +447,14 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
     corral_envelope_free(&envelope);
     zframe_destroy(&routing_id);
     zframe_destroy(&body);
+}
+
+void
+corral_coordinator_take_desk_message(corral_coordinator_t *self, zmsg_t **message_p)
+{
+    if (*message_p)
+        receive_desk_message(self, *message_p);
+    zmsg_destroy(message_p);
 }
 
 static int
@@ -456,7 +528,15 @@ spawn_process(void *arg, const corral_process_t *process, char **error)
         .desk_endpoint = self->desk_endpoint,
         .config_fd = -1,
         .max_memory = corral_process_max_memory(process),
+        .secret = slot->secret,
     };
+    if (!slot->secret[0] && corral_spawn_make_secret(slot->secret) != 0) {
+        *error = corral_format("cannot make a secret for %s: %s", slot->config.name,
+                               strerror(errno));
+        return -1;
+    }
+    if (self->logs)
+        corral_log_collector_set_secret(self->logs, slot->id, slot->secret);
     if (corral_worker_config_make_data_dir(&slot->config, error) != 0)
         return -1;
     return corral_spawn_worker(&spawn, error);
@@ -625,7 +705,8 @@ start_node_service(corral_coordinator_t *self)
         free(error);
         return -1;
     }
-    self->bus = corral_bus_new(self->loop, self->runtime_dir);
+    self->bus = corral_bus_new(self->loop, self->runtime_dir,
+                               self->config->node.bus.max_persisted_bytes);
     if (!self->bus)
         return -1;
     for (int i = 0; i < self->slot_count; i++)
@@ -643,7 +724,8 @@ sample_log_counters(Corral__V1__LogCounters *counters, void *arg)
     corral_log_counters_t totals;
     corral_log_collector_counters(arg, &totals);
     counters->received = totals.received;
-    counters->dropped = totals.gaps + totals.lines_lost;
+    counters->dropped = totals.gaps > UINT64_MAX - totals.lines_lost
+                      ? UINT64_MAX : totals.gaps + totals.lines_lost;
 }
 
 static int

@@ -11,12 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "worker_secret.h"
 
 #define LISTEN_FD 3
+#define CORRAL_STRINGIFY_(x) #x
+#define CORRAL_STRINGIFY(x) CORRAL_STRINGIFY_(x)
 
 extern char **environ;
 
@@ -27,7 +31,7 @@ is_ours(const char *entry)
 {
     static const char *const names[] = {
         "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
-        "CORRAL_WORKER_ID=", "CORRAL_DESK=", "CORRAL_CONFIG_FD=",
+        "CORRAL_WORKER_ID=", "CORRAL_DESK=", "CORRAL_CONFIG_FD=", "CORRAL_SECRET_FD=",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strncmp(entry, names[i], strlen(names[i])) == 0)
@@ -95,6 +99,8 @@ plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_sock
     plan->envp[n++] = plan->listen_pid;
     plan->envp[n++] = plan->owned[0];
     plan->envp[n++] = plan->owned[1];
+    if (spawn->secret)      /* the number only: the secret itself is on the pipe */
+        plan->envp[n++] = (char *) "CORRAL_SECRET_FD=" CORRAL_STRINGIFY(CORRAL_SECRET_FD);
     return 0;
 }
 
@@ -123,6 +129,57 @@ place_listen_fd(int fd)
     return dup2(fd, LISTEN_FD) == LISTEN_FD ? 0 : -1;
 }
 
+/* Async-signal-safe: the listening socket at fd 3 and the read end of the
+ * secret's pipe at CORRAL_SECRET_FD, both open across exec, whatever
+ * numbers they had (each is first moved above both targets). */
+static int
+place_fds(int listen_fd, int secret_fd)
+{
+    if (secret_fd < 0)
+        return place_listen_fd(listen_fd);
+    int secret = fcntl(secret_fd, F_DUPFD_CLOEXEC, CORRAL_SECRET_FD + 1);
+    int listen = listen_fd == LISTEN_FD ? LISTEN_FD
+                                        : fcntl(listen_fd, F_DUPFD_CLOEXEC, CORRAL_SECRET_FD + 1);
+    if (secret < 0 || listen < 0 || place_listen_fd(listen) != 0)
+        return -1;
+    return dup2(secret, CORRAL_SECRET_FD) == CORRAL_SECRET_FD ? 0 : -1;
+}
+
+int
+corral_spawn_make_secret(char *secret)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char bytes[CORRAL_SECRET_LENGTH / 2];
+    if (getrandom(bytes, sizeof bytes, 0) != (ssize_t) sizeof bytes)
+        return -1;
+    for (size_t i = 0; i < sizeof bytes; i++) {
+        secret[2 * i] = hex[bytes[i] >> 4];
+        secret[2 * i + 1] = hex[bytes[i] & 15];
+    }
+    secret[CORRAL_SECRET_LENGTH] = '\0';
+    return 0;
+}
+
+/* A pipe holding `secret` and closed for writing: the child inherits the
+ * read end, reads the secret and EOF. Returns the read end, or -1. */
+static int
+secret_pipe(const char *secret)
+{
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0)
+        return -1;
+    size_t length = strlen(secret);     /* far below PIPE_BUF: one write */
+    ssize_t written = write(ends[1], secret, length);
+    int saved = errno;
+    close(ends[1]);
+    if (written != (ssize_t) length) {
+        close(ends[0]);
+        errno = written < 0 ? saved : EIO;
+        return -1;
+    }
+    return ends[0];
+}
+
 char *
 corral_spawn_default_program(void)
 {
@@ -139,8 +196,14 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
 {
     exec_plan_t plan;
     int report[2] = { -1, -1 };     /* the child writes errno here if exec fails */
-    if (plan_build(&plan, spawn, false) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+    int secret = -1;
+    if (plan_build(&plan, spawn, false) != 0 || pipe2(report, O_CLOEXEC) != 0
+        || (spawn->secret && (secret = secret_pipe(spawn->secret)) < 0)) {
         *error = corral_format("cannot prepare %s: %s", spawn->name, strerror(errno));
+        if (report[0] >= 0) {
+            close(report[0]);
+            close(report[1]);
+        }
         plan_destroy(&plan);
         return -1;
     }
@@ -162,7 +225,7 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
             _exit(127);             /* the coordinator is already gone */
         write_listen_pid(plan.listen_pid, getpid());
         if (setrlimit(RLIMIT_AS, &cap) == 0
-            && place_listen_fd(spawn->listen_fd) == 0)
+            && place_fds(spawn->listen_fd, secret) == 0)
             execve(spawn->program, plan.argv, plan.envp);
         int failure = errno;
         ssize_t ignored = write(report[1], &failure, sizeof failure);
@@ -171,6 +234,8 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
     }
     int saved = errno;
     close(report[1]);
+    if (secret >= 0)
+        close(secret);
     int failure = 0;
     if (pid > 0) {
         ssize_t n;

@@ -353,6 +353,9 @@ on_daemon_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+static void log_from_mhd(void *cls, const char *format, va_list args)
+    __attribute__((format(printf, 2, 0)));     /* MHD's own formats */
+
 static void
 log_from_mhd(void *cls, const char *format, va_list args)
 {
