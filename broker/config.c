@@ -25,6 +25,8 @@
 #define DEFAULT_SHUTDOWN_TIMEOUT_MS 30000
 #define DEFAULT_STATUS_INTERVAL_MS 1000
 #define DEFAULT_HEARTBEAT_TIMEOUT_MS 10000
+#define DEFAULT_KEEPALIVE_REQUESTS 1000     /* nginx's */
+#define DEFAULT_KEEPALIVE_TIME_MS 3600000   /* 1h, nginx's */
 #define KEY_PATH_MAX 256
 
 /* The schema: every key corral accepts, what its value must be, and where
@@ -34,6 +36,7 @@ typedef enum {
     VALUE_STRING,       /* a non-empty string */
     VALUE_PATH,         /* a non-empty string, made absolute */
     VALUE_PORT,         /* an integer 0..65535 */
+    VALUE_COUNT,        /* an integer >= 0 (a uint64_t) */
     VALUE_BALANCING,    /* shared | reuseport */
     VALUE_BOOL,         /* true | false */
     VALUE_WORKER_COUNT, /* 1..WORKERS_MAX | auto */
@@ -51,10 +54,16 @@ typedef struct field {
 
 #define AT(member) offsetof(corral_config_t, member)
 
+static const field_t limits_fields[] = {
+    { "keepalive_requests", VALUE_COUNT,    AT(server.limits.keepalive_requests), NULL },
+    { "keepalive_time",     VALUE_DURATION, AT(server.limits.keepalive_time_ms),  NULL },
+    { NULL, 0, 0, NULL }
+};
 static const field_t server_fields[] = {
     { "host",      VALUE_STRING,    AT(server.host),      NULL },
     { "port",      VALUE_PORT,      AT(server.port),      NULL },
     { "balancing", VALUE_BALANCING, AT(server.balancing), NULL },
+    { "limits",    VALUE_SECTION,   0,           limits_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t path_fields[] = {
@@ -274,6 +283,8 @@ set_defaults(corral_config_t *config)
 {
     config->server.port = DEFAULT_PORT;
     config->server.balancing = CORRAL_BALANCING_SHARED;
+    config->server.limits.keepalive_requests = DEFAULT_KEEPALIVE_REQUESTS;
+    config->server.limits.keepalive_time_ms = DEFAULT_KEEPALIVE_TIME_MS;
     config->node.enabled = true;
     config->node.workers.count = 0;
     config->node.workers.count_auto = true;
@@ -368,6 +379,13 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
             || number < 0 || number > 65535)
             return fail_expected(self, node, path, "a port number 0..65535");
         *(int *) target = (int) number;
+        return 0;
+
+    case VALUE_COUNT:
+        if (node->type != YAML_SCALAR_NODE || !is_plain(node)
+            || parse_integer(text, &number) != 0 || number < 0)
+            return fail_expected(self, node, path, "an integer >= 0");
+        *(uint64_t *) target = (uint64_t) number;
         return 0;
 
     case VALUE_BALANCING:

@@ -26,6 +26,10 @@ typedef struct {
         char *host;             /* default "127.0.0.1" */
         int port;               /* 0..65535, 0 = ephemeral; default 8080 */
         corral_balancing_t balancing;
+        struct {
+            uint64_t keepalive_requests;    /* per connection; 0: none; default 1000 */
+            uint64_t keepalive_time_ms;     /* per connection; 0: none; default 1h */
+        } limits;
     } server;
     struct {
         char *data;             /* absolute; default <config dir>/data */

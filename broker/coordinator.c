@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "balancer.h"
 #include "cluster_view.h"
 #include "cpu_quota.h"
 #include "bus.h"
@@ -50,11 +51,13 @@ typedef struct {
     bool said_bye;
     uint64_t last_log_seq;  /* from its Bye */
     zframe_t *desk_peer;    /* the routing id its Hello came from */
+    int channel;            /* its connection channel (balancing shared), or -1 */
 } slot_t;
 
 struct corral_coordinator {
     const corral_config_t *config;
     corral_listener_t *listener;
+    corral_balancer_t *balancer;            /* balancing shared */
     char *worker_program;
     zloop_t *loop;
     char *runtime_dir;
@@ -91,6 +94,7 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
     self->slots = calloc((size_t) worker_count, sizeof *self->slots);
     for (int i = 0; self->slots && i < worker_count; i++) {
         self->slots[i].id = i + 1;
+        self->slots[i].channel = -1;
         corral_worker_config_init(&self->slots[i].config, config, i + 1, worker_count,
                                   corral_listener_port(listener), true);
     }
@@ -112,6 +116,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
+    corral_balancer_destroy(&self->balancer);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
     corral_log_counters_set_source(NULL, NULL);
@@ -403,6 +408,15 @@ describe_status(int status, char *out, size_t size)
         snprintf(out, size, "changed state (%d)", status);
 }
 
+/* The connections still queued to the slot's process go to the others. */
+static void
+close_channel(corral_coordinator_t *self, slot_t *slot)
+{
+    if (self->balancer && slot->channel >= 0)
+        corral_balancer_close(self->balancer, slot->channel);
+    slot->channel = -1;
+}
+
 static void
 worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
 {
@@ -417,6 +431,7 @@ worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
     slot->state = SLOT_EMPTY;
     slot->pid = 0;
     zframe_destroy(&slot->desk_peer);
+    close_channel(self, slot);
     corral_cluster_view_worker_gone(self->view, slot->id);
     bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!self->stopping) {
@@ -449,11 +464,31 @@ reap_workers(corral_coordinator_t *self)
     }
 }
 
+/* balancing shared: the coordinator accepts and hands each connection to
+ * the worker with the fewest open connections (balancer.h). */
+static int
+start_balancer(corral_coordinator_t *self)
+{
+    if (self->config->server.balancing != CORRAL_BALANCING_SHARED)
+        return 0;
+    self->balancer = corral_balancer_new(corral_listener_fd(self->listener, 1));
+    if (!self->balancer)
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot start the balancer: %s", strerror(errno));
+    return self->balancer ? 0 : -1;
+}
+
 static int
 spawn_workers(corral_coordinator_t *self)
 {
     for (int i = 0; i < self->slot_count; i++) {
         slot_t *slot = &self->slots[i];
+        corral_handoff_fds_t handoff = { -1, 0, -1 };
+        if (self->balancer && corral_balancer_open(self->balancer, &handoff) != 0) {
+            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot open a connection channel for %s: %s",
+                       slot->config.name, strerror(errno));
+            return -1;
+        }
+        slot->channel = handoff.channel;
         corral_spawn_t spawn = {
             .program = self->worker_program,
             .name = slot->config.name,
@@ -461,11 +496,14 @@ spawn_workers(corral_coordinator_t *self)
             .listen_fd = corral_listener_fd(self->listener, slot->id),
             .desk_endpoint = self->desk_endpoint,
             .config_fd = -1,
+            .handoff_fd = handoff.worker_fd,
+            .handoff_counters_fd = handoff.counters_fd,
         };
         char *error = NULL;
         slot->pid = corral_spawn_worker(&spawn, &error);
         if (slot->pid < 0) {
             slot->pid = 0;
+            close_channel(self, slot);
             corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
             free(error);
             return -1;
@@ -612,7 +650,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0)
+    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0
+        || start_balancer(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

@@ -14,6 +14,8 @@ typedef struct {
     int listen_fd;              /* becomes fd 3 */
     const char *desk_endpoint;  /* clustered: CORRAL_DESK */
     int config_fd;              /* classic: CORRAL_CONFIG_FD, or -1 */
+    int handoff_fd;             /* balancing shared: CORRAL_HANDOFF_FD; 0: none */
+    int handoff_counters_fd;    /* and CORRAL_HANDOFF_COUNTERS_FD (handoff_wire.h) */
 } corral_spawn_t;
 
 /* The worker executable next to this program: <dir of /proc/self/exe>/corral-worker,

@@ -29,6 +29,8 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.migration_delay_ms = config->node.migrations.delay_ms;
     message.logging = config->logging.config;
     message.logs_endpoint = (char *) "";       /* clustered: set once logs is bound */
+    message.keepalive_requests = config->server.limits.keepalive_requests;
+    message.keepalive_time_ms = config->server.limits.keepalive_time_ms;
     self->message = message;
 }
 

@@ -429,6 +429,9 @@ static int
 serve(corral_worker_t *self)
 {
     self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
+    if (self->http)
+        corral_http_server_keepalive_limits(self->http, self->config->keepalive_requests,
+                                            self->config->keepalive_time_ms);
     corral_plugin_host_on_released(self->plugins, report_ready, self);
     if (!self->http || corral_access_log_attach(self->http) != 0
         || start_reporter(self) != 0 || start_node_service(self) != 0

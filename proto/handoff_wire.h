@@ -1,0 +1,43 @@
+/* handoff_wire.h: the connection channel between the coordinator's
+ * balancer (broker/balancer.c) and one worker process, in the `shared`
+ * balancing mode (DESIGN section 1): the coordinator accepts on the
+ * listening socket and hands each connection to the worker with the
+ * fewest open connections.
+ *
+ * Each worker process gets its own channel, two inherited descriptors
+ * named in its environment:
+ * - CORRAL_HANDOFF_FD: one end of a SOCK_SEQPACKET socketpair. The
+ *   coordinator sends messages of one byte, CORRAL_HANDOFF_CONNECTIONS,
+ *   carrying 1..CORRAL_HANDOFF_MAX_FDS accepted connections (SCM_RIGHTS).
+ *   The worker sends one-byte messages: CORRAL_HANDOFF_READY when it takes
+ *   connections (nothing is handed to it before), CORRAL_HANDOFF_DRAINING
+ *   when it stops taking them (graceful stop). Connections still queued to
+ *   a worker that exits are taken back and handed to the others.
+ * - CORRAL_HANDOFF_COUNTERS_FD: a memfd of one corral_handoff_counters_t,
+ *   shared (MAP_SHARED): the worker counts there the handed connections
+ *   it has closed, so the coordinator knows each worker's open
+ *   connections at once, without a message per close.
+ * A worker that knows nothing of this accepts on fd 3 as before; the
+ * coordinator hands connections only to workers that said READY. */
+#ifndef CORRAL_HANDOFF_WIRE_H
+#define CORRAL_HANDOFF_WIRE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define CORRAL_HANDOFF_FD_ENV "CORRAL_HANDOFF_FD"
+#define CORRAL_HANDOFF_COUNTERS_FD_ENV "CORRAL_HANDOFF_COUNTERS_FD"
+
+#define CORRAL_HANDOFF_MAX_FDS 64       /* connections in one message */
+
+enum {
+    CORRAL_HANDOFF_CONNECTIONS = 'C',   /* coordinator -> worker, with descriptors */
+    CORRAL_HANDOFF_READY = 'R',         /* worker -> coordinator */
+    CORRAL_HANDOFF_DRAINING = 'D',      /* worker -> coordinator */
+};
+
+typedef struct {
+    _Atomic uint64_t closed;    /* written by the worker only */
+} corral_handoff_counters_t;
+
+#endif
