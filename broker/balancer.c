@@ -439,6 +439,17 @@ corral_balancer_open(corral_balancer_t *self, corral_handoff_fds_t *fds)
     return rc;
 }
 
+void
+corral_balancer_sync(corral_balancer_t *self, int index)
+{
+    pthread_mutex_lock(&self->lock);
+    if (index >= 0 && index < self->channel_count && self->channels[index].used) {
+        read_messages(self, &self->channels[index]);
+        update_listening(self);
+    }
+    pthread_mutex_unlock(&self->lock);
+}
+
 /* Connections queued to the channel's worker and never received. */
 static int
 take_back(channel_t *channel, int *fds, int max)

@@ -34,6 +34,11 @@ typedef struct {
 /* Returns 0, or -1 (errno set). */
 int corral_balancer_open(corral_balancer_t *self, corral_handoff_fds_t *fds);
 
+/* Takes in what the channel's worker has said so far. A worker says READY
+ * on its channel before it says Ready on desk: after this call for a
+ * worker found Ready, connections go to it (no race with the thread). */
+void corral_balancer_sync(corral_balancer_t *self, int channel);
+
 /* The process of `channel` has exited, or was never started: what is
  * still queued to it goes to the other workers, and the channel is gone.
  * Whoever reaps workers calls this for every exit. */

@@ -323,6 +323,8 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
             break;
         }
         slot->state = SLOT_READY;
+        if (self->balancer)
+            corral_balancer_sync(self->balancer, slot->channel);
         corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready",
                    slot->config.name, (int) slot->pid);
         announce_ready_if_all(self);

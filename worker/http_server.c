@@ -176,9 +176,10 @@ dispatch(corral_http_server_t *self, corral_request_t *request)
 }
 
 /* Counts the request on its connection; true when its response must close
- * the connection: it is the last of keepalive_requests, or the connection
- * is older than keepalive_time. Then the client reconnects, and the
- * coordinator gives it to whichever worker has the fewest connections. */
+ * the connection: the connection has been kept alive keepalive_requests
+ * times already (100: the 101st request's response closes it), or it is
+ * older than keepalive_time. The client reconnects, and the coordinator
+ * gives the new connection to whichever worker has the fewest. */
 static bool
 past_keepalive_limits(corral_http_server_t *self, struct MHD_Connection *connection)
 {
@@ -188,7 +189,7 @@ past_keepalive_limits(corral_http_server_t *self, struct MHD_Connection *connect
     if (!state)
         return false;
     state->requests++;
-    bool past = (self->keepalive_requests && state->requests >= self->keepalive_requests)
+    bool past = (self->keepalive_requests && state->requests > self->keepalive_requests)
         || (self->keepalive_time_ms
             && zclock_mono() - state->opened_ms >= (int64_t) self->keepalive_time_ms);
     self->recycled += past;

@@ -58,9 +58,10 @@ size_t corral_http_server_connections(const corral_http_server_t *self);
 void corral_http_server_connection_counts(const corral_http_server_t *self,
                                           uint64_t *accepted, uint64_t *recycled);
 
-/* A connection's response says "Connection: close" at its `requests`-th
- * request, or at the first request once it is `time_ms` old, so that
- * clients reconnect and load spreads again over time. 0: no limit. */
+/* A connection is kept alive after `requests` responses at most (the next
+ * response says "Connection: close": 100 closes on the 101st request), and
+ * its first response once it is `time_ms` old closes it, so that clients
+ * reconnect and load spreads again over time. 0: no limit. */
 void corral_http_server_keepalive_limits(corral_http_server_t *self, uint64_t requests,
                                          uint64_t time_ms);
 
