@@ -11,7 +11,11 @@
 #   2. the cpu route's throughput with 2 workers (default mode) over
 #      classic mode, at each connection count, RATIO_TRIALS trials each
 #      (classic and clustered alternate, both fresh); target: >= 1.85x in
-#      every trial.
+#      every trial;
+#   3. the coordinator's accept path on short connections (a new
+#      connection per request, GET /api/hello): connections/s, and the CPU
+#      per connection of the coordinator (which accepts and hands over in
+#      `shared`) and of the workers, for both modes, SHORT_TRIALS each.
 # Every trial is printed. The machine is shared and wrk runs on it too:
 # the ratios are measured within one trial, side by side. Exits 0 even
 # when a target is missed (a benchmark, not a test), non-zero when a run
@@ -25,6 +29,7 @@
 #   DURATION       seconds per wrk run [3]
 #   CPU_WORK       rounds per /api/cpu request [175000]
 #   MODES          balancing modes of the share table [shared reuseport]
+#   SHORT_TRIALS   fresh instances per mode for 3. [3]
 set -euo pipefail
 
 CONNECTIONS=${CONNECTIONS:-4 16 64}
@@ -33,6 +38,7 @@ RATIO_TRIALS=${RATIO_TRIALS:-5}
 DURATION=${DURATION:-3}
 CPU_WORK=${CPU_WORK:-175000}
 MODES=${MODES:-shared reuseport}
+SHORT_TRIALS=${SHORT_TRIALS:-3}
 # shellcheck source=tools/bench-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 bench_init bench-balance
@@ -126,4 +132,34 @@ for c in $CONNECTIONS; do
     echo "c=$c: $ratios"
 done
 echo "target: >= 1.85x in every trial: worst ${worst}x, $(awk -v w="$worst" 'BEGIN { print (w >= 1.85 ? "met" : "MISSED") }')"
+
+# short_trial MODE: wrk with "Connection: close" on the tiny route; prints
+# "CONNECTIONS_PER_S COORDINATOR_US_PER_CONNECTION WORKERS_US_PER_CONNECTION".
+short_trial() {
+    local out coordinator workers c0 w0 hz
+    start_instance "short-$1-$RANDOM" "$1"
+    workers=$(pgrep -P "$CORRAL_PID" | tr '\n' ' ')
+    c0=$(ticks "$CORRAL_PID")
+    # shellcheck disable=SC2086  # a list of pids
+    w0=$(all_ticks $workers)
+    out=$(wrk -t2 -c16 -d"${DURATION}s" -H 'Connection: close' "$BASE_URL/api/hello") \
+        || die "wrk failed"
+    coordinator=$(( $(ticks "$CORRAL_PID") - c0 ))
+    # shellcheck disable=SC2086
+    workers=$(( $(all_ticks $workers) - w0 ))
+    stop_corral
+    hz=$(getconf CLK_TCK)
+    awk -v c="$coordinator" -v w="$workers" -v hz="$hz" '/requests in/ { n = $1 }
+        /^Requests\/sec:/ { rate = $2 }
+        END { printf "%.0f %.1f %.1f\n", rate, c / hz / n * 1e6, w / hz / n * 1e6 }' <<<"$out"
+}
+
+echo
+echo "== short connections (Connection: close, GET /api/hello, wrk -t2 -c16 -d${DURATION}s), 2 workers"
+echo "   per trial: connections/s, then CPU per connection of the coordinator and of the workers, in us"
+for mode in shared reuseport; do
+    for (( t = 1; t <= SHORT_TRIALS; t++ )); do
+        echo "$mode trial $t: $(short_trial "$mode")"
+    done
+done
 echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
