@@ -13,7 +13,14 @@
  * minus those it has closed, which it counts in shared memory: the choice
  * is made per connection with exact, current numbers. Among equals the
  * turn rotates, so short connections go round-robin. Up to BATCH accepts
- * per wake-up, sent as one message per worker. */
+ * per wake-up, sent as one message per worker.
+ *
+ * A worker that is handed connections but does not take them for
+ * CORRAL_HANDOFF_STALL_MS (its loop is blocked, or it is stopped) is
+ * stalled: they are taken back from its queue and handed to the others,
+ * and it gets no more until its heartbeat moves. So a blocked worker
+ * holds up a new connection for that long at most, as in the shared-socket
+ * model, where it would simply not accept. */
 #include "balancer.h"
 
 #include <errno.h>
@@ -35,6 +42,7 @@
 #define BATCH 64                /* accepts per wake-up */
 #define EVENTS 64
 #define ACCEPT_PAUSE_MS 100     /* after EMFILE and the like */
+#define STALL_CHECK_MS 50       /* while connections are queued to a worker */
 #define TAG_LISTEN 0
 #define TAG_WAKE 1
 #define TAG_CHANNEL 2           /* + the channel's index */
@@ -48,6 +56,11 @@ typedef struct {
     int counters_fd;
     corral_handoff_counters_t *counters;
     uint64_t handed;            /* pending ones included */
+    uint64_t sent;              /* handed and sent (pending ones not) */
+    uint64_t last_received;     /* its counter when we last looked */
+    int64_t queued_since_ms;    /* its queue last moved, or became non-empty */
+    bool stalled;
+    uint64_t stalled_heartbeat; /* its heartbeat when it was found stalled */
     int pending[CORRAL_HANDOFF_MAX_FDS];
     int pending_count;
 } channel_t;
@@ -167,7 +180,15 @@ open_connections(const channel_t *channel)
 static bool
 takes_connections(const channel_t *channel)
 {
-    return channel->used && channel->ready && !channel->blocked;
+    return channel->used && channel->ready && !channel->blocked && !channel->stalled;
+}
+
+/* Sent to the worker and not taken by it yet. */
+static uint64_t
+queued_connections(const channel_t *channel)
+{
+    uint64_t received = atomic_load_explicit(&channel->counters->received, memory_order_relaxed);
+    return received < channel->sent ? channel->sent - received : 0;
 }
 
 /* The worker with the fewest open connections; among equals, the next in
@@ -218,6 +239,9 @@ flush(corral_balancer_t *self, channel_t *channel)
     header->cmsg_len = CMSG_LEN(bytes);
     memcpy(CMSG_DATA(header), channel->pending, bytes);
     if (sendmsg(channel->fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL) == 1) {
+        if (queued_connections(channel) == 0)
+            channel->queued_since_ms = now_ms();
+        channel->sent += (uint64_t) channel->pending_count;
         self->stats.handed += (uint64_t) channel->pending_count;
         close_pending(channel);     /* the worker has its own copies */
         return;
@@ -325,6 +349,69 @@ channel_event(corral_balancer_t *self, channel_t *channel, uint32_t events)
         read_messages(self, channel);
 }
 
+static int take_back(channel_t *channel, int *fds, int max);
+
+/* Its queue has not moved for CORRAL_HANDOFF_STALL_MS: what is queued goes
+ * to the others, if there are any. */
+static void
+stall(corral_balancer_t *self, channel_t *channel)
+{
+    channel->stalled = true;
+    channel->stalled_heartbeat = atomic_load_explicit(&channel->counters->heartbeat,
+                                                      memory_order_relaxed);
+    if (!anyone_takes(self))
+        return;     /* nobody else either: leave them where they are */
+    int taken[CORRAL_HANDOFF_MAX_FDS * 4];
+    int pending = channel->pending_count;
+    int count = take_back(channel, taken, (int) (sizeof taken / sizeof taken[0]));
+    channel->handed -= (uint64_t) count;
+    channel->sent -= (uint64_t) (count - pending);
+    self->stats.taken_back += (uint64_t) count;
+    for (int i = 0; i < count; i++)
+        hand(self, taken[i]);
+}
+
+static void
+check_stalls(corral_balancer_t *self)
+{
+    int64_t now = now_ms();
+    for (int i = 0; i < self->channel_count; i++) {
+        channel_t *channel = &self->channels[i];
+        if (!channel->used)
+            continue;
+        if (channel->stalled) {
+            if (atomic_load_explicit(&channel->counters->heartbeat, memory_order_relaxed)
+                != channel->stalled_heartbeat)
+                channel->stalled = false;   /* its loop turns again */
+            continue;
+        }
+        uint64_t received = atomic_load_explicit(&channel->counters->received,
+                                                 memory_order_relaxed);
+        if (received != channel->last_received) {
+            channel->last_received = received;
+            channel->queued_since_ms = now;
+        }
+        if (channel->ready && queued_connections(channel) > 0
+            && now - channel->queued_since_ms >= CORRAL_HANDOFF_STALL_MS)
+            stall(self, channel);
+    }
+}
+
+/* How long the thread may sleep: until a pause ends, and no longer than
+ * STALL_CHECK_MS while a queue or a stalled worker must be watched. */
+static int
+wait_ms(const corral_balancer_t *self)
+{
+    int64_t pause = self->paused_until_ms - now_ms();
+    int wait = pause > 0 ? (int) pause : -1;
+    for (int i = 0; i < self->channel_count; i++) {
+        const channel_t *channel = &self->channels[i];
+        if (channel->used && (channel->stalled || queued_connections(channel) > 0))
+            return wait >= 0 && wait < STALL_CHECK_MS ? wait : STALL_CHECK_MS;
+    }
+    return wait;
+}
+
 static void
 update_listening(corral_balancer_t *self)
 {
@@ -348,9 +435,9 @@ run(void *arg)
     struct epoll_event events[EVENTS];
     while (!atomic_load(&self->stopping)) {
         pthread_mutex_lock(&self->lock);
-        int64_t pause = self->paused_until_ms - now_ms();
+        int wait = wait_ms(self);
         pthread_mutex_unlock(&self->lock);
-        int n = epoll_wait(self->epoll_fd, events, EVENTS, pause > 0 ? (int) pause : -1);
+        int n = epoll_wait(self->epoll_fd, events, EVENTS, wait);
         if (n < 0 && errno != EINTR)
             break;
         pthread_mutex_lock(&self->lock);
@@ -361,6 +448,7 @@ run(void *arg)
             else if (tag >= TAG_CHANNEL && (int) (tag - TAG_CHANNEL) < self->channel_count)
                 channel_event(self, &self->channels[tag - TAG_CHANNEL], events[i].events);
         }
+        check_stalls(self);
         flush_all(self);
         update_listening(self);
         pthread_mutex_unlock(&self->lock);
@@ -450,7 +538,8 @@ corral_balancer_sync(corral_balancer_t *self, int index)
     pthread_mutex_unlock(&self->lock);
 }
 
-/* Connections queued to the channel's worker and never received. */
+/* Connections queued to the channel's worker and never received, as many
+ * as fit in `max` (the pending ones must); the rest stay queued. */
 static int
 take_back(channel_t *channel, int *fds, int max)
 {
@@ -458,7 +547,7 @@ take_back(channel_t *channel, int *fds, int max)
     for (int i = 0; i < channel->pending_count && count < max; i++)
         fds[count++] = channel->pending[i];
     channel->pending_count = 0;
-    for (;;) {
+    while (count + CORRAL_HANDOFF_MAX_FDS <= max) {     /* a whole message fits */
         char tag;
         struct iovec iov = { &tag, 1 };
         union {
@@ -477,12 +566,8 @@ take_back(channel_t *channel, int *fds, int max)
             int n = (int) ((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
             int received[CORRAL_HANDOFF_MAX_FDS];
             memcpy(received, CMSG_DATA(header), (size_t) n * sizeof(int));
-            for (int i = 0; i < n; i++) {
-                if (count < max)
-                    fds[count++] = received[i];
-                else
-                    close(received[i]);
-            }
+            for (int i = 0; i < n; i++)
+                fds[count++] = received[i];
         }
     }
     return count;

@@ -15,8 +15,9 @@
  *   a worker that exits are taken back and handed to the others.
  * - CORRAL_HANDOFF_COUNTERS_FD: a memfd of one corral_handoff_counters_t,
  *   shared (MAP_SHARED): the worker counts there the handed connections
- *   it has closed, so the coordinator knows each worker's open
- *   connections at once, without a message per close.
+ *   it has taken and closed, and its loop's heartbeat, so the coordinator
+ *   knows each worker's open and queued connections at once, without a
+ *   message per connection.
  * A worker that knows nothing of this accepts on fd 3 as before; the
  * coordinator hands connections only to workers that said READY. */
 #ifndef CORRAL_HANDOFF_WIRE_H
@@ -36,8 +37,16 @@ enum {
     CORRAL_HANDOFF_DRAINING = 'D',      /* worker -> coordinator */
 };
 
-typedef struct {
-    _Atomic uint64_t closed;    /* written by the worker only */
+/* A worker whose queue has not moved for this long is stalled (its loop
+ * is blocked, or it is stopped): what is queued to it is taken back and
+ * handed to the others, and it gets nothing until its heartbeat moves. */
+#define CORRAL_HANDOFF_STALL_MS 250
+#define CORRAL_HANDOFF_HEARTBEAT_MS 50
+
+typedef struct {                /* each written by the worker only */
+    _Atomic uint64_t closed;    /* handed connections it has closed */
+    _Atomic uint64_t received;  /* handed connections it has taken */
+    _Atomic uint64_t heartbeat; /* + 1 every CORRAL_HANDOFF_HEARTBEAT_MS of its loop */
 } corral_handoff_counters_t;
 
 #endif

@@ -17,6 +17,7 @@ struct corral_handoff {
     int fd;
     zmq_pollitem_t poll_item;
     bool polling;
+    int heartbeat_timer;
     corral_handoff_counters_t *counters;
     corral_handoff_fn *take;
     void *take_arg;
@@ -56,6 +57,8 @@ receive(corral_handoff_t *self)
         int fds[CORRAL_HANDOFF_MAX_FDS];
         int count = (int) ((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
         memcpy(fds, CMSG_DATA(header), (size_t) count * sizeof(int));
+        atomic_fetch_add_explicit(&self->counters->received, (uint64_t) count,
+                                  memory_order_relaxed);
         self->take(fds, count, self->take_arg);
     }
     return 0;
@@ -67,6 +70,16 @@ on_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     corral_handoff_t *self = arg;
     for (int i = 0; i < MESSAGES_PER_TURN && receive(self) == 0; i++)
         ;
+    return 0;
+}
+
+/* Our loop turns: the coordinator hands us connections only while this
+ * moves (a stopped or blocked worker does not take them). */
+static int
+on_heartbeat(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_handoff_t *self = arg;
+    atomic_fetch_add_explicit(&self->counters->heartbeat, 1, memory_order_relaxed);
     return 0;
 }
 
@@ -84,6 +97,7 @@ corral_handoff_from_env(zloop_t *loop, corral_handoff_fn *take, void *arg)
         return NULL;
     self->loop = loop;
     self->fd = fd;
+    self->heartbeat_timer = -1;
     self->take = take;
     self->take_arg = arg;
     void *counters = mmap(NULL, sizeof *self->counters, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -103,6 +117,12 @@ corral_handoff_from_env(zloop_t *loop, corral_handoff_fn *take, void *arg)
         return NULL;
     }
     self->polling = true;
+    self->heartbeat_timer = zloop_timer(loop, CORRAL_HANDOFF_HEARTBEAT_MS, 0, on_heartbeat, self);
+    if (self->heartbeat_timer < 0) {
+        corral_handoff_destroy(&self);
+        errno = ENOMEM;
+        return NULL;
+    }
     return self;
 }
 
@@ -114,6 +134,8 @@ corral_handoff_destroy(corral_handoff_t **self_p)
         return;
     if (self->polling)
         zloop_poller_end(self->loop, &self->poll_item);
+    if (self->heartbeat_timer >= 0)
+        zloop_timer_end(self->loop, self->heartbeat_timer);
     if (self->counters)
         munmap(self->counters, sizeof *self->counters);
     close(self->fd);
