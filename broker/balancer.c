@@ -547,29 +547,10 @@ take_back(channel_t *channel, int *fds, int max)
     for (int i = 0; i < channel->pending_count && count < max; i++)
         fds[count++] = channel->pending[i];
     channel->pending_count = 0;
-    while (count + CORRAL_HANDOFF_MAX_FDS <= max) {     /* a whole message fits */
-        char tag;
-        struct iovec iov = { &tag, 1 };
-        union {
-            char buffer[CMSG_SPACE(sizeof channel->pending)];
-            struct cmsghdr align;
-        } control;
-        struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
-                                  .msg_control = control.buffer,
-                                  .msg_controllen = sizeof control.buffer };
-        if (recvmsg(channel->worker_fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
-            break;
-        for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header;
-             header = CMSG_NXTHDR(&message, header)) {
-            if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
-                continue;
-            int n = (int) ((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            int received[CORRAL_HANDOFF_MAX_FDS];
-            memcpy(received, CMSG_DATA(header), (size_t) n * sizeof(int));
-            for (int i = 0; i < n; i++)
-                fds[count++] = received[i];
-        }
-    }
+    int received;
+    while (count + CORRAL_HANDOFF_MAX_FDS <= max            /* a whole message fits */
+           && (received = corral_handoff_receive(channel->worker_fd, fds + count)) >= 0)
+        count += received;
     return count;
 }
 

@@ -25,6 +25,8 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #define CORRAL_HANDOFF_FD_ENV "CORRAL_HANDOFF_FD"
 #define CORRAL_HANDOFF_COUNTERS_FD_ENV "CORRAL_HANDOFF_COUNTERS_FD"
@@ -48,5 +50,38 @@ typedef struct {                /* each written by the worker only */
     _Atomic uint64_t received;  /* handed connections it has taken */
     _Atomic uint64_t heartbeat; /* + 1 every CORRAL_HANDOFF_HEARTBEAT_MS of its loop */
 } corral_handoff_counters_t;
+
+/* Receives one message from a channel end without waiting: its
+ * descriptors (made close-on-exec) into fds[CORRAL_HANDOFF_MAX_FDS].
+ * Returns how many, or -1 when none is queued. Both ends use it: the
+ * worker to take its connections, the coordinator to take back those
+ * still queued to a worker that exited or stalled. */
+static inline int
+corral_handoff_receive(int fd, int *fds)
+{
+    char tag;
+    struct iovec iov = { &tag, 1 };
+    union {
+        char buffer[CMSG_SPACE(CORRAL_HANDOFF_MAX_FDS * sizeof(int))];
+        struct cmsghdr align;
+    } control;
+    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control.buffer,
+                              .msg_controllen = sizeof control.buffer };
+    if (recvmsg(fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+        return -1;
+    int count = 0;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header;
+         header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
+            continue;
+        int n = (int) ((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        if (n > CORRAL_HANDOFF_MAX_FDS - count)
+            n = CORRAL_HANDOFF_MAX_FDS - count;    /* never: one header per message */
+        memcpy(fds + count, CMSG_DATA(header), (size_t) n * sizeof(int));
+        count += n;
+    }
+    return count;
+}
 
 #endif

@@ -39,28 +39,14 @@ env_fd(const char *name)
 static int
 receive(corral_handoff_t *self)
 {
-    char tag;
-    struct iovec iov = { &tag, 1 };
-    union {
-        char buffer[CMSG_SPACE(CORRAL_HANDOFF_MAX_FDS * sizeof(int))];
-        struct cmsghdr align;
-    } control;
-    struct msghdr message = { .msg_iov = &iov, .msg_iovlen = 1,
-                              .msg_control = control.buffer,
-                              .msg_controllen = sizeof control.buffer };
-    if (recvmsg(self->fd, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+    int fds[CORRAL_HANDOFF_MAX_FDS];
+    int count = corral_handoff_receive(self->fd, fds);
+    if (count < 0)
         return -1;
-    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header;
-         header = CMSG_NXTHDR(&message, header)) {
-        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS)
-            continue;
-        int fds[CORRAL_HANDOFF_MAX_FDS];
-        int count = (int) ((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-        memcpy(fds, CMSG_DATA(header), (size_t) count * sizeof(int));
-        atomic_fetch_add_explicit(&self->counters->received, (uint64_t) count,
-                                  memory_order_relaxed);
+    atomic_fetch_add_explicit(&self->counters->received, (uint64_t) count,
+                              memory_order_relaxed);
+    if (count > 0)
         self->take(fds, count, self->take_arg);
-    }
     return 0;
 }
 
