@@ -42,7 +42,7 @@ enum {
 /* A worker whose queue has not moved for this long is stalled (its loop
  * is blocked, or it is stopped): what is queued to it is taken back and
  * handed to the others, and it gets nothing until its heartbeat moves. */
-#define CORRAL_HANDOFF_STALL_MS 250
+#define CORRAL_HANDOFF_STALL_MS 1000
 #define CORRAL_HANDOFF_HEARTBEAT_MS 50
 
 typedef struct {                /* each written by the worker only */
