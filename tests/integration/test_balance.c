@@ -315,6 +315,73 @@ test_keepalive_time_closes_gracefully(void **state)
 
 /* --- A replaced worker ---------------------------------------------------------------- */
 
+/* The pid of the worker named `name` ("worker-2": its argv[1]). */
+static pid_t
+worker_pid(instance_t *instance, const char *name)
+{
+    pid_t workers[WORKERS_MAX];
+    int count = instance_workers(instance, workers, WORKERS_MAX);
+    for (int i = 0; i < count; i++) {
+        char cmdline[256], path[64];
+        snprintf(path, sizeof path, "/proc/%d/cmdline", (int) workers[i]);
+        FILE *file = fopen(path, "r");
+        size_t n = file ? fread(cmdline, 1, sizeof cmdline - 1, file) : 0;
+        if (file)
+            fclose(file);
+        cmdline[n] = '\0';
+        size_t program = strlen(cmdline);
+        if (program + 1 < n && strcmp(cmdline + program + 1, name) == 0)
+            return workers[i];
+    }
+    fail_msg("no process is %s", name);
+    return 0;
+}
+
+/* Sends requests on each connection until the server closes it
+ * (keepalive_requests), then opens a new one in its place. */
+static void
+recycle(int *fds, int count, int port, int bound)
+{
+    for (int i = 0; i < count; i++) {
+        reply_t reply = { 0 };
+        for (int n = 0; n < bound && !reply.closes; n++) {
+            assert_true(get_on(fds[i], "/api/hello", &reply));
+            assert_int_equal(reply.status, 200);
+        }
+        assert_true(reply.closes);
+        close(fds[i]);
+        fds[i] = connect_to(port);
+    }
+}
+
+/* A worker that was away (stopped: its queue is taken back after 1 s
+ * and it gets nothing until its loop turns again) gets its share back
+ * as keepalive_requests recycles the connections, without a failed
+ * request: what a restarted worker sees once supervision exists. */
+static void
+test_recycled_connections_reach_a_worker_that_was_away(void **state)
+{
+    instance_t *instance = start(2, "keepalive_requests: 10");
+    int port = instance_port(instance);
+    pid_t away = worker_pid(instance, "worker-2");
+    assert_int_equal(kill(away, SIGSTOP), 0);
+    int fds[4], held[WORKERS_MAX + 1];
+    for (int i = 0; i < 4; i++)
+        fds[i] = connect_to(port);
+    count_holders(fds, 4, 2, held);
+    assert_int_equal(held[1], 4);
+    assert_int_equal(kill(away, SIGCONT), 0);
+    response_t who;     /* worker-2 takes connections again */
+    assert_true(http_request_to(port, "GET", "/api/hello", "worker-2", &who));
+    response_clear(&who);
+    recycle(fds, 4, port, 11);
+    count_holders(fds, 4, 2, held);
+    assert_even(held, 2, 4, "after recycling");
+    for (int i = 0; i < 4; i++)
+        close(fds[i]);
+    stop(instance);
+}
+
 /* Needs supervision (a killed worker is restarted): until it exists, the
  * instance stops when a worker dies and this test is skipped. */
 static void
@@ -322,8 +389,6 @@ test_replaced_worker_gets_new_and_recycled_connections(void **state)
 {
     instance_t *instance = start(2, "keepalive_requests: 20");
     int port = instance_port(instance);
-    pid_t workers[WORKERS_MAX];
-    assert_int_equal(instance_workers(instance, workers, WORKERS_MAX), 2);
     response_t who;
     assert_true(http_request_to(port, "GET", "/api/hello", "worker-2", &who));
     response_clear(&who);
@@ -333,18 +398,7 @@ test_replaced_worker_gets_new_and_recycled_connections(void **state)
         fds[i] = connect_to(port);
     count_holders(fds, 4, 2, held);
     assert_even(held, 2, 4, "before the kill");
-    pid_t killed = 0;
-    for (int i = 0; i < 2; i++) {
-        char comm[64], path[64];
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int) workers[i]);
-        FILE *file = fopen(path, "r");
-        size_t n = file ? fread(comm, 1, sizeof comm - 1, file) : 0;
-        if (file)
-            fclose(file);
-        comm[n] = '\0';
-        if (n && strcmp(comm + strlen(comm) + 1, "worker-2") == 0)
-            killed = workers[i];
-    }
+    pid_t killed = worker_pid(instance, "worker-2");
     assert_true(killed > 0);
     kill(killed, SIGKILL);
     if (instance_wait_exit(instance, 5000)) {
@@ -365,18 +419,7 @@ test_replaced_worker_gets_new_and_recycled_connections(void **state)
             fds[i] = connect_to(port);
         }
     }
-    for (int round = 0; round < 3; round++)
-        for (int i = 0; i < 4; i++) {
-            reply_t reply;
-            for (int n = 0; n < 25; n++) {
-                assert_true(get_on(fds[i], "/api/hello", &reply));
-                if (reply.closes) {
-                    close(fds[i]);
-                    fds[i] = connect_to(port);
-                    break;
-                }
-            }
-        }
+    recycle(fds, 4, port, 21);
     count_holders(fds, 4, 2, held);
     assert_even(held, 2, 4, "after the replacement");
     for (int i = 0; i < 4; i++)
@@ -399,6 +442,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_spread_over_a_second),
         cmocka_unit_test(test_keepalive_requests_close_gracefully),
         cmocka_unit_test(test_keepalive_time_closes_gracefully),
+        cmocka_unit_test(test_recycled_connections_reach_a_worker_that_was_away),
         cmocka_unit_test(test_replaced_worker_gets_new_and_recycled_connections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
