@@ -31,6 +31,8 @@
 #define DEFAULT_BACKOFF_MAX_MS 30000
 #define DEFAULT_RECYCLE_JITTER 10
 #define DEFAULT_MAX_PERSISTED_BYTES (64ULL << 20)
+#define DEFAULT_KEEPALIVE_REQUESTS 1000     /* nginx's */
+#define DEFAULT_KEEPALIVE_TIME_MS 3600000   /* 1h, nginx's */
 #define KEY_PATH_MAX 256
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_HEADER_TIMEOUT_MS 20000
@@ -77,6 +79,8 @@ static const field_t limits_fields[] = {
       AT(server.limits.max_connections_per_ip), NULL },
     { "header_timeout",    VALUE_TIMEOUT,     AT(server.limits.header_timeout_ms), NULL },
     { "idle_timeout",      VALUE_TIMEOUT,     AT(server.limits.idle_timeout_ms),   NULL },
+    { "keepalive_requests", VALUE_COUNT,      AT(server.limits.keepalive_requests), NULL },
+    { "keepalive_time",    VALUE_DURATION,    AT(server.limits.keepalive_time_ms), NULL },
     { NULL, 0, 0, NULL }
 };
 static const field_t server_fields[] = {
@@ -438,6 +442,8 @@ set_defaults(corral_config_t *config)
     config->server.limits.max_connections = DEFAULT_MAX_CONNECTIONS;
     config->server.limits.header_timeout_ms = DEFAULT_HEADER_TIMEOUT_MS;
     config->server.limits.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+    config->server.limits.keepalive_requests = DEFAULT_KEEPALIVE_REQUESTS;
+    config->server.limits.keepalive_time_ms = DEFAULT_KEEPALIVE_TIME_MS;
     config->node.enabled = true;
     config->node.workers.count = 0;
     config->node.workers.count_auto = true;

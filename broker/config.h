@@ -53,6 +53,8 @@ typedef struct {
             uint64_t max_connections_per_ip;    /* 0 (default): no limit */
             uint64_t header_timeout_ms;         /* default 20s */
             uint64_t idle_timeout_ms;           /* default 60s */
+            uint64_t keepalive_requests;        /* per connection; 0: none; default 1000 */
+            uint64_t keepalive_time_ms;         /* per connection; 0: none; default 1h */
         } limits;
     } server;
     struct {

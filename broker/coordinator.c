@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "balancer.h"
 #include "cluster_view.h"
 #include "cpu_quota.h"
 #include "bus.h"
@@ -53,11 +54,13 @@ typedef struct {
     zframe_t *desk_peer;    /* the routing id its Hello came from */
     bool said_bye;
     uint64_t last_log_seq;  /* from its Bye */
+    int channel;            /* its connection channel (balancing shared), or -1 */
 } peer_t;
 
 struct corral_coordinator {
     const corral_config_t *config;
     corral_listener_t *listener;
+    corral_balancer_t *balancer;            /* balancing shared */
     char *worker_program;
     zloop_t *loop;
     char *runtime_dir;
@@ -129,6 +132,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
     corral_supervisor_destroy(&self->supervisor);
+    corral_balancer_destroy(&self->balancer);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
     corral_log_counters_set_source(NULL, NULL);
@@ -220,6 +224,29 @@ send_to_process(corral_coordinator_t *self, const corral_process_t *process,
     return corral_envelope_send(self->desk, peer->desk_peer, envelope, ZFRAME_DONTWAIT);
 }
 
+/* What the coordinator keeps for `process`, made at its spawn. NULL only
+ * when out of memory. */
+static peer_t *
+link_peer(corral_process_t *process)
+{
+    peer_t *peer = corral_process_link(process);
+    if (!peer && (peer = calloc(1, sizeof *peer))) {
+        peer->channel = -1;
+        corral_process_set_link(process, peer);
+    }
+    return peer;
+}
+
+/* The connections still queued to the process go to the others. */
+static void
+close_channel(corral_coordinator_t *self, peer_t *peer)
+{
+    if (self->balancer && peer && peer->channel >= 0)
+        corral_balancer_close(self->balancer, peer->channel);
+    if (peer)
+        peer->channel = -1;
+}
+
 static bool
 said_hello_from(const corral_process_t *process, void *routing_id)
 {
@@ -266,10 +293,9 @@ welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hell
     slot_t *slot = slot_for_hello(self, hello, &process);
     if (!slot)
         return;
-    peer_t *peer = corral_process_link(process);
-    if (!peer && !(peer = calloc(1, sizeof *peer)))
+    peer_t *peer = link_peer(process);
+    if (!peer)
         return;
-    corral_process_set_link(process, peer);
     zframe_destroy(&peer->desk_peer);
     peer->desk_peer = zframe_dup(routing_id);
     slot->config.message.main = corral_process_main(process);
@@ -365,8 +391,11 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         process = process_by_peer(self, routing_id, envelope->ready->worker_id);
         if (!process)
             count_dropped(self, "a Ready that is not from the worker it names");
-        else if (corral_process_starting(process))  /* not one asked to stop meanwhile */
+        else if (corral_process_starting(process)) {  /* not one asked to stop meanwhile */
+            if (self->balancer)     /* its channel is open before the instance says ready */
+                corral_balancer_sync(self->balancer, link_peer(process)->channel);
             corral_supervisor_ready(self->supervisor, process);
+        }
         break;
     case CORRAL__V1__ENVELOPE__BODY_BYE:
         process = process_by_peer(self, routing_id, envelope->bye->worker_id);
@@ -495,6 +524,7 @@ worker_exited(corral_coordinator_t *self, corral_process_t *process, int status)
                                           LOG_DRAIN_MS);
         drain_desk(self);   /* a Bye that came meanwhile */
     }
+    close_channel(self, peer);
     corral_supervisor_reaped(self->supervisor, process, status);
 }
 
@@ -514,10 +544,18 @@ reap_workers(corral_coordinator_t *self)
 /* --- What the supervisor asks ----------------------------------------------------- */
 
 static pid_t
-spawn_process(void *arg, const corral_process_t *process, char **error)
+spawn_process(void *arg, corral_process_t *process, char **error)
 {
     corral_coordinator_t *self = arg;
     slot_t *slot = slot_by_id(self, (uint32_t) corral_process_slot(process));
+    peer_t *peer = link_peer(process);
+    corral_handoff_fds_t handoff = { -1, 0, -1 };
+    if (!peer || (self->balancer && corral_balancer_open(self->balancer, &handoff) != 0)) {
+        *error = corral_format("cannot open a connection channel for %s: %s",
+                               slot->config.name, strerror(errno));
+        return -1;
+    }
+    peer->channel = handoff.channel;
     corral_spawn_t spawn = {
         .program = self->worker_program,
         .name = slot->config.name,
@@ -529,17 +567,36 @@ spawn_process(void *arg, const corral_process_t *process, char **error)
         .config_fd = -1,
         .max_memory = corral_process_max_memory(process),
         .secret = slot->secret,
+        .handoff_fd = handoff.worker_fd,
+        .handoff_counters_fd = handoff.counters_fd,
     };
     if (!slot->secret[0] && corral_spawn_make_secret(slot->secret) != 0) {
         *error = corral_format("cannot make a secret for %s: %s", slot->config.name,
                                strerror(errno));
+        close_channel(self, peer);
         return -1;
     }
     if (self->logs)
         corral_log_collector_set_secret(self->logs, slot->id, slot->secret);
-    if (corral_worker_config_make_data_dir(&slot->config, error) != 0)
-        return -1;
-    return corral_spawn_worker(&spawn, error);
+    pid_t pid = -1;
+    if (corral_worker_config_make_data_dir(&slot->config, error) == 0)
+        pid = corral_spawn_worker(&spawn, error);
+    if (pid < 0)
+        close_channel(self, peer);
+    return pid;
+}
+
+/* balancing shared: the coordinator accepts and hands each connection to
+ * the worker with the fewest open connections (balancer.h). */
+static int
+start_balancer(corral_coordinator_t *self)
+{
+    if (self->config->server.balancing != CORRAL_BALANCING_SHARED)
+        return 0;
+    self->balancer = corral_balancer_new(corral_listener_fd(self->listener, 1));
+    if (!self->balancer)
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot start the balancer: %s", strerror(errno));
+    return self->balancer ? 0 : -1;
 }
 
 static void
@@ -577,6 +634,7 @@ static void
 forget_process(void *arg, corral_process_t *process)
 {
     peer_t *peer = corral_process_link(process);
+    close_channel(arg, peer);
     if (peer)
         zframe_destroy(&peer->desk_peer);
     free(peer);
@@ -752,7 +810,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0)
+    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0
+        || start_balancer(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

@@ -17,6 +17,7 @@
 
 #include "fsutil.h"
 #include "worker_secret.h"
+#include "handoff_wire.h"
 
 #define LISTEN_FD 3
 #define CORRAL_STRINGIFY_(x) #x
@@ -32,6 +33,7 @@ is_ours(const char *entry)
     static const char *const names[] = {
         "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
         "CORRAL_WORKER_ID=", "CORRAL_DESK=", "CORRAL_CONFIG_FD=", "CORRAL_SECRET_FD=",
+        CORRAL_HANDOFF_FD_ENV "=", CORRAL_HANDOFF_COUNTERS_FD_ENV "=",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strncmp(entry, names[i], strlen(names[i])) == 0)
@@ -56,6 +58,7 @@ typedef struct {
     char **envp;
     char *listen_pid;           /* "LISTEN_PID=" plus room for the child's PID */
     char *owned[2];             /* CORRAL_WORKER_ID=, CORRAL_DESK= or CORRAL_CONFIG_FD= */
+    char *handoff[2];           /* CORRAL_HANDOFF_FD=, CORRAL_HANDOFF_COUNTERS_FD= */
 } exec_plan_t;
 
 static void
@@ -63,6 +66,8 @@ plan_destroy(exec_plan_t *plan)
 {
     for (size_t i = 0; i < sizeof plan->owned / sizeof plan->owned[0]; i++)
         free(plan->owned[i]);
+    for (size_t i = 0; i < sizeof plan->handoff / sizeof plan->handoff[0]; i++)
+        free(plan->handoff[i]);
     free(plan->listen_pid);
     free(plan->envp);
 }
@@ -79,7 +84,7 @@ plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_sock
         count++;
     while (spawn->env && spawn->env[added])
         added++;
-    plan->envp = calloc(count + added + 8, sizeof *plan->envp);
+    plan->envp = calloc(count + added + 10, sizeof *plan->envp);
     plan->listen_pid = calloc(1, sizeof "LISTEN_PID=" + 24);
     plan->owned[0] = corral_format("CORRAL_WORKER_ID=%d", spawn->worker_id);
     plan->owned[1] = spawn->desk_endpoint
@@ -87,6 +92,13 @@ plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_sock
         : corral_format("CORRAL_CONFIG_FD=%d", spawn->config_fd);
     if (!plan->envp || !plan->listen_pid || !plan->owned[0] || !plan->owned[1])
         return -1;
+    if (spawn->handoff_fd > 0) {
+        plan->handoff[0] = corral_format(CORRAL_HANDOFF_FD_ENV "=%d", spawn->handoff_fd);
+        plan->handoff[1] = corral_format(CORRAL_HANDOFF_COUNTERS_FD_ENV "=%d",
+                                         spawn->handoff_counters_fd);
+        if (!plan->handoff[0] || !plan->handoff[1])
+            return -1;
+    }
     size_t n = 0;
     for (size_t i = 0; i < count; i++)
         if ((!is_ours(environ[i])
@@ -101,6 +113,9 @@ plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_sock
     plan->envp[n++] = plan->owned[1];
     if (spawn->secret)      /* the number only: the secret itself is on the pipe */
         plan->envp[n++] = (char *) "CORRAL_SECRET_FD=" CORRAL_STRINGIFY(CORRAL_SECRET_FD);
+    for (size_t i = 0; i < sizeof plan->handoff / sizeof plan->handoff[0]; i++)
+        if (plan->handoff[i])
+            plan->envp[n++] = plan->handoff[i];
     return 0;
 }
 
@@ -118,6 +133,17 @@ write_listen_pid(char *out, pid_t pid)
     while (n > 0)
         *out++ = digits[--n];
     *out = '\0';
+}
+
+/* Async-signal-safe: the connection channel, open across exec (the
+ * balancer keeps its descriptors above fd 3). */
+static int
+keep_handoff_fds(const corral_spawn_t *spawn)
+{
+    if (spawn->handoff_fd <= 0)
+        return 0;
+    return fcntl(spawn->handoff_fd, F_SETFD, 0) == 0
+        && fcntl(spawn->handoff_counters_fd, F_SETFD, 0) == 0 ? 0 : -1;
 }
 
 /* Async-signal-safe: puts the listening socket at fd 3, open across exec. */
@@ -225,7 +251,8 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
             _exit(127);             /* the coordinator is already gone */
         write_listen_pid(plan.listen_pid, getpid());
         if (setrlimit(RLIMIT_AS, &cap) == 0
-            && place_fds(spawn->listen_fd, secret) == 0)
+            && place_fds(spawn->listen_fd, secret) == 0
+            && keep_handoff_fds(spawn) == 0)
             execve(spawn->program, plan.argv, plan.envp);
         int failure = errno;
         ssize_t ignored = write(report[1], &failure, sizeof failure);

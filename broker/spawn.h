@@ -20,6 +20,8 @@ typedef struct {
     int config_fd;              /* classic: CORRAL_CONFIG_FD, or -1 */
     uint64_t max_memory;        /* RLIMIT_AS set between fork and exec; 0: inherited */
     const char *secret;         /* clustered: on a pipe at CORRAL_SECRET_FD, or NULL */
+    int handoff_fd;             /* balancing shared: CORRAL_HANDOFF_FD; 0: none */
+    int handoff_counters_fd;    /* and CORRAL_HANDOFF_COUNTERS_FD (handoff_wire.h) */
 } corral_spawn_t;
 
 /* Fills `secret` (CORRAL_SECRET_LENGTH + 1 bytes) with a new random secret

@@ -155,6 +155,10 @@ worker_stats(worker_view_t *worker)
             requests->interval_count, requests->interval_total_us, requests->interval_max_us));
         json_object_set_new(entry, "concurrent_connections",
                             json_integer((json_int_t) requests->concurrent_connections));
+        json_object_set_new(entry, "connections", json_pack("{s:I, s:I, s:I}",
+            "open", (json_int_t) requests->concurrent_connections,
+            "accepted", (json_int_t) requests->connections_accepted,
+            "recycled", (json_int_t) requests->connections_recycled));
     }
     if (logs)
         json_object_set_new(entry, "logs", json_pack("{s:I, s:I}",

@@ -517,10 +517,13 @@ static int
 begin_serving(corral_worker_t *self)
 {
     self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
-    if (self->http)
+    if (self->http) {
         corral_http_server_set_limits(self->http, &(corral_http_limits_t) {
             self->config->max_connections, self->config->max_connections_per_ip,
             self->config->header_timeout_ms, self->config->idle_timeout_ms });
+        corral_http_server_keepalive_limits(self->http, self->config->keepalive_requests,
+                                            self->config->keepalive_time_ms);
+    }
     corral_plugin_host_on_released(self->plugins, report_ready, self);
     if (!self->http || corral_access_log_attach(self->http) != 0
         || start_reporter(self) != 0 || start_node_service(self) != 0

@@ -380,6 +380,37 @@ test_out_of_range_values(void **state)
     ASSERT_ERRORS(cases);
 }
 
+/* server.limits.keepalive_*: nginx's defaults, 0 for no limit, strict values. */
+static void
+test_keepalive_limits(void **state)
+{
+    corral_config_t *config = parse_ok("");
+    assert_int_equal(config->server.limits.keepalive_requests, 1000);
+    assert_int_equal(config->server.limits.keepalive_time_ms, 3600000);
+    corral_config_destroy(&config);
+    config = parse_ok("server: { limits: { keepalive_requests: 100, keepalive_time: 5m } }\n");
+    assert_int_equal(config->server.limits.keepalive_requests, 100);
+    assert_int_equal(config->server.limits.keepalive_time_ms, 300000);
+    corral_config_destroy(&config);
+    config = parse_ok("server: { limits: { keepalive_requests: 0, keepalive_time: 0 } }\n");
+    assert_int_equal(config->server.limits.keepalive_requests, 0);
+    assert_int_equal(config->server.limits.keepalive_time_ms, 0);
+    corral_config_destroy(&config);
+    static const bad_case_t cases[] = {
+        { "server: { limits: { keepalive_requests: -1 } }\n",
+          "1:41: server.limits.keepalive_requests: expected a non-negative integer, got \"-1\"" },
+        { "server: { limits: { keepalive_requests: \"100\" } }\n",
+          "1:41: server.limits.keepalive_requests: expected a non-negative integer, "
+          "got the string \"100\"" },
+        { "server: { limits: { keepalive_time: forever } }\n",
+          "1:37: server.limits.keepalive_time: expected a duration such as 250ms, 30s, "
+          "5m or 1h, got \"forever\"" },
+        { "server: { limits: { keepalive: 1 } }\n",
+          "1:21: server.limits.keepalive: unknown key" },
+    };
+    ASSERT_ERRORS(cases);
+}
+
 static void
 test_the_design_example_message(void **state)
 {
@@ -928,6 +959,7 @@ main(void)
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_out_of_range_values),
+        cmocka_unit_test(test_keepalive_limits),
         cmocka_unit_test(test_the_design_example_message),
         cmocka_unit_test(test_long_and_odd_values_are_shown_safely),
         cmocka_unit_test(test_duplicate_keys),
