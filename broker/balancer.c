@@ -20,7 +20,10 @@
  * stalled: they are taken back from its queue and handed to the others,
  * and it gets no more until its heartbeat moves. So a blocked worker
  * holds up a new connection for that long at most, as in the shared-socket
- * model, where it would simply not accept. */
+ * model, where it would simply not accept. While no worker takes
+ * connections at all (a single worker being replaced), accepted and
+ * taken-back ones are held, up to HELD_MAX, and handed out as soon as one
+ * does: the wait a client would otherwise have in the listen backlog. */
 #include "balancer.h"
 
 #include <errno.h>
@@ -46,6 +49,7 @@
 #define TAG_LISTEN 0
 #define TAG_WAKE 1
 #define TAG_CHANNEL 2           /* + the channel's index */
+#define HELD_MAX 4096           /* connections kept while no worker takes any */
 
 typedef struct {
     bool used;
@@ -79,6 +83,8 @@ struct corral_balancer {
     int64_t paused_until_ms;    /* accept failed for want of resources */
     atomic_bool stopping;
     corral_balancer_stats_t stats;
+    int held[HELD_MAX];         /* accepted or taken back while no worker takes any */
+    int held_count;
 };
 
 static void *run(void *arg);
@@ -158,6 +164,8 @@ corral_balancer_destroy(corral_balancer_t **self_p)
     for (int i = 0; i < self->channel_count; i++)
         if (self->channels[i].used)
             release_channel(self, &self->channels[i]);
+    for (int i = 0; i < self->held_count; i++)
+        close(self->held[i]);
     free(self->channels);
     if (self->epoll_fd >= 0)
         close(self->epoll_fd);
@@ -273,8 +281,14 @@ hand(corral_balancer_t *self, int fd)
 {
     channel_t *channel = least_loaded(self);
     if (!channel) {
-        self->stats.dropped++;
-        close(fd);
+        /* no worker takes connections now (the only one is being
+         * replaced): the connection waits, as it would in the backlog */
+        if (self->held_count < HELD_MAX)
+            self->held[self->held_count++] = fd;
+        else {
+            self->stats.dropped++;
+            close(fd);
+        }
         return;
     }
     channel->pending[channel->pending_count++] = fd;
@@ -290,6 +304,25 @@ anyone_takes(const corral_balancer_t *self)
         if (takes_connections(&self->channels[i]))
             return true;
     return false;
+}
+
+/* The connections held while no worker took any, once one does. */
+static void
+hand_held(corral_balancer_t *self)
+{
+    if (self->held_count == 0 || !anyone_takes(self))
+        return;
+    int count = self->held_count;
+    self->held_count = 0;
+    int *fds = malloc((size_t) count * sizeof *fds);
+    if (!fds) {
+        self->held_count = count;
+        return;
+    }
+    memcpy(fds, self->held, (size_t) count * sizeof *fds);
+    for (int i = 0; i < count; i++)
+        hand(self, fds[i]);
+    free(fds);
 }
 
 static void
@@ -404,6 +437,8 @@ wait_ms(const corral_balancer_t *self)
 {
     int64_t pause = self->paused_until_ms - now_ms();
     int wait = pause > 0 ? (int) pause : -1;
+    if (self->held_count > 0)
+        return wait >= 0 && wait < STALL_CHECK_MS ? wait : STALL_CHECK_MS;
     for (int i = 0; i < self->channel_count; i++) {
         const channel_t *channel = &self->channels[i];
         if (channel->used && (channel->stalled || queued_connections(channel) > 0))
@@ -449,6 +484,7 @@ run(void *arg)
                 channel_event(self, &self->channels[tag - TAG_CHANNEL], events[i].events);
         }
         check_stalls(self);
+        hand_held(self);
         flush_all(self);
         update_listening(self);
         pthread_mutex_unlock(&self->lock);
@@ -458,13 +494,14 @@ run(void *arg)
 
 /* --- Channels ----------------------------------------------------------------------- */
 
-/* At 4 or above: fd 3 is where the child puts the listening socket. */
+/* At 5 or above: the child puts the listening socket at fd 3 and its
+ * secret at fd 4. */
 static int
 above_listen_fd(int fd)
 {
-    if (fd < 0 || fd > 3)
+    if (fd < 0 || fd > 4)
         return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 4);
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 5);
     close(fd);
     return moved;
 }
@@ -533,6 +570,8 @@ corral_balancer_sync(corral_balancer_t *self, int index)
     pthread_mutex_lock(&self->lock);
     if (index >= 0 && index < self->channel_count && self->channels[index].used) {
         read_messages(self, &self->channels[index]);
+        hand_held(self);
+        flush_all(self);
         update_listening(self);
     }
     pthread_mutex_unlock(&self->lock);
