@@ -47,6 +47,7 @@ struct corral_cluster_view {
     corral_envelope_t envelope;
     corral_view_filler_fn *filler;
     void *filler_arg;
+    const Corral__V1__InputCounters *input;
 };
 
 static int on_check(zloop_t *loop, int timer_id, void *arg);
@@ -242,6 +243,12 @@ fill_worker_view(corral_cluster_view_t *self, int index, int64_t now)
     self->view_pointers[index] = view;
 }
 
+void
+corral_cluster_view_set_input(corral_cluster_view_t *self, const Corral__V1__InputCounters *input)
+{
+    self->input = input;
+}
+
 const corral_envelope_t *
 corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
 {
@@ -260,6 +267,7 @@ corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
     message.os = &self->os;
     message.desk_dropped = desk_dropped;
     message.coordinator_logs = &self->logs;
+    message.input = (Corral__V1__InputCounters *) self->input;
     self->message = message;
     self->envelope = (corral_envelope_t) CORRAL__V1__ENVELOPE__INIT;
     self->envelope.body_case = CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW;

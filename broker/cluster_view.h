@@ -40,6 +40,11 @@ void corral_cluster_view_set_filler(corral_cluster_view_t *self, corral_view_fil
 int corral_cluster_view_accept(corral_cluster_view_t *self, int id,
                                const Corral__V1__Report *report);
 
+/* The coordinator's counters of refused input, sent with every view from
+ * now on (kept by the caller; NULL: none). */
+void corral_cluster_view_set_input(corral_cluster_view_t *self,
+                                   const Corral__V1__InputCounters *input);
+
 /* The view now, as a ClusterView envelope to send; valid until the next
  * call. `desk_dropped` is the coordinator's count of bad input on desk. */
 const corral_envelope_t *corral_cluster_view_envelope(corral_cluster_view_t *self,

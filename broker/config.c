@@ -30,6 +30,9 @@
 #define DEFAULT_BACKOFF_INITIAL_MS 100
 #define DEFAULT_BACKOFF_MAX_MS 30000
 #define DEFAULT_RECYCLE_JITTER 10
+#define DEFAULT_MAX_PERSISTED_BYTES (64ULL << 20)
+#define DEFAULT_KEEPALIVE_REQUESTS 1000     /* nginx's */
+#define DEFAULT_KEEPALIVE_TIME_MS 3600000   /* 1h, nginx's */
 #define KEY_PATH_MAX 256
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_HEADER_TIMEOUT_MS 20000
@@ -47,11 +50,11 @@ typedef enum {
     VALUE_BALANCING,    /* shared | reuseport */
     VALUE_BOOL,         /* true | false */
     VALUE_WORKER_COUNT, /* 1..WORKERS_MAX | auto */
-    VALUE_DURATION,     /* see corral_parse_duration */
+    VALUE_DURATION,     /* see corral_parse_duration; at most field->max or a year */
     VALUE_TIMEOUT,      /* a duration from 1s to 1h */
     VALUE_CONNECTIONS,  /* 1..CONNECTIONS_MAX */
     VALUE_CONNECTIONS_OR_ZERO,  /* 0..CONNECTIONS_MAX; 0: no limit */
-    VALUE_SIZE,         /* see corral_parse_size */
+    VALUE_SIZE,         /* see corral_parse_size; from 1 byte to field->max */
     VALUE_COUNT,        /* a non-negative integer (uint64_t) */
     VALUE_PERCENT,      /* "10%" or 10: 0..100 (uint64_t) */
     VALUE_RESTART,      /* never | on-failure | always */
@@ -79,6 +82,8 @@ static const field_t limits_fields[] = {
       AT(server.limits.max_connections_per_ip), NULL },
     { "header_timeout",    VALUE_TIMEOUT,     AT(server.limits.header_timeout_ms), NULL },
     { "idle_timeout",      VALUE_TIMEOUT,     AT(server.limits.idle_timeout_ms),   NULL },
+    { "keepalive_requests", VALUE_COUNT,      AT(server.limits.keepalive_requests), NULL },
+    { "keepalive_time",    VALUE_DURATION,    AT(server.limits.keepalive_time_ms), NULL },
     { NULL, 0, 0, NULL }
 };
 static const field_t server_fields[] = {
@@ -140,6 +145,10 @@ static const field_t migrations_fields[] = {
     { "delay", VALUE_DURATION, AT(node.migrations.delay_ms), NULL },
     { NULL, 0, 0, NULL }
 };
+static const field_t bus_fields[] = {
+    { "max_persisted_bytes", VALUE_SIZE, AT(node.bus.max_persisted_bytes), NULL },
+    { NULL, 0, 0, NULL }
+};
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
     { "workers",          VALUE_WORKERS,  AT(node.workers),   workers_fields },
@@ -149,6 +158,7 @@ static const field_t node_fields[] = {
     { "status",           VALUE_SECTION,  0,                   status_fields },
     { "debug_routes",     VALUE_BOOL,     AT(node.debug_routes),        NULL },
     { "migrations",       VALUE_SECTION,  0,               migrations_fields },
+    { "bus",              VALUE_SECTION,  0,                      bus_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t top_fields[] = {
@@ -159,6 +169,28 @@ static const field_t top_fields[] = {
     { "logging", VALUE_LOGGING, 0, NULL },
     { NULL, 0, 0, NULL }
 };
+
+/* Sizes and durations with bounds of their own (else 1 byte to
+ * CORRAL_SIZE_MAX, 0 to CORRAL_DURATION_MAX_MS). */
+static const struct {
+    size_t offset;
+    uint64_t min, max;
+} own_bounds[] = {
+    { AT(node.bus.max_persisted_bytes),
+      CORRAL_MAX_PERSISTED_BYTES_MIN, CORRAL_MAX_PERSISTED_BYTES_MAX },
+};
+
+static void
+bounds_of(const field_t *field, uint64_t *min, uint64_t *max)
+{
+    *min = field->kind == VALUE_SIZE ? 1 : 0;
+    *max = field->kind == VALUE_SIZE ? CORRAL_SIZE_MAX : CORRAL_DURATION_MAX_MS;
+    for (size_t i = 0; i < sizeof own_bounds / sizeof own_bounds[0]; i++)
+        if (own_bounds[i].offset == field->offset) {
+            *min = own_bounds[i].min;
+            *max = own_bounds[i].max;
+        }
+}
 
 /* One load in progress. */
 typedef struct {
@@ -171,6 +203,7 @@ typedef struct {
 
 static char *read_file(const char *file, size_t *length);
 static int load_document(loader_t *self, const char *text, size_t length);
+static int check_limits(loader_t *self, const char *text, size_t length);
 static void set_defaults(corral_config_t *config);
 static int fill_pointer_defaults(loader_t *self);
 static int parse_section(loader_t *self, yaml_node_t *node, const char *path,
@@ -229,7 +262,8 @@ corral_config_parse(const char *file, const char *text, size_t length,
         goto failed;
     }
     set_defaults(loader.config);
-    if (load_document(&loader, text, length) != 0
+    if (check_limits(&loader, text, length) != 0
+        || load_document(&loader, text, length) != 0
         || fill_pointer_defaults(&loader) != 0)
         goto failed;
     free(loader.dir);
@@ -276,6 +310,12 @@ read_file(const char *file, size_t *length)
     char *text = NULL;
     size_t size = 0, used = 0;
     for (;;) {
+        if (used > CORRAL_CONFIG_MAX_BYTES) {   /* enough to refuse it by its size */
+            text[used] = '\0';
+            fclose(stream);
+            *length = used;
+            return text;
+        }
         if (used + 1 >= size) {
             size = size ? size * 2 : 4096;
             char *bigger = realloc(text, size);
@@ -299,6 +339,73 @@ read_file(const char *file, size_t *length)
     fclose(stream);
     errno = saved;
     return NULL;
+}
+
+static int
+fail_limit(loader_t *self, const yaml_mark_t *mark, const char *message)
+{
+    self->error = corral_format("%s:%zu:%zu: %s", self->file, mark->line + 1, mark->column + 1,
+                                message);
+    return -1;
+}
+
+/* Reads the text's events once, before any document is built: a file
+ * past CORRAL_CONFIG_MAX_BYTES, nested deeper than CORRAL_CONFIG_MAX_DEPTH,
+ * with more than CORRAL_CONFIG_MAX_ENTRIES in a mapping or list, or with
+ * more than CORRAL_CONFIG_MAX_ALIASES aliases (a walk expands each) is
+ * refused at once. Syntax errors
+ * are left to load_document, which reports them. */
+static int
+check_limits(loader_t *self, const char *text, size_t length)
+{
+    if (length > CORRAL_CONFIG_MAX_BYTES) {
+        self->error = corral_format("%s: larger than %d bytes: refused", self->file,
+                                    CORRAL_CONFIG_MAX_BYTES);
+        return -1;
+    }
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return -1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *) text, length);
+    size_t entries[CORRAL_CONFIG_MAX_DEPTH + 2] = { 0 };
+    size_t most[CORRAL_CONFIG_MAX_DEPTH + 2] = { 0 };
+    int depth = 0, rc = 0, aliases = 0;
+    char message[128];
+    yaml_event_t event;
+    while (rc == 0 && yaml_parser_parse(&parser, &event)) {
+        yaml_event_type_t type = event.type;
+        bool opens = type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT;
+        if (type == YAML_ALIAS_EVENT && ++aliases > CORRAL_CONFIG_MAX_ALIASES) {
+            snprintf(message, sizeof message, "more than %d aliases (*name): refused",
+                     CORRAL_CONFIG_MAX_ALIASES);
+            rc = fail_limit(self, &event.start_mark, message);
+        }
+        else if ((opens || type == YAML_SCALAR_EVENT) && depth > 0
+                 && ++entries[depth] > most[depth]) {
+            snprintf(message, sizeof message, "more than %d entries in one %s: refused",
+                     CORRAL_CONFIG_MAX_ENTRIES,
+                     most[depth] > CORRAL_CONFIG_MAX_ENTRIES ? "mapping" : "list");
+            rc = fail_limit(self, &event.start_mark, message);
+        }
+        else if (opens && ++depth > CORRAL_CONFIG_MAX_DEPTH) {
+            snprintf(message, sizeof message, "nested deeper than %d levels: refused",
+                     CORRAL_CONFIG_MAX_DEPTH);
+            rc = fail_limit(self, &event.start_mark, message);
+        }
+        else if (opens) {
+            entries[depth] = 0;     /* a mapping's entries are its keys and values */
+            most[depth] = CORRAL_CONFIG_MAX_ENTRIES
+                        * (type == YAML_MAPPING_START_EVENT ? 2 : 1);
+        }
+        else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT)
+            depth--;
+        bool end = type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&event);
+        if (end)
+            break;
+    }
+    yaml_parser_delete(&parser);
+    return rc;
 }
 
 /* Parses exactly one YAML document and walks it against the schema. An
@@ -348,6 +455,8 @@ set_defaults(corral_config_t *config)
     config->server.limits.max_connections = DEFAULT_MAX_CONNECTIONS;
     config->server.limits.header_timeout_ms = DEFAULT_HEADER_TIMEOUT_MS;
     config->server.limits.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+    config->server.limits.keepalive_requests = DEFAULT_KEEPALIVE_REQUESTS;
+    config->server.limits.keepalive_time_ms = DEFAULT_KEEPALIVE_TIME_MS;
     config->node.enabled = true;
     config->node.workers.count = 0;
     config->node.workers.count_auto = true;
@@ -363,6 +472,7 @@ set_defaults(corral_config_t *config)
     config->node.restart.backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS;
     config->node.restart.backoff_max_ms = DEFAULT_BACKOFF_MAX_MS;
     config->logging.root_level = CORRAL_LEVEL_INFO;
+    config->node.bus.max_persisted_bytes = DEFAULT_MAX_PERSISTED_BYTES;
 }
 
 /* Defaults that are allocated: filled in after parsing, where not given. */
@@ -701,11 +811,23 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
     case VALUE_WORKERS:
         return parse_workers(self, node, path, field->fields);
     case VALUE_DURATION:
+    case VALUE_SIZE: {
+        bool duration = field->kind == VALUE_DURATION;
+        uint64_t value, min, max;
+        bounds_of(field, &min, &max);
         if (node->type != YAML_SCALAR_NODE
-            || corral_parse_duration(text, (uint64_t *) target) != 0)
-            return fail_expected(self, node, path,
-                                 "a duration such as 250ms, 30s, 5m or 1h");
+            || (duration ? corral_parse_duration(text, &value)
+                         : corral_parse_size(text, &value)) != 0)
+            return fail_expected(self, node, path, duration
+                                 ? "a duration such as 250ms, 30s, 5m or 1h"
+                                 : "a size such as 512kb, 64mb or 1gb");
+        if (value < min || value > max)
+            return fail_at(self, node, path, "expected %s from %llu to %llu%s, got %s",
+                           duration ? "a duration" : "a size", (unsigned long long) min,
+                           (unsigned long long) max, duration ? "ms" : " bytes", text);
+        *(uint64_t *) target = value;
         return 0;
+    }
 
     case VALUE_TIMEOUT: {
         uint64_t ms;
@@ -726,12 +848,6 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         *(uint64_t *) target = (uint64_t) number;
         return 0;
     }
-    case VALUE_SIZE:
-        if (node->type != YAML_SCALAR_NODE
-            || corral_parse_size(text, (uint64_t *) target) != 0)
-            return fail_expected(self, node, path, "a size such as 512kb, 256mb or 1gb");
-        return 0;
-
     case VALUE_COUNT:
         if (node->type != YAML_SCALAR_NODE || !is_plain(node)
             || parse_integer(text, &number) != 0 || number < 0)

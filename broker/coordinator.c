@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "balancer.h"
 #include "cluster_view.h"
 #include "cpu_quota.h"
 #include "bus.h"
@@ -33,14 +34,19 @@
 #include "spawn.h"
 #include "supervisor.h"
 #include "worker_config.h"
+#include "worker_secret.h"
 
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
+#define DRAIN_GRACE_MS 250          /* after the shutdown timeout, at most, for the
+                                     * records the last workers sent before dying */
 
 typedef struct {
     int id;
     corral_worker_config_t config;
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* made at its first spawn; kept by its
+                                             * replacements, which share its log stream */
 } slot_t;
 
 /* What the coordinator knows of one process (corral_process_link). */
@@ -48,11 +54,13 @@ typedef struct {
     zframe_t *desk_peer;    /* the routing id its Hello came from */
     bool said_bye;
     uint64_t last_log_seq;  /* from its Bye */
+    int channel;            /* its connection channel (balancing shared), or -1 */
 } peer_t;
 
 struct corral_coordinator {
     const corral_config_t *config;
     corral_listener_t *listener;
+    corral_balancer_t *balancer;            /* balancing shared */
     char *worker_program;
     zloop_t *loop;
     char *runtime_dir;
@@ -72,7 +80,10 @@ struct corral_coordinator {
     bool stopping;
     int exit_code;
     uint64_t desk_dropped;
+    uint64_t hello_refused;
     int64_t desk_dropped_logged_at;
+    Corral__V1__InputCounters input;        /* what the views carry */
+    int64_t input_refreshed_at;
 };
 
 static int start_supervisor(corral_coordinator_t *self);
@@ -120,6 +131,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
     corral_supervisor_destroy(&self->supervisor);
+    corral_balancer_destroy(&self->balancer);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
     corral_log_counters_set_source(NULL, NULL);
@@ -176,6 +188,13 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     corral_supervisor_stop(self->supervisor);
     if (corral_supervisor_live(self->supervisor) == 0)
         zloop_timer(self->loop, 0, 1, end_loop, self);     /* nothing left to reap */
+    /* the log drains end a little after the shutdown timeout, so that the
+     * records of the last workers are written too, and no later */
+    uint64_t timeout_ms = self->config->node.shutdown_timeout_ms;
+    uint64_t grace_ms = timeout_ms / 20 < DRAIN_GRACE_MS ? timeout_ms / 20 : DRAIN_GRACE_MS;
+    if (self->logs)
+        corral_log_collector_set_deadline(self->logs,
+                                          zclock_mono() + (int64_t) (timeout_ms + grace_ms));
 }
 
 /* --- desk ------------------------------------------------------------------- */
@@ -204,6 +223,29 @@ send_to_process(corral_coordinator_t *self, const corral_process_t *process,
     return corral_envelope_send(self->desk, peer->desk_peer, envelope, ZFRAME_DONTWAIT);
 }
 
+/* What the coordinator keeps for `process`, made at its spawn. NULL only
+ * when out of memory. */
+static peer_t *
+link_peer(corral_process_t *process)
+{
+    peer_t *peer = corral_process_link(process);
+    if (!peer && (peer = calloc(1, sizeof *peer))) {
+        peer->channel = -1;
+        corral_process_set_link(process, peer);
+    }
+    return peer;
+}
+
+/* The connections still queued to the process go to the others. */
+static void
+close_channel(corral_coordinator_t *self, peer_t *peer)
+{
+    if (self->balancer && peer && peer->channel >= 0)
+        corral_balancer_close(self->balancer, peer->channel);
+    if (peer)
+        peer->channel = -1;
+}
+
 static bool
 said_hello_from(const corral_process_t *process, void *routing_id)
 {
@@ -221,19 +263,38 @@ process_by_peer(corral_coordinator_t *self, zframe_t *routing_id, uint32_t worke
     return process && corral_process_slot(process) == (int) worker_id ? process : NULL;
 }
 
-static void
-welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+/* The slot a Hello may take: the one it names, running the pid it names,
+ * whose secret it presents. Anything else is refused and the slot keeps
+ * its worker (and that worker's connection). */
+static slot_t *
+slot_for_hello(corral_coordinator_t *self, const Corral__V1__Hello *hello,
+               corral_process_t **process_out)
 {
     slot_t *slot = slot_by_id(self, hello->worker_id);
     corral_process_t *process = corral_supervisor_process(self->supervisor, (pid_t) hello->pid);
     if (!slot || !process || corral_process_slot(process) != slot->id) {
         count_dropped(self, "a Hello from an unknown worker");
-        return;
+        return NULL;
     }
-    peer_t *peer = corral_process_link(process);
-    if (!peer && !(peer = calloc(1, sizeof *peer)))
+    if (!corral_secret_matches(slot->secret, hello->secret.data, hello->secret.len)) {
+        self->hello_refused++;
+        count_dropped(self, "a Hello without the worker's secret (refused)");
+        return NULL;
+    }
+    *process_out = process;
+    return slot;
+}
+
+static void
+welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+{
+    corral_process_t *process = NULL;
+    slot_t *slot = slot_for_hello(self, hello, &process);
+    if (!slot)
         return;
-    corral_process_set_link(process, peer);
+    peer_t *peer = link_peer(process);
+    if (!peer)
+        return;
     zframe_destroy(&peer->desk_peer);
     peer->desk_peer = zframe_dup(routing_id);
     slot->config.message.main = corral_process_main(process);
@@ -265,6 +326,31 @@ announce_ready(void *arg)
                corral_listener_port(self->listener));
 }
 
+/* Bad input on every broker socket, for /api/stats; summed once per
+ * status interval, not per report (the sum is O(workers)). */
+static void
+refresh_input_counters(corral_coordinator_t *self)
+{
+    int64_t now = zclock_mono();
+    if (self->input_refreshed_at
+        && now - self->input_refreshed_at < (int64_t) self->config->node.status.interval_ms)
+        return;
+    self->input_refreshed_at = now;
+    Corral__V1__InputCounters input = CORRAL__V1__INPUT_COUNTERS__INIT;
+    input.bus_in = self->bus ? corral_bus_stats(self->bus) : NULL;
+    input.desk_dropped = self->desk_dropped;
+    input.desk_hello_refused = self->hello_refused;
+    if (self->logs) {
+        corral_log_counters_t logs;
+        corral_log_collector_counters(self->logs, &logs);
+        input.logs_malformed = logs.malformed;
+        input.logs_forged = logs.forged;
+        input.logs_invalid = logs.invalid;
+    }
+    self->input = input;
+    corral_cluster_view_set_input(self->view, &self->input);
+}
+
 /* A worker's heartbeat: keep it, answer with the cluster view. Only from
  * the connection that said Hello for the slot it names. */
 static void
@@ -286,6 +372,7 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
         count_dropped(self, "a Report (out of memory)");
         return;
     }
+    refresh_input_counters(self);
     send_to_process(self, process, corral_cluster_view_envelope(self->view, self->desk_dropped));
 }
 
@@ -303,8 +390,12 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         process = process_by_peer(self, routing_id, envelope->ready->worker_id);
         if (!process)
             count_dropped(self, "a Ready that is not from the worker it names");
-        else if (corral_process_starting(process))  /* not one asked to stop meanwhile */
+        else if (corral_process_starting(process)) {  /* not one asked to stop meanwhile */
+            if (self->balancer && link_peer(process)->channel >= 0)
+                /* its channel is open before the instance says ready */
+                corral_balancer_sync(self->balancer, link_peer(process)->channel);
             corral_supervisor_ready(self->supervisor, process);
+        }
         break;
     case CORRAL__V1__ENVELOPE__BODY_BYE:
         process = process_by_peer(self, routing_id, envelope->bye->worker_id);
@@ -315,6 +406,9 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         peer = corral_process_link(process);
         peer->said_bye = true;
         peer->last_log_seq = envelope->bye->last_log_seq;
+        if (self->logs)
+            corral_log_collector_expect(self->logs, corral_process_slot(process),
+                                        peer->last_log_seq);
         break;
     case CORRAL__V1__ENVELOPE__BODY_REPORT:
         receive_report(self, routing_id, envelope->report);
@@ -384,6 +478,14 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
     zframe_destroy(&body);
 }
 
+void
+corral_coordinator_take_desk_message(corral_coordinator_t *self, zmsg_t **message_p)
+{
+    if (*message_p)
+        receive_desk_message(self, *message_p);
+    zmsg_destroy(message_p);
+}
+
 static int
 on_desk(zloop_t *loop, zsock_t *reader, void *arg)
 {
@@ -422,6 +524,7 @@ worker_exited(corral_coordinator_t *self, corral_process_t *process, int status)
                                           LOG_DRAIN_MS);
         drain_desk(self);   /* a Bye that came meanwhile */
     }
+    close_channel(self, peer);
     corral_supervisor_reaped(self->supervisor, process, status);
 }
 
@@ -441,12 +544,22 @@ reap_workers(corral_coordinator_t *self)
 /* --- What the supervisor asks ----------------------------------------------------- */
 
 static pid_t
-spawn_process(void *arg, const corral_process_t *process, char **error)
+spawn_process(void *arg, corral_process_t *process, char **error)
 {
     corral_coordinator_t *self = arg;
     slot_t *slot = slot_by_id(self, (uint32_t) corral_process_slot(process));
     const corral_slot_spec_t *spec = &self->specs[slot->id - 1];
     char *const *command = spec->type->program.command;
+    peer_t *peer = link_peer(process);
+    corral_handoff_fds_t handoff = { -1, 0, -1 };
+    /* a worker without HTTP gets no connections: no channel, no socket */
+    if (!peer || (self->balancer && spec->http
+                  && corral_balancer_open(self->balancer, &handoff) != 0)) {
+        *error = corral_format("cannot open a connection channel for %s: %s",
+                               slot->config.name, strerror(errno));
+        return -1;
+    }
+    peer->channel = handoff.channel;
     corral_spawn_t spawn = {
         .program = command ? command[0] : self->worker_program,
         .name = slot->config.name,
@@ -457,10 +570,37 @@ spawn_process(void *arg, const corral_process_t *process, char **error)
         .desk_endpoint = self->desk_endpoint,
         .config_fd = -1,
         .max_memory = corral_process_max_memory(process),
+        .secret = slot->secret,
+        .handoff_fd = handoff.worker_fd,
+        .handoff_counters_fd = handoff.counters_fd,
     };
-    if (corral_worker_config_make_data_dir(&slot->config, error) != 0)
+    if (!slot->secret[0] && corral_spawn_make_secret(slot->secret) != 0) {
+        *error = corral_format("cannot make a secret for %s: %s", slot->config.name,
+                               strerror(errno));
+        close_channel(self, peer);
         return -1;
-    return corral_spawn_worker(&spawn, error);
+    }
+    if (self->logs)
+        corral_log_collector_set_secret(self->logs, slot->id, slot->secret);
+    pid_t pid = -1;
+    if (corral_worker_config_make_data_dir(&slot->config, error) == 0)
+        pid = corral_spawn_worker(&spawn, error);
+    if (pid < 0)
+        close_channel(self, peer);
+    return pid;
+}
+
+/* balancing shared: the coordinator accepts and hands each connection to
+ * the worker with the fewest open connections (balancer.h). */
+static int
+start_balancer(corral_coordinator_t *self)
+{
+    if (self->config->server.balancing != CORRAL_BALANCING_SHARED)
+        return 0;
+    self->balancer = corral_balancer_new(corral_listener_fd(self->listener, 1));
+    if (!self->balancer)
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot start the balancer: %s", strerror(errno));
+    return self->balancer ? 0 : -1;
 }
 
 static void
@@ -498,6 +638,7 @@ static void
 forget_process(void *arg, corral_process_t *process)
 {
     peer_t *peer = corral_process_link(process);
+    close_channel(arg, peer);
     if (peer)
         zframe_destroy(&peer->desk_peer);
     free(peer);
@@ -626,7 +767,8 @@ start_node_service(corral_coordinator_t *self)
         free(error);
         return -1;
     }
-    self->bus = corral_bus_new(self->loop, self->runtime_dir);
+    self->bus = corral_bus_new(self->loop, self->runtime_dir,
+                               self->config->node.bus.max_persisted_bytes);
     if (!self->bus)
         return -1;
     for (int i = 0; i < self->slot_count; i++)
@@ -644,7 +786,8 @@ sample_log_counters(Corral__V1__LogCounters *counters, void *arg)
     corral_log_counters_t totals;
     corral_log_collector_counters(arg, &totals);
     counters->received = totals.received;
-    counters->dropped = totals.gaps + totals.lines_lost;
+    counters->dropped = totals.gaps > UINT64_MAX - totals.lines_lost
+                      ? UINT64_MAX : totals.gaps + totals.lines_lost;
 }
 
 static int
@@ -673,7 +816,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0)
+    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0
+        || start_balancer(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

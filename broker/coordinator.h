@@ -3,6 +3,8 @@
 #ifndef CORRAL_COORDINATOR_H
 #define CORRAL_COORDINATOR_H
 
+#include <czmq.h>
+
 #include "config.h"
 #include "listener.h"
 #include "router.h"
@@ -24,5 +26,9 @@ void corral_coordinator_set_log_router(corral_coordinator_t *self,
 /* Spawns the workers and runs until the instance stops. Returns the exit
  * status: 0 after a graceful stop, non-zero when a worker failed. */
 int corral_coordinator_run(corral_coordinator_t *self);
+
+/* What desk's reader does with one message ([routing id][empty][Envelope]
+ * or [routing id][Envelope]; taken): the fuzz target's way in. */
+void corral_coordinator_take_desk_message(corral_coordinator_t *self, zmsg_t **message_p);
 
 #endif

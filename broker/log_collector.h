@@ -21,6 +21,9 @@ typedef struct {
     uint64_t write_errors;      /* failed writes to appenders */
     uint64_t lines_lost;        /* lines those failures lost */
     uint64_t malformed;         /* frames that were not a LogBatch envelope */
+    uint64_t forged;            /* LogBatches without their worker's secret */
+    uint64_t invalid;           /* a seq jump past the bound, too many records */
+    uint64_t unwritten;         /* sent before a Bye, not written by the stop deadline */
 } corral_log_counters_t;
 
 /* Takes the router (its appenders); binds ipc://<runtime_dir>/logs and
@@ -33,11 +36,29 @@ void corral_log_collector_destroy(corral_log_collector_t **self_p);
 
 const char *corral_log_collector_endpoint(const corral_log_collector_t *self);
 
+/* Worker `worker_id` runs with `secret` from now on (its LogBatches must
+ * carry it; anything else on logs is refused and counted as forged). */
+void corral_log_collector_set_secret(corral_log_collector_t *self, int worker_id,
+                                     const char *secret);
+
 /* Reads `logs` until worker `worker_id`'s record `last_seq` was written
  * (its Bye said so), for at most timeout_ms; last_seq 0: reads only what
  * is there now. */
 void corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
                                        uint64_t last_seq, int timeout_ms);
+
+/* The instance stops: no drain reads past `deadline` (zclock_mono ms), so
+ * node.shutdown_timeout bounds the whole stop; what a worker's Bye
+ * announced and was not written by then is counted as unwritten. */
+void corral_log_collector_set_deadline(corral_log_collector_t *self, int64_t deadline);
+
+/* Worker `worker_id` said Bye after its record `last_seq`. */
+void corral_log_collector_expect(corral_log_collector_t *self, int worker_id,
+                                 uint64_t last_seq);
+
+/* What the reader does with one frame from `logs`: the fuzz target's way in. */
+void corral_log_collector_take_frame(corral_log_collector_t *self, const void *data,
+                                     size_t size);
 
 /* Worker `worker_id`'s records show `name` as %worker (default "worker-N"). */
 void corral_log_collector_name_worker(corral_log_collector_t *self, int worker_id,

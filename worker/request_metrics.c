@@ -76,5 +76,7 @@ corral_request_metrics_take(corral_request_metrics_t *self,
     metrics->interval_total_us = self->interval_total_us;
     metrics->interval_max_us = self->interval_max_us;
     metrics->concurrent_connections = corral_http_server_connections(self->http);
+    corral_http_server_connection_counts(self->http, &metrics->connections_accepted,
+                                         &metrics->connections_recycled);
     self->interval_count = self->interval_total_us = self->interval_max_us = 0;
 }
