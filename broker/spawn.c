@@ -168,9 +168,10 @@ place_fds(int listen_fd, int secret_fd)
     if (secret_fd < 0)
         return place_listen_fd(listen_fd);
     int secret = fcntl(secret_fd, F_DUPFD_CLOEXEC, CORRAL_SECRET_FD + 1);
-    int listen = listen_fd == LISTEN_FD ? LISTEN_FD
-                                        : fcntl(listen_fd, F_DUPFD_CLOEXEC, CORRAL_SECRET_FD + 1);
-    if (secret < 0 || listen < 0 || place_listen_fd(listen) != 0)
+    /* -1: a worker without HTTP, nothing to place */
+    int listen = listen_fd < 0 || listen_fd == LISTEN_FD
+        ? listen_fd : fcntl(listen_fd, F_DUPFD_CLOEXEC, CORRAL_SECRET_FD + 1);
+    if (secret < 0 || (listen_fd >= 0 && listen < 0) || place_listen_fd(listen) != 0)
         return -1;
     return dup2(secret, CORRAL_SECRET_FD) == CORRAL_SECRET_FD ? 0 : -1;
 }

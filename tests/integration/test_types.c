@@ -2,8 +2,9 @@
  * by their type (http-1, http-2, background-1) in the logs, /api/status
  * and /api/stats; a type with `http: false` holds no listening socket
  * (its fds and environment are read from /proc) and serves no HTTP, yet
- * reports and logs; the main role goes to the background type; and a
- * single group keeps worker-N. */
+ * reports and logs, and gets no connection from the coordinator's
+ * balancer either; with reuseport only HTTP workers have a socket; the
+ * main role goes to the background type. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +50,18 @@ three_reporting(json_t *json)
         if (!json_is_true(json_object_get(json_object_get(workers, names[i]), "reporting")))
             return false;
     return json_object_size(workers) == 3;
+}
+
+static bool
+four_reporting(json_t *json)
+{
+    json_t *workers = json_object_get(json, "workers");
+    const char *name;
+    json_t *worker;
+    json_object_foreach(workers, name, worker)
+        if (!json_is_true(json_object_get(worker, "reporting")))
+            return false;
+    return json_object_size(workers) == 4;
 }
 
 /* Reporting, and background-1's services are in the view. */
@@ -192,14 +205,17 @@ test_named_types_in_logs_status_stats_and_sockets(void **state)
 
     assert_only_served_by(instance, "http-");
 
-    /* the background worker holds no listening socket; an HTTP one does */
+    /* the background worker holds no listening socket and no connection
+     * channel from the coordinator's balancer (shared balancing); an HTTP
+     * worker has its channel */
     unsigned long inodes[8];
     int count = listening_inodes(instance_port(instance), inodes, 8);
     assert_true(count >= 1);
-    assert_true(holds_socket(http_pid, inodes, count));
     assert_false(holds_socket(background_pid, inodes, count));
     assert_false(environment_has(background_pid, "LISTEN_FDS="));
+    assert_false(environment_has(background_pid, "CORRAL_HANDOFF_FD="));
     assert_true(environment_has(http_pid, "LISTEN_FDS=1"));
+    assert_true(environment_has(http_pid, "CORRAL_HANDOFF_FD="));
     char fd3[64], target[64];
     snprintf(fd3, sizeof fd3, "/proc/%d/fd/3", (int) background_pid);
     ssize_t n = readlink(fd3, target, sizeof target - 1);
@@ -234,6 +250,16 @@ test_reuseport_sockets_only_for_http_workers(void **state)
     unsigned long inodes[8];
     assert_int_equal(listening_inodes(instance_port(instance), inodes, 8), 2);
     assert_only_served_by(instance, "web-");
+    response_t status;
+    assert_true(await_json(instance, "/api/status", four_reporting, &status));
+    /* each web worker holds its own socket, the jobs workers none */
+    for (int i = 0; i < 4; i++) {
+        static const char *const names[] = { "jobs-1", "jobs-2", "web-1", "web-2" };
+        pid_t pid = pid_of(status.json, names[i]);
+        assert_true(pid > 0);
+        assert_int_equal(holds_socket(pid, inodes, 2), i >= 2);
+    }
+    response_clear(&status);
     assert_true(instance_stop(&instance));
 }
 

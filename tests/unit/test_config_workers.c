@@ -158,7 +158,7 @@ test_errors_name_line_column_and_key(void **state)
         { "node:\n  workers:\n    http: { main: 1 }\n",
           "3:19: node.workers.http.main: expected true or false, got \"1\"" },
         { "node:\n  workers:\n    http: { max_memory: lots }\n",
-          "3:25: node.workers.http.max_memory: expected a size such as 512kb, 256mb or 1gb, "
+          "3:25: node.workers.http.max_memory: expected a size such as 512kb, 64mb or 1gb, "
           "got \"lots\"" },
         { "node:\n  workers:\n    http: { command: [] }\n",
           "3:22: node.workers.http.command: expected a non-empty list: [program, arguments...]" },
