@@ -311,3 +311,9 @@ on_bus_out(zloop_t *loop, zsock_t *reader, void *arg)
     zmq_msg_close(&frame);
     return 0;
 }
+
+const Corral__V1__BusStats *
+corral_bus_stats(const corral_bus_t *self)
+{
+    return &self->stats;
+}

@@ -7,6 +7,8 @@
 
 #include <czmq.h>
 
+#include "corral/v1/corral.pb-c.h"
+
 typedef struct corral_bus corral_bus_t;
 
 /* Binds ipc://<runtime_dir>/bus-in and /bus-out and reads them in `loop`.
@@ -16,5 +18,8 @@ void corral_bus_destroy(corral_bus_t **self_p);
 
 const char *corral_bus_in_endpoint(const corral_bus_t *self);
 const char *corral_bus_out_endpoint(const corral_bus_t *self);
+
+/* bus-in's counters (for the cluster view); valid as long as the bus. */
+const Corral__V1__BusStats *corral_bus_stats(const corral_bus_t *self);
 
 #endif

@@ -22,6 +22,8 @@ typedef struct {
     pid_t pid;                  /* 0: no process */
     int64_t heard_at_ms;        /* last report, or start */
     bool silent;                /* as last logged */
+    const char *state;          /* a literal: "starting", "ready"; NULL: empty */
+    bool main;
     Corral__V1__Report *report; /* NULL until the first one */
 } worker_t;
 
@@ -35,6 +37,8 @@ struct corral_cluster_view {
     uint64_t interval_ms;
     uint64_t heartbeat_timeout_ms;
     double cpu_quota;
+    const Corral__V1__BusStats *bus;
+    const Corral__V1__ToolCounters *tools;
     int64_t sampled_at_ms;
     /* what the last envelope points to */
     Corral__V1__ProcessMetrics coordinator;
@@ -134,15 +138,37 @@ corral_cluster_view_worker_started(corral_cluster_view_t *self, int id,
     worker->pid = pid;
     worker->heard_at_ms = zclock_mono();
     worker->silent = false;
+    worker->state = "starting";
     forget_report(worker);
+}
+
+void
+corral_cluster_view_worker_state(corral_cluster_view_t *self, int id, const char *state,
+                                 bool main)
+{
+    worker_t *worker = worker_by_id(self, id);
+    if (worker) {
+        worker->state = state;
+        worker->main = main;
+    }
+}
+
+void
+corral_cluster_view_add_counters(corral_cluster_view_t *self, const Corral__V1__BusStats *bus,
+                                 const Corral__V1__ToolCounters *tools)
+{
+    self->bus = bus;
+    self->tools = tools;
 }
 
 void
 corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id)
 {
     worker_t *worker = worker_by_id(self, id);
-    if (worker)
+    if (worker) {
         worker->pid = 0;
+        worker->state = NULL;
+    }
 }
 
 int
@@ -228,6 +254,8 @@ fill_worker_view(corral_cluster_view_t *self, int index, int64_t now)
     view->reported = worker->report != NULL;
     view->last_report_age_ms = silence_ms(worker, now);
     view->report = worker->report ? worker->report : &self->empty_report;
+    view->state = (char *) (worker->state ? worker->state : "empty");
+    view->main = worker->main;
     self->view_pointers[index] = view;
 }
 
@@ -249,6 +277,8 @@ corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
     message.os = &self->os;
     message.desk_dropped = desk_dropped;
     message.coordinator_logs = &self->logs;
+    message.bus = (Corral__V1__BusStats *) self->bus;
+    message.tools = (Corral__V1__ToolCounters *) self->tools;
     self->message = message;
     self->envelope = (corral_envelope_t) CORRAL__V1__ENVELOPE__INIT;
     self->envelope.body_case = CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW;

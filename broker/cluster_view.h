@@ -7,6 +7,7 @@
 #define CORRAL_CLUSTER_VIEW_H
 
 #include <czmq.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -28,6 +29,16 @@ void corral_cluster_view_worker_started(corral_cluster_view_t *self, int id,
                                         const char *name, pid_t pid);
 /* Slot `id` has no process any more. */
 void corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id);
+
+/* Slot `id`'s state ("starting", "ready") and main role, for tools. */
+void corral_cluster_view_worker_state(corral_cluster_view_t *self, int id, const char *state,
+                                      bool main);
+
+/* Counters the view carries for tools and /api/metrics (bus-in's, the
+ * tools'); they must outlive the view and are read at each envelope. */
+void corral_cluster_view_add_counters(corral_cluster_view_t *self,
+                                      const Corral__V1__BusStats *bus,
+                                      const Corral__V1__ToolCounters *tools);
 
 /* Keeps a copy of `report` as slot `id`'s latest. Returns 0, or -1 when
  * out of memory. */

@@ -17,8 +17,11 @@
 #include <unistd.h>
 
 #include "cluster_view.h"
+#include "config_json.h"
 #include "cpu_quota.h"
 #include "bus.h"
+#include "desk_tools.h"
+#include "endpoints_file.h"
 #include "envelope.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
@@ -30,6 +33,7 @@
 #include "corral/signals.h"
 #include "runtime_dir.h"
 #include "spawn.h"
+#include "tap.h"
 #include "worker_config.h"
 
 #define LOGGER "coordinator"
@@ -57,7 +61,8 @@ struct corral_coordinator {
     corral_listener_t *listener;
     char *worker_program;
     zloop_t *loop;
-    char *runtime_dir;
+    corral_runtime_dir_t *runtime;
+    const char *runtime_dir;
     char *desk_endpoint;
     zsock_t *desk;
     corral_cluster_view_t *view;
@@ -69,6 +74,10 @@ struct corral_coordinator {
     corral_log_router_t *log_router;        /* until the collector takes it */
     corral_log_collector_t *logs;
     Corral__V1__LogConfig *reloaded_log_config;
+    corral_tap_t *tap;
+    corral_desk_tools_t *tools;
+    Corral__V1__ToolCounters tool_counters;
+    char *endpoints_file;
     bool stopping;
     bool announced_ready;
     bool killed_stragglers;
@@ -88,6 +97,7 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
     self->listener = listener;
     self->worker_program = strdup(worker_program);
     self->slot_count = worker_count;
+    self->tool_counters = (Corral__V1__ToolCounters) CORRAL__V1__TOOL_COUNTERS__INIT;
     self->slots = calloc((size_t) worker_count, sizeof *self->slots);
     for (int i = 0; self->slots && i < worker_count; i++) {
         self->slots[i].id = i + 1;
@@ -112,19 +122,22 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
+    if (self->endpoints_file)
+        corral_endpoints_file_remove(self->endpoints_file);
+    free(self->endpoints_file);
+    corral_desk_tools_destroy(&self->tools);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
     corral_log_counters_set_source(NULL, NULL);
     corral_log_collector_destroy(&self->logs);
+    corral_tap_destroy(&self->tap);
     corral_log_router_destroy(&self->log_router);
     if (self->reloaded_log_config)
         corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
     free(self->instance_uuid);
-    if (self->runtime_dir)
-        corral_runtime_dir_remove(self->runtime_dir);
-    free(self->runtime_dir);
+    corral_runtime_dir_destroy(&self->runtime);
     free(self->desk_endpoint);
     free(self->worker_program);
     for (int i = 0; self->slots && i < self->slot_count; i++)
@@ -173,6 +186,15 @@ signal_workers(corral_coordinator_t *self, int signal_number)
             kill(self->slots[i].pid, signal_number);
 }
 
+/* A slot's state changed: the cluster view and the tap learn it. */
+static void
+lifecycle(corral_coordinator_t *self, const slot_t *slot, const char *kind, const char *state,
+          const char *detail)
+{
+    corral_cluster_view_worker_state(self->view, slot->id, state, slot->config.message.main);
+    corral_tap_event(self->tap, kind, slot->id, slot->config.name, slot->pid, "%s", detail);
+}
+
 /* --- Stopping --------------------------------------------------------------- */
 
 static int
@@ -211,6 +233,7 @@ static void
 count_dropped(corral_coordinator_t *self, const char *what)
 {
     self->desk_dropped++;
+    corral_tap_event(self->tap, "dropped", 0, NULL, 0, "desk: %s", what);
     int64_t now = zclock_mono();
     if (self->desk_dropped == 1 || now - self->desk_dropped_logged_at >= DROP_LOG_INTERVAL_MS) {
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "desk: dropped %s (%llu dropped so far)",
@@ -246,6 +269,8 @@ welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hell
     slot_t *slot = slot_by_id(self, hello->worker_id);
     if (!slot || slot->state == SLOT_EMPTY || slot->pid != (pid_t) hello->pid) {
         count_dropped(self, "a Hello from an unknown worker");
+        corral_desk_tools_refuse(self->tools, self->desk, routing_id,
+                                 "not a worker of this instance (a tool says ToolHello)");
         return;
     }
     zframe_destroy(&slot->desk_peer);
@@ -301,6 +326,16 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
     send_to_slot(self, slot, corral_cluster_view_envelope(self->view, self->desk_dropped));
 }
 
+/* The view for tools: as workers get it, with the tools' counters now. */
+static const Corral__V1__ClusterView *
+tool_view(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    corral_desk_tools_counters(self->tools, &self->tool_counters);
+    corral_tap_counters(self->tap, &self->tool_counters);
+    return corral_cluster_view_envelope(self->view, self->desk_dropped)->cluster_view;
+}
+
 static void
 handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
                 const corral_envelope_t *envelope)
@@ -320,6 +355,7 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         slot->state = SLOT_READY;
         corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready",
                    slot->config.name, (int) slot->pid);
+        lifecycle(self, slot, "ready", "ready", "serving");
         announce_ready_if_all(self);
         break;
     case CORRAL__V1__ENVELOPE__BODY_BYE:
@@ -335,7 +371,11 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         receive_report(self, routing_id, envelope->report);
         break;
     default:
+        if (corral_desk_tools_handle(self->tools, self->desk, routing_id, envelope, false))
+            break;
         count_dropped(self, "an envelope desk does not take");
+        corral_desk_tools_refuse(self->tools, self->desk, routing_id,
+                                 "an envelope desk does not take");
     }
 }
 
@@ -351,12 +391,18 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
         body = zmsg_pop(message);
     }
     corral_envelope_t *envelope = NULL;
+    const char *refused = NULL;
     if (!routing_id || !body || zmsg_size(message) != 0)
-        count_dropped(self, "a message of the wrong shape");
+        refused = "a message of the wrong shape";
     else if (!(envelope = corral_envelope_decode(body)))
-        count_dropped(self, "a frame that is not an Envelope");
+        refused = "a frame that is not an Envelope";
     else
         handle_envelope(self, routing_id, envelope);
+    if (refused) {      /* counted, and answered: a tool learns why */
+        count_dropped(self, refused);
+        if (routing_id)
+            corral_desk_tools_refuse(self->tools, self->desk, routing_id, refused);
+    }
     corral_envelope_free(&envelope);
     zframe_destroy(&routing_id);
     zframe_destroy(&body);
@@ -414,6 +460,7 @@ worker_exited(corral_coordinator_t *self, slot_t *slot, int status)
                                           slot->said_bye ? slot->last_log_seq : 0, LOG_DRAIN_MS);
         drain_desk(self);   /* a Bye that came meanwhile */
     }
+    lifecycle(self, slot, "exited", NULL, how);
     slot->state = SLOT_EMPTY;
     slot->pid = 0;
     zframe_destroy(&slot->desk_peer);
@@ -473,6 +520,7 @@ spawn_workers(corral_coordinator_t *self)
         slot->state = SLOT_STARTING;
         slot->said_bye = false;
         corral_cluster_view_worker_started(self->view, slot->id, slot->config.name, slot->pid);
+        lifecycle(self, slot, "started", "starting", slot->config.message.main ? "main" : "");
         slot->last_log_seq = 0;
         corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d)%s", slot->config.name,
                    (int) slot->pid, slot->config.message.main ? ", main" : "");
@@ -484,12 +532,11 @@ spawn_workers(corral_coordinator_t *self)
 
 /* SIGHUP: the logging section again; new appenders here, new levels to
  * every worker over desk. A bad configuration keeps the old one. */
+/* `config` (taken) is the logging in force from now on: new levels to
+ * every worker over desk. */
 static void
-reload_logging(corral_coordinator_t *self)
+apply_log_config(corral_coordinator_t *self, Corral__V1__LogConfig *config)
 {
-    Corral__V1__LogConfig *config = corral_logging_reload(self->logs, self->config->file);
-    if (!config)
-        return;
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
     envelope.log_config = config;
@@ -506,6 +553,86 @@ reload_logging(corral_coordinator_t *self)
 }
 
 static int
+reload_logging(corral_coordinator_t *self)
+{
+    Corral__V1__LogConfig *config = corral_logging_reload(self->logs, self->config->file);
+    if (!config)
+        return -1;
+    apply_log_config(self, config);
+    return 0;
+}
+
+static const Corral__V1__LogConfig *
+log_config(const corral_coordinator_t *self)
+{
+    return self->reloaded_log_config ? self->reloaded_log_config : self->config->logging.config;
+}
+
+/* --- Tools' commands (desk_tools.c checked their arguments) ------------------ */
+
+static int
+set_level(corral_coordinator_t *self, const char *logger, const char *name, char **message)
+{
+    corral_level_t level;
+    if (corral_level_parse(name, &level) != 0) {
+        *message = corral_format("unknown level \"%s\" (all, trace, debug, info, warn, "
+                                 "error, fatal, off)", name);
+        return -1;
+    }
+    char *error = NULL;
+    Corral__V1__LogConfig *config = self->logs ? corral_logging_set_level(
+        self->logs, log_config(self), logger, level, &error) : NULL;
+    if (!config) {
+        *message = error ? error : strdup("logging is not collected by this process");
+        return -1;
+    }
+    apply_log_config(self, config);
+    *message = corral_format("logger %s: level %s", logger, corral_level_name(level));
+    return 0;
+}
+
+static int
+run_tool_command(void *arg, const char *command, char **args, size_t argc, char **message)
+{
+    corral_coordinator_t *self = arg;
+    corral_tap_event(self->tap, "command", 0, NULL, 0, "%s", command);
+    if (strcmp(command, "stop") == 0) {
+        begin_stop(self, 0, "asked by a tool");
+        *message = strdup("stopping");
+    }
+    else if (strcmp(command, "reopen-logs") == 0 && self->logs) {
+        corral_logging_reopen(self->logs);
+        *message = strdup("log files reopened");
+    }
+    else if (strcmp(command, "reload") == 0 && self->logs) {
+        if (reload_logging(self) != 0) {
+            *message = strdup("the configuration file has errors; the current logging is "
+                              "kept (see the log)");
+            return -1;
+        }
+        *message = strdup("logging configuration reloaded (a rolling reload of the workers "
+                          "is not supported yet)");
+    }
+    else if (strcmp(command, "level") == 0)
+        return set_level(self, args[0], args[1], message);
+    else {
+        *message = corral_format("%s: not supported yet%s", command,
+                                 strcmp(command, "restart") == 0
+                                     ? " (restarting one worker needs supervision)" : "");
+        return -1;
+    }
+    return 0;
+}
+
+static char *
+effective_config(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    return corral_config_json(self->config, log_config(self), self->slot_count,
+                              corral_listener_port(self->listener));
+}
+
+static int
 on_signal(int signal_number, void *arg)
 {
     corral_coordinator_t *self = arg;
@@ -516,7 +643,7 @@ on_signal(int signal_number, void *arg)
     else if (signal_number == SIGUSR1 && self->logs)
         corral_logging_reopen(self->logs);
     else if (signal_number == SIGHUP && self->logs)
-        reload_logging(self);
+        reload_logging(self);       /* it logs what went wrong */
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
@@ -535,12 +662,6 @@ watch_signals(corral_coordinator_t *self)
 static int
 bind_desk(corral_coordinator_t *self)
 {
-    self->runtime_dir = corral_runtime_dir_create();
-    if (!self->runtime_dir) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot create a runtime directory: %s",
-                   strerror(errno));
-        return -1;
-    }
     self->desk_endpoint = corral_format("ipc://%s/desk", self->runtime_dir);
     self->desk = zsock_new(ZMQ_ROUTER);
     if (!self->desk || !self->desk_endpoint)
@@ -556,17 +677,27 @@ bind_desk(corral_coordinator_t *self)
     return zloop_reader(self->loop, self->desk, on_desk, self);
 }
 
-/* The instance UUID and the bus, handed to every worker. */
+/* The instance UUID, and the runtime directory named after it. */
 static int
-start_node_service(corral_coordinator_t *self)
+make_runtime_dir(corral_coordinator_t *self)
 {
     char *error = NULL;
     self->instance_uuid = corral_instance_uuid_load(self->config->path.data, &error);
-    if (!self->instance_uuid) {
+    if (self->instance_uuid)
+        self->runtime = corral_runtime_dir_new(self->instance_uuid, &error);
+    if (!self->runtime) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
         free(error);
         return -1;
     }
+    self->runtime_dir = corral_runtime_dir_path(self->runtime);
+    return 0;
+}
+
+/* The bus, handed to every worker. */
+static int
+start_node_service(corral_coordinator_t *self)
+{
     self->bus = corral_bus_new(self->loop, self->runtime_dir);
     if (!self->bus)
         return -1;
@@ -605,6 +736,62 @@ bind_logs(corral_coordinator_t *self)
     return 0;
 }
 
+/* The tap, and the tools' side of desk. */
+static int
+start_tools(corral_coordinator_t *self)
+{
+    self->tap = corral_tap_new(self->loop, self->runtime_dir);
+    corral_desk_tools_setup_t setup = {
+        .uuid = self->instance_uuid, .view = tool_view, .config_json = effective_config,
+        .command = run_tool_command, .arg = self,
+    };
+    self->tools = corral_desk_tools_new(&setup);
+    if (!self->tap || !self->tools)
+        return -1;
+    if (self->logs)
+        corral_log_collector_observe(self->logs, corral_tap_record, self->tap);
+    corral_desk_tools_set_endpoints(self->tools, false, corral_tap_endpoint(self->tap),
+                                    corral_bus_out_endpoint(self->bus));
+    corral_cluster_view_add_counters(self->view, corral_bus_stats(self->bus),
+                                     &self->tool_counters);
+    return 0;
+}
+
+/* endpoints.json under path.data, for tools; and where the instance is, in
+ * the log at warn, so that two instances can be told apart at any level. */
+static int
+write_endpoints(corral_coordinator_t *self)
+{
+    char *config_file = realpath(self->config->file, NULL);
+    char *http = corral_format("http://%s:%d", self->config->server.host,
+                               corral_listener_port(self->listener));
+    corral_endpoints_t endpoints = {
+        .uuid = self->instance_uuid,
+        .config_file = config_file ? config_file : self->config->file,
+        .runtime_dir = self->runtime_dir,
+        .http = http ? http : "",
+        .count = 5,
+        .names = { "desk", "bus-in", "bus-out", "logs", "tap" },
+        .endpoints = { self->desk_endpoint, corral_bus_in_endpoint(self->bus),
+                       corral_bus_out_endpoint(self->bus),
+                       self->logs ? corral_log_collector_endpoint(self->logs) : "",
+                       corral_tap_endpoint(self->tap) },
+    };
+    char *error = NULL;
+    self->endpoints_file = corral_endpoints_file_write(self->config->path.data, &endpoints,
+                                                       &error);
+    free(config_file);
+    free(http);
+    if (!self->endpoints_file) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
+        free(error);
+        return -1;
+    }
+    corral_log(CORRAL_LEVEL_WARN, LOGGER, "instance %s (pid %d): endpoints in %s",
+               self->instance_uuid, (int) getpid(), self->endpoints_file);
+    return 0;
+}
+
 int
 corral_coordinator_run(corral_coordinator_t *self)
 {
@@ -612,7 +799,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0)
+    if (make_runtime_dir(self) != 0 || bind_desk(self) != 0 || start_node_service(self) != 0
+        || bind_logs(self) != 0 || start_tools(self) != 0 || write_endpoints(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

@@ -39,6 +39,12 @@ const char *corral_log_collector_endpoint(const corral_log_collector_t *self);
 void corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
                                        uint64_t last_seq, int timeout_ms);
 
+/* `fn` sees every record written (the workers' and the coordinator's own)
+ * after the appenders (the tap); NULL: none. */
+typedef void (corral_log_observer_fn)(const corral_log_record_t *record, void *arg);
+void corral_log_collector_observe(corral_log_collector_t *self, corral_log_observer_fn *fn,
+                                  void *arg);
+
 /* SIGUSR1: reopens the files. */
 void corral_log_collector_reopen(corral_log_collector_t *self);
 /* SIGHUP: writes with `router` from now on (taken); the old one is

@@ -552,7 +552,7 @@ char *
 instance_desk_endpoint(const instance_t *self)
 {
     char pattern[400];
-    snprintf(pattern, sizeof pattern, "%s/corral.*/desk", self->dir);
+    snprintf(pattern, sizeof pattern, "%s/corral/*/desk", self->dir);
     glob_t found;
     char *endpoint = NULL;
     if (glob(pattern, 0, NULL, &found) == 0 && found.gl_pathc == 1) {

@@ -82,7 +82,7 @@ int raw_exchange(int port, const char *bytes, char *reply, size_t size);
 bool http_request_to(int port, const char *method, const char *path, const char *worker,
                      response_t *response);
 
-/* ipc://<dir>/corral.XXXXXX/desk: the running coordinator's desk (the
+/* ipc://<dir>/corral/<uuid>/desk: the running coordinator's desk (the
  * harness sets XDG_RUNTIME_DIR to the instance's directory); NULL if there
  * is not exactly one. Free it. */
 char *instance_desk_endpoint(const instance_t *self);

@@ -62,16 +62,18 @@ path_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Directories named corral.XXXXXX (the coordinator's runtime directory). */
+/* Runtime directories: corral/<uuid> under `base`. */
 static int
-count_runtime_dirs(const char *parent)
+count_runtime_dirs(const char *base)
 {
+    char parent[400];
+    snprintf(parent, sizeof parent, "%s/corral", base);
     DIR *dir = opendir(parent);
     assert_non_null(dir);
     int count = 0;
     struct dirent *entry;
     while ((entry = readdir(dir)))
-        count += entry->d_type == DT_DIR && strncmp(entry->d_name, "corral.", 7) == 0;
+        count += entry->d_type == DT_DIR && entry->d_name[0] != '.';
     closedir(dir);
     return count;
 }
