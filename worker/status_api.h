@@ -17,6 +17,7 @@
 
 extern const corral_plugin_t corral_status_plugin;     /* status_plugin.c */
 extern const corral_plugin_t corral_stats_plugin;      /* stats_plugin.c */
+extern const corral_plugin_t corral_metrics_plugin;    /* metrics_plugin.c: /api/metrics */
 
 /* The documents, from a view: corralctl builds the same shapes from the
  * view desk gives it. view_age_ms: how old the view is (the coordinator
