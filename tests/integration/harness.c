@@ -378,6 +378,12 @@ run_corral(char **output, const char *arg, ...)
     for (const char *a = arg; a && argc < 15; a = va_arg(args, const char *))
         argv[argc++] = (char *) a;
     va_end(args);
+    return run_program(output, argv);
+}
+
+int
+run_program(char **output, char *const argv[])
+{
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");

@@ -54,6 +54,9 @@ bool process_gone(pid_t pid, int timeout_ms);
 /* Runs `corral ARGS...` to completion with output captured; returns the
  * wait status. `output` (may be NULL) receives it (free it). */
 int run_corral(char **output, const char *arg, ...);
+/* The same for any program: argv[0] is its path, NULL-terminated; stdout
+ * and stderr together. */
+int run_program(char **output, char *const argv[]);
 
 typedef struct {
     long status;
