@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -39,7 +40,8 @@ typedef enum {
     VALUE_WORKER_COUNT, /* 1..WORKERS_MAX | auto */
     VALUE_DURATION,     /* see corral_parse_duration */
     VALUE_LEVEL,        /* see corral_level_parse */
-    VALUE_LOGGING       /* the logging section: config_logging.c */
+    VALUE_LOGGING,      /* the logging section: config_logging.c */
+    VALUE_REMOTE        /* node.remote: a section, checked as a whole */
 } value_kind_t;
 
 typedef struct field {
@@ -78,6 +80,16 @@ static const field_t migrations_fields[] = {
     { "delay", VALUE_DURATION, AT(node.migrations.delay_ms), NULL },
     { NULL, 0, 0, NULL }
 };
+static const field_t curve_fields[] = {
+    { "secret_key",      VALUE_PATH, AT(node.remote.secret_key),      NULL },
+    { "authorized_keys", VALUE_PATH, AT(node.remote.authorized_keys), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t remote_fields[] = {
+    { "endpoint", VALUE_STRING,  AT(node.remote.endpoint), NULL },
+    { "curve",    VALUE_SECTION, 0,                curve_fields },
+    { NULL, 0, 0, NULL }
+};
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
     { "workers",          VALUE_SECTION,  0,                  workers_fields },
@@ -85,6 +97,7 @@ static const field_t node_fields[] = {
     { "status",           VALUE_SECTION,  0,                   status_fields },
     { "debug_routes",     VALUE_BOOL,     AT(node.debug_routes),        NULL },
     { "migrations",       VALUE_SECTION,  0,               migrations_fields },
+    { "remote",           VALUE_REMOTE,   0,                   remote_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t top_fields[] = {
@@ -114,6 +127,7 @@ static int parse_section(loader_t *self, yaml_node_t *node, const char *path,
 static int parse_value(loader_t *self, yaml_node_t *node, const char *path,
                        const field_t *field);
 static int parse_integer(const char *text, long long *value);
+static int check_remote(loader_t *self, yaml_node_t *node, const char *path);
 static bool is_null(const yaml_node_t *node);
 static bool is_plain(const yaml_node_t *node);
 static const char *scalar_text(const yaml_node_t *node);
@@ -189,6 +203,9 @@ corral_config_destroy(corral_config_t **self_p)
     free(self->server.host);
     free(self->path.data);
     free(self->pid.file);
+    free(self->node.remote.endpoint);
+    free(self->node.remote.secret_key);
+    free(self->node.remote.authorized_keys);
     if (self->logging.config)
         corral__v1__log_config__free_unpacked(self->logging.config, NULL);
     free(self);
@@ -351,6 +368,11 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
     case VALUE_SECTION:
         return parse_section(self, node, path, field->fields);
 
+    case VALUE_REMOTE:
+        if (parse_section(self, node, path, field->fields) != 0)
+            return -1;
+        return check_remote(self, node, path);
+
     case VALUE_STRING:
     case VALUE_PATH: {
         if (node->type != YAML_SCALAR_NODE || is_null(node) || !*text)
@@ -433,6 +455,31 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         return 0;
     }
     return fail_at(self, node, path, "unsupported value kind");
+}
+
+/* node.remote: a tcp:// endpoint, and never without CURVE keys that
+ * exist: nothing is exposed on the network in the clear. */
+static int
+check_remote(loader_t *self, yaml_node_t *node, const char *path)
+{
+    const char *endpoint = self->config->node.remote.endpoint;
+    const char *secret = self->config->node.remote.secret_key;
+    const char *authorized = self->config->node.remote.authorized_keys;
+    struct stat st;
+    if (!endpoint)
+        return fail_at(self, node, path, "an endpoint (tcp://HOST:PORT) is required");
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return fail_at(self, node, path, "endpoint must be tcp://HOST:PORT, got %s", endpoint);
+    if (!secret || !authorized)
+        return fail_at(self, node, path, "curve.secret_key and curve.authorized_keys are "
+                       "required: nothing is exposed without CURVE keys");
+    if (access(secret, R_OK) != 0)
+        return fail_at(self, node, path, "curve.secret_key: cannot read %s: %s", secret,
+                       strerror(errno));
+    if (stat(authorized, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fail_at(self, node, path, "curve.authorized_keys: %s is not a directory",
+                       authorized);
+    return 0;
 }
 
 /* A decimal integer, optionally negative, and nothing else. */

@@ -48,6 +48,11 @@ typedef struct {
         struct {
             uint64_t delay_ms;          /* pause before migrating; default 0 */
         } migrations;
+        struct {
+            char *endpoint;             /* tcp://HOST:PORT, or NULL: not exposed */
+            char *secret_key;           /* absolute: a zcert secret file */
+            char *authorized_keys;      /* absolute: a directory of public certs */
+        } remote;
     } node;
     struct {
         corral_level_t root_level;      /* default info */

@@ -29,6 +29,7 @@
 #include "log_collector.h"
 #include "log_counters.h"
 #include "logging_control.h"
+#include "remote.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "runtime_dir.h"
@@ -76,6 +77,7 @@ struct corral_coordinator {
     Corral__V1__LogConfig *reloaded_log_config;
     corral_tap_t *tap;
     corral_desk_tools_t *tools;
+    corral_remote_t *remote;            /* node.remote, or NULL */
     Corral__V1__ToolCounters tool_counters;
     char *endpoints_file;
     bool stopping;
@@ -125,6 +127,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (self->endpoints_file)
         corral_endpoints_file_remove(self->endpoints_file);
     free(self->endpoints_file);
+    corral_remote_destroy(&self->remote);
     corral_desk_tools_destroy(&self->tools);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
@@ -304,6 +307,17 @@ announce_ready_if_all(corral_coordinator_t *self)
                corral_listener_port(self->listener));
 }
 
+/* The cluster view now, with the tools' counters now. */
+static const corral_envelope_t *
+view_envelope(corral_coordinator_t *self)
+{
+    if (self->tools)
+        corral_desk_tools_counters(self->tools, &self->tool_counters);
+    if (self->tap)
+        corral_tap_counters(self->tap, &self->tool_counters);
+    return corral_cluster_view_envelope(self->view, self->desk_dropped);
+}
+
 /* A worker's heartbeat: keep it, answer with the cluster view. Only from
  * the connection that said Hello for the slot it names. */
 static void
@@ -323,17 +337,14 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
         count_dropped(self, "a Report (out of memory)");
         return;
     }
-    send_to_slot(self, slot, corral_cluster_view_envelope(self->view, self->desk_dropped));
+    send_to_slot(self, slot, view_envelope(self));
 }
 
-/* The view for tools: as workers get it, with the tools' counters now. */
+/* The view for tools: as workers get it. */
 static const Corral__V1__ClusterView *
 tool_view(void *arg)
 {
-    corral_coordinator_t *self = arg;
-    corral_desk_tools_counters(self->tools, &self->tool_counters);
-    corral_tap_counters(self->tap, &self->tool_counters);
-    return corral_cluster_view_envelope(self->view, self->desk_dropped)->cluster_view;
+    return view_envelope(arg)->cluster_view;
 }
 
 static void
@@ -754,6 +765,21 @@ start_tools(corral_coordinator_t *self)
                                     corral_bus_out_endpoint(self->bus));
     corral_cluster_view_add_counters(self->view, corral_bus_stats(self->bus),
                                      &self->tool_counters);
+    if (!self->config->node.remote.endpoint)
+        return 0;
+    char *error = NULL;
+    self->remote = corral_remote_new(self->loop, self->config, corral_tap_endpoint(self->tap),
+                                     corral_bus_out_endpoint(self->bus), self->tools, &error);
+    if (!self->remote) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
+        free(error);
+        return -1;
+    }
+    corral_desk_tools_set_endpoints(self->tools, true, corral_remote_tap(self->remote),
+                                    corral_remote_bus_out(self->remote));
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "remote (CURVE): desk at %s, tap at %s, bus-out at %s",
+               corral_remote_desk(self->remote), corral_remote_tap(self->remote),
+               corral_remote_bus_out(self->remote));
     return 0;
 }
 
@@ -777,6 +803,12 @@ write_endpoints(corral_coordinator_t *self)
                        self->logs ? corral_log_collector_endpoint(self->logs) : "",
                        corral_tap_endpoint(self->tap) },
     };
+    if (self->remote) {
+        endpoints.remote_desk = corral_remote_desk(self->remote);
+        endpoints.remote_tap = corral_remote_tap(self->remote);
+        endpoints.remote_bus_out = corral_remote_bus_out(self->remote);
+        endpoints.remote_public_key = corral_remote_public_key(self->remote);
+    }
     char *error = NULL;
     self->endpoints_file = corral_endpoints_file_write(self->config->path.data, &endpoints,
                                                        &error);
