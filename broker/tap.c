@@ -14,7 +14,7 @@
 #include "log.h"
 
 #define LOGGER "coordinator"
-#define SEND_HWM 10000              /* then XPUB drops for that subscriber */
+#define SEND_HWM 50000              /* then XPUB drops for that subscriber */
 #define TOPIC_MAX 256
 
 struct corral_tap {

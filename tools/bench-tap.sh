@@ -63,8 +63,15 @@ follow() {
     shift
     "$CORRALCTL" --data "$TMP/$CURRENT/data" logs -f "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
     FOLLOWER_PID=$!
-    timeout 20 tail -n +1 --pid="$FOLLOWER_PID" -f "$TMP/$name.err" \
-        | grep -q -m1 'following the logs' || die "corralctl logs -f did not start"
+    await_following "$TMP/$name.err"
+}
+
+# await_following FILE: until corralctl says in FILE that it follows
+await_following() {
+    local line
+    line=$(timeout 20 tail -n +1 --pid="$FOLLOWER_PID" -f "$1" | grep -m1 'following the logs') \
+        || true
+    [ -n "$line" ] || die "corralctl logs -f did not start: $(cat "$1")"
 }
 
 stop_follower() {
@@ -125,8 +132,7 @@ logging: { root: { level: info } }"
 "$CORRALCTL" --data "$TMP/records/data" logs -f --level info --logger demo.records \
     --count "$RECORDS" >"$TMP/records.out" 2>"$TMP/records.err" &
 FOLLOWER_PID=$!
-timeout 20 tail -n +1 --pid="$FOLLOWER_PID" -f "$TMP/records.err" | grep -q -m1 'following the logs' \
-    || die "corralctl logs -f did not start"
+await_following "$TMP/records.err"
 # the subscription is live once a probe record comes through
 for _ in $(seq 200); do
     curl -s -o /dev/null "$BASE_URL/api/log?count=1&level=info"
@@ -136,8 +142,21 @@ done
 [ -s "$TMP/records.out" ] || die "the subscriber never saw a record"
 start_ns=$(date +%s%N)
 curl -s -o /dev/null "$BASE_URL/api/log?count=$RECORDS&level=info&chunk=5000"
-timeout "$TAP_TIMEOUT" tail --pid="$FOLLOWER_PID" -f /dev/null || true
-end_ns=$(date +%s%N)
+# until the subscriber has them all, or nothing came for 2 s (the rest
+# was dropped), or TAP_TIMEOUT: the end is the last line's arrival
+received=0 end_ns=$start_ns quiet=0
+deadline=$(( start_ns + TAP_TIMEOUT * 1000000000 ))
+while kill -0 "$FOLLOWER_PID" 2>/dev/null && [ "$quiet" -lt 20 ] \
+      && [ "$(date +%s%N)" -lt "$deadline" ]; do
+    sleep 0.1
+    now=$(wc -l <"$TMP/records.out")
+    if [ "$now" -gt "$received" ]; then
+        received=$now end_ns=$(date +%s%N) quiet=0
+    else
+        quiet=$(( quiet + 1 ))
+    fi
+done
+kill -0 "$FOLLOWER_PID" 2>/dev/null || end_ns=$(date +%s%N)
 received=$(wc -l <"$TMP/records.out")
 stop_follower
 stop_corral

@@ -201,7 +201,6 @@ print_tap_item(const corral_envelope_t *envelope, const options_t *options)
     }
     else
         return false;
-    fflush(stdout);
     return true;
 }
 
@@ -220,8 +219,11 @@ follow(ctl_instance_t *instance, const options_t *options, bool logs)
     long shown = 0;
     while (!interrupted && (!options->count || shown < options->count)) {
         zmq_pollitem_t item = { zsock_resolve(tap), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll(&item, 1, 200) <= 0)
-            continue;
+        if (zmq_poll(&item, 1, 0) <= 0) {       /* all caught up: show it */
+            fflush(stdout);
+            if (zmq_poll(&item, 1, 200) <= 0)
+                continue;
+        }
         zmsg_t *message = zmsg_recv(tap);
         zframe_t *frame = message && zmsg_size(message) == 2 ? zmsg_last(message) : NULL;
         corral_envelope_t *envelope = frame ? corral_envelope_decode(frame) : NULL;
@@ -230,6 +232,7 @@ follow(ctl_instance_t *instance, const options_t *options, bool logs)
         corral_envelope_free(&envelope);
         zmsg_destroy(&message);
     }
+    fflush(stdout);
     zsock_destroy(&tap);
     return 0;
 }
