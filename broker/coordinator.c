@@ -20,8 +20,6 @@
 #include "config_json.h"
 #include "cpu_quota.h"
 #include "bus.h"
-#include "desk_tools.h"
-#include "endpoints_file.h"
 #include "envelope.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
@@ -29,12 +27,11 @@
 #include "log_collector.h"
 #include "log_counters.h"
 #include "logging_control.h"
-#include "remote.h"
+#include "operator.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "runtime_dir.h"
 #include "spawn.h"
-#include "tap.h"
 #include "worker_config.h"
 
 #define LOGGER "coordinator"
@@ -75,11 +72,9 @@ struct corral_coordinator {
     corral_log_router_t *log_router;        /* until the collector takes it */
     corral_log_collector_t *logs;
     Corral__V1__LogConfig *reloaded_log_config;
-    corral_tap_t *tap;
-    corral_desk_tools_t *tools;
-    corral_remote_t *remote;            /* node.remote, or NULL */
-    Corral__V1__ToolCounters tool_counters;
-    char *endpoints_file;
+    corral_operator_t *operator;        /* tap, tools on desk, node.remote */
+    corral_tap_t *tap;                  /* the operator's */
+    corral_desk_tools_t *tools;         /* the operator's */
     bool stopping;
     bool announced_ready;
     bool killed_stragglers;
@@ -99,7 +94,6 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
     self->listener = listener;
     self->worker_program = strdup(worker_program);
     self->slot_count = worker_count;
-    self->tool_counters = (Corral__V1__ToolCounters) CORRAL__V1__TOOL_COUNTERS__INIT;
     self->slots = calloc((size_t) worker_count, sizeof *self->slots);
     for (int i = 0; self->slots && i < worker_count; i++) {
         self->slots[i].id = i + 1;
@@ -124,16 +118,11 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
-    if (self->endpoints_file)
-        corral_endpoints_file_remove(self->endpoints_file);
-    free(self->endpoints_file);
-    corral_remote_destroy(&self->remote);
-    corral_desk_tools_destroy(&self->tools);
+    corral_operator_destroy(&self->operator);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
     corral_log_counters_set_source(NULL, NULL);
     corral_log_collector_destroy(&self->logs);
-    corral_tap_destroy(&self->tap);
     corral_log_router_destroy(&self->log_router);
     if (self->reloaded_log_config)
         corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
@@ -311,10 +300,7 @@ announce_ready_if_all(corral_coordinator_t *self)
 static const corral_envelope_t *
 view_envelope(corral_coordinator_t *self)
 {
-    if (self->tools)
-        corral_desk_tools_counters(self->tools, &self->tool_counters);
-    if (self->tap)
-        corral_tap_counters(self->tap, &self->tool_counters);
+    corral_operator_count(self->operator);
     return corral_cluster_view_envelope(self->view, self->desk_dropped);
 }
 
@@ -747,81 +733,22 @@ bind_logs(corral_coordinator_t *self)
     return 0;
 }
 
-/* The tap, and the tools' side of desk. */
+/* The tap, the tools' side of desk, node.remote, endpoints.json. */
 static int
-start_tools(corral_coordinator_t *self)
+start_operator(corral_coordinator_t *self)
 {
-    self->tap = corral_tap_new(self->loop, self->runtime_dir);
-    corral_desk_tools_setup_t setup = {
-        .uuid = self->instance_uuid, .view = tool_view, .config_json = effective_config,
-        .command = run_tool_command, .arg = self,
+    corral_operator_setup_t setup = {
+        .loop = self->loop, .config = self->config, .uuid = self->instance_uuid,
+        .runtime_dir = self->runtime_dir, .desk_endpoint = self->desk_endpoint,
+        .port = corral_listener_port(self->listener), .bus = self->bus, .logs = self->logs,
+        .view = self->view,
+        .tools = { .view = tool_view, .config_json = effective_config,
+                   .command = run_tool_command, .arg = self },
     };
-    self->tools = corral_desk_tools_new(&setup);
-    if (!self->tap || !self->tools)
-        return -1;
-    if (self->logs)
-        corral_log_collector_observe(self->logs, corral_tap_record, self->tap);
-    corral_desk_tools_set_endpoints(self->tools, false, corral_tap_endpoint(self->tap),
-                                    corral_bus_out_endpoint(self->bus));
-    corral_cluster_view_add_counters(self->view, corral_bus_stats(self->bus),
-                                     &self->tool_counters);
-    if (!self->config->node.remote.endpoint)
-        return 0;
-    char *error = NULL;
-    self->remote = corral_remote_new(self->loop, self->config, corral_tap_endpoint(self->tap),
-                                     corral_bus_out_endpoint(self->bus), self->tools, &error);
-    if (!self->remote) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
-        free(error);
-        return -1;
-    }
-    corral_desk_tools_set_endpoints(self->tools, true, corral_remote_tap(self->remote),
-                                    corral_remote_bus_out(self->remote));
-    corral_log(CORRAL_LEVEL_INFO, LOGGER, "remote (CURVE): desk at %s, tap at %s, bus-out at %s",
-               corral_remote_desk(self->remote), corral_remote_tap(self->remote),
-               corral_remote_bus_out(self->remote));
-    return 0;
-}
-
-/* endpoints.json under path.data, for tools; and where the instance is, in
- * the log at warn, so that two instances can be told apart at any level. */
-static int
-write_endpoints(corral_coordinator_t *self)
-{
-    char *config_file = realpath(self->config->file, NULL);
-    char *http = corral_format("http://%s:%d", self->config->server.host,
-                               corral_listener_port(self->listener));
-    corral_endpoints_t endpoints = {
-        .uuid = self->instance_uuid,
-        .config_file = config_file ? config_file : self->config->file,
-        .runtime_dir = self->runtime_dir,
-        .http = http ? http : "",
-        .count = 5,
-        .names = { "desk", "bus-in", "bus-out", "logs", "tap" },
-        .endpoints = { self->desk_endpoint, corral_bus_in_endpoint(self->bus),
-                       corral_bus_out_endpoint(self->bus),
-                       self->logs ? corral_log_collector_endpoint(self->logs) : "",
-                       corral_tap_endpoint(self->tap) },
-    };
-    if (self->remote) {
-        endpoints.remote_desk = corral_remote_desk(self->remote);
-        endpoints.remote_tap = corral_remote_tap(self->remote);
-        endpoints.remote_bus_out = corral_remote_bus_out(self->remote);
-        endpoints.remote_public_key = corral_remote_public_key(self->remote);
-    }
-    char *error = NULL;
-    self->endpoints_file = corral_endpoints_file_write(self->config->path.data, &endpoints,
-                                                       &error);
-    free(config_file);
-    free(http);
-    if (!self->endpoints_file) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
-        free(error);
-        return -1;
-    }
-    corral_log(CORRAL_LEVEL_WARN, LOGGER, "instance %s (pid %d): endpoints in %s",
-               self->instance_uuid, (int) getpid(), self->endpoints_file);
-    return 0;
+    self->operator = corral_operator_new(&setup);
+    self->tap = corral_operator_tap(self->operator);
+    self->tools = corral_operator_tools(self->operator);
+    return self->operator ? 0 : -1;
 }
 
 int
@@ -832,7 +759,7 @@ corral_coordinator_run(corral_coordinator_t *self)
         return 1;
     }
     if (make_runtime_dir(self) != 0 || bind_desk(self) != 0 || start_node_service(self) != 0
-        || bind_logs(self) != 0 || start_tools(self) != 0 || write_endpoints(self) != 0)
+        || bind_logs(self) != 0 || start_operator(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

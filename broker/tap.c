@@ -123,14 +123,8 @@ wanted(corral_tap_t *self, const char *topic)
 static void
 publish(corral_tap_t *self, const char *topic, const corral_envelope_t *envelope)
 {
-    corral_envelope_t copy = *envelope;
-    copy.protocol = CORRAL_PROTOCOL_VERSION;
-    size_t size = corral__v1__envelope__get_packed_size(&copy);
-    zframe_t *frame = zframe_new(NULL, size);
-    if (!frame)
-        return;
-    corral__v1__envelope__pack(&copy, zframe_data(frame));
-    if (zstr_sendm(self->socket, topic) == 0)
+    zframe_t *frame = corral_envelope_pack(envelope);
+    if (frame && zstr_sendm(self->socket, topic) == 0)
         zframe_send(&frame, self->socket, ZFRAME_DONTWAIT);
     zframe_destroy(&frame);
 }

@@ -400,10 +400,7 @@ desk_exchange(zsock_t *desk, zframe_t *frame)
 static zframe_t *
 pack(corral_envelope_t *envelope)
 {
-    envelope->protocol = CORRAL_PROTOCOL_VERSION;
-    zframe_t *frame = zframe_new(NULL, corral__v1__envelope__get_packed_size(envelope));
-    corral__v1__envelope__pack(envelope, zframe_data(frame));
-    return frame;
+    return corral_envelope_pack(envelope);
 }
 
 static void
