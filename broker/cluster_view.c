@@ -12,6 +12,7 @@
 #include "loop_delay.h"
 #include "os_metrics.h"
 #include "process_metrics.h"
+#include "tap.h"
 
 #define LOGGER "coordinator"
 #define SAMPLE_EVERY_MS 50      /* the coordinator's and os figures, at most */
@@ -39,6 +40,7 @@ struct corral_cluster_view {
     double cpu_quota;
     const Corral__V1__BusStats *bus;
     const Corral__V1__ToolCounters *tools;
+    corral_tap_t *tap;
     int64_t sampled_at_ms;
     /* what the last envelope points to */
     Corral__V1__ProcessMetrics coordinator;
@@ -171,6 +173,33 @@ corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id)
     }
 }
 
+void
+corral_cluster_view_set_tap(corral_cluster_view_t *self, corral_tap_t *tap)
+{
+    self->tap = tap;
+}
+
+/* The most severe level of a report's services; -1 without a report. */
+static int
+worst_level(const Corral__V1__Report *report)
+{
+    int worst = -1;
+    for (size_t i = 0; report && i < report->n_core; i++)
+        if ((int) report->core[i]->level > worst)
+            worst = (int) report->core[i]->level;
+    for (size_t i = 0; report && i < report->n_plugins; i++)
+        if ((int) report->plugins[i]->level > worst)
+            worst = (int) report->plugins[i]->level;
+    return report && worst < 0 ? 0 : worst;
+}
+
+static const char *
+level_name(int level)
+{
+    static const char *names[] = { "available", "degraded", "unavailable", "critical" };
+    return level >= 0 && level < 4 ? names[level] : "unknown";
+}
+
 int
 corral_cluster_view_accept(corral_cluster_view_t *self, int id,
                            const Corral__V1__Report *report)
@@ -179,6 +208,10 @@ corral_cluster_view_accept(corral_cluster_view_t *self, int id,
     Corral__V1__Report *copy = worker ? corral_message_copy(&report->base) : NULL;
     if (!copy)
         return -1;
+    int before = worst_level(worker->report), after = worst_level(copy);
+    if (before != after && before >= 0)
+        corral_tap_event(self->tap, "status", id, worker->name, worker->pid, "%s -> %s",
+                         level_name(before), level_name(after));
     forget_report(worker);
     worker->report = copy;
     worker->heard_at_ms = zclock_mono();
@@ -186,6 +219,8 @@ corral_cluster_view_accept(corral_cluster_view_t *self, int id,
         worker->silent = false;
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) reports again", worker->name,
                    (int) worker->pid);
+        corral_tap_event(self->tap, "reporting", id, worker->name, worker->pid,
+                         "reports again");
     }
     return 0;
 }
@@ -216,6 +251,8 @@ on_check(zloop_t *loop, int timer_id, void *arg)
         if (worker->pid == 0 || worker->silent || !is_silent(self, worker, now))
             continue;
         worker->silent = true;
+        corral_tap_event(self->tap, "silent", i + 1, worker->name, worker->pid,
+                         "no report for %llu ms", (unsigned long long) silence_ms(worker, now));
         corral_log(CORRAL_LEVEL_WARN, LOGGER,
                    "%s (pid %d) has not reported for %llu ms (heartbeat timeout %llu ms): "
                    "unavailable; its loop is blocked or it is gone",

@@ -40,6 +40,11 @@ void corral_cluster_view_add_counters(corral_cluster_view_t *self,
                                       const Corral__V1__BusStats *bus,
                                       const Corral__V1__ToolCounters *tools);
 
+/* Where the view's events go (a worker falls silent, reports again, its
+ * most severe service level changes); NULL: nowhere. */
+struct corral_tap;
+void corral_cluster_view_set_tap(corral_cluster_view_t *self, struct corral_tap *tap);
+
 /* Keeps a copy of `report` as slot `id`'s latest. Returns 0, or -1 when
  * out of memory. */
 int corral_cluster_view_accept(corral_cluster_view_t *self, int id,

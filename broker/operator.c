@@ -17,6 +17,7 @@ struct corral_operator {
     corral_desk_tools_t *tools;
     corral_remote_t *remote;            /* node.remote, or NULL */
     corral_log_collector_t *logs;       /* it hands records to the tap */
+    corral_cluster_view_t *view;        /* it tells the tap of status changes */
     Corral__V1__ToolCounters counters;  /* what the cluster view carries */
     char *endpoints_file;
 };
@@ -102,6 +103,8 @@ corral_operator_new(const corral_operator_setup_t *setup)
                                     corral_bus_out_endpoint(setup->bus));
     corral_cluster_view_add_counters(setup->view, corral_bus_stats(setup->bus),
                                      &self->counters);
+    self->view = setup->view;
+    corral_cluster_view_set_tap(self->view, self->tap);
     if ((setup->config->node.remote.endpoint && start_remote(self, setup) != 0)
         || write_endpoints(self, setup) != 0)
         corral_operator_destroy(&self);
@@ -121,6 +124,8 @@ corral_operator_destroy(corral_operator_t **self_p)
     corral_desk_tools_destroy(&self->tools);
     if (self->logs)
         corral_log_collector_observe(self->logs, NULL, NULL);
+    if (self->view)
+        corral_cluster_view_set_tap(self->view, NULL);
     corral_tap_destroy(&self->tap);
     free(self);
     *self_p = NULL;

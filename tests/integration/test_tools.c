@@ -253,6 +253,13 @@ test_commands(void **state)
     assert_null(strstr(output, "\033["));          /* no colour, not a terminal */
     free(output);
 
+    assert_int_equal(ctl(instance, &output, "top", "--count", "2", "--interval", "50", NULL), 0);
+    char *second = strstr(output, "NAME");
+    assert_non_null(second);
+    assert_non_null(strstr(second + 4, "NAME"));    /* two refreshes */
+    assert_non_null(strstr(output, "worker-2"));
+    free(output);
+
     assert_int_equal(ctl(instance, NULL, "level", "plugins.demo", "warn", NULL), 0);
     json_t *config = ctl_json(instance, 0, "config");
     json_t *loggers = json_object_get(json_object_get(config, "logging"), "loggers");
@@ -366,6 +373,13 @@ test_events_worker_killed(void **state)
     while (!file_contains(follower.path, "reopen-logs") && now_ms() < deadline)
         assert_int_equal(ctl(instance, NULL, "reopen-logs", NULL), 0);
     assert_true(file_contains(follower.path, "reopen-logs"));
+    /* a worker's status level changes: an event when its report says so */
+    response_t response;
+    assert_true(http_request_to(instance_port(instance), "POST",
+                                "/api/demo/status?level=degraded&summary=test&worker=1",
+                                "worker-1", &response));
+    response_clear(&response);
+    assert_true(await_file(follower.path, "available -> degraded", DEADLINE_MS));
     pid_t workers[4];
     assert_int_equal(instance_workers(instance, workers, 4), 2);
     kill(workers[1], SIGKILL);
@@ -373,8 +387,10 @@ test_events_worker_killed(void **state)
     char *lines = read_file(follower.path);
     assert_non_null(strstr(lines, "exited"));
     free(lines);
-    stop_follower(&follower);
     assert_true(instance_wait_exit(instance, DEADLINE_MS));    /* restart policy never */
+    int status;     /* the follower notices and exits 69 */
+    assert_int_equal(waitpid(follower.pid, &status, 0), follower.pid);
+    assert_int_equal(WEXITSTATUS(status), 69);
     instance_destroy(&instance);
 }
 

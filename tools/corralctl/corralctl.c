@@ -221,8 +221,14 @@ follow(ctl_instance_t *instance, const options_t *options, bool logs)
         zmq_pollitem_t item = { zsock_resolve(tap), 0, ZMQ_POLLIN, 0 };
         if (zmq_poll(&item, 1, 0) <= 0) {       /* all caught up: show it */
             fflush(stdout);
-            if (zmq_poll(&item, 1, 200) <= 0)
+            if (zmq_poll(&item, 1, 200) <= 0) {
+                if (!ctl_instance_alive(instance)) {
+                    fprintf(stderr, "corralctl: the instance stopped\n");
+                    zsock_destroy(&tap);
+                    return CTL_EXIT_NO_INSTANCE;
+                }
                 continue;
+            }
         }
         zmsg_t *message = zmsg_recv(tap);
         zframe_t *frame = message && zmsg_size(message) == 2 ? zmsg_last(message) : NULL;

@@ -23,6 +23,7 @@ struct ctl_instance {
     char *bus_out;
     int timeout_ms;
     uint64_t next_id;
+    pid_t pid;                  /* the coordinator's; 0 when remote */
 };
 
 /* path.data of -c FILE (or the default configuration). */
@@ -44,7 +45,7 @@ data_dir_of(const char *file, int *exit_code)
 
 /* The desk endpoint from <data>/endpoints.json, if its PID lives. */
 static char *
-local_desk(const ctl_target_t *target, int *exit_code)
+local_desk(const ctl_target_t *target, pid_t *coordinator, int *exit_code)
 {
     char *data = target->data_dir ? strdup(target->data_dir)
                                   : data_dir_of(target->config_file ? target->config_file
@@ -68,8 +69,10 @@ local_desk(const ctl_target_t *target, int *exit_code)
     else if (kill((pid_t) pid, 0) != 0 && errno == ESRCH)
         fprintf(stderr, "corralctl: no instance: %s is stale (process %lld is gone)\n", path,
                 (long long) pid);
-    else
+    else {
         endpoint = strdup(desk);
+        *coordinator = (pid_t) pid;
+    }
     json_decref(document);
     return endpoint;
 }
@@ -173,7 +176,7 @@ ctl_instance_connect(const ctl_target_t *target, int *exit_code)
             *exit_code = CTL_EXIT_USAGE;
     }
     else
-        endpoint = local_desk(target, exit_code);
+        endpoint = local_desk(target, &self->pid, exit_code);
     if (endpoint) {
         self->desk = zsock_new(ZMQ_DEALER);
         zsock_set_linger(self->desk, 0);
@@ -248,4 +251,10 @@ ctl_instance_subscribe(ctl_instance_t *self, const char *name)
         zsock_destroy(&socket);
     }
     return socket;
+}
+
+bool
+ctl_instance_alive(const ctl_instance_t *self)
+{
+    return self->pid == 0 || kill(self->pid, 0) == 0 || errno != ESRCH;
 }

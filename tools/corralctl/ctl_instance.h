@@ -42,4 +42,8 @@ corral_envelope_t *ctl_instance_ask(ctl_instance_t *self, const char *command,
  * with CURVE when remote, subscribed to nothing yet. */
 zsock_t *ctl_instance_subscribe(ctl_instance_t *self, const char *name);
 
+/* False once a local instance's coordinator is gone (remote: always true;
+ * a silent remote instance shows as no answer). */
+bool ctl_instance_alive(const ctl_instance_t *self);
+
 #endif
