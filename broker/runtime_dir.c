@@ -116,6 +116,24 @@ clean_stale_siblings(const char *parent, const char *own_name)
     closedir(dir);
 }
 
+/* Held while a directory is made and locked, and while stale ones are
+ * cleaned: another instance starting beside us never sees our directory
+ * before its lock is taken. Returns the fd (close it), or -1. */
+static int
+lock_parent(const char *parent)
+{
+    char *file = corral_format("%s/.lock", parent);
+    int fd = file ? open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+    free(file);
+    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static corral_runtime_dir_t *make_locked(const char *parent, const char *uuid, char **error);
+
 corral_runtime_dir_t *
 corral_runtime_dir_new(const char *uuid, char **error)
 {
@@ -125,6 +143,17 @@ corral_runtime_dir_new(const char *uuid, char **error)
                                "$XDG_RUNTIME_DIR, /run or /tmp: %s", strerror(errno));
         return NULL;
     }
+    int parent_lock = lock_parent(parent);
+    corral_runtime_dir_t *self = make_locked(parent, uuid, error);
+    if (parent_lock >= 0)
+        close(parent_lock);
+    free(parent);
+    return self;
+}
+
+static corral_runtime_dir_t *
+make_locked(const char *parent, const char *uuid, char **error)
+{
     corral_runtime_dir_t *self = calloc(1, sizeof *self);
     if (self) {
         self->lock_fd = -1;
@@ -154,10 +183,8 @@ corral_runtime_dir_new(const char *uuid, char **error)
     }
     remove_entries(self->path, LOCK_FILE);  /* a killed instance's sockets */
     clean_stale_siblings(parent, uuid);
-    free(parent);
     return self;
 failed:
-    free(parent);
     corral_runtime_dir_destroy(&self);
     return NULL;
 }
