@@ -94,11 +94,7 @@ test_remote_curve(void **state)
     follow_args[7] = "-f";
     follow_args[8] = NULL;
     follow(instance, &follower, "remote-events", follow_args);
-    assert_true(await_file(follower.path, "following the events", DEADLINE_MS));
-    int64_t deadline = now_ms() + DEADLINE_MS;
-    while (!file_contains(follower.path, "reopen-logs") && now_ms() < deadline)
-        assert_int_equal(ctl(instance, NULL, "reopen-logs", NULL), 0);
-    assert_true(file_contains(follower.path, "reopen-logs"));
+    await_events_follower(instance, &follower);
     stop_follower(&follower);
 
     /* an unknown key: nothing answers */

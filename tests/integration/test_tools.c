@@ -208,11 +208,7 @@ test_events_worker_killed(void **state)
     follower_t follower;
     char *args[] = { "events", "-f", NULL };
     follow(instance, &follower, "events", args);
-    assert_true(await_file(follower.path, "following the events", DEADLINE_MS));
-    int64_t deadline = now_ms() + DEADLINE_MS;
-    while (!file_contains(follower.path, "reopen-logs") && now_ms() < deadline)
-        assert_int_equal(ctl(instance, NULL, "reopen-logs", NULL), 0);
-    assert_true(file_contains(follower.path, "reopen-logs"));
+    await_events_follower(instance, &follower);
     /* a worker's status level changes: an event when its report says so */
     response_t response;
     assert_true(http_request_to(instance_port(instance), "POST",

@@ -170,3 +170,13 @@ await_ready_workers(instance_t *instance, size_t count)
     fail_msg("workers never all ready");
     return NULL;
 }
+
+void
+await_events_follower(instance_t *instance, follower_t *follower)
+{
+    assert_true(await_file(follower->path, "following the events", DEADLINE_MS));
+    int64_t deadline = now_ms() + DEADLINE_MS;
+    while (!file_contains(follower->path, "reopen-logs") && now_ms() < deadline)
+        assert_int_equal(ctl(instance, NULL, "reopen-logs", NULL), 0);
+    assert_true(file_contains(follower->path, "reopen-logs"));
+}

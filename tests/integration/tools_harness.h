@@ -41,6 +41,9 @@ typedef struct {
 } follower_t;
 void follow(instance_t *instance, follower_t *follower, const char *name, char *const extra[]);
 void stop_follower(follower_t *follower);
+/* Until an `events -f` follower is subscribed: it said so, and it shows
+ * the event of a reopen-logs command (asked again until it does). */
+void await_events_follower(instance_t *instance, follower_t *follower);
 
 /* A file's text (free it; "" if unreadable); whether it holds `text`;
  * polling until it does, for at most timeout_ms. */
