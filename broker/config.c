@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -63,7 +64,8 @@ typedef enum {
     VALUE_COMMAND,      /* an argv list: config_workers.c */
     VALUE_ENV,          /* variables: config_workers.c */
     VALUE_WORKERS,      /* node.workers: one group, or named types of them */
-    VALUE_MAIN          /* a group's `main`: true | false, and that it was given */
+    VALUE_MAIN,         /* a group's `main`: true | false, and that it was given */
+    VALUE_REMOTE        /* node.remote: a section, checked as a whole */
 } value_kind_t;
 
 typedef struct field {
@@ -149,6 +151,16 @@ static const field_t bus_fields[] = {
     { "max_persisted_bytes", VALUE_SIZE, AT(node.bus.max_persisted_bytes), NULL },
     { NULL, 0, 0, NULL }
 };
+static const field_t curve_fields[] = {
+    { "secret_key",      VALUE_PATH, AT(node.remote.secret_key),      NULL },
+    { "authorized_keys", VALUE_PATH, AT(node.remote.authorized_keys), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t remote_fields[] = {
+    { "endpoint", VALUE_STRING,  AT(node.remote.endpoint), NULL },
+    { "curve",    VALUE_SECTION, 0,                curve_fields },
+    { NULL, 0, 0, NULL }
+};
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
     { "workers",          VALUE_WORKERS,  AT(node.workers),   workers_fields },
@@ -159,6 +171,7 @@ static const field_t node_fields[] = {
     { "debug_routes",     VALUE_BOOL,     AT(node.debug_routes),        NULL },
     { "migrations",       VALUE_SECTION,  0,               migrations_fields },
     { "bus",              VALUE_SECTION,  0,                      bus_fields },
+    { "remote",           VALUE_REMOTE,   0,                   remote_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t top_fields[] = {
@@ -214,6 +227,7 @@ static int parse_workers(loader_t *self, yaml_node_t *node, const char *path,
                          const field_t *fields);
 static int add_type(loader_t *self, const corral_worker_group_t *group);
 static int parse_integer(const char *text, long long *value);
+static int check_remote(loader_t *self, yaml_node_t *node, const char *path);
 static bool is_null(const yaml_node_t *node);
 static bool is_plain(const yaml_node_t *node);
 static const char *scalar_text(const yaml_node_t *node);
@@ -294,6 +308,9 @@ corral_config_destroy(corral_config_t **self_p)
     for (int i = 0; i < self->node.type_count; i++)
         corral_worker_program_clear(&self->node.types[i].program);
     free(self->node.types);
+    free(self->node.remote.endpoint);
+    free(self->node.remote.secret_key);
+    free(self->node.remote.authorized_keys);
     if (self->logging.config)
         corral__v1__log_config__free_unpacked(self->logging.config, NULL);
     free(self);
@@ -742,6 +759,11 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
     case VALUE_SECTION:
         return parse_section(self, node, path, field->fields, target);
 
+    case VALUE_REMOTE:
+        if (parse_section(self, node, path, field->fields, target) != 0)
+            return -1;
+        return check_remote(self, node, path);
+
     case VALUE_STRING:
     case VALUE_PATH: {
         if (node->type != YAML_SCALAR_NODE || is_null(node) || !*text)
@@ -898,6 +920,31 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         return 0;
     }
     return fail_at(self, node, path, "unsupported value kind");
+}
+
+/* node.remote: a tcp:// endpoint, and never without CURVE keys that
+ * exist: nothing is exposed on the network in the clear. */
+static int
+check_remote(loader_t *self, yaml_node_t *node, const char *path)
+{
+    const char *endpoint = self->config->node.remote.endpoint;
+    const char *secret = self->config->node.remote.secret_key;
+    const char *authorized = self->config->node.remote.authorized_keys;
+    struct stat st;
+    if (!endpoint)
+        return fail_at(self, node, path, "an endpoint (tcp://HOST:PORT) is required");
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return fail_at(self, node, path, "endpoint must be tcp://HOST:PORT, got %s", endpoint);
+    if (!secret || !authorized)
+        return fail_at(self, node, path, "curve.secret_key and curve.authorized_keys are "
+                       "required: nothing is exposed without CURVE keys");
+    if (access(secret, R_OK) != 0)
+        return fail_at(self, node, path, "curve.secret_key: cannot read %s: %s", secret,
+                       strerror(errno));
+    if (stat(authorized, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fail_at(self, node, path, "curve.authorized_keys: %s is not a directory",
+                       authorized);
+    return 0;
 }
 
 /* A decimal integer, optionally negative, and nothing else. */

@@ -112,6 +112,11 @@ typedef struct {
         struct {
             uint64_t max_persisted_bytes;   /* the persisted store; default 64mb */
         } bus;
+        struct {
+            char *endpoint;             /* tcp://HOST:PORT, or NULL: not exposed */
+            char *secret_key;           /* absolute: a zcert secret file */
+            char *authorized_keys;      /* absolute: a directory of public certs */
+        } remote;
     } node;
     struct {
         corral_level_t root_level;      /* default info */

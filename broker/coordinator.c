@@ -19,15 +19,18 @@
 
 #include "balancer.h"
 #include "cluster_view.h"
+#include "config_json.h"
 #include "cpu_quota.h"
 #include "bus.h"
 #include "envelope.h"
+#include "exit_history.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
 #include "log.h"
 #include "log_collector.h"
 #include "log_counters.h"
 #include "logging_control.h"
+#include "operator.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "runtime_dir.h"
@@ -63,7 +66,8 @@ struct corral_coordinator {
     corral_balancer_t *balancer;            /* balancing shared */
     char *worker_program;
     zloop_t *loop;
-    char *runtime_dir;
+    corral_runtime_dir_t *runtime;
+    const char *runtime_dir;
     char *desk_endpoint;
     zsock_t *desk;
     corral_cluster_view_t *view;
@@ -77,6 +81,9 @@ struct corral_coordinator {
     corral_log_router_t *log_router;        /* until the collector takes it */
     corral_log_collector_t *logs;
     Corral__V1__LogConfig *reloaded_log_config;
+    corral_operator_t *operator;        /* tap, tools on desk, node.remote */
+    corral_tap_t *tap;                  /* the operator's */
+    corral_desk_tools_t *tools;         /* the operator's */
     bool stopping;
     int exit_code;
     uint64_t desk_dropped;
@@ -130,6 +137,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
+    corral_operator_destroy(&self->operator);
     corral_supervisor_destroy(&self->supervisor);
     corral_balancer_destroy(&self->balancer);
     corral_cluster_view_destroy(&self->view);
@@ -142,9 +150,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
     free(self->instance_uuid);
-    if (self->runtime_dir)
-        corral_runtime_dir_remove(self->runtime_dir);
-    free(self->runtime_dir);
+    corral_runtime_dir_destroy(&self->runtime);
     free(self->desk_endpoint);
     free(self->worker_program);
     free(self->slots);
@@ -164,6 +170,17 @@ static slot_t *
 slot_by_id(corral_coordinator_t *self, uint32_t id)
 {
     return id >= 1 && id <= (uint32_t) self->slot_count ? &self->slots[id - 1] : NULL;
+}
+
+/* A process's life changed: the cluster view and the tap learn it. */
+static void
+lifecycle(corral_coordinator_t *self, const corral_process_t *process, const char *kind,
+          const char *detail)
+{
+    int id = corral_process_slot(process);
+    corral_cluster_view_worker_state(self->view, id, kind, corral_process_main(process));
+    corral_tap_event(self->tap, kind, id, corral_process_name(process),
+                     corral_process_pid(process), "%s", detail);
 }
 
 /* --- Stopping --------------------------------------------------------------- */
@@ -203,6 +220,7 @@ static void
 count_dropped(corral_coordinator_t *self, const char *what)
 {
     self->desk_dropped++;
+    corral_tap_event(self->tap, "dropped", 0, NULL, 0, "desk: %s", what);
     int64_t now = zclock_mono();
     if (self->desk_dropped == 1 || now - self->desk_dropped_logged_at >= DROP_LOG_INTERVAL_MS) {
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "desk: dropped %s (%llu dropped so far)",
@@ -290,8 +308,11 @@ welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hell
 {
     corral_process_t *process = NULL;
     slot_t *slot = slot_for_hello(self, hello, &process);
-    if (!slot)
+    if (!slot) {
+        corral_desk_tools_refuse(self->tools, self->desk, routing_id,
+                                 "not a worker of this instance (a tool says ToolHello)");
         return;
+    }
     peer_t *peer = link_peer(process);
     if (!peer)
         return;
@@ -351,6 +372,15 @@ refresh_input_counters(corral_coordinator_t *self)
     corral_cluster_view_set_input(self->view, &self->input);
 }
 
+/* The cluster view now, with the tools' counters now. */
+static const corral_envelope_t *
+view_envelope(corral_coordinator_t *self)
+{
+    refresh_input_counters(self);
+    corral_operator_count(self->operator);
+    return corral_cluster_view_envelope(self->view, self->desk_dropped);
+}
+
 /* A worker's heartbeat: keep it, answer with the cluster view. Only from
  * the connection that said Hello for the slot it names. */
 static void
@@ -372,8 +402,14 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
         count_dropped(self, "a Report (out of memory)");
         return;
     }
-    refresh_input_counters(self);
-    send_to_process(self, process, corral_cluster_view_envelope(self->view, self->desk_dropped));
+    send_to_process(self, process, view_envelope(self));
+}
+
+/* The view for tools: as workers get it. */
+static const Corral__V1__ClusterView *
+tool_view(void *arg)
+{
+    return view_envelope(arg)->cluster_view;
 }
 
 static void
@@ -395,6 +431,7 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
                 /* its channel is open before the instance says ready */
                 corral_balancer_sync(self->balancer, link_peer(process)->channel);
             corral_supervisor_ready(self->supervisor, process);
+            lifecycle(self, process, "ready", "serving");
         }
         break;
     case CORRAL__V1__ENVELOPE__BODY_BYE:
@@ -414,7 +451,11 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         receive_report(self, routing_id, envelope->report);
         break;
     default:
+        if (corral_desk_tools_handle(self->tools, self->desk, routing_id, envelope, false))
+            break;
         count_dropped(self, "an envelope desk does not take");
+        corral_desk_tools_refuse(self->tools, self->desk, routing_id,
+                                 "an envelope desk does not take");
     }
 }
 
@@ -465,14 +506,20 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
         body = zmsg_pop(message);
     }
     corral_envelope_t *envelope = NULL;
+    const char *refused = NULL;
     if (!routing_id || !body || zmsg_size(message) != 0)
-        count_dropped(self, "a message of the wrong shape");
+        refused = "a message of the wrong shape";
     else if (!(envelope = corral_envelope_decode(body)))
-        count_dropped(self, "a frame that is not an Envelope");
+        refused = "a frame that is not an Envelope";
     else if (envelope->protocol != CORRAL_PROTOCOL_VERSION)
         refuse_protocol(self, routing_id, envelope);
     else
         handle_envelope(self, routing_id, envelope);
+    if (refused) {      /* counted, and answered: a tool learns why */
+        count_dropped(self, refused);
+        if (routing_id)
+            corral_desk_tools_refuse(self->tools, self->desk, routing_id, refused);
+    }
     corral_envelope_free(&envelope);
     zframe_destroy(&routing_id);
     zframe_destroy(&body);
@@ -524,6 +571,9 @@ worker_exited(corral_coordinator_t *self, corral_process_t *process, int status)
                                           LOG_DRAIN_MS);
         drain_desk(self);   /* a Bye that came meanwhile */
     }
+    char how[96];
+    corral_exit_describe(status, how, sizeof how);
+    lifecycle(self, process, "exited", how);
     close_channel(self, peer);
     corral_supervisor_reaped(self->supervisor, process, status);
 }
@@ -607,9 +657,11 @@ static void
 slot_changed(void *arg, int slot_id, const corral_process_t *process)
 {
     corral_coordinator_t *self = arg;
-    if (process)
+    if (process) {
         corral_cluster_view_worker_started(self->view, slot_id, corral_process_name(process),
                                            corral_process_pid(process));
+        lifecycle(self, process, "started", corral_process_main(process) ? "main" : "");
+    }
     else
         corral_cluster_view_worker_gone(self->view, slot_id);
 }
@@ -683,12 +735,11 @@ start_supervisor(corral_coordinator_t *self)
 
 /* SIGHUP: the logging section again; new appenders here, new levels to
  * every worker over desk. A bad configuration keeps the old one. */
+/* `config` (taken) is the logging in force from now on: new levels to
+ * every worker over desk. */
 static void
-reload_logging(corral_coordinator_t *self)
+apply_log_config(corral_coordinator_t *self, Corral__V1__LogConfig *config)
 {
-    Corral__V1__LogConfig *config = corral_logging_reload(self->logs, self->config->file);
-    if (!config)
-        return;
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
     envelope.log_config = config;
@@ -706,6 +757,114 @@ reload_logging(corral_coordinator_t *self)
 }
 
 static int
+reload_logging(corral_coordinator_t *self)
+{
+    Corral__V1__LogConfig *config = corral_logging_reload(self->logs, self->config->file);
+    if (!config)
+        return -1;
+    apply_log_config(self, config);
+    return 0;
+}
+
+static const Corral__V1__LogConfig *
+log_config(const corral_coordinator_t *self)
+{
+    return self->reloaded_log_config ? self->reloaded_log_config : self->config->logging.config;
+}
+
+/* --- Tools' commands (desk_tools.c checked their arguments) ------------------ */
+
+static int
+set_level(corral_coordinator_t *self, const char *logger, const char *name, char **message)
+{
+    corral_level_t level;
+    if (corral_level_parse(name, &level) != 0) {
+        *message = corral_format("unknown level \"%s\" (all, trace, debug, info, warn, "
+                                 "error, fatal, off)", name);
+        return -1;
+    }
+    char *error = NULL;
+    Corral__V1__LogConfig *config = self->logs ? corral_logging_set_level(
+        self->logs, log_config(self), logger, level, &error) : NULL;
+    if (!config) {
+        *message = error ? error : strdup("logging is not collected by this process");
+        return -1;
+    }
+    apply_log_config(self, config);
+    *message = corral_format("logger %s: level %s", logger, corral_level_name(level));
+    return 0;
+}
+
+/* `restart WORKER` (a name, worker-2, or an id, 2): a graceful
+ * replacement, as a recycle does: the new process starts beside the old
+ * one, which stops once the new one is ready. */
+static int
+restart_worker(corral_coordinator_t *self, const char *worker, char **message)
+{
+    const slot_t *slot = NULL;
+    char *end;
+    long id = strtol(worker, &end, 10);
+    if (*worker && !*end)
+        slot = slot_by_id(self, (uint32_t) id);
+    for (int i = 0; !slot && i < self->slot_count; i++)
+        if (strcmp(self->slots[i].config.name, worker) == 0)
+            slot = &self->slots[i];
+    if (!slot) {
+        *message = corral_format("restart: no worker %s", worker);
+        return -1;
+    }
+    if (corral_supervisor_replace(self->supervisor, slot->id, "asked by a tool", NULL, NULL) != 0) {
+        *message = corral_format("restart: %s is not ready, or is being replaced already",
+                                 slot->config.name);
+        return -1;
+    }
+    *message = corral_format("restarting %s: its replacement starts beside it, then it stops "
+                             "gracefully", slot->config.name);
+    return 0;
+}
+
+static int
+run_tool_command(void *arg, const char *command, char **args, size_t argc, char **message)
+{
+    corral_coordinator_t *self = arg;
+    corral_tap_event(self->tap, "command", 0, NULL, 0, "%s", command);
+    if (strcmp(command, "stop") == 0) {
+        begin_stop(self, 0, "asked by a tool");
+        *message = strdup("stopping");
+    }
+    else if (strcmp(command, "reopen-logs") == 0 && self->logs) {
+        corral_logging_reopen(self->logs);
+        *message = strdup("log files reopened");
+    }
+    else if (strcmp(command, "reload") == 0 && self->logs) {
+        if (reload_logging(self) != 0) {
+            *message = strdup("the configuration file has errors; the current logging is "
+                              "kept (see the log)");
+            return -1;
+        }
+        *message = strdup("logging configuration reloaded (a rolling reload of the workers "
+                          "is not supported yet)");
+    }
+    else if (strcmp(command, "level") == 0)
+        return set_level(self, args[0], args[1], message);
+    else if (strcmp(command, "restart") == 0)
+        return restart_worker(self, args[0], message);
+    else {
+        *message = corral_format("%s: not supported yet", command);
+        return -1;
+    }
+    return 0;
+}
+
+static char *
+effective_config(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    return corral_config_json(self->config, log_config(self), self->slot_count,
+                              corral_listener_port(self->listener));
+}
+
+static int
 on_signal(int signal_number, void *arg)
 {
     corral_coordinator_t *self = arg;
@@ -716,7 +875,7 @@ on_signal(int signal_number, void *arg)
     else if (signal_number == SIGUSR1 && self->logs)
         corral_logging_reopen(self->logs);
     else if (signal_number == SIGHUP && self->logs)
-        reload_logging(self);
+        reload_logging(self);       /* it logs what went wrong */
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
@@ -735,12 +894,6 @@ watch_signals(corral_coordinator_t *self)
 static int
 bind_desk(corral_coordinator_t *self)
 {
-    self->runtime_dir = corral_runtime_dir_create();
-    if (!self->runtime_dir) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot create a runtime directory: %s",
-                   strerror(errno));
-        return -1;
-    }
     self->desk_endpoint = corral_format("ipc://%s/desk", self->runtime_dir);
     self->desk = zsock_new(ZMQ_ROUTER);
     if (!self->desk || !self->desk_endpoint)
@@ -756,17 +909,27 @@ bind_desk(corral_coordinator_t *self)
     return zloop_reader(self->loop, self->desk, on_desk, self);
 }
 
-/* The instance UUID and the bus, handed to every worker. */
+/* The instance UUID, and the runtime directory named after it. */
 static int
-start_node_service(corral_coordinator_t *self)
+make_runtime_dir(corral_coordinator_t *self)
 {
     char *error = NULL;
     self->instance_uuid = corral_instance_uuid_load(self->config->path.data, &error);
-    if (!self->instance_uuid) {
+    if (self->instance_uuid)
+        self->runtime = corral_runtime_dir_new(self->instance_uuid, &error);
+    if (!self->runtime) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
         free(error);
         return -1;
     }
+    self->runtime_dir = corral_runtime_dir_path(self->runtime);
+    return 0;
+}
+
+/* The bus, handed to every worker. */
+static int
+start_node_service(corral_coordinator_t *self)
+{
     self->bus = corral_bus_new(self->loop, self->runtime_dir,
                                self->config->node.bus.max_persisted_bytes);
     if (!self->bus)
@@ -809,6 +972,24 @@ bind_logs(corral_coordinator_t *self)
     return 0;
 }
 
+/* The tap, the tools' side of desk, node.remote, endpoints.json. */
+static int
+start_operator(corral_coordinator_t *self)
+{
+    corral_operator_setup_t setup = {
+        .loop = self->loop, .config = self->config, .uuid = self->instance_uuid,
+        .runtime_dir = self->runtime_dir, .desk_endpoint = self->desk_endpoint,
+        .port = corral_listener_port(self->listener), .bus = self->bus, .logs = self->logs,
+        .view = self->view,
+        .tools = { .view = tool_view, .config_json = effective_config,
+                   .command = run_tool_command, .arg = self },
+    };
+    self->operator = corral_operator_new(&setup);
+    self->tap = corral_operator_tap(self->operator);
+    self->tools = corral_operator_tools(self->operator);
+    return self->operator ? 0 : -1;
+}
+
 int
 corral_coordinator_run(corral_coordinator_t *self)
 {
@@ -816,8 +997,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0
-        || start_balancer(self) != 0)
+    if (make_runtime_dir(self) != 0 || bind_desk(self) != 0 || start_node_service(self) != 0
+        || bind_logs(self) != 0 || start_balancer(self) != 0 || start_operator(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

@@ -47,6 +47,8 @@ struct corral_log_collector {
     zsock_t *socket;
     char *endpoint;
     corral_log_router_t *router;
+    corral_log_observer_fn *observer;
+    void *observer_arg;
     worker_logs_t *workers;         /* [1..worker_count] */
     int worker_count;
     uint64_t malformed;
@@ -114,6 +116,8 @@ write_own(const corral_log_record_t *record, void *arg)
     corral_log_collector_t *self = arg;
     corral_log_router_write(self->router, record);
     corral_log_router_flush(self->router);
+    if (self->observer)
+        self->observer(record, self->observer_arg);
 }
 
 static uint64_t
@@ -198,6 +202,8 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
             .seq = in->seq,
         };
         corral_log_router_write(self->router, &record);
+        if (self->observer)
+            self->observer(&record, self->observer_arg);
     }
     if (batch->dropped > worker->reported_dropped)
         worker->reported_dropped = batch->dropped;
@@ -414,6 +420,14 @@ corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
             break;
     }
     corral_log_router_flush(self->router);
+}
+
+void
+corral_log_collector_observe(corral_log_collector_t *self, corral_log_observer_fn *fn,
+                             void *arg)
+{
+    self->observer = fn;
+    self->observer_arg = arg;
 }
 
 void

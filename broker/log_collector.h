@@ -59,6 +59,11 @@ void corral_log_collector_expect(corral_log_collector_t *self, int worker_id,
 /* What the reader does with one frame from `logs`: the fuzz target's way in. */
 void corral_log_collector_take_frame(corral_log_collector_t *self, const void *data,
                                      size_t size);
+/* `fn` sees every record written (the workers' and the coordinator's own)
+ * after the appenders (the tap); NULL: none. */
+typedef void (corral_log_observer_fn)(const corral_log_record_t *record, void *arg);
+void corral_log_collector_observe(corral_log_collector_t *self, corral_log_observer_fn *fn,
+                                  void *arg);
 
 /* Worker `worker_id`'s records show `name` as %worker (default "worker-N"). */
 void corral_log_collector_name_worker(corral_log_collector_t *self, int worker_id,

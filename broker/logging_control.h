@@ -25,4 +25,13 @@ void corral_logging_reopen(corral_log_collector_t *logs);
  * workers' levels. Otherwise logs why, keeps everything, returns NULL. */
 Corral__V1__LogConfig *corral_logging_reload(corral_log_collector_t *logs, const char *file);
 
+/* A tool's `level LOGGER LEVEL`: `current` with that logger's level set
+ * (added if it has none; "root" is the root logger), applied like SIGHUP.
+ * Returns the new LogConfig (free with corral__v1__log_config__free_unpacked),
+ * or NULL with *error set (free it). */
+Corral__V1__LogConfig *corral_logging_set_level(corral_log_collector_t *logs,
+                                                const Corral__V1__LogConfig *current,
+                                                const char *logger, corral_level_t level,
+                                                char **error);
+
 #endif

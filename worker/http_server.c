@@ -467,9 +467,6 @@ choose_connection_source(corral_http_server_t *self)
                    self->listen_fd, strerror(errno));
         return -1;
     }
-    self->guard = corral_http_guard_new(self->loop, &self->limits, wake_daemon, self);
-    if (!self->guard)
-        return -1;
     return 0;
 }
 

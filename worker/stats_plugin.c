@@ -210,10 +210,9 @@ input_json(const Corral__V1__InputCounters *input)
         "forged", counter(input->logs_forged), "invalid", counter(input->logs_invalid));
 }
 
-static json_t *
-stats_document(const corral_reporter_t *reporter)
+json_t *
+corral_stats_json(view_t *view, bool clustered)
 {
-    view_t *view = corral_reporter_view(reporter);
     totals_t totals = { .process = CORRAL__V1__PROCESS_METRICS__INIT,
                         .status_codes = json_object() };
     json_t *processes = json_array(), *workers = json_object();
@@ -252,7 +251,7 @@ stats_document(const corral_reporter_t *reporter)
         "logs", "received", counter(totals.logs_received),
         "dropped", counter(totals.logs_dropped),
         "workers", workers);
-    if (corral_reporter_clustered(reporter))
+    if (clustered)
         json_object_set_new(document, "desk",
                             json_pack("{s:I}", "dropped", counter(view->desk_dropped)));
     if (view->input)
@@ -263,7 +262,9 @@ stats_document(const corral_reporter_t *reporter)
 static void
 stats_route(corral_request_t *request, void *arg)
 {
-    corral_request_respond_json(request, 200, stats_document(arg));
+    const corral_reporter_t *reporter = arg;
+    corral_request_respond_json(request, 200, corral_stats_json(corral_reporter_view(reporter),
+                                                                corral_reporter_clustered(reporter)));
 }
 
 /* --- The plugin ------------------------------------------------------------- */

@@ -76,7 +76,8 @@ corral_worker_new(void)
     self->plugins = corral_plugin_host_new(self->loop, &self->identity);
     if (!self->loop || !self->plugins
         || corral_plugin_host_add(self->plugins, &corral_status_plugin) != 0
-        || corral_plugin_host_add(self->plugins, &corral_stats_plugin) != 0)
+        || corral_plugin_host_add(self->plugins, &corral_stats_plugin) != 0
+        || corral_plugin_host_add(self->plugins, &corral_metrics_plugin) != 0)
         corral_worker_destroy(&self);
     return self;
 }

@@ -396,6 +396,12 @@ run_corral(char **output, const char *arg, ...)
     for (const char *a = arg; a && argc < 15; a = va_arg(args, const char *))
         argv[argc++] = (char *) a;
     va_end(args);
+    return run_program(output, argv);
+}
+
+int
+run_program(char **output, char *const argv[])
+{
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");
@@ -579,7 +585,7 @@ char *
 instance_desk_endpoint(const instance_t *self)
 {
     char pattern[400];
-    snprintf(pattern, sizeof pattern, "%s/corral.*/desk", self->dir);
+    snprintf(pattern, sizeof pattern, "%s/corral/*/desk", self->dir);
     glob_t found;
     char *endpoint = NULL;
     if (glob(pattern, 0, NULL, &found) == 0 && found.gl_pathc == 1) {

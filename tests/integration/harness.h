@@ -62,6 +62,9 @@ bool process_gone(pid_t pid, int timeout_ms);
 /* Runs `corral ARGS...` to completion with output captured; returns the
  * wait status. `output` (may be NULL) receives it (free it). */
 int run_corral(char **output, const char *arg, ...);
+/* The same for any program: argv[0] is its path, NULL-terminated; stdout
+ * and stderr together. */
+int run_program(char **output, char *const argv[]);
 
 typedef struct {
     long status;
@@ -94,7 +97,7 @@ int raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, s
 bool http_request_to(int port, const char *method, const char *path, const char *worker,
                      response_t *response);
 
-/* ipc://<dir>/corral.XXXXXX/desk: the running coordinator's desk (the
+/* ipc://<dir>/corral/<uuid>/desk: the running coordinator's desk (the
  * harness sets XDG_RUNTIME_DIR to the instance's directory); NULL if there
  * is not exactly one. Free it. */
 char *instance_desk_endpoint(const instance_t *self);

@@ -524,16 +524,13 @@ test_malformed_frames_on_logs_are_counted(void **state)
     instance_t *instance = instance_new();
     write_config(instance, 1, "  root: { level: debug }\n");
     start_ready(instance);
-    /* the runtime directory, from the line the coordinator logs at debug
-     * (READY may come before the output thread has read it) */
-    assert_true(instance_wait_output(instance, "/desk\n", 10000));
-    char *output = instance_output_copy(instance);
-    const char *desk = strstr(output, "desk at ipc://");
+    /* logs is beside desk in the runtime directory */
+    char *desk = instance_desk_endpoint(instance);
     assert_non_null(desk);
     char endpoint[256];
-    int length = (int) strcspn(desk + 8, "\n") - (int) strlen("/desk");
-    snprintf(endpoint, sizeof endpoint, "%.*s/logs", length, desk + 8);
-    free(output);
+    snprintf(endpoint, sizeof endpoint, "%.*s/logs", (int) (strlen(desk) - strlen("/desk")),
+             desk);
+    free(desk);
 
     void *context = zmq_ctx_new();
     void *push = zmq_socket(context, ZMQ_PUSH);
