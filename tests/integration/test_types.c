@@ -278,8 +278,9 @@ test_a_type_error_stops_with_78(void **state)
     int status = instance_exit_status(instance);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 78);
-    assert_non_null(strstr(instance_output(instance), "corral.yml:5:5: node.workers.bad-name: "
-                                                      "not a worker type name"));
+    /* awaited: corral's output is read in a thread of the harness */
+    assert_true(instance_wait_output(instance, "corral.yml:5:5: node.workers.bad-name: "
+                                     "not a worker type name", TIMEOUT_MS));
     instance_destroy(&instance);
 }
 
