@@ -17,6 +17,7 @@
 #include "envelope.h"
 #include "fsutil.h"
 #include "log.h"
+#include "loop_delay.h"
 
 #define LOGGER "coordinator.bus"
 #define DROP_LOG_INTERVAL_MS 10000
@@ -220,6 +221,7 @@ static int
 on_bus_in(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_bus_t *self = arg;
+    corral_loop_delay_turn();
     void *in = zsock_resolve(self->in);
     zmq_msg_t frame;
     zmq_msg_init(&frame);
@@ -297,6 +299,7 @@ static int
 on_bus_out(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_bus_t *self = arg;
+    corral_loop_delay_turn();
     void *out = zsock_resolve(self->out);
     zmq_msg_t frame;
     zmq_msg_init(&frame);

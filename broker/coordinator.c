@@ -26,6 +26,7 @@
 #include "log_collector.h"
 #include "log_counters.h"
 #include "logging_control.h"
+#include "loop_delay.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "runtime_dir.h"
@@ -279,18 +280,24 @@ announce_ready_if_all(corral_coordinator_t *self)
                corral_listener_port(self->listener));
 }
 
-/* A worker's heartbeat: keep it, answer with the cluster view. Only from
- * the connection that said Hello for the slot it names. */
+/* The slot of worker `id` if `routing_id` is the connection it said Hello
+ * from; NULL otherwise. O(1): every Report goes through it. */
+static slot_t *
+slot_of_sender(corral_coordinator_t *self, zframe_t *routing_id, uint32_t id)
+{
+    slot_t *slot = slot_by_id(self, id);
+    return slot && slot->state != SLOT_EMPTY && slot->desk_peer
+        && zframe_eq(slot->desk_peer, routing_id) ? slot : NULL;
+}
+
+/* A worker's heartbeat: keep it, acknowledge it (the view itself is for
+ * those who ask: its size grows with the worker count). */
 static void
 receive_report(corral_coordinator_t *self, zframe_t *routing_id,
                const Corral__V1__Report *report)
 {
-    slot_t *slot = slot_by_peer(self, routing_id);
+    slot_t *slot = slot_of_sender(self, routing_id, report->worker_id);
     if (!slot) {
-        count_dropped(self, "a Report from an unknown worker");
-        return;
-    }
-    if (slot->id != (int) report->worker_id) {
         count_dropped(self, "a Report that is not from the worker it names");
         return;
     }
@@ -298,7 +305,26 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
         count_dropped(self, "a Report (out of memory)");
         return;
     }
-    send_to_slot(self, slot, corral_cluster_view_envelope(self->view, self->desk_dropped));
+    Corral__V1__ReportAck ack = CORRAL__V1__REPORT_ACK__INIT;
+    ack.seq = report->seq;
+    corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
+    reply.body_case = CORRAL__V1__ENVELOPE__BODY_REPORT_ACK;
+    reply.report_ack = &ack;
+    send_to_slot(self, slot, &reply);
+}
+
+/* A worker must answer from the whole view (/api/status, /api/stats). */
+static void
+send_view(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__ViewRequest *request)
+{
+    slot_t *slot = slot_of_sender(self, routing_id, request->worker_id);
+    if (!slot) {
+        count_dropped(self, "a ViewRequest that is not from the worker it names");
+        return;
+    }
+    zframe_t *view = corral_cluster_view_frame(self->view, self->desk_dropped);
+    if (view)
+        corral_envelope_send_packed(self->desk, slot->desk_peer, view, ZFRAME_DONTWAIT);
 }
 
 static void
@@ -334,6 +360,9 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
     case CORRAL__V1__ENVELOPE__BODY_REPORT:
         receive_report(self, routing_id, envelope->report);
         break;
+    case CORRAL__V1__ENVELOPE__BODY_VIEW_REQUEST:
+        send_view(self, routing_id, envelope->view_request);
+        break;
     default:
         count_dropped(self, "an envelope desk does not take");
     }
@@ -366,6 +395,7 @@ static int
 on_desk(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_coordinator_t *self = arg;
+    corral_loop_delay_turn();
     zmsg_t *message = zmsg_recv(reader);
     if (message)
         receive_desk_message(self, message);

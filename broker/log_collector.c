@@ -8,6 +8,7 @@
 #include "envelope.h"
 #include "fsutil.h"
 #include "log.h"
+#include "loop_delay.h"
 
 #define LOGGER "coordinator"
 #define RECEIVE_HWM 10000
@@ -194,6 +195,7 @@ static int
 on_logs(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_log_collector_t *self = arg;
+    corral_loop_delay_turn();
     for (int i = 0; i < BATCHES_PER_WAKE && receive_one(self); i++)
         ;
     corral_log_router_flush(self->router);

@@ -17,6 +17,7 @@
 
 #include "http_request.h"
 #include "log.h"
+#include "loop_delay.h"
 
 #define IDLE_CONNECTION_TIMEOUT_S 60
 #define LOGGER "http.server"
@@ -270,6 +271,7 @@ static int
 on_daemon_timer(zloop_t *loop, int timer_id, void *arg)
 {
     corral_http_server_t *self = arg;
+    corral_loop_delay_turn();
     self->timer_id = -1;
     run_daemon(self);
     return 0;
@@ -327,6 +329,7 @@ run_daemon(corral_http_server_t *self)
 static int
 on_daemon_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
+    corral_loop_delay_turn();   /* the routes run in here */
     run_daemon(arg);
     return 0;
 }

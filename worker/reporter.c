@@ -1,4 +1,5 @@
-/* reporter.c: the Report timer, the desk exchange and the views it keeps. */
+/* reporter.c: the Report timer, the desk exchange (Report, ReportAck) and
+ * the views it answers from. */
 #include "reporter.h"
 
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "os_metrics.h"
 #include "process_metrics.h"
 #include "request_metrics.h"
+#include "view_cache.h"
 
 #define LOGGER "node"
 #define MIN_INTERVAL_MS 10
@@ -33,6 +35,7 @@ struct corral_reporter {
     corral_request_metrics_t *requests;
     uint64_t interval_ms;
     int timer_id;
+    int64_t due_us;             /* when the timer should fire */
     core_t core[CORE_MAX];
     size_t core_count;
     uint64_t seq;
@@ -50,11 +53,10 @@ struct corral_reporter {
     Corral__V1__WorkerView local_worker;
     Corral__V1__WorkerView *local_workers[1];
     Corral__V1__OsMetrics os;
-    /* the coordinator's view (an owned copy) */
-    Corral__V1__ClusterView *remote;
-    int64_t remote_at_ms;
-    int64_t started_ms;
-    /* Report -> ClusterView round trips, microseconds */
+    /* the coordinator's view, fetched when a route needs it */
+    corral_view_cache_t *remote;
+    int64_t answered_at_ms;     /* the coordinator's last answer, or start */
+    /* Report -> ReportAck round trips, microseconds */
     int64_t sent_at_us;
     int64_t rtt_us[RTT_SAMPLES];
     uint64_t rtt_count;
@@ -75,13 +77,17 @@ corral_reporter_new(const corral_reporter_setup_t *setup)
     self->interval_ms = setup->config->status_interval_ms;
     if (self->interval_ms < MIN_INTERVAL_MS)
         self->interval_ms = MIN_INTERVAL_MS;
-    self->started_ms = zclock_mono();
+    self->answered_at_ms = zclock_mono();
     size_t plugins = corral_plugin_host_count(setup->plugins) + CORE_MAX;
     self->statuses = calloc(plugins, sizeof *self->statuses);
     self->status_pointers = calloc(plugins, sizeof *self->status_pointers);
     self->loop_delay = corral_loop_delay_new(setup->loop);
     self->requests = corral_request_metrics_new(setup->http);
-    if (!self->statuses || !self->status_pointers || !self->loop_delay || !self->requests)
+    if (setup->desk)
+        self->remote = corral_view_cache_new(setup->loop, setup->desk,
+                                             (int) setup->config->worker_id, self->interval_ms);
+    if (!self->statuses || !self->status_pointers || !self->loop_delay || !self->requests
+        || (setup->desk && !self->remote))
         corral_reporter_destroy(&self);
     return self;
 }
@@ -96,8 +102,7 @@ corral_reporter_destroy(corral_reporter_t **self_p)
         zloop_timer_end(self->loop, self->timer_id);
     corral_loop_delay_destroy(&self->loop_delay);
     corral_request_metrics_destroy(&self->requests);
-    if (self->remote)
-        corral__v1__cluster_view__free_unpacked(self->remote, NULL);
+    corral_view_cache_destroy(&self->remote);
     free(self->statuses);
     free(self->status_pointers);
     free(self);
@@ -197,7 +202,8 @@ build_report(corral_reporter_t *self)
     self->report.desk_round_trip = &self->round_trip;
 }
 
-/* This worker alone, as the coordinator would show it. */
+/* This worker alone, as the coordinator would show it: the view in
+ * classic mode, and until the coordinator's first answer. */
 static void
 build_local_view(corral_reporter_t *self)
 {
@@ -225,7 +231,8 @@ static void
 report(corral_reporter_t *self)
 {
     build_report(self);
-    build_local_view(self);
+    if (!self->desk || !corral_view_cache_view(self->remote))
+        build_local_view(self);
     if (!self->desk)
         return;
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
@@ -252,13 +259,17 @@ report_and_rearm(corral_reporter_t *self)
 {
     report(self);
     self->timer_id = zloop_timer(self->loop, (size_t) self->interval_ms, 1, on_interval, self);
+    self->due_us = zclock_usecs() + (int64_t) self->interval_ms * 1000;
     return self->timer_id < 0 ? -1 : 0;
 }
 
+/* A timer that fires anyway: how late it is counts as loop delay. */
 static int
 on_interval(zloop_t *loop, int timer_id, void *arg)
 {
     corral_reporter_t *self = arg;
+    corral_loop_delay_turn();
+    corral_loop_delay_late(self->loop_delay, self->due_us);
     self->timer_id = -1;
     report_and_rearm(self);
     return 0;
@@ -273,25 +284,36 @@ corral_reporter_start(corral_reporter_t *self)
 /* --- The coordinator's answers ---------------------------------------------- */
 
 void
-corral_reporter_take_view(corral_reporter_t *self, const Corral__V1__ClusterView *view)
+corral_reporter_take_ack(corral_reporter_t *self, const Corral__V1__ReportAck *ack)
 {
-    if (self->sent_at_us) {
+    if (self->sent_at_us && ack->seq == self->seq) {
         self->rtt_us[self->rtt_count++ % RTT_SAMPLES] = zclock_usecs() - self->sent_at_us;
         self->sent_at_us = 0;
     }
-    Corral__V1__ClusterView *copy = corral_message_copy(&view->base);
-    if (!copy)
+    self->answered_at_ms = zclock_mono();
+}
+
+void
+corral_reporter_take_view(corral_reporter_t *self, const Corral__V1__ClusterView *view)
+{
+    if (!self->remote)
         return;
-    if (self->remote)
-        corral__v1__cluster_view__free_unpacked(self->remote, NULL);
-    self->remote = copy;
-    self->remote_at_ms = zclock_mono();
+    corral_view_cache_take(self->remote, view);
+    self->answered_at_ms = zclock_mono();
+}
+
+bool
+corral_reporter_await_view(corral_reporter_t *self, corral_request_t *request)
+{
+    return self->remote && corral_view_cache_await(self->remote, request);
 }
 
 const Corral__V1__ClusterView *
 corral_reporter_view(const corral_reporter_t *self)
 {
-    return self->remote ? self->remote : &self->local;
+    const Corral__V1__ClusterView *remote = self->remote ? corral_view_cache_view(self->remote)
+                                                         : NULL;
+    return remote ? remote : &self->local;
 }
 
 bool
@@ -305,6 +327,5 @@ corral_reporter_view_age_ms(const corral_reporter_t *self)
 {
     if (!self->desk)
         return 0;
-    int64_t since = self->remote ? self->remote_at_ms : self->started_ms;
-    return (uint64_t) (zclock_mono() - since);
+    return (uint64_t) (zclock_mono() - self->answered_at_ms);
 }

@@ -190,6 +190,8 @@ stats_document(const corral_reporter_t *reporter)
 static void
 stats_route(corral_request_t *request, void *arg)
 {
+    if (corral_reporter_await_view(arg, request))
+        return;                 /* called again with a fresh view */
     corral_request_respond_json(request, 200, stats_document(arg));
 }
 

@@ -210,6 +210,8 @@ status_document(const corral_reporter_t *reporter, int *overall_level)
 static void
 status_route(corral_request_t *request, void *arg)
 {
+    if (corral_reporter_await_view(arg, request))
+        return;                 /* called again with a fresh view */
     int level;
     json_t *document = status_document(arg, &level);
     corral_request_respond_json(request, level >= CORRAL_STATUS_UNAVAILABLE ? 503 : 200,

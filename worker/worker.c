@@ -228,6 +228,8 @@ on_desk_envelope(const corral_envelope_t *envelope, void *arg)
     corral_worker_t *self = arg;
     if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG)
         apply_log_config(self, envelope->log_config);
+    else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_REPORT_ACK && self->reporter)
+        corral_reporter_take_ack(self->reporter, envelope->report_ack);
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW && self->reporter)
         corral_reporter_take_view(self->reporter, envelope->cluster_view);
 }
