@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "coordinator.h"
+#include "fd_limit.h"
 #include "cpu_quota.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
@@ -148,6 +149,13 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     }
     int count = config->node.enabled ? resolve_worker_count(config) : 1;
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
+    if (config->node.enabled && corral_fd_limit_raise(count, reuseport, &error) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+        free(error);
+        corral_log_router_destroy(&log_router);
+        corral_pidfile_release(&pidfile);
+        return 1;
+    }
     corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
                                                       reuseport, count, &error);
     char *program = corral_spawn_default_program();

@@ -120,6 +120,8 @@ corral_reporter_set_core(corral_reporter_t *self, const char *name,
         return;
     if (i == self->core_count)
         self->core_count++;
+    else if (self->core[i].level != level)
+        corral_reporter_report_soon(self);
     self->core[i] = (core_t) { name, level, summary };
 }
 
@@ -279,6 +281,16 @@ int
 corral_reporter_start(corral_reporter_t *self)
 {
     return report_and_rearm(self);
+}
+
+void
+corral_reporter_report_soon(corral_reporter_t *self)
+{
+    if (self->timer_id < 0)
+        return;                 /* not started */
+    zloop_timer_end(self->loop, self->timer_id);
+    self->timer_id = zloop_timer(self->loop, 0, 1, on_interval, self);
+    self->due_us = zclock_usecs();
 }
 
 /* --- The coordinator's answers ---------------------------------------------- */

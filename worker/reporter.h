@@ -31,6 +31,11 @@ void corral_reporter_destroy(corral_reporter_t **self_p);
 /* Reports now, then every interval. Returns 0 or -1. */
 int corral_reporter_start(corral_reporter_t *self);
 
+/* A level changed: report in the loop's next turn instead of at the end
+ * of the interval (the next one counts from then), so that every worker
+ * shows it within one interval. Once started. */
+void corral_reporter_report_soon(corral_reporter_t *self);
+
 /* A core service's status (the runtime's own: "http"). `name` and
  * `summary` must outlive the reporter (string literals). */
 void corral_reporter_set_core(corral_reporter_t *self, const char *name,
