@@ -9,6 +9,7 @@
 #include "coordinator.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
+#define SPAWN_BATCH 32              /* workers that exec at once */
+#define DESK_BATCH 256              /* desk messages read in one turn */
 
 typedef enum {
     SLOT_EMPTY,         /* not started, or reaped */
@@ -66,6 +69,7 @@ struct corral_coordinator {
     char *instance_uuid;
     slot_t *slots;
     int slot_count;
+    int spawned;                /* slots started so far, in order */
     corral_signals_t *signals;
     corral_log_router_t *log_router;        /* until the collector takes it */
     corral_log_collector_t *logs;
@@ -391,15 +395,27 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
     zframe_destroy(&body);
 }
 
+/* Reads up to `max` of the messages desk already holds. */
+static void
+read_desk(corral_coordinator_t *self, int max)
+{
+    zmq_pollitem_t item = { zsock_resolve(self->desk), 0, ZMQ_POLLIN, 0 };
+    for (int i = 0; i < max && zmq_poll(&item, 1, 0) > 0; i++) {
+        zmsg_t *message = zmsg_recv(self->desk);
+        if (!message)
+            break;
+        receive_desk_message(self, message);
+        zmsg_destroy(&message);
+    }
+}
+
+/* A batch a turn: one message a turn left hundreds of workers' Hellos
+ * waiting behind the loop's other work (starting workers). */
 static int
 on_desk(zloop_t *loop, zsock_t *reader, void *arg)
 {
-    corral_coordinator_t *self = arg;
     corral_loop_delay_turn();
-    zmsg_t *message = zmsg_recv(reader);
-    if (message)
-        receive_desk_message(self, message);
-    zmsg_destroy(&message);
+    read_desk(arg, DESK_BATCH);
     return 0;
 }
 
@@ -408,14 +424,7 @@ on_desk(zloop_t *loop, zsock_t *reader, void *arg)
 static void
 drain_desk(corral_coordinator_t *self)
 {
-    zmq_pollitem_t item = { zsock_resolve(self->desk), 0, ZMQ_POLLIN, 0 };
-    while (zmq_poll(&item, 1, 0) > 0) {
-        zmsg_t *message = zmsg_recv(self->desk);
-        if (!message)
-            break;
-        receive_desk_message(self, message);
-        zmsg_destroy(&message);
-    }
+    read_desk(self, INT_MAX);
 }
 
 /* --- Workers ---------------------------------------------------------------- */
@@ -479,34 +488,98 @@ reap_workers(corral_coordinator_t *self)
     }
 }
 
+static corral_spawn_t
+spawn_of(corral_coordinator_t *self, slot_t *slot)
+{
+    return (corral_spawn_t) {
+        .program = self->worker_program,
+        .name = slot->config.name,
+        .worker_id = slot->id,
+        .listen_fd = corral_listener_fd(self->listener, slot->id),
+        .desk_endpoint = self->desk_endpoint,
+        .config_fd = -1,
+    };
+}
+
+static void
+slot_started(corral_coordinator_t *self, slot_t *slot)
+{
+    slot->state = SLOT_STARTING;
+    slot->said_bye = false;
+    corral_cluster_view_worker_started(self->view, slot->id, slot->config.name, slot->pid);
+    slot->last_log_seq = 0;
+    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d)%s", slot->config.name,
+               (int) slot->pid, slot->config.message.main ? ", main" : "");
+}
+
+/* Starts the workers of slots [first, end): all are forked, then each
+ * exec is awaited, so that they exec at once. Returns 0, or -1 (logged)
+ * if one could not start; the others run. */
+static int
+spawn_slots(corral_coordinator_t *self, int first, int end)
+{
+    int report_fds[SPAWN_BATCH];
+    char *error = NULL;
+    int forked = first;
+    while (forked < end && !error) {
+        slot_t *slot = &self->slots[forked];
+        corral_spawn_t spawn = spawn_of(self, slot);
+        slot->pid = corral_spawn_begin(&spawn, &report_fds[forked - first], &error);
+        if (slot->pid < 0)
+            slot->pid = 0;
+        else
+            forked++;
+    }
+    for (int i = first; i < forked; i++) {
+        slot_t *slot = &self->slots[i];
+        corral_spawn_t spawn = spawn_of(self, slot);
+        char *failure = NULL;
+        if (corral_spawn_end(&spawn, report_fds[i - first], &failure) == 0)
+            slot_started(self, slot);
+        else {
+            slot->pid = 0;
+            if (error)
+                free(failure);
+            else
+                error = failure;
+        }
+    }
+    if (!error)
+        return 0;
+    corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+    free(error);
+    return -1;
+}
+
+/* A batch a loop turn, so that the workers already started get their
+ * Welcome meanwhile: starting hundreds before answering any left the
+ * first ones waiting past their Welcome timeout on a loaded machine. */
+static int
+on_spawn_next(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_coordinator_t *self = arg;
+    if (self->stopping)
+        return 0;
+    int end = self->spawned + SPAWN_BATCH < self->slot_count ? self->spawned + SPAWN_BATCH
+                                                             : self->slot_count;
+    if (spawn_slots(self, self->spawned, end) != 0
+        || ((self->spawned = end) < self->slot_count
+            && zloop_timer(self->loop, 0, 1, on_spawn_next, self) < 0))
+        begin_stop(self, 1, "a worker could not be started");
+    return 0;
+}
+
+/* The first worker now (a program that cannot start fails at once), the
+ * others from the loop. */
 static int
 spawn_workers(corral_coordinator_t *self)
 {
-    for (int i = 0; i < self->slot_count; i++) {
-        slot_t *slot = &self->slots[i];
-        corral_spawn_t spawn = {
-            .program = self->worker_program,
-            .name = slot->config.name,
-            .worker_id = slot->id,
-            .listen_fd = corral_listener_fd(self->listener, slot->id),
-            .desk_endpoint = self->desk_endpoint,
-            .config_fd = -1,
-        };
-        char *error = NULL;
-        slot->pid = corral_spawn_worker(&spawn, &error);
-        if (slot->pid < 0) {
-            slot->pid = 0;
-            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
-            free(error);
-            return -1;
-        }
-        slot->state = SLOT_STARTING;
-        slot->said_bye = false;
-        corral_cluster_view_worker_started(self->view, slot->id, slot->config.name, slot->pid);
-        slot->last_log_seq = 0;
-        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d)%s", slot->config.name,
-                   (int) slot->pid, slot->config.message.main ? ", main" : "");
-    }
+    if (spawn_slots(self, 0, 1) != 0)
+        return -1;
+    self->spawned = 1;
+    if (self->spawned < self->slot_count
+        && zloop_timer(self->loop, 0, 1, on_spawn_next, self) < 0)
+        return -1;
     return 0;
 }
 

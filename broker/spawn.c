@@ -119,7 +119,7 @@ corral_spawn_default_program(void)
 }
 
 pid_t
-corral_spawn_worker(const corral_spawn_t *spawn, char **error)
+corral_spawn_begin(const corral_spawn_t *spawn, int *report_fd, char **error)
 {
     exec_plan_t plan;
     int report[2] = { -1, -1 };     /* the child writes errno here if exec fails */
@@ -146,24 +146,40 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
     }
     int saved = errno;
     close(report[1]);
-    int failure = 0;
-    if (pid > 0) {
-        ssize_t n;
-        do
-            n = read(report[0], &failure, sizeof failure);
-        while (n < 0 && errno == EINTR);
-        if (n != (ssize_t) sizeof failure)
-            failure = 0;            /* closed by a successful exec */
-    }
-    close(report[0]);
-    plan_destroy(&plan);
-    if (pid < 0)
+    plan_destroy(&plan);            /* the child has its own copy */
+    if (pid < 0) {
+        close(report[0]);
         *error = corral_format("cannot fork %s: %s", spawn->name, strerror(saved));
-    else if (failure)
+        return -1;
+    }
+    *report_fd = report[0];
+    return pid;
+}
+
+int
+corral_spawn_end(const corral_spawn_t *spawn, int report_fd, char **error)
+{
+    int failure = 0;
+    ssize_t n;
+    do
+        n = read(report_fd, &failure, sizeof failure);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t) sizeof failure)
+        failure = 0;                /* closed by a successful exec */
+    close(report_fd);
+    if (failure)
         *error = corral_format("cannot start %s: %s: %s", spawn->name, spawn->program,
                                strerror(failure));
     /* a child whose exec failed is reaped through SIGCHLD like any other */
-    return failure || pid < 0 ? -1 : pid;
+    return failure ? -1 : 0;
+}
+
+pid_t
+corral_spawn_worker(const corral_spawn_t *spawn, char **error)
+{
+    int report_fd;
+    pid_t pid = corral_spawn_begin(spawn, &report_fd, error);
+    return pid < 0 || corral_spawn_end(spawn, report_fd, error) != 0 ? -1 : pid;
 }
 
 void

@@ -25,6 +25,14 @@ char *corral_spawn_default_program(void);
  * started, exec failures included. */
 pid_t corral_spawn_worker(const corral_spawn_t *spawn, char **error);
 
+/* The same in two steps, so that several workers exec at once (waiting
+ * for each exec in turn takes two scheduling delays a worker, seconds for
+ * hundreds on a loaded machine): _begin forks and returns the PID (or -1
+ * with *error) and a descriptor for _end, which waits for the exec and
+ * returns 0, or -1 with *error when it failed. */
+pid_t corral_spawn_begin(const corral_spawn_t *spawn, int *report_fd, char **error);
+int corral_spawn_end(const corral_spawn_t *spawn, int report_fd, char **error);
+
 /* Classic mode: replaces this process with a standalone worker (same PID).
  * Returns only on failure, with *error set. */
 void corral_spawn_exec_standalone(const corral_spawn_t *spawn, char **error);

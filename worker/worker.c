@@ -30,7 +30,10 @@
 
 #define LOGGER "node"
 #define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
-#define WELCOME_TIMEOUT_MS 10000
+/* A coordinator that starts hundreds of workers on a loaded machine may
+ * answer Hello late; a worker whose coordinator dies dies too
+ * (PR_SET_PDEATHSIG), so waiting long costs nothing. */
+#define WELCOME_TIMEOUT_MS 60000
 #define ORPHAN_DRAIN_MS 1000        /* the coordinator died: stop quickly */
 #define STOP_MARGIN_MS 500
 #define LOG_FLUSH_MS 5000           /* at exit, for the coordinator to take our records */
