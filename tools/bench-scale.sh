@@ -2,7 +2,9 @@
 # bench-scale.sh: what an idle instance costs as the worker count grows.
 # For each count in COUNTS, an instance of that many idle workers (no
 # requests at all) reporting every INTERVAL:
-#   - start -> ready: from launching corral to its "ready: N workers" line;
+#   - start -> ready: from launching corral to its "ready: N workers" line,
+#     and the CPU time all its processes used until then (the time depends
+#     on the machine's load, the CPU much less);
 #   - after SETTLE seconds, over WINDOW seconds: the coordinator's CPU and
 #     all workers' CPU (time on a CPU of every thread, from
 #     /proc/PID/task/*/schedstat: utime+stime count in 10 ms ticks, too
@@ -77,7 +79,7 @@ pss_kb() {
 measure() {
     local count=$1 dir=$TMP/w$1 started ready workers coordinator_before workers_before
     local wakeups_before coordinator_used workers_used woken rss anon pss stats_bytes
-    local stats_ms stopping stopped left
+    local stats_ms stopping stopped left start_cpu
     started=$(now_ns)
     start_corral "w$count" "server: { host: 127.0.0.1, port: 0 }
 path: { data: $dir/data }
@@ -91,6 +93,8 @@ logging: { root: { level: info } }"
     workers=$(pgrep -P "$CORRAL_PID" | tr '\n' ' ')
     # shellcheck disable=SC2086  # lists of pids
     [ "$(wc -w <<<"$workers")" -eq "$count" ] || die "$count: $(wc -w <<<"$workers") workers running"
+    # shellcheck disable=SC2086
+    start_cpu=$(cpu_ns "$CORRAL_PID" $workers)
     sleep "$SETTLE"
     coordinator_before=$(cpu_ns "$CORRAL_PID")
     # shellcheck disable=SC2086
@@ -125,16 +129,17 @@ logging: { root: { level: info } }"
     [ "$left" -eq 0 ] || die "$count: $left workers are left running"
     awk -v n="$count" -v w="$WINDOW" -v c="$coordinator_used" -v wu="$workers_used" \
         -v wk="$woken" -v rss="$rss" -v anon="$anon" -v pss="$pss" -v sb="$stats_bytes" \
-        -v sms="$stats_ms" -v up=$(( ready - started )) -v down=$(( stopped - stopping )) 'BEGIN {
+        -v sms="$stats_ms" -v up=$(( ready - started )) -v down=$(( stopped - stopping )) \
+        -v sc="$start_cpu" 'BEGIN {
         cpu = 100 * c / 1e9 / w; wcpu = 100 * wu / 1e9 / w
-        printf "%7d %8.3f %10.5f %8.2f %10.4f %9.2f %7.1f %8.1f %9.1f %9d %6d %7.2f %7.2f\n",
+        printf "%7d %8.3f %10.5f %8.2f %10.4f %9.2f %7.1f %8.1f %9.1f %9d %6d %7.2f %7.2f %7.2f\n",
                n, cpu, cpu / n, wcpu, wcpu / n, wk / n / w, rss / 1024, anon / 1024,
-               pss / 1024, sb, sms, up / 1e9, down / 1e9
+               pss / 1024, sb, sms, up / 1e9, sc / 1e9, down / 1e9
     }'
 }
 
 echo "== $INTERVAL reports, idle workers; CPU in % of one CPU over ${WINDOW}s (after ${SETTLE}s)"
-echo "workers coordCPU coord/wkr  wkrsCPU   per-wkr wake/s/w  rss MB  anon MB wkrs PSS  stats B  st ms ready s  stop s"
+echo "workers coordCPU coord/wkr  wkrsCPU   per-wkr wake/s/w  rss MB  anon MB wkrs PSS  stats B  st ms ready s   CPU s  stop s"
 for count in $COUNTS; do
     measure "$count"
 done
