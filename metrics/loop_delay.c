@@ -18,10 +18,9 @@ note(corral_loop_delay_t *self, int64_t delay_us)
         self->max_us = delay_us;
 }
 
-/* Fires first in the turn after the one it was armed in (zloop runs due
- * timers before readers), or, armed from a timer, after the timers that
- * came before it in this turn: either way once the handlers it measures
- * have returned. */
+/* Fires first thing in the turn after the one it was armed in: zloop
+ * starts a new timer's delay at its next poll (so never in the turn that
+ * made it), and runs due timers before readers. */
 static int
 on_next_turn(zloop_t *loop, int timer_id, void *arg)
 {
