@@ -294,8 +294,18 @@ slot_of_sender(corral_coordinator_t *self, zframe_t *routing_id, uint32_t id)
         && zframe_eq(slot->desk_peer, routing_id) ? slot : NULL;
 }
 
+/* The whole view, packed once for every worker that asks meanwhile. */
+static void
+send_view_to(corral_coordinator_t *self, const slot_t *slot)
+{
+    zframe_t *view = corral_cluster_view_frame(self->view, self->desk_dropped);
+    if (view)
+        corral_envelope_send_packed(self->desk, slot->desk_peer, view, ZFRAME_DONTWAIT);
+}
+
 /* A worker's heartbeat: keep it, acknowledge it (the view itself is for
- * those who ask: its size grows with the worker count). */
+ * those who ask: its size grows with the worker count). A worker that
+ * does not fetch the view gets it with every acknowledgement, as before. */
 static void
 receive_report(corral_coordinator_t *self, zframe_t *routing_id,
                const Corral__V1__Report *report)
@@ -307,6 +317,10 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
     }
     if (corral_cluster_view_accept(self->view, slot->id, report) != 0) {
         count_dropped(self, "a Report (out of memory)");
+        return;
+    }
+    if (!report->fetches_view) {
+        send_view_to(self, slot);
         return;
     }
     Corral__V1__ReportAck ack = CORRAL__V1__REPORT_ACK__INIT;
@@ -326,9 +340,7 @@ send_view(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Vi
         count_dropped(self, "a ViewRequest that is not from the worker it names");
         return;
     }
-    zframe_t *view = corral_cluster_view_frame(self->view, self->desk_dropped);
-    if (view)
-        corral_envelope_send_packed(self->desk, slot->desk_peer, view, ZFRAME_DONTWAIT);
+    send_view_to(self, slot);
 }
 
 static void

@@ -189,6 +189,7 @@ build_report(corral_reporter_t *self)
     self->report = (Corral__V1__Report) CORRAL__V1__REPORT__INIT;
     self->report.worker_id = self->config->worker_id;
     self->report.seq = ++self->seq;
+    self->report.fetches_view = true;
     fill_statuses(self);
     self->process = (Corral__V1__ProcessMetrics) CORRAL__V1__PROCESS_METRICS__INIT;
     corral_process_metrics_sample(&self->process);

@@ -243,6 +243,7 @@ test_blocked_and_idle_loop_delays(void **state)
     while (!blocked && now_ms() < deadline) {
         response_t block;
         assert_true(get("/api/block?ms=300", &block));
+        assert_int_equal(block.status, 200);
         char worker[64];
         snprintf(worker, sizeof worker, "%s", block.worker);
         response_clear(&block);
