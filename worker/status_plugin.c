@@ -142,7 +142,7 @@ add_coordinator_core(const corral_reporter_t *reporter, view_t *view, json_t *co
     if (fresh)
         snprintf(summary, sizeof summary, "answering status reports");
     else
-        snprintf(summary, sizeof summary, "no cluster view from the coordinator for %llu ms",
+        snprintf(summary, sizeof summary, "no answer from the coordinator for %llu ms",
                  (unsigned long long) age);
     json_object_set_new(core, "coordinator",
                         level_json(fresh ? CORRAL_STATUS_AVAILABLE : CORRAL_STATUS_UNAVAILABLE,
