@@ -524,43 +524,25 @@ slot_started(corral_coordinator_t *self, slot_t *slot)
                (int) slot->pid, slot->config.message.main ? ", main" : "");
 }
 
-/* Starts the workers of slots [first, end): all are forked, then each
- * exec is awaited, so that they exec at once. Returns 0, or -1 (logged)
- * if one could not start; the others run. */
+/* Starts the workers of slots [first, end) at once. Returns 0, or -1
+ * (logged) if one could not start; the others run. */
 static int
 spawn_slots(corral_coordinator_t *self, int first, int end)
 {
-    int report_fds[SPAWN_BATCH];
+    corral_spawn_t spawns[SPAWN_BATCH] = { { 0 } };
+    pid_t pids[SPAWN_BATCH];
+    for (int i = first; i < end; i++)
+        spawns[i - first] = spawn_of(self, &self->slots[i]);
     char *error = NULL;
-    int forked = first;
-    while (forked < end && !error) {
-        slot_t *slot = &self->slots[forked];
-        corral_spawn_t spawn = spawn_of(self, slot);
-        slot->pid = corral_spawn_begin(&spawn, &report_fds[forked - first], &error);
-        if (slot->pid < 0)
-            slot->pid = 0;
-        else
-            forked++;
+    int rc = corral_spawn_workers(spawns, end - first, pids, &error);
+    for (int i = first; i < end; i++)
+        if ((self->slots[i].pid = pids[i - first]) > 0)
+            slot_started(self, &self->slots[i]);
+    if (rc != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+        free(error);
     }
-    for (int i = first; i < forked; i++) {
-        slot_t *slot = &self->slots[i];
-        corral_spawn_t spawn = spawn_of(self, slot);
-        char *failure = NULL;
-        if (corral_spawn_end(&spawn, report_fds[i - first], &failure) == 0)
-            slot_started(self, slot);
-        else {
-            slot->pid = 0;
-            if (error)
-                free(failure);
-            else
-                error = failure;
-        }
-    }
-    if (!error)
-        return 0;
-    corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
-    free(error);
-    return -1;
+    return rc;
 }
 
 /* A batch a loop turn, so that the workers already started get their

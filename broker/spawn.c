@@ -118,8 +118,9 @@ corral_spawn_default_program(void)
     return corral_format("%s/corral-worker", dirname(self));
 }
 
-pid_t
-corral_spawn_begin(const corral_spawn_t *spawn, int *report_fd, char **error)
+/* fork, and the exec in the child; _end learns how the exec went. */
+static pid_t
+spawn_begin(const corral_spawn_t *spawn, int *report_fd, char **error)
 {
     exec_plan_t plan;
     int report[2] = { -1, -1 };     /* the child writes errno here if exec fails */
@@ -156,8 +157,8 @@ corral_spawn_begin(const corral_spawn_t *spawn, int *report_fd, char **error)
     return pid;
 }
 
-int
-corral_spawn_end(const corral_spawn_t *spawn, int report_fd, char **error)
+static int
+spawn_end(const corral_spawn_t *spawn, int report_fd, char **error)
 {
     int failure = 0;
     ssize_t n;
@@ -174,12 +175,37 @@ corral_spawn_end(const corral_spawn_t *spawn, int report_fd, char **error)
     return failure ? -1 : 0;
 }
 
+int
+corral_spawn_workers(const corral_spawn_t *spawns, int count, pid_t *pids, char **error)
+{
+    int report_fds[count > 0 ? count : 1];
+    *error = NULL;
+    int forked = 0;
+    for (; forked < count; forked++) {
+        pids[forked] = spawn_begin(&spawns[forked], &report_fds[forked], error);
+        if (pids[forked] < 0)
+            break;
+    }
+    for (int i = forked; i < count; i++)
+        pids[i] = 0;
+    for (int i = 0; i < forked; i++) {
+        char *failure = NULL;
+        if (spawn_end(&spawns[i], report_fds[i], &failure) == 0)
+            continue;
+        pids[i] = 0;
+        if (*error)
+            free(failure);
+        else
+            *error = failure;
+    }
+    return *error ? -1 : 0;
+}
+
 pid_t
 corral_spawn_worker(const corral_spawn_t *spawn, char **error)
 {
-    int report_fd;
-    pid_t pid = corral_spawn_begin(spawn, &report_fd, error);
-    return pid < 0 || corral_spawn_end(spawn, report_fd, error) != 0 ? -1 : pid;
+    pid_t pid;
+    return corral_spawn_workers(spawn, 1, &pid, error) == 0 ? pid : -1;
 }
 
 void

@@ -25,13 +25,12 @@ char *corral_spawn_default_program(void);
  * started, exec failures included. */
 pid_t corral_spawn_worker(const corral_spawn_t *spawn, char **error);
 
-/* The same in two steps, so that several workers exec at once (waiting
- * for each exec in turn takes two scheduling delays a worker, seconds for
- * hundreds on a loaded machine): _begin forks and returns the PID (or -1
- * with *error) and a descriptor for _end, which waits for the exec and
- * returns 0, or -1 with *error when it failed. */
-pid_t corral_spawn_begin(const corral_spawn_t *spawn, int *report_fd, char **error);
-int corral_spawn_end(const corral_spawn_t *spawn, int report_fd, char **error);
+/* The same for `count` workers at once: all are forked, then every exec
+ * is awaited, so that they exec together (awaiting each exec in turn
+ * costs two scheduling delays a worker: seconds for hundreds on a loaded
+ * machine). pids[i] is each one's PID, 0 when it could not start. Returns
+ * 0, or -1 with *error (the first failure; free it); the others run. */
+int corral_spawn_workers(const corral_spawn_t *spawns, int count, pid_t *pids, char **error);
 
 /* Classic mode: replaces this process with a standalone worker (same PID).
  * Returns only on failure, with *error set. */
