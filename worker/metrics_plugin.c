@@ -207,6 +207,8 @@ coordinator_families(out_t *out, view_t *view)
 static void
 metrics_route(corral_request_t *request, void *arg)
 {
+    if (corral_reporter_await_view(arg, request))
+        return;                 /* called again with a fresh view */
     view_t *view = corral_reporter_view(arg);
     process_t *list = calloc(view->n_workers + 1, sizeof *list);
     char storage[16384];
