@@ -702,7 +702,8 @@ slot_changed(void *arg, int slot_id, const corral_process_t *process)
     if (process) {
         corral_cluster_view_worker_started(self->view, slot_id, corral_process_name(process),
                                            corral_process_pid(process));
-        lifecycle(self, process, "started", corral_process_main(process) ? "main" : "");
+        lifecycle(self, process, corral_process_generation(process) > 1 ? "restarted" : "started",
+                  corral_process_main(process) ? "main" : "");
     }
     else
         corral_cluster_view_worker_gone(self->view, slot_id);
@@ -717,6 +718,8 @@ tell_main(void *arg, const corral_process_t *process, bool main)
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_MAIN_ROLE;
     envelope.main_role = &body;
+    if (main)
+        lifecycle(self, process, "main", "holds the main role now");
     if (send_to_process(self, process, &envelope) != 0)
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot tell %s (pid %d) it is main",
                    corral_process_name(process), (int) corral_process_pid(process));
