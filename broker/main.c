@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "coordinator.h"
+#include "fd_limit.h"
 #include "cpu_quota.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
@@ -199,6 +200,15 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
         return 1;
     }
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
+    if (config->node.enabled && corral_fd_limit_raise(clustered ? slots.slot_count : 1, reuseport,
+                                                      &error) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+        free(error);
+        corral_worker_slots_clear(&slots);
+        corral_log_router_destroy(&log_router);
+        corral_pidfile_release(&pidfile);
+        return 1;
+    }
     corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
                                                       reuseport, slots.http_count, &error);
     /* classic mode: one worker of the first type that serves HTTP */

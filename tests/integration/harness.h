@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define WORKERS_MAX 64
+#define WORKERS_MAX 1024
 
 typedef struct instance instance_t;
 
