@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -107,6 +108,80 @@ test_wait_does_not_block_the_loop(void **state)
     response_clear(&slow.response);
 }
 
+typedef struct {
+    int port;
+    response_t response;
+} realistic_t;
+
+static void *
+send_realistic(void *arg)
+{
+    realistic_t *call = arg;
+    http_get(call->port, "/api/realistic?wait_ms=1000&jitter_ms=0&cpu_us=100", &call->response);
+    return NULL;
+}
+
+static double
+monotonic_s(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+}
+
+/* Two 1 s datastore waits (the route's longest) at once on the only worker
+ * take one waiting time, not two: a loop that blocked would take 2 s or
+ * more. The 0.9 s margin absorbs a loaded machine's scheduling and
+ * connection set-up. */
+static void
+test_realistic_waits_without_blocking(void **state)
+{
+    realistic_t calls[2] = { { .port = instance_port(instance) },
+                             { .port = instance_port(instance) } };
+    pthread_t threads[2];
+    double start = monotonic_s();
+    for (int i = 0; i < 2; i++)
+        pthread_create(&threads[i], NULL, send_realistic, &calls[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(threads[i], NULL);
+    double elapsed = monotonic_s() - start;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(calls[i].response.status, 200);
+        assert_string_equal(calls[i].response.worker, "worker-1");
+        json_t *answer = calls[i].response.json;
+        assert_int_equal(json_integer_value(json_object_get(answer, "took")), 1000);
+        assert_true(json_integer_value(json_object_get(answer, "rounds")) >= 1);
+        assert_int_equal(json_array_size(json_object_get(json_object_get(answer, "hits"),
+                                                         "hits")), 10);
+        response_clear(&calls[i].response);
+    }
+    assert_true(elapsed >= 1.0);
+    if (elapsed >= 1.9)
+        fail_msg("two concurrent 1 s waits took %.2f s: the loop was blocked", elapsed);
+}
+
+static void
+test_realistic_rejects_bad_parameters(void **state)
+{
+    static const char *const bad[] = {
+        "/api/realistic?wait_ms=soon", "/api/realistic?wait_ms=-1",
+        "/api/realistic?wait_ms=1001", "/api/realistic?wait_ms=10&jitter_ms=11",
+        "/api/realistic?jitter_ms=x", "/api/realistic?cpu_us=5001",
+        "/api/realistic?cpu_us=1e3",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        response_t response = get(bad[i]);
+        if (response.status != 400)
+            fail_msg("%s: status %ld, expected 400", bad[i], response.status);
+        assert_int_equal(json_integer_value(json_object_get(response.json, "statusCode")), 400);
+        response_clear(&response);
+    }
+    response_t fine = get("/api/realistic?wait_ms=0&cpu_us=0");
+    assert_int_equal(fine.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(fine.json, "took")), 0);
+    response_clear(&fine);
+}
+
 static void
 test_unknown_route_and_method(void **state)
 {
@@ -175,6 +250,8 @@ main(void)
         cmocka_unit_test(test_connections_are_kept_alive),
         cmocka_unit_test(test_cpu_route_does_fixed_work),
         cmocka_unit_test(test_wait_does_not_block_the_loop),
+        cmocka_unit_test(test_realistic_waits_without_blocking),
+        cmocka_unit_test(test_realistic_rejects_bad_parameters),
         cmocka_unit_test(test_unknown_route_and_method),
         cmocka_unit_test(test_malformed_requests_get_4xx),
         cmocka_unit_test(test_oversized_body_is_413),
