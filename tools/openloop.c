@@ -19,8 +19,10 @@
  *
  * Output, one line on stdout (times in ms):
  *   offered=R sent=N ok=N http_errors=N transport_errors=N timeouts=N
- *   served=R p50=… p75=… p95=… p99=… max=… lag_p99=… loadgen_cpu=…
+ *   served=R answered=N p50=… p75=… p95=… p99=… max=… lag_p99=… loadgen_cpu=…
  * served: responses completed per second within the measured window;
+ * answered: every response of the run, warm-up and drain included (what
+ * the server's CPU time over the run paid for);
  * lag: how late the generator itself sent (its own overload, if any);
  * loadgen_cpu: CPUs this process used on average. */
 #include <curl/curl.h>
@@ -77,7 +79,7 @@ static struct {
     request_t *free_list, *in_flight;
     uint64_t random_state;
     int64_t start_ns, measure_ns, end_ns, next_ns;
-    long sent, ok, http_errors, transport_errors, timeouts, served;
+    long sent, ok, http_errors, transport_errors, timeouts, served, answered;
     samples_t latency, lag;
 } run;
 
@@ -246,6 +248,8 @@ finish(request_t *request, int64_t now, long status, bool transport_error)
         if (!transport_error)
             samples_add(&run.latency, (double) (now - request->scheduled_ns) / 1e6);
     }
+    if (status != 0)
+        run.answered++;
     if (status != 0 && now >= run.measure_ns && now < run.end_ns)
         run.served++;
     request->next = run.free_list;
@@ -457,10 +461,10 @@ main(int argc, char **argv)
     qsort(run.latency.values, run.latency.count, sizeof (double), compare_doubles);
     qsort(run.lag.values, run.lag.count, sizeof (double), compare_doubles);
     printf("offered=%.1f sent=%ld ok=%ld http_errors=%ld transport_errors=%ld timeouts=%ld "
-           "served=%.1f p50=%.3f p75=%.3f p95=%.3f p99=%.3f max=%.3f lag_p99=%.3f "
+           "served=%.1f answered=%ld p50=%.3f p75=%.3f p95=%.3f p99=%.3f max=%.3f lag_p99=%.3f "
            "loadgen_cpu=%.2f\n",
            config.rate, run.sent, run.ok, run.http_errors, run.transport_errors, run.timeouts,
-           (double) run.served / config.duration_s, percentile(&run.latency, 0.50),
+           (double) run.served / config.duration_s, run.answered, percentile(&run.latency, 0.50),
            percentile(&run.latency, 0.75), percentile(&run.latency, 0.95),
            percentile(&run.latency, 0.99), percentile(&run.latency, 1.0),
            percentile(&run.lag, 0.99), busy);
