@@ -299,7 +299,7 @@ gnuplot -e "csv='$CSV'; out='$OUT_DIR'; machine='$MACHINE'; setups='$(setups_in_
 PNGS=(bench-rfc-setups.png bench-rfc-compare.png)
 [ -z "$(setups_in_csv 2 '^corral')$(setups_in_csv 1 '^corral')" ] || PNGS+=(bench-rfc-classic-2-4.png)
 for png in "${PNGS[@]}"; do
-    [ -s "$OUT_DIR/$png" ] && [ "$OUT_DIR/$png" -nt "$CSV" ] || die "gnuplot wrote no $OUT_DIR/$png"
+    if [ ! -s "$OUT_DIR/$png" ] || [ ! "$OUT_DIR/$png" -nt "$CSV" ]; then die "gnuplot wrote no $OUT_DIR/$png"; fi
 done
 
 # --- Report --------------------------------------------------------------------
@@ -333,10 +333,10 @@ if [ -n "$TARGET_RATE" ] && [ -n "$(value 2 corral-2 "$TARGET_RATE" 11)" ] \
 fi
 for peer in node-cluster-2 pm2-2; do
     [ -n "$(value 2 "$peer" "${RATE_LIST[0]}" 13)" ] || continue
-    worse= compared=0
+    worse='' compared=0
     for rate in "${RATE_LIST[@]}"; do
         ours=$(value 2 corral-2 "$rate" 13); theirs=$(value 2 "$peer" "$rate" 13)
-        [ -n "$ours" ] && [ -n "$theirs" ] || continue
+        if [ -z "$ours" ] || [ -z "$theirs" ]; then continue; fi
         compared=$((compared + 1))
         [ "$(verdict "$ours < $theirs")" = PASS ] || worse+=" $rate"
     done
