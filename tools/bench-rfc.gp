@@ -8,10 +8,17 @@
 set datafile separator comma
 set terminal pngcairo size 1400,900 font "DejaVu Sans,10"
 set logscale y
+set ytics (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
 set grid
 set key top left
 set xlabel "offered requests/s"
 set ylabel "latency (ms, from the scheduled send)"
+
+# one latency range for every panel, so that panels compare at a glance
+stats csv using 11 nooutput
+low = STATS_min
+stats csv using 14 nooutput
+set yrange [low * 0.8 : STATS_max * 1.25]
 
 percentile_column(i) = 10 + i
 percentile_name(i) = word("p50 p75 p95 p99", i)
