@@ -510,18 +510,23 @@ response_clear(response_t *response)
 }
 
 int
-raw_exchange(int port, const char *bytes, char *reply, size_t size)
+raw_connect(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
     inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
     struct timeval timeout = { .tv_sec = 10 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0
-        || write(fd, bytes, strlen(bytes)) != (ssize_t) strlen(bytes)) {
+    if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0) {
         close(fd);
         return -1;
     }
+    return fd;
+}
+
+int
+raw_read_all(int fd, char *reply, size_t size)
+{
     size_t length = 0;
     ssize_t n;
     while (length < size - 1 && (n = read(fd, reply + length, size - 1 - length)) > 0)
@@ -529,6 +534,19 @@ raw_exchange(int port, const char *bytes, char *reply, size_t size)
     reply[length] = '\0';
     close(fd);
     return (int) length;
+}
+
+int
+raw_exchange(int port, const char *bytes, char *reply, size_t size)
+{
+    int fd = raw_connect(port);
+    if (fd < 0)
+        return -1;
+    if (write(fd, bytes, strlen(bytes)) != (ssize_t) strlen(bytes)) {
+        close(fd);
+        return -1;
+    }
+    return raw_read_all(fd, reply, size);
 }
 
 /* --- Status and stats (issue 5) --------------------------------------------------- */

@@ -73,6 +73,10 @@ long http_second_get_connects(int port, const char *path);
 /* Sends `bytes` on a fresh connection and reads the reply until the server
  * closes it or `size` - 1 bytes came. Returns the reply's length, or -1. */
 int raw_exchange(int port, const char *bytes, char *reply, size_t size);
+/* The two halves of raw_exchange: a connected socket (10 s read timeout)
+ * or -1; reading a reply as above, then closing `fd`. */
+int raw_connect(int port);
+int raw_read_all(int fd, char *reply, size_t size);
 
 /* --- Status and stats (issue 5) --- */
 
