@@ -16,6 +16,9 @@
 # capacity, which the script measures first (corral-classic's CPU time per
 # request at a light load: capacity = 1 CPU / that time). The corral setups
 # run twice: with the servers limited to 1 CPU (taskset -c 0) and to 2.
+# All setups are started first and stay up; for each rate, each setup is
+# loaded in turn, so that a shared machine's changing load weighs on every
+# setup at a given rate alike.
 #
 # Writes $OUT_DIR/bench-rfc.csv (one row per setup and rate) and three
 # gnuplot PNGs next to it (tools/bench-rfc.gp), prints a table and the
@@ -73,12 +76,18 @@ MIX_OPTIONS=()
 for route in $MIX; do MIX_OPTIONS+=(-p "$route"); done
 
 # --- The servers under test ----------------------------------------------------
-# Each start_* sets SERVER_PID (the process whose children are the workers)
-# and BASE_URL; stop_server ends what the last start_* started, by PID.
+# Every setup is started once and stays up for the whole run: the rates are
+# the outer loop, so that the setups' runs at one rate are minutes apart at
+# most and a shared machine's load changes weigh on all of them alike. An
+# idle setup costs the others nothing but memory. start_setup ENTRY records
+# the process whose children are the workers (PID_OF) and the URL (URL_OF);
+# stop_setups ends them all, by PID.
 
+declare -A PID_OF URL_OF
+STARTED=()
+PM2_HOMES=()
 SERVER_PID=
 SETUP=
-PM2_HOMES=()
 
 start_corral_setup() {     # NAME WORKERS (0: classic)
     local node="enabled: false"
@@ -89,6 +98,7 @@ pid: { file: $TMP/$1/corral.pid }
 node: { $node, shutdown_timeout: 5s }
 logging: { root: { level: info } }"
     SERVER_PID=$CORRAL_PID
+    CORRAL_PID=         # several at once: stop_setups stops them
 }
 
 start_node_cluster() {     # NAME WORKERS
@@ -113,19 +123,18 @@ install_pm2() {
 }
 
 start_pm2() {              # NAME WORKERS
-    PM2_HOME=$TMP/pm2-$1
-    PM2_HOMES+=("$PM2_HOME")
-    local port i
+    local home=$TMP/pm2-$1 port i
+    PM2_HOMES+=("$home")
     port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1",
                     () => { console.log(s.address().port); s.close(); })')
     # shellcheck disable=SC2086  # the daemon inherits the CPU limit
-    PM2_HOME=$PM2_HOME WORKERS=$2 PORT=$port ${BENCH_LAUNCHER:-} "$PEERS_DIR/node_modules/.bin/pm2" \
+    PM2_HOME=$home WORKERS=$2 PORT=$port ${BENCH_LAUNCHER:-} "$PEERS_DIR/node_modules/.bin/pm2" \
         start "$PEERS/ecosystem.config.js" </dev/null >"$TMP/$1.log" 2>&1 \
         || { sed 's/^/    /' "$TMP/$1.log" >&2; die "$1: pm2 start failed"; }
-    SERVER_PID=$(cat "$PM2_HOME/pm2.pid") || die "$1: pm2 left no $PM2_HOME/pm2.pid"
+    SERVER_PID=$(cat "$home/pm2.pid") || die "$1: pm2 left no $home/pm2.pid"
     # ready when every instance has logged that it listens (20 s at most)
     for ((i = 0; i < 200; i++)); do
-        [ "$(cat "$PM2_HOME"/logs/peer-out*.log 2>/dev/null | grep -c '^listening')" -ge "$2" ] \
+        [ "$(cat "$home"/logs/peer-out*.log 2>/dev/null | grep -c '^listening')" -ge "$2" ] \
             && break
         sleep 0.1
     done
@@ -149,38 +158,62 @@ stop_pm2_homes() {
     PM2_HOMES=()
 }
 
-stop_server() {
-    case $SETUP in
-        corral-*) stop_corral ;;
-        pm2-*) stop_pm2_homes ;;
-        *) kill -TERM "$SERVER_PID" 2>/dev/null || true
-           wait "$SERVER_PID" 2>/dev/null || true ;;
-    esac
-    SERVER_PID=
+# stop_setups: SIGTERM to each server this script started (corral must
+# exit 0), then the PM2 homes
+stop_setups() {
+    local entry
+    for entry in "${!PID_OF[@]}"; do
+        case $entry in
+            *corral-*) CORRAL_PID=${PID_OF[$entry]}; stop_corral ;;
+            *:pm2-*) ;;
+            *) kill -TERM "${PID_OF[$entry]}" 2>/dev/null || true
+               wait "${PID_OF[$entry]}" 2>/dev/null || true ;;
+        esac
+        unset "PID_OF[$entry]"
+    done
+    stop_pm2_homes
 }
 
 # shellcheck disable=SC2317  # run by the trap
 cleanup() {
-    local status=$?
-    if [ -n "$SERVER_PID" ] && [[ $SETUP != corral-* ]] && [[ $SETUP != pm2-* ]]; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-    fi
+    local status=$? entry
+    for entry in "${!PID_OF[@]}"; do
+        [[ $entry == *:pm2-* ]] || kill -TERM "${PID_OF[$entry]}" 2>/dev/null || true
+    done
     stop_pm2_homes
     (exit "$status")
     bench_cleanup
 }
 trap cleanup EXIT
 
-start_setup() {            # SETUP
-    SETUP=$1
-    local workers=${1##*-}
-    case $1 in
-        corral-classic) start_corral_setup "$1-$CPUS" 0 ;;
-        corral-*) start_corral_setup "$1-$CPUS" "$workers" ;;
-        node-cluster-*) start_node_cluster "$1-$CPUS" "$workers" ;;
-        pm2-*) start_pm2 "$1-$CPUS" "$workers" ;;
-        *) die "unknown setup $1" ;;
+start_setup() {            # CPUS:SETUP (after use_cpus)
+    local setup=${1#*:} workers=${1##*-}
+    case $setup in
+        *corral-classic) start_corral_setup "$setup-$CPUS" 0 ;;
+        corral-*) start_corral_setup "$setup-$CPUS" "$workers" ;;
+        node-cluster-*) start_node_cluster "$setup-$CPUS" "$workers" ;;
+        pm2-*) start_pm2 "$setup-$CPUS" "$workers" ;;
+        *) die "unknown setup $setup" ;;
     esac
+    PID_OF[$1]=$SERVER_PID
+    URL_OF[$1]=$BASE_URL
+}
+
+use_cpus() {               # 1 or 2: the servers' CPUs from now on
+    CPUS=$1
+    case $1 in
+        1) BENCH_LAUNCHER="taskset -c 0" ;;
+        2) BENCH_LAUNCHER="taskset -c 0,1" ;;
+        *) die "SETUPS: CPUS must be 1 or 2, not $1" ;;
+    esac
+}
+
+# select_setup CPUS:SETUP: what measure and await_idle work on
+select_setup() {
+    CPUS=${1%%:*}
+    SETUP=${1#*:}
+    SERVER_PID=${PID_OF[$1]}
+    BASE_URL=${URL_OF[$1]}
 }
 
 server_pids() { echo "$SERVER_PID $(pgrep -P "$SERVER_PID" | tr '\n' ' ')"; }
@@ -233,13 +266,13 @@ measure() {
 
 # --- Calibration: one process's capacity ----------------------------------------
 
-CPUS=2
-BENCH_LAUNCHER=
 log "bench-rfc: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -z "${RATES:-}" ]; then
-    start_setup corral-classic
+    use_cpus 2
+    start_setup 2:calibration-corral-classic
+    select_setup 2:calibration-corral-classic
     measure "$( [ "$QUICK" = 1 ] && echo 50 || echo 200 )"
-    stop_server
+    stop_setups
     [ "${ROW[us_per_req]}" -gt 0 ] || die "calibration measured no CPU time"
     CAPACITY=$(( 1000000 / ROW[us_per_req] ))
     log "bench-rfc: corral-classic uses ${ROW[us_per_req]} us of CPU per request: one process serves at most ~$CAPACITY requests/s"
@@ -261,31 +294,36 @@ if [ "$QUICK" != 1 ] && [ "$HAVE_NODE" = 1 ] && [[ $SETUPS == *pm2-* ]]; then
     else log "bench-rfc: pm2 could not be installed: the pm2 setups are skipped"; fi
 fi
 
-COLUMNS_CSV="cpus,setup,workers,offered_rps,sent,ok,http_errors,transport_errors,timeouts,served_rps,p50_ms,p75_ms,p95_ms,p99_ms,max_ms,lag_p99_ms,loadgen_cpu,server_cpu,server_us_per_req"
-echo "$COLUMNS_CSV" >"$CSV"
 SKIPPED=()
 for entry in $SETUPS; do
-    CPUS=${entry%%:*}
     setup=${entry#*:}
-    case $CPUS in
-        1) BENCH_LAUNCHER="taskset -c 0" ;;
-        2) BENCH_LAUNCHER="taskset -c 0,1" ;;
-        *) die "SETUPS: $entry: CPUS must be 1 or 2" ;;
-    esac
     if { [[ $setup == node-* ]] && [ "$HAVE_NODE" = 0 ]; } || { [[ $setup == pm2-* ]] && [ "$HAVE_PM2" = 0 ]; }; then
         SKIPPED+=("$entry")
         continue
     fi
-    start_setup "$setup"
-    workers=${setup##*-}; [ "$workers" = classic ] && workers=1
-    for rate in "${RATE_LIST[@]}"; do
+    use_cpus "${entry%%:*}"
+    start_setup "$entry"
+    STARTED+=("$entry")
+    : >"$TMP/rows-${entry/:/-}"
+done
+log "bench-rfc: serving: ${STARTED[*]}"
+
+for rate in "${RATE_LIST[@]}"; do
+    for entry in "${STARTED[@]}"; do
+        select_setup "$entry"
         await_idle
         measure "$rate"
-        log "bench-rfc: $CPUS CPU $setup $rate/s: p50 ${ROW[p50]} p95 ${ROW[p95]} p99 ${ROW[p99]} ms, served ${ROW[served]}/s, errors $(( ROW[http_errors] + ROW[transport_errors] )), timeouts ${ROW[timeouts]}"
-        echo "$CPUS,$setup,$workers,${ROW[offered]},${ROW[sent]},${ROW[ok]},${ROW[http_errors]},${ROW[transport_errors]},${ROW[timeouts]},${ROW[served]},${ROW[p50]},${ROW[p75]},${ROW[p95]},${ROW[p99]},${ROW[max]},${ROW[lag_p99]},${ROW[loadgen_cpu]},${ROW[server_cpu]},${ROW[us_per_req]}" >>"$CSV"
+        log "bench-rfc: $CPUS CPU $SETUP $rate/s: p50 ${ROW[p50]} p95 ${ROW[p95]} p99 ${ROW[p99]} ms, served ${ROW[served]}/s, errors $(( ROW[http_errors] + ROW[transport_errors] )), timeouts ${ROW[timeouts]}"
+        workers=${SETUP##*-}; [ "$workers" = classic ] && workers=1
+        echo "$CPUS,$SETUP,$workers,${ROW[offered]},${ROW[sent]},${ROW[ok]},${ROW[http_errors]},${ROW[transport_errors]},${ROW[timeouts]},${ROW[served]},${ROW[p50]},${ROW[p75]},${ROW[p95]},${ROW[p99]},${ROW[max]},${ROW[lag_p99]},${ROW[loadgen_cpu]},${ROW[server_cpu]},${ROW[us_per_req]}" \
+            >>"$TMP/rows-${entry/:/-}"
     done
-    stop_server
 done
+stop_setups
+
+# one setup's rows together, so that the plots draw each as one line
+echo "cpus,setup,workers,offered_rps,sent,ok,http_errors,transport_errors,timeouts,served_rps,p50_ms,p75_ms,p95_ms,p99_ms,max_ms,lag_p99_ms,loadgen_cpu,server_cpu,server_us_per_req" >"$CSV"
+for entry in "${STARTED[@]}"; do cat "$TMP/rows-${entry/:/-}" >>"$CSV"; done
 
 # --- Plots ---------------------------------------------------------------------
 
