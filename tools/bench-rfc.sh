@@ -266,7 +266,9 @@ measure() {
 
 # --- Calibration: one process's capacity ----------------------------------------
 
-log "bench-rfc: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED_AT=$(date -u '+%Y-%m-%d %H:%M UTC')
+log "bench-rfc: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), load average $LOAD_START"
 if [ -z "${RATES:-}" ]; then
     use_cpus 2
     start_setup 2:calibration-corral-classic
@@ -343,7 +345,8 @@ done
 # --- Report --------------------------------------------------------------------
 
 echo
-echo "corral RFC load test: $MACHINE; load average before: see stderr"
+echo "corral RFC load test: $MACHINE; started $STARTED_AT"
+echo "load average (1, 5, 15 min) at the start: $LOAD_START; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mix: $MIX; open loop (Poisson arrivals), ${DURATION}s measured per rate after ${WARMUP}s, ${DRAIN}s drain, $CONNECTIONS connections at most"
 [ -z "$CAPACITY" ] || echo "one process's capacity: ~$CAPACITY requests/s (corral-classic's CPU per request); rates: ${RATE_LIST[*]}"
 [ ${#SKIPPED[@]} -eq 0 ] || echo "skipped (node or pm2 not available): ${SKIPPED[*]}"
