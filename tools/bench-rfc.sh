@@ -180,6 +180,9 @@ cleanup() {
     for entry in "${!PID_OF[@]}"; do
         [[ $entry == *:pm2-* ]] || kill -TERM "${PID_OF[$entry]}" 2>/dev/null || true
     done
+    for entry in "${!PID_OF[@]}"; do
+        [[ $entry == *:pm2-* ]] || wait "${PID_OF[$entry]}" 2>/dev/null || true
+    done
     stop_pm2_homes
     (exit "$status")
     bench_cleanup
