@@ -103,8 +103,9 @@ logging: { root: { level: info } }"
 
 start_node_cluster() {     # NAME WORKERS
     local log=$TMP/$1.log line
+    : >"$log"           # before tail follows it: the child may open it later
     # shellcheck disable=SC2086  # a command prefix
-    WORKERS=$2 PORT=0 ${BENCH_LAUNCHER:-} node "$PEERS/cluster.js" </dev/null >"$log" 2>&1 &
+    WORKERS=$2 PORT=0 ${BENCH_LAUNCHER:-} node "$PEERS/cluster.js" </dev/null >>"$log" 2>&1 &
     SERVER_PID=$!
     line=$(timeout 20 tail -n +1 --pid="$SERVER_PID" -f "$log" | grep -m1 -E '^ready ') || true
     [ -n "$line" ] || { sed 's/^/    /' "$log" >&2; die "$1: node cluster did not start"; }
