@@ -141,7 +141,8 @@ test_realistic_waits_without_blocking(void **state)
         assert_non_null(strstr(reply, "\"rounds\":"));
     }
     double elapsed = monotonic_s() - start;
-    assert_true(elapsed >= 1.0);
+    if (elapsed < 0.95)             /* zloop's clock counts whole milliseconds */
+        fail_msg("two 1 s waits took only %.3f s", elapsed);
     if (elapsed >= 1.9)
         fail_msg("two concurrent 1 s waits took %.2f s: the loop was blocked", elapsed);
 }
