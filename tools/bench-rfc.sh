@@ -108,7 +108,11 @@ start_node_cluster() {     # NAME WORKERS
     WORKERS=$2 PORT=0 ${BENCH_LAUNCHER:-} node "$PEERS/cluster.js" </dev/null >>"$log" 2>&1 &
     SERVER_PID=$!
     line=$(timeout 20 tail -n +1 --pid="$SERVER_PID" -f "$log" | grep -m1 -E '^ready ') || true
-    [ -n "$line" ] || { sed 's/^/    /' "$log" >&2; die "$1: node cluster did not start"; }
+    if [ -z "$line" ]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true     # not in PID_OF yet
+        sed 's/^/    /' "$log" >&2
+        die "$1: node cluster did not start"
+    fi
     BASE_URL=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line")
 }
 
