@@ -46,14 +46,16 @@ bench_cleanup() {
 }
 
 # start_corral NAME YAML: corral with config YAML in $TMP/NAME (its
-# runtime directory too); waits until it is ready (clustered or classic;
-# READY_TIMEOUT seconds at most, default 20). Sets CORRAL_PID, PORT, BASE_URL.
+# runtime directory too), run through $BENCH_LAUNCHER if set (for example
+# "taskset -c 0"); waits until it is ready (clustered or classic; READY_TIMEOUT
+# seconds at most, default 20). Sets CORRAL_PID, PORT, BASE_URL.
 start_corral() {
     local dir=$TMP/$1 line
     mkdir -p "$dir"
     printf '%s\n' "$2" >"$dir/corral.yml"
     : >"$dir/corral.log"
-    XDG_RUNTIME_DIR=$dir "$CORRAL" -c "$dir/corral.yml" </dev/null >>"$dir/corral.log" 2>&1 &
+    # shellcheck disable=SC2086  # a command prefix, split on purpose
+    XDG_RUNTIME_DIR=$dir ${BENCH_LAUNCHER:-} "$CORRAL" -c "$dir/corral.yml" </dev/null >>"$dir/corral.log" 2>&1 &
     CORRAL_PID=$!
     line=$(timeout "${READY_TIMEOUT:-20}" tail -n +1 --pid="$CORRAL_PID" -f "$dir/corral.log" \
            | grep -m1 -E 'ready: [0-9]+ workers serving http://127\.0\.0\.1:[0-9]+|serving http://127\.0\.0\.1:[0-9]+ \(classic mode') || true
@@ -68,11 +70,11 @@ stop_corral() {
     CORRAL_PID=
 }
 
-# Clock ticks of one process, all its threads.
+# Clock ticks of one process, all its threads (0 once it is gone).
 ticks() {
     local stat
     local -a f
-    read -r stat <"/proc/$1/stat"
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || { echo 0; return; }
     read -r -a f <<<"${stat##*) }"
     echo $(( f[11] + f[12] ))
 }
