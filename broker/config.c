@@ -63,17 +63,20 @@ typedef enum {
     VALUE_LOGGING,      /* the logging section: config_logging.c */
     VALUE_COMMAND,      /* an argv list: config_workers.c */
     VALUE_ENV,          /* variables: config_workers.c */
+    VALUE_WORKERS,      /* node.workers: one group, or named types of them */
+    VALUE_MAIN,         /* a group's `main`: true | false, and that it was given */
     VALUE_REMOTE        /* node.remote: a section, checked as a whole */
 } value_kind_t;
 
 typedef struct field {
     const char *name;
     value_kind_t kind;
-    size_t offset;                  /* into corral_config_t */
+    size_t offset;                  /* into the section's base (corral_config_t, or a group) */
     const struct field *fields;     /* for VALUE_SECTION; NULL-terminated */
 } field_t;
 
 #define AT(member) offsetof(corral_config_t, member)
+#define IN_GROUP(member) offsetof(corral_worker_group_t, member)
 
 static const field_t limits_fields[] = {
     { "max_connections",   VALUE_CONNECTIONS, AT(server.limits.max_connections),   NULL },
@@ -101,19 +104,23 @@ static const field_t pid_fields[] = {
     { "file", VALUE_PATH, AT(pid.file), NULL },
     { NULL, 0, 0, NULL }
 };
+/* The keys of a group of workers (offsets into corral_worker_group_t):
+ * node.workers itself, or each of its named types. */
 static const field_t recycle_fields[] = {
-    { "max_rss",      VALUE_SIZE,    AT(node.workers.recycle.max_rss),        NULL },
-    { "max_requests", VALUE_COUNT,   AT(node.workers.recycle.max_requests),   NULL },
-    { "jitter",       VALUE_PERCENT, AT(node.workers.recycle.jitter_percent), NULL },
+    { "max_rss",      VALUE_SIZE,    IN_GROUP(recycle.max_rss),        NULL },
+    { "max_requests", VALUE_COUNT,   IN_GROUP(recycle.max_requests),   NULL },
+    { "jitter",       VALUE_PERCENT, IN_GROUP(recycle.jitter_percent), NULL },
     { NULL, 0, 0, NULL }
 };
 static const field_t workers_fields[] = {
-    { "count", VALUE_WORKER_COUNT, AT(node.workers.count), NULL },
-    { "heartbeat_timeout", VALUE_DURATION, AT(node.workers.heartbeat_timeout_ms), NULL },
-    { "command", VALUE_COMMAND, AT(node.workers.program.command), NULL },
-    { "env", VALUE_ENV, AT(node.workers.program.env), NULL },
-    { "max_memory", VALUE_SIZE, AT(node.workers.max_memory), NULL },
+    { "count", VALUE_WORKER_COUNT, IN_GROUP(count), NULL },
+    { "heartbeat_timeout", VALUE_DURATION, IN_GROUP(heartbeat_timeout_ms), NULL },
+    { "command", VALUE_COMMAND, IN_GROUP(program.command), NULL },
+    { "env", VALUE_ENV, IN_GROUP(program.env), NULL },
+    { "max_memory", VALUE_SIZE, IN_GROUP(max_memory), NULL },
     { "recycle", VALUE_SECTION, 0, recycle_fields },
+    { "http", VALUE_BOOL, IN_GROUP(http), NULL },
+    { "main", VALUE_MAIN, IN_GROUP(main), NULL },
     { NULL, 0, 0, NULL }
 };
 static const field_t coordinator_fields[] = {
@@ -156,7 +163,7 @@ static const field_t remote_fields[] = {
 };
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
-    { "workers",          VALUE_SECTION,  0,                  workers_fields },
+    { "workers",          VALUE_WORKERS,  AT(node.workers),   workers_fields },
     { "coordinator",      VALUE_SECTION,  0,              coordinator_fields },
     { "restart",          VALUE_SECTION,  0,                  restart_fields },
     { "shutdown_timeout", VALUE_DURATION, AT(node.shutdown_timeout_ms), NULL },
@@ -213,9 +220,12 @@ static int check_limits(loader_t *self, const char *text, size_t length);
 static void set_defaults(corral_config_t *config);
 static int fill_pointer_defaults(loader_t *self);
 static int parse_section(loader_t *self, yaml_node_t *node, const char *path,
-                         const field_t *fields);
+                         const field_t *fields, void *base);
 static int parse_value(loader_t *self, yaml_node_t *node, const char *path,
-                       const field_t *field);
+                       const field_t *field, void *base);
+static int parse_workers(loader_t *self, yaml_node_t *node, const char *path,
+                         const field_t *fields);
+static int add_type(loader_t *self, const corral_worker_group_t *group);
 static int parse_integer(const char *text, long long *value);
 static int check_remote(loader_t *self, yaml_node_t *node, const char *path);
 static bool is_null(const yaml_node_t *node);
@@ -295,6 +305,9 @@ corral_config_destroy(corral_config_t **self_p)
     free(self->path.data);
     free(self->pid.file);
     corral_worker_program_clear(&self->node.workers.program);
+    for (int i = 0; i < self->node.type_count; i++)
+        corral_worker_program_clear(&self->node.types[i].program);
+    free(self->node.types);
     free(self->node.remote.endpoint);
     free(self->node.remote.secret_key);
     free(self->node.remote.authorized_keys);
@@ -439,7 +452,7 @@ load_document(loader_t *self, const char *text, size_t length)
                 fail_at(self, yaml_document_get_root_node(&extra), "",
                         "only one YAML document is allowed");
             else
-                rc = parse_section(self, root, "", top_fields);
+                rc = parse_section(self, root, "", top_fields, self->config);
             yaml_document_delete(&extra);
         }
     }
@@ -464,6 +477,8 @@ set_defaults(corral_config_t *config)
     config->node.enabled = true;
     config->node.workers.count = 0;
     config->node.workers.count_auto = true;
+    config->node.workers.http = true;
+    config->node.workers.main = true;
     config->node.shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
     config->node.status.interval_ms = DEFAULT_STATUS_INTERVAL_MS;
     config->node.workers.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
@@ -487,6 +502,9 @@ fill_pointer_defaults(loader_t *self)
     if (!config->path.data
         && !(config->path.data = resolve_path(self->dir, DEFAULT_DATA)))
         return -1;
+    if (config->node.type_count == 0       /* no node.workers: the default group */
+        && add_type(self, &config->node.workers) != 0)
+        return -1;
     return corral_config_logging_default(&config->logging.config);
 }
 
@@ -496,7 +514,7 @@ fill_pointer_defaults(loader_t *self)
 /* A mapping whose keys must all be in `fields`, each at most once. */
 static int
 parse_section(loader_t *self, yaml_node_t *node, const char *path,
-              const field_t *fields)
+              const field_t *fields, void *base)
 {
     if (is_null(node))
         return 0;
@@ -527,10 +545,197 @@ parse_section(loader_t *self, yaml_node_t *node, const char *path,
             field++;
         if (!field->name)
             return fail_at(self, key, child, "unknown key");
-        if (parse_value(self, value, child, field) != 0)
+        if (parse_value(self, value, child, field, base) != 0)
             return -1;
     }
     return 0;
+}
+
+/* ---- node.workers: one group, or named types ------------------------- */
+
+/* A group key that a named type cannot set: one value for the instance. */
+static bool
+instance_wide(const field_t *field)
+{
+    return strcmp(field->name, "heartbeat_timeout") == 0;
+}
+
+static const field_t *
+group_field(const field_t *fields, const char *name)
+{
+    while (fields->name && strcmp(fields->name, name) != 0)
+        fields++;
+    return fields->name ? fields : NULL;
+}
+
+/* A key of node.workers that names a type: it holds a mapping where its
+ * group key, if it is one, holds none (`http: { count: 2 }` is a type,
+ * `http: false` the group's key), or nothing at all where no group key has
+ * that name. */
+static bool
+holds_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const field_t *fields)
+{
+    const field_t *field = key->type == YAML_SCALAR_NODE
+        ? group_field(fields, scalar_text(key)) : NULL;
+    if (value->type == YAML_MAPPING_NODE)
+        return !field || (field->kind != VALUE_SECTION && field->kind != VALUE_ENV);
+    return is_null(value) && key->type == YAML_SCALAR_NODE && !field;
+}
+
+/* Named types: some key of node.workers names one. */
+static bool
+names_types(loader_t *self, yaml_node_t *node, const field_t *fields)
+{
+    if (node->type != YAML_MAPPING_NODE)
+        return false;
+    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+         pair < node->data.mapping.pairs.top; pair++)
+        if (holds_type(self, yaml_document_get_node(self->document, pair->key),
+                       yaml_document_get_node(self->document, pair->value), fields))
+            return true;
+    return false;
+}
+
+/* A copy of `group` (its program too) at the end of node.types. */
+static int
+add_type(loader_t *self, const corral_worker_group_t *group)
+{
+    corral_config_t *config = self->config;
+    corral_worker_group_t *grown = realloc(config->node.types, (size_t) (config->node.type_count
+                                           + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    config->node.types = grown;
+    corral_worker_group_t *type = &grown[config->node.type_count];
+    *type = *group;
+    type->program = (corral_worker_program_t) { NULL, NULL };
+    if (corral_worker_program_copy(&type->program, &group->program) != 0) {
+        corral_worker_program_clear(&type->program);
+        return -1;
+    }
+    config->node.type_count++;
+    return 0;
+}
+
+/* One named type: the group keys but the instance-wide ones, its own
+ * defaults (count auto, http, the reference worker). */
+static int
+parse_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const char *path,
+           const field_t *fields)
+{
+    const char *name = scalar_text(key);
+    if (!corral_worker_type_name_valid(name, CORRAL_WORKER_TYPE_NAME_MAX))
+        return fail_at(self, key, path, "not a worker type name (a letter or _, then letters, "
+                       "digits and _; at most %d characters)", CORRAL_WORKER_TYPE_NAME_MAX - 1);
+    if (!is_null(value) && value->type != YAML_MAPPING_NODE)
+        return fail_expected(self, value, path, "a mapping of the type's keys");
+    for (yaml_node_pair_t *pair = is_null(value) ? NULL : value->data.mapping.pairs.start;
+         pair && pair < value->data.mapping.pairs.top; pair++) {
+        yaml_node_t *inner = yaml_document_get_node(self->document, pair->key);
+        const field_t *field = inner->type == YAML_SCALAR_NODE
+            ? group_field(fields, scalar_text(inner)) : NULL;
+        if (field && instance_wide(field))
+            return fail_at(self, inner, path, "%s is set once for every type: "
+                           "node.workers.%s", field->name, field->name);
+    }
+    corral_worker_group_t type = {
+        .count_auto = true, .http = true, .main = true,
+        .heartbeat_timeout_ms = self->config->node.workers.heartbeat_timeout_ms,
+        .recycle.jitter_percent = DEFAULT_RECYCLE_JITTER,
+    };
+    snprintf(type.name, sizeof type.name, "%s", name);
+    int rc = parse_section(self, value, path, fields, &type);
+    if (rc == 0)
+        rc = add_type(self, &type);
+    corral_worker_program_clear(&type.program);
+    return rc;
+}
+
+/* Named types: node.workers' keys are types, but for the instance-wide
+ * keys (heartbeat_timeout). */
+static int
+parse_types(loader_t *self, yaml_node_t *node, const char *path, const field_t *fields)
+{
+    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+         pair < node->data.mapping.pairs.top; pair++) {
+        yaml_node_t *key = yaml_document_get_node(self->document, pair->key);
+        yaml_node_t *value = yaml_document_get_node(self->document, pair->value);
+        if (key->type != YAML_SCALAR_NODE)
+            return fail_expected(self, key, path, "a worker type name");
+        char child[KEY_PATH_MAX];
+        snprintf(child, sizeof child, "%s.%s", path, scalar_text(key));
+        for (yaml_node_pair_t *earlier = node->data.mapping.pairs.start; earlier < pair;
+             earlier++) {
+            yaml_node_t *other = yaml_document_get_node(self->document, earlier->key);
+            if (other->type == YAML_SCALAR_NODE && !strcmp(scalar_text(other), scalar_text(key)))
+                return fail_at(self, key, child, "duplicate key");
+        }
+        const field_t *field = group_field(fields, scalar_text(key));
+        if (holds_type(self, key, value, fields)) {
+            if (parse_type(self, key, value, child, fields) != 0)
+                return -1;
+        }
+        else if (field && instance_wide(field)) {
+            if (parse_value(self, value, child, field, &self->config->node.workers) != 0)
+                return -1;
+        }
+        else if (field)
+            return fail_at(self, key, child, "a key of one group of workers beside named "
+                           "worker types: set it in each type");
+        else if (parse_type(self, key, value, child, fields) != 0)
+            return -1;
+    }
+    /* heartbeat_timeout may come after the types */
+    for (int i = 0; i < self->config->node.type_count; i++)
+        self->config->node.types[i].heartbeat_timeout_ms =
+            self->config->node.workers.heartbeat_timeout_ms;
+    return 0;
+}
+
+/* Which types may hold the main role: those with `main: true`, if any;
+ * else the background types (http: false), if any, so that the task
+ * manager runs off the request path; else every type. A type that says
+ * `main: false` never may. */
+static int
+settle_types(loader_t *self, yaml_node_t *node, const char *path)
+{
+    corral_config_t *config = self->config;
+    bool any_true = false, any_background = false, any_http = false, any_main = false;
+    for (int i = 0; i < config->node.type_count; i++) {
+        const corral_worker_group_t *type = &config->node.types[i];
+        any_true |= type->main_given && type->main;
+        any_background |= !type->http && !(type->main_given && !type->main);
+        any_http |= type->http;
+    }
+    for (int i = 0; i < config->node.type_count; i++) {
+        corral_worker_group_t *type = &config->node.types[i];
+        if (!type->main_given)
+            type->main = any_true ? false : any_background ? !type->http : true;
+        any_main |= type->main;
+    }
+    if (!any_http)
+        return fail_at(self, node, path, "no worker serves HTTP (every %s has http: false), "
+                       "but the instance listens on server.port",
+                       config->node.types[0].name[0] ? "type" : "group");
+    if (!any_main)
+        return fail_at(self, node, path, "no worker may hold the main role "
+                       "(every %s has main: false)",
+                       config->node.types[0].name[0] ? "type" : "group");
+    return 0;
+}
+
+static int
+parse_workers(loader_t *self, yaml_node_t *node, const char *path, const field_t *fields)
+{
+    corral_config_t *config = self->config;
+    if (!names_types(self, node, fields)) {
+        if (parse_section(self, node, path, fields, &config->node.workers) != 0
+            || add_type(self, &config->node.workers) != 0)
+            return -1;
+    }
+    else if (parse_types(self, node, path, fields) != 0)
+        return -1;
+    return settle_types(self, node, path);
 }
 
 /* For the sections parsed in files of their own. */
@@ -544,18 +749,18 @@ reader_of(loader_t *self)
 
 static int
 parse_value(loader_t *self, yaml_node_t *node, const char *path,
-            const field_t *field)
+            const field_t *field, void *base)
 {
-    char *target = (char *) self->config + field->offset;
+    char *target = (char *) base + field->offset;
     const char *text = node->type == YAML_SCALAR_NODE ? scalar_text(node) : "";
     long long number;
 
     switch (field->kind) {
     case VALUE_SECTION:
-        return parse_section(self, node, path, field->fields);
+        return parse_section(self, node, path, field->fields, target);
 
     case VALUE_REMOTE:
-        if (parse_section(self, node, path, field->fields) != 0)
+        if (parse_section(self, node, path, field->fields, target) != 0)
             return -1;
         return check_remote(self, node, path);
 
@@ -601,11 +806,11 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         return 0;
 
     case VALUE_WORKER_COUNT: {
-        /* Two members: the count and whether it is "auto". */
-        corral_config_t *config = self->config;
+        /* Two members of the group: the count and whether it is "auto". */
+        corral_worker_group_t *group = (corral_worker_group_t *) (target - IN_GROUP(count));
         if (node->type == YAML_SCALAR_NODE && strcmp(text, "auto") == 0) {
-            config->node.workers.count = 0;
-            config->node.workers.count_auto = true;
+            group->count = 0;
+            group->count_auto = true;
             return 0;
         }
         if (node->type != YAML_SCALAR_NODE || !is_plain(node)
@@ -615,10 +820,18 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         if (number > WORKERS_MAX)
             return fail_at(self, node, path, "at most %d workers, got %s",
                            WORKERS_MAX, text);
-        config->node.workers.count = (int) number;
-        config->node.workers.count_auto = false;
+        group->count = (int) number;
+        group->count_auto = false;
         return 0;
     }
+    case VALUE_MAIN: {
+        corral_worker_group_t *group = (corral_worker_group_t *) (target - IN_GROUP(main));
+        group->main_given = true;
+        return parse_value(self, node, path, &(field_t) { field->name, VALUE_BOOL,
+                                                         field->offset, NULL }, base);
+    }
+    case VALUE_WORKERS:
+        return parse_workers(self, node, path, field->fields);
     case VALUE_DURATION:
     case VALUE_SIZE: {
         bool duration = field->kind == VALUE_DURATION;

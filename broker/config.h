@@ -41,6 +41,27 @@ typedef enum {
     CORRAL_BALANCING_REUSEPORT  /* one SO_REUSEPORT socket per worker */
 } corral_balancing_t;
 
+#define CORRAL_WORKER_TYPE_NAME_MAX 24
+
+/* One group of workers: node.workers itself, or one of its named types
+ * (`http: { count: auto }`, `background: { http: false, command: [...] }`). */
+typedef struct {
+    char name[CORRAL_WORKER_TYPE_NAME_MAX]; /* the type's key; "" for the single group */
+    int count;          /* >= 1; 0 when auto */
+    bool count_auto;    /* "auto" (the default) */
+    bool http;          /* serves HTTP on the listening socket; default true */
+    bool main;          /* may hold the main role (see the loader for the default) */
+    bool main_given;    /* `main` was written */
+    corral_worker_program_t program;    /* command, env */
+    uint64_t heartbeat_timeout_ms;  /* silent longer: hung; default 10s (instance-wide) */
+    uint64_t max_memory;            /* RLIMIT_AS per worker; 0: none */
+    struct {
+        uint64_t max_rss;           /* bytes; 0: no limit */
+        uint64_t max_requests;      /* 0: no limit */
+        uint64_t jitter_percent;    /* 0..100, default 10 */
+    } recycle;
+} corral_worker_group_t;
+
 typedef struct {
     char *file;                 /* the configuration file, as given */
     struct {
@@ -65,18 +86,11 @@ typedef struct {
     } pid;
     struct {
         bool enabled;           /* default true */
-        struct {
-            int count;          /* >= 1; 0 when auto */
-            bool count_auto;    /* "auto" (the default) */
-            corral_worker_program_t program;    /* command, env */
-            uint64_t heartbeat_timeout_ms;  /* silent longer: hung; default 10s */
-            uint64_t max_memory;            /* RLIMIT_AS per worker; 0: none */
-            struct {
-                uint64_t max_rss;           /* bytes; 0: no limit */
-                uint64_t max_requests;      /* 0: no limit */
-                uint64_t jitter_percent;    /* 0..100, default 10 */
-            } recycle;
-        } workers;
+        corral_worker_group_t workers;  /* the single group (also the defaults) */
+        /* The groups that run: node.workers' named types in their order,
+         * or the single group (name "") alone. */
+        corral_worker_group_t *types;
+        int type_count;
         struct {
             uint64_t max_memory;            /* RLIMIT_AS of the coordinator; 0: none */
         } coordinator;

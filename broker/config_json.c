@@ -16,6 +16,22 @@ loggers_json(const Corral__V1__LogConfig *logging)
     return loggers;
 }
 
+/* node.workers' groups: named types in their order, or the single group
+ * (name ""): count (configured, or "auto"), http, main. */
+static json_t *
+types_json(const corral_config_t *config)
+{
+    json_t *types = json_array();
+    for (int i = 0; types && i < config->node.type_count; i++) {
+        const corral_worker_group_t *type = &config->node.types[i];
+        json_array_append_new(types, json_pack(
+            "{s:s, s:o, s:b, s:b}", "name", type->name,
+            "count", type->count_auto ? json_string("auto") : json_integer(type->count),
+            "http", type->http, "main", type->main));
+    }
+    return types;
+}
+
 static json_t *
 appenders_json(const Corral__V1__LogConfig *logging)
 {
@@ -59,6 +75,9 @@ corral_config_json(const corral_config_t *config, const Corral__V1__LogConfig *l
         "debug_routes", config->node.debug_routes,
         "logging", "appenders", appenders_json(logging), "root", "level", root_level,
         "loggers", loggers_json(logging));
+    json_t *workers_json = json_object_get(json_object_get(document, "node"), "workers");
+    if (workers_json)
+        json_object_set_new(workers_json, "types", types_json(config));
     char *text = document ? json_dumps(document, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
     json_decref(document);
     return text;

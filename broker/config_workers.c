@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -46,6 +47,41 @@ corral_worker_program_clear(corral_worker_program_t *program)
 {
     free_list(&program->command);
     free_list(&program->env);
+}
+
+static char **
+copy_list(char **list)
+{
+    size_t count = 0;
+    while (list && list[count])
+        count++;
+    char **copy = list ? calloc(count + 1, sizeof *copy) : NULL;
+    for (size_t i = 0; copy && i < count; i++)
+        if (!(copy[i] = strdup(list[i]))) {
+            free_list(&copy);
+            return NULL;
+        }
+    return copy;
+}
+
+int
+corral_worker_program_copy(corral_worker_program_t *to, const corral_worker_program_t *from)
+{
+    to->command = copy_list(from->command);
+    to->env = copy_list(from->env);
+    return (from->command && !to->command) || (from->env && !to->env) ? -1 : 0;
+}
+
+bool
+corral_worker_type_name_valid(const char *name, size_t max)
+{
+    size_t length = strlen(name);
+    if (length == 0 || length >= max || isdigit((unsigned char) *name))
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!isalnum((unsigned char) *c) && *c != '_')
+            return false;
+    return true;
 }
 
 static bool
@@ -142,12 +178,7 @@ corral_config_command_parse(const corral_config_reader_t *reader, yaml_node_t *n
 static bool
 is_variable_name(const char *name)
 {
-    if (!*name || isdigit((unsigned char) *name))
-        return false;
-    for (const char *c = name; *c; c++)
-        if (!isalnum((unsigned char) *c) && *c != '_')
-            return false;
-    return true;
+    return corral_worker_type_name_valid(name, SIZE_MAX);
 }
 
 /* Names the coordinator sets itself (docs/worker-protocol.md). */

@@ -2,11 +2,13 @@
  * `command` (an argv list; default the reference worker) and its `env` (a
  * mapping of variables added to the workers' environment). Part of
  * config.c's loader (errors "FILE:LINE:COLUMN: KEY: message"); the
- * single `node.workers` group uses it today, and each named worker type
- * will call the same parsers for its own keys. */
+ * single `node.workers` group and each named worker type call the same
+ * parsers for their own keys. */
 #ifndef CORRAL_CONFIG_WORKERS_H
 #define CORRAL_CONFIG_WORKERS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <yaml.h>
 
 #include "config_logging.h"     /* corral_config_reader_t */
@@ -31,5 +33,12 @@ int corral_config_env_parse(const corral_config_reader_t *reader, yaml_node_t *n
                             const char *path, char ***env);
 
 void corral_worker_program_clear(corral_worker_program_t *program);
+/* A deep copy of `from` into the empty `to`. 0, or -1 (out of memory). */
+int corral_worker_program_copy(corral_worker_program_t *to, const corral_worker_program_t *from);
+
+/* A worker type's name (the key of a named type, which names its workers
+ * "http-1", "http-2"): a letter or _, then letters, digits and _, under
+ * `max` characters. */
+bool corral_worker_type_name_valid(const char *name, size_t max);
 
 #endif

@@ -100,27 +100,26 @@ static int start_supervisor(corral_coordinator_t *self);
 
 corral_coordinator_t *
 corral_coordinator_new(const corral_config_t *config, corral_listener_t *listener,
-                       int worker_count, const char *worker_program)
+                       corral_worker_slots_t *slots)
 {
     corral_coordinator_t *self = calloc(1, sizeof *self);
-    if (!self)
+    if (!self) {
+        corral_worker_slots_clear(slots);
         return NULL;
+    }
     self->config = config;
     self->listener = listener;
-    self->worker_program = strdup(worker_program);
-    self->slot_count = worker_count;
+    self->worker_program = corral_spawn_default_program();
+    int worker_count = self->slot_count = slots->slot_count;
+    self->specs = slots->specs;
+    slots->specs = NULL;
     self->slots = calloc((size_t) worker_count, sizeof *self->slots);
-    self->specs = calloc((size_t) worker_count, sizeof *self->specs);
-    for (int i = 0; self->slots && self->specs && i < worker_count; i++) {
+    for (int i = 0; self->slots && i < worker_count; i++) {
         self->slots[i].id = i + 1;
         corral_worker_config_init(&self->slots[i].config, config, i + 1, worker_count,
                                   corral_listener_port(listener), true);
-        corral_slot_spec_t *spec = &self->specs[i];
-        snprintf(spec->name, sizeof spec->name, "%s", self->slots[i].config.name);
-        spec->max_memory = config->node.workers.max_memory;
-        spec->recycle_max_rss = config->node.workers.recycle.max_rss;
-        spec->recycle_max_requests = config->node.workers.recycle.max_requests;
-        spec->recycle_jitter_percent = config->node.workers.recycle.jitter_percent;
+        corral_worker_config_set_type(&self->slots[i].config, self->specs[i].name,
+                                      self->specs[i].http);
     }
     self->loop = zloop_new();
     if (self->loop)
@@ -465,7 +464,8 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         if (!process)
             count_dropped(self, "a Ready that is not from the worker it names");
         else if (corral_process_starting(process)) {  /* not one asked to stop meanwhile */
-            if (self->balancer)     /* its channel is open before the instance says ready */
+            if (self->balancer && link_peer(process)->channel >= 0)
+                /* its channel is open before the instance says ready */
                 corral_balancer_sync(self->balancer, link_peer(process)->channel);
             corral_supervisor_ready(self->supervisor, process);
             lifecycle(self, process, "ready", "serving");
@@ -644,21 +644,25 @@ spawn_process(void *arg, corral_process_t *process, char **error)
 {
     corral_coordinator_t *self = arg;
     slot_t *slot = slot_by_id(self, (uint32_t) corral_process_slot(process));
+    const corral_slot_spec_t *spec = &self->specs[slot->id - 1];
+    char *const *command = spec->type->program.command;
     peer_t *peer = link_peer(process);
     corral_handoff_fds_t handoff = { -1, 0, -1 };
-    if (!peer || (self->balancer && corral_balancer_open(self->balancer, &handoff) != 0)) {
+    /* a worker without HTTP gets no connections: no channel, no socket */
+    if (!peer || (self->balancer && spec->http
+                  && corral_balancer_open(self->balancer, &handoff) != 0)) {
         *error = corral_format("cannot open a connection channel for %s: %s",
                                slot->config.name, strerror(errno));
         return -1;
     }
     peer->channel = handoff.channel;
     corral_spawn_t spawn = {
-        .program = self->worker_program,
+        .program = command ? command[0] : self->worker_program,
         .name = slot->config.name,
-        .argv = self->config->node.workers.program.command,
-        .env = self->config->node.workers.program.env,
+        .argv = command,
+        .env = spec->type->program.env,
         .worker_id = slot->id,
-        .listen_fd = corral_listener_fd(self->listener, slot->id),
+        .listen_fd = spec->http ? corral_listener_fd(self->listener, spec->listen_index) : -1,
         .desk_endpoint = self->desk_endpoint,
         .config_fd = -1,
         .max_memory = corral_process_max_memory(process),
@@ -1008,9 +1012,11 @@ bind_logs(corral_coordinator_t *self)
     self->log_router = NULL;
     if (!self->logs)
         return -1;
-    for (int i = 0; i < self->slot_count; i++)
+    for (int i = 0; i < self->slot_count; i++) {
         self->slots[i].config.message.logs_endpoint =
             (char *) corral_log_collector_endpoint(self->logs);
+        corral_log_collector_name_worker(self->logs, i + 1, self->specs[i].name);
+    }
     corral_log_counters_set_source(sample_log_counters, self->logs);
     return 0;
 }

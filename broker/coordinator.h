@@ -8,13 +8,14 @@
 #include "config.h"
 #include "listener.h"
 #include "router.h"
+#include "worker_types.h"
 
 typedef struct corral_coordinator corral_coordinator_t;
 
-/* `worker_count` is the resolved count (auto already computed). */
+/* `slots`: the planned worker slots (worker_types.h), taken. */
 corral_coordinator_t *corral_coordinator_new(const corral_config_t *config,
                                              corral_listener_t *listener,
-                                             int worker_count, const char *worker_program);
+                                             corral_worker_slots_t *slots);
 void corral_coordinator_destroy(corral_coordinator_t **self_p);
 
 /* The appenders built from the configuration (taken): the coordinator

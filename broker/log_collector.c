@@ -23,6 +23,7 @@ typedef struct {
     uint64_t received;
     uint64_t reported_dropped;      /* the worker's own count */
     uint64_t gaps;                  /* records missing between seqs */
+    char name[32];                  /* %worker: "worker-2", or "http-2" for a named type */
     uint64_t bye_seq;               /* the last record its Bye announced */
     char secret[CORRAL_SECRET_LENGTH + 1];  /* empty: nothing is accepted */
 } worker_logs_t;
@@ -176,8 +177,6 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
     }
     uint64_t newly_dropped = batch->dropped > worker->reported_dropped
                            ? batch->dropped - worker->reported_dropped : 0;
-    char name[32];
-    snprintf(name, sizeof name, "worker-%u", batch->worker_id);
     for (size_t i = 0; i < batch->n_records; i++) {
         const Corral__V1__LogRecord *in = batch->records[i];
         if (!plausible_seq(worker, in->seq, newly_dropped)) {
@@ -200,7 +199,7 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
             .error = *in->error ? in->error : NULL,
             .pid = (pid_t) in->pid,
             .worker_id = (int) batch->worker_id,
-            .worker = name,
+            .worker = worker->name,
             .seq = in->seq,
         };
         corral_log_router_write(self->router, &record);
@@ -279,6 +278,8 @@ corral_log_collector_new(zloop_t *loop, const char *runtime_dir, int worker_coun
     self->worker_count = worker_count;
     self->allocator = (ProtobufCAllocator) { arena_alloc, arena_free, &self->arena };
     self->workers = calloc((size_t) worker_count + 1, sizeof *self->workers);
+    for (int id = 1; self->workers && id <= worker_count; id++)
+        snprintf(self->workers[id].name, sizeof self->workers[id].name, "worker-%d", id);
     self->endpoint = corral_format("ipc://%s/logs", runtime_dir);
     self->socket = zsock_new(ZMQ_PULL);
     if (!self->workers || !self->endpoint || !self->socket) {
@@ -324,8 +325,9 @@ log_counters(corral_log_collector_t *self)
         corral_log_counters_t one;
         corral_log_collector_worker_counters(self, id, &one);
         used += (size_t) snprintf(per_worker + used, sizeof per_worker - used,
-                                  "%sworker-%d: %llu received, %llu dropped",
-                                  id > 1 ? "; " : "", id, (unsigned long long) one.received,
+                                  "%s%s: %llu received, %llu dropped",
+                                  id > 1 ? "; " : "", self->workers[id].name,
+                                  (unsigned long long) one.received,
                                   (unsigned long long) one.dropped);
     }
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
@@ -442,6 +444,14 @@ corral_log_collector_replace_router(corral_log_collector_t *self, corral_log_rou
     corral_log_set_levels(router);
     corral_log_router_destroy(&self->router);
     self->router = router;
+}
+
+void
+corral_log_collector_name_worker(corral_log_collector_t *self, int worker_id, const char *name)
+{
+    if (worker_id >= 1 && worker_id <= self->worker_count)
+        snprintf(self->workers[worker_id].name, sizeof self->workers[worker_id].name, "%s",
+                 name);
 }
 
 void

@@ -65,6 +65,10 @@ typedef void (corral_log_observer_fn)(const corral_log_record_t *record, void *a
 void corral_log_collector_observe(corral_log_collector_t *self, corral_log_observer_fn *fn,
                                   void *arg);
 
+/* Worker `worker_id`'s records show `name` as %worker (default "worker-N"). */
+void corral_log_collector_name_worker(corral_log_collector_t *self, int worker_id,
+                                      const char *name);
+
 /* SIGUSR1: reopens the files. */
 void corral_log_collector_reopen(corral_log_collector_t *self);
 /* SIGHUP: writes with `router` from now on (taken); the old one is

@@ -25,6 +25,7 @@
 #include "pidfile.h"
 #include "spawn.h"
 #include "worker_config.h"
+#include "worker_types.h"
 
 #define LOGGER "coordinator"
 #define DEFAULT_CONFIG "config/corral.yml"
@@ -51,11 +52,12 @@ reserve_low_fds(void)
     /* fd (3 or more) stays open until a worker's dup2 replaces it */
 }
 
+/* The usable CPUs, for the types whose count is auto; logged once. */
 static int
-resolve_worker_count(const corral_config_t *config)
+usable_cpus(const corral_config_t *config)
 {
-    if (!config->node.workers.count_auto)
-        return config->node.workers.count;
+    if (!corral_worker_types_count_cpus(config))
+        return 1;
     int affinity = corral_cpu_affinity_count();
     double quota = corral_cpu_quota("/");
     int count = corral_cpu_auto_count(affinity, quota);
@@ -100,7 +102,7 @@ classic_config_fd(const corral_config_t *config, int port, const char *uuid)
 
 static int
 run_classic(const corral_config_t *config, corral_listener_t *listener,
-            corral_pidfile_t **pidfile, const char *program)
+            corral_pidfile_t **pidfile, const char *program, const corral_worker_group_t *type)
 {
     char *error = NULL;
     char *uuid = corral_instance_uuid_load(config->path.data, &error);
@@ -118,7 +120,7 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
     }
     corral_spawn_t spawn = {
         .program = program, .name = "worker-1", .worker_id = 1,
-        .argv = config->node.workers.program.command, .env = config->node.workers.program.env,
+        .argv = type->program.command, .env = type->program.env,
         .listen_fd = corral_listener_fd(listener, 1), .config_fd = config_fd,
     };
     corral_pidfile_hand_over(pidfile);      /* the worker removes it at exit */
@@ -135,12 +137,13 @@ static bool
 memory_limit_forbids_clustering(const corral_config_t *config)
 {
     struct rlimit limit;
-    if (!config->node.enabled || config->node.workers.max_memory
+    if (!config->node.enabled || corral_worker_types_memory_capped(config)
         || getrlimit(RLIMIT_AS, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY)
         return false;
     corral_log(CORRAL_LEVEL_WARN, LOGGER,
                "an inherited memory limit (ulimit -v: %llu MB) would apply to every worker; "
-               "clustering is disabled (classic mode). Set node.workers.max_memory to cluster "
+               "clustering is disabled (classic mode). Set node.workers.max_memory (each type's, "
+               "with named types) to cluster "
                "under it", (unsigned long long) (limit.rlim_cur >> 20));
     return true;
 }
@@ -189,20 +192,32 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
                        config->pid.file, (int) stale);
     }
     bool clustered = config->node.enabled && !memory_limit_forbids_clustering(config);
-    int count = clustered ? resolve_worker_count(config) : 1;
+    corral_worker_slots_t slots = { NULL, 0, 1 };
+    if (clustered && corral_worker_slots_plan(&slots, config, usable_cpus(config)) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "out of memory");
+        corral_pidfile_release(&pidfile);
+        corral_log_router_destroy(&log_router);
+        return 1;
+    }
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
-    if (config->node.enabled && corral_fd_limit_raise(count, reuseport, &error) != 0) {
+    if (config->node.enabled && corral_fd_limit_raise(clustered ? slots.slot_count : 1, reuseport,
+                                                      &error) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
         free(error);
+        corral_worker_slots_clear(&slots);
         corral_log_router_destroy(&log_router);
         corral_pidfile_release(&pidfile);
         return 1;
     }
     corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
-                                                      reuseport, count, &error);
-    const corral_worker_program_t *configured = &config->node.workers.program;
-    char *program = configured->command ? strdup(configured->command[0])
-                                        : corral_spawn_default_program();
+                                                      reuseport, slots.http_count, &error);
+    /* classic mode: one worker of the first type that serves HTTP */
+    const corral_worker_group_t *first = &config->node.types[0];
+    for (int i = config->node.type_count - 1; i >= 0; i--)
+        if (config->node.types[i].http)
+            first = &config->node.types[i];
+    char *program = first->program.command ? strdup(first->program.command[0])
+                                           : corral_spawn_default_program();
     int exit_code = 1;
     if (!listener) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
@@ -210,12 +225,11 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     }
     else if (!clustered) {
         corral_log_router_destroy(&log_router);
-        exit_code = run_classic(config, listener, &pidfile, program);
+        exit_code = run_classic(config, listener, &pidfile, program, first);
     }
     else {
         limit_own_memory(config);
-        corral_coordinator_t *coordinator =
-            corral_coordinator_new(config, listener, count, program);
+        corral_coordinator_t *coordinator = corral_coordinator_new(config, listener, &slots);
         if (coordinator) {
             corral_coordinator_set_log_router(coordinator, log_router);
             log_router = NULL;
@@ -224,6 +238,7 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
         corral_coordinator_destroy(&coordinator);
     }
     free(program);
+    corral_worker_slots_clear(&slots);
     corral_log_router_destroy(&log_router);
     corral_listener_destroy(&listener);
     corral_pidfile_release(&pidfile);

@@ -107,8 +107,10 @@ plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_sock
             plan->envp[n++] = environ[i];
     for (size_t i = 0; i < added; i++)
         plan->envp[n++] = spawn->env[i];
-    plan->envp[n++] = (char *) "LISTEN_FDS=1";
-    plan->envp[n++] = plan->listen_pid;
+    if (spawn->listen_fd >= 0) {        /* a worker without HTTP has no socket */
+        plan->envp[n++] = (char *) "LISTEN_FDS=1";
+        plan->envp[n++] = plan->listen_pid;
+    }
     plan->envp[n++] = plan->owned[0];
     plan->envp[n++] = plan->owned[1];
     if (spawn->secret)      /* the number only: the secret itself is on the pipe */
@@ -150,6 +152,8 @@ keep_handoff_fds(const corral_spawn_t *spawn)
 static int
 place_listen_fd(int fd)
 {
+    if (fd < 0)
+        return 0;
     if (fd == LISTEN_FD)
         return fcntl(fd, F_SETFD, 0);
     return dup2(fd, LISTEN_FD) == LISTEN_FD ? 0 : -1;
@@ -164,9 +168,10 @@ place_fds(int listen_fd, int secret_fd)
     if (secret_fd < 0)
         return place_listen_fd(listen_fd);
     int secret = fcntl(secret_fd, F_DUPFD_CLOEXEC, CORRAL_SECRET_FD + 1);
-    int listen = listen_fd == LISTEN_FD ? LISTEN_FD
-                                        : fcntl(listen_fd, F_DUPFD_CLOEXEC, CORRAL_SECRET_FD + 1);
-    if (secret < 0 || listen < 0 || place_listen_fd(listen) != 0)
+    /* -1: a worker without HTTP, nothing to place */
+    int listen = listen_fd < 0 || listen_fd == LISTEN_FD
+        ? listen_fd : fcntl(listen_fd, F_DUPFD_CLOEXEC, CORRAL_SECRET_FD + 1);
+    if (secret < 0 || (listen_fd >= 0 && listen < 0) || place_listen_fd(listen) != 0)
         return -1;
     return dup2(secret, CORRAL_SECRET_FD) == CORRAL_SECRET_FD ? 0 : -1;
 }

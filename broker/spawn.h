@@ -15,7 +15,7 @@ typedef struct {
                                  * NULL: { program, name } */
     char *const *env;           /* "NAME=value" added, overriding inherited ones; or NULL */
     int worker_id;
-    int listen_fd;              /* becomes fd 3 */
+    int listen_fd;              /* becomes fd 3; -1: none (a type without HTTP) */
     const char *desk_endpoint;  /* clustered: CORRAL_DESK */
     int config_fd;              /* classic: CORRAL_CONFIG_FD, or -1 */
     uint64_t max_memory;        /* RLIMIT_AS set between fork and exec; 0: inherited */

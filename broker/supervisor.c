@@ -22,7 +22,8 @@
  * beside a READY current; when it is ready it becomes the current and the
  * old one is stopped gracefully; if it dies first, the old one stays.
  *
- * The main role: one process holds it. Slot 1's first process starts with
+ * The main role: one process holds it. The first slot whose type may be
+ * main (worker_types.h) starts with
  * it. When its holder is reaped, the lowest-numbered slot with a ready
  * process gets it (told over desk), or the next process to become ready
  * if there is none: never two holders, never none for longer than a
@@ -272,8 +273,11 @@ start_slot(corral_supervisor_t *self, slot_t *slot, bool main)
 int
 corral_supervisor_start(corral_supervisor_t *self)
 {
+    int main = 0;       /* the first slot whose type may be main starts as main */
+    while (main < self->slot_count - 1 && !self->slots[main].spec->may_be_main)
+        main++;
     for (int i = 0; i < self->slot_count; i++)
-        if (start_slot(self, &self->slots[i], i == 0) != 0)
+        if (start_slot(self, &self->slots[i], i == main) != 0)
             return -1;
     return 0;
 }
@@ -359,7 +363,8 @@ give_main(corral_supervisor_t *self, corral_process_t *process)
     self->ops.tell_main(self->arg, process, true);
 }
 
-/* The lowest-numbered slot's ready process takes the role, if nobody holds it. */
+/* The lowest-numbered ready process whose type may be main takes the
+ * role, if nobody holds it. */
 static void
 elect_main(corral_supervisor_t *self)
 {
@@ -367,7 +372,7 @@ elect_main(corral_supervisor_t *self)
         return;
     for (int i = 0; i < self->slot_count; i++) {
         corral_process_t *process = self->slots[i].current;
-        if (process && process->state == CORRAL_SLOT_READY) {
+        if (process && process->state == CORRAL_SLOT_READY && self->slots[i].spec->may_be_main) {
             give_main(self, process);
             return;
         }

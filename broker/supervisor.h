@@ -51,7 +51,11 @@ typedef struct {
 
 /* What one slot runs. Slots of one worker type share these. */
 typedef struct {
-    char name[32];              /* "worker-2" */
+    char name[32];              /* "worker-2", or "http-2" for a named type */
+    const corral_worker_group_t *type;  /* its group: command, env */
+    bool http;                  /* serves HTTP; false: no listening socket */
+    int listen_index;           /* its socket (corral_listener_fd), 0 without HTTP */
+    bool may_be_main;           /* its type may hold the main role */
     uint64_t max_memory;        /* RLIMIT_AS; 0: none */
     uint64_t recycle_max_rss;   /* 0: never for its RSS */
     uint64_t recycle_max_requests;

@@ -46,6 +46,13 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
 }
 
 void
+corral_worker_config_set_type(corral_worker_config_t *self, const char *name, bool http)
+{
+    snprintf(self->name, sizeof self->name, "%s", name);
+    self->message.without_http = !http;
+}
+
+void
 corral_worker_config_set_node(corral_worker_config_t *self, const char *uuid,
                               const char *bus_in_endpoint, const char *bus_out_endpoint)
 {

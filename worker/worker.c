@@ -130,9 +130,13 @@ env_int(const char *name, int fallback)
     return *end || value < 0 || value > INT32_MAX ? -1 : (int) value;
 }
 
+/* The listening socket on fd 3, unless this worker's type has
+ * `http: false` (then it has none, and serves no HTTP). */
 static int
-check_listen_fd(void)
+check_listen_fd(const Corral__V1__WorkerConfig *config)
 {
+    if (config && config->without_http)
+        return 0;
     if (env_int("LISTEN_FDS", 0) != 1 || env_int("LISTEN_PID", -1) != (int) getpid()) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER,
                    "no listening socket: corral-worker is started by corral "
@@ -470,6 +474,8 @@ announce_standalone(corral_worker_t *self)
 static int
 accept_connections(corral_worker_t *self)
 {
+    if (self->config->without_http)
+        return 0;       /* its routes exist, but no socket brings requests */
     if (corral_http_server_start(self->http) != 0)
         return -1;
     self->accepting = true;
@@ -539,14 +545,18 @@ begin_serving(corral_worker_t *self)
         || (!accepts_when_ready(self) && accept_connections(self) != 0)
         || corral_plugin_host_start(self->plugins) != 0)
         return -1;
-    corral_reporter_set_core(self->reporter, "http", CORRAL_STATUS_AVAILABLE, "serving");
+    corral_reporter_set_core(self->reporter, "http", CORRAL_STATUS_AVAILABLE,
+                             self->config->without_http ? "no HTTP (http: false)" : "serving");
     if (corral_reporter_start(self->reporter) != 0)
         return -1;
     self->started = true;
     if (!corral_plugin_host_held(self->plugins))
         report_ready(self);
-    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)", LISTEN_FD,
-               (int) getpid());
+    if (self->config->without_http)
+        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "running without HTTP (pid %d)", (int) getpid());
+    else
+        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)", LISTEN_FD,
+                   (int) getpid());
     return 0;
 }
 
@@ -556,10 +566,12 @@ begin_serving(corral_worker_t *self)
 static int
 start(corral_worker_t *self)
 {
-    if (check_listen_fd() != 0)
-        return 1;
+    if (!getenv("CORRAL_DESK") && check_listen_fd(NULL) != 0)
+        return 1;       /* classic mode: the socket is a must */
     if (join_instance(self) != 0)   /* versions that differ are a configuration error */
         return self->desk && corral_desk_client_refused(self->desk) ? EX_CONFIG : 1;
+    if (check_listen_fd(self->config) != 0)
+        return 1;
     if (watch_signals(self) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
@@ -590,7 +602,8 @@ watch_externally(corral_worker_t *self)
         return -1;
     zloop_set_nonstop(self->loop, true);    /* a signal of the program's is no reason to stop */
     corral_bus_client_t *bus = corral_node_service_bus(self->node);
-    if (corral_external_loop_watch_fd(self->external, corral_http_server_fd(self->http)) != 0
+    if ((!self->config->without_http
+         && corral_external_loop_watch_fd(self->external, corral_http_server_fd(self->http)) != 0)
         || corral_external_loop_watch_fd(self->external, corral_signals_fd(self->signals)) != 0
         || (self->desk && corral_external_loop_watch_socket(
                               self->external, corral_desk_client_socket(self->desk)) != 0)

@@ -68,14 +68,16 @@ def read_secret():
 
 class Worker:
     def __init__(self):
-        if os.environ.get("LISTEN_FDS") != "1" or os.environ.get("LISTEN_PID") != str(os.getpid()):
-            fail("no listening socket: started by corral (LISTEN_FDS=1, LISTEN_PID)")
         self.id = int(os.environ["CORRAL_WORKER_ID"])
         self.secret = read_secret()
         self.coordinator_pid = os.getppid()
         self.context = zmq.Context()
         self.started = time.monotonic()
         self.config = self.join(os.environ["CORRAL_DESK"])
+        if self.config.without_http:    # a type with http: false: no fd 3
+            fail("this worker serves HTTP: run it in a worker type with http: true", 78)
+        if os.environ.get("LISTEN_FDS") != "1" or os.environ.get("LISTEN_PID") != str(os.getpid()):
+            fail("no listening socket: started by corral (LISTEN_FDS=1, LISTEN_PID)")
         self.level = LEVELS.get(self.config.log_level, 3)
         self.listener = socket.socket(fileno=LISTEN_FD)
         self.listener.setblocking(False)
@@ -134,7 +136,10 @@ class Worker:
     # --- The bus: B, then our private topic; snapshots, seq and gaps ------------------
 
     def connect_bus(self):
-        self.topic = b"S/w%015d" % self.id
+        # unique per process, not per slot: a replacement that reused its
+        # slot's topic would take the persisted messages sent to the process
+        # it replaces for its own (docs/worker-protocol.md, "The bus")
+        self.topic = b"S/w%07dg%07d" % (self.id, max(self.config.generation, 1))
         self.bus_in = self.context.socket(zmq.PUSH)
         self.bus_in.setsockopt(zmq.SNDHWM, 1000000)
         self.bus_in.connect(self.config.bus_in_endpoint)

@@ -1,7 +1,7 @@
 """test_python_worker.py: the Python worker (examples/python-worker) beside
-the C reference worker in one real instance: worker-1 runs corral-worker,
-worker-2 and worker-3 run worker.py (one `command`, a wrapper that picks by
-CORRAL_WORKER_ID, until named worker types exist). Through the public
+the C reference worker in one real instance, as two named worker types:
+`http` (http-1) runs corral-worker, `python` (python-1 and python-2) runs
+worker.py with its own `command` and `env`. Through the public
 routes only: the Python workers serve HTTP on fd 3, their status reports
 reach /api/status and /api/stats on the C worker (and the cluster view
 reaches their own /api/status), their log records come out of the
@@ -16,28 +16,20 @@ import sys
 from instance import Instance
 
 
-def config(bin_dir, source, python_out):
-    def write(directory):
-        wrapper = os.path.join(directory, "mixed.sh")
-        worker = os.path.join(source, "examples", "python-worker", "worker.py")
-        with open(wrapper, "w") as out:
-            # exec: the worker keeps the PID its Hello must name
-            out.write("#!/bin/sh\n"
-                      f'[ "$CORRAL_WORKER_ID" = 1 ] && exec {bin_dir}/corral-worker\n'
-                      f"exec /usr/bin/python3 {worker}\n")
-        os.chmod(wrapper, 0o755)
-        return ("node:\n  workers:\n    count: 3\n"
-                f"    command: [{wrapper}]\n"
-                f"    env: {{ PYTHONPATH: {python_out} }}\n"
-                "  status: { interval: 200ms }\n"
-                "  debug_routes: true\n"
-                "  shutdown_timeout: 10s\n")
-    return write
+def config(source, python_out):
+    worker = os.path.join(source, "examples", "python-worker", "worker.py")
+    return ("node:\n  workers:\n"
+            "    http: { count: 1 }\n"
+            f"    python: {{ count: 2, command: [/usr/bin/python3, {worker}],\n"
+            f"              env: {{ PYTHONPATH: {python_out} }} }}\n"
+            "  status: { interval: 200ms }\n"
+            "  debug_routes: true\n"
+            "  shutdown_timeout: 10s\n")
 
 
 def main():
     bin_dir, source, python_out = sys.argv[1:4]
-    instance = Instance(os.path.join(bin_dir, "corral"), config(bin_dir, source, python_out),
+    instance = Instance(os.path.join(bin_dir, "corral"), config(source, python_out),
                         balancing="reuseport")
     try:
         instance.wait_ready()           # every worker said Ready, Python ones too
@@ -52,50 +44,50 @@ def main():
             assert expect is None or status == expect, (method, path, status, body)
             return body
 
-        assert to("worker-2", "GET", "/py/hello") == {"message": "hello from python"}
-        python = to("worker-2", "GET", "/py/node")
+        assert to("python-1", "GET", "/py/hello") == {"message": "hello from python"}
+        python = to("python-1", "GET", "/py/node")
         assert python["worker_id"] == 2 and not python["main"], python
-        assert to("worker-1", "GET", "/api/node")["main"] is True
+        assert to("http-1", "GET", "/api/node")["main"] is True
 
-        # status: set on worker-2, seen by the C worker and by worker-3
-        to("worker-2", "POST", "/py/status?level=degraded&summary=python%20says%20so")
+        # status: set on python-1, seen by the C worker and by python-2
+        to("python-1", "POST", "/py/status?level=degraded&summary=python%20says%20so")
 
         def python_degraded(worker):
             status = to(worker, "GET", "/api/status", expect=None)
             plugin = status.get("status", {}).get("plugins", {}).get("python", {})
             return (plugin.get("level") == "degraded"
                     and plugin.get("summary", "").endswith("python says so"))
-        instance.until("the C worker shows the Python status", lambda: python_degraded("worker-1"))
-        instance.until("worker-3 shows worker-2's status", lambda: python_degraded("worker-3"))
-        stats = to("worker-1", "GET", "/api/stats")
+        instance.until("the C worker shows the Python status", lambda: python_degraded("http-1"))
+        instance.until("python-2 shows python-1's status", lambda: python_degraded("python-2"))
+        stats = to("http-1", "GET", "/api/stats")
         pids = {process.get("pid") for process in stats["processes"]}
         assert python["pid"] in pids, stats["processes"]
 
         # logs through the coordinator
-        to("worker-2", "POST", "/py/log?message=hello%20from%20worker%202", expect=202)
-        instance.wait_output(r"\[worker-2\]\[plugins\.python\] hello from worker 2")
+        to("python-1", "POST", "/py/log?message=hello%20from%20worker%202", expect=202)
+        instance.wait_output(r"\[python-1\]\[plugins\.python\] hello from worker 2")
 
         # a Python broadcast reaches the Python workers' handlers
-        to("worker-2", "POST", "/py/broadcast?text=from-py", expect=202)
-        for worker in ("worker-2", "worker-3"):
-            instance.until(f"{worker} heard worker-2", lambda: to(
+        to("python-1", "POST", "/py/broadcast?text=from-py", expect=202)
+        for worker in ("python-1", "python-2"):
+            instance.until(f"{worker} heard python-1", lambda: to(
                 worker, "GET", "/py/heard") == {"heard": "from-py", "from": 2})
         # and the C worker's, as one of its probe plugins
-        to("worker-1", "GET", "/api/debug/node?action=on&plugin=probe-a&type=say&worker=1")
-        to("worker-3", "POST", "/py/broadcast?plugin=probe-a&text=py-to-c", expect=202)
-        instance.until("the C worker heard worker-3", lambda: "py-to-c" in json.dumps(to(
-            "worker-1", "GET", "/api/debug/node?action=received&worker=1&payloads=1")))
+        to("http-1", "GET", "/api/debug/node?action=on&plugin=probe-a&type=say&worker=1")
+        to("python-2", "POST", "/py/broadcast?plugin=probe-a&text=py-to-c", expect=202)
+        instance.until("the C worker heard python-2", lambda: "py-to-c" in json.dumps(to(
+            "http-1", "GET", "/api/debug/node?action=received&worker=1&payloads=1")))
 
         # a C broadcast reaches the Python workers
-        to("worker-1", "GET", "/api/debug/node?action=broadcast&plugin=probe-b&type=say"
+        to("http-1", "GET", "/api/debug/node?action=broadcast&plugin=probe-b&type=say"
                           "&payload=from-c&worker=1")
-        for worker in ("worker-2", "worker-3"):
-            instance.until(f"{worker} heard worker-1", lambda: to(
+        for worker in ("python-1", "python-2"):
+            instance.until(f"{worker} heard http-1", lambda: to(
                 worker, "GET", "/py/heard?plugin=probe-b") == {"heard": "from-c", "from": 1})
 
         assert instance.stop() == 0
-        instance.wait_output(r"\[worker-3\]\[plugins\.python\] stopped")
-        instance.wait_output(r"worker-2 \(pid \d+\) stopped")
+        instance.wait_output(r"\[python-2\]\[plugins\.python\] stopped")
+        instance.wait_output(r"python-1 \(pid \d+\) stopped")
     finally:
         instance.close()
     print("test_python_worker: ok")

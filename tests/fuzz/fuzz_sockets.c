@@ -41,7 +41,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     zloop_t *loop = zloop_new();
     bus = corral_bus_new(loop, dir, 4 * 1024 * 1024);
     char *error = NULL;
-    const char *yaml = "node: { workers: { count: 2 } }\n"
+    const char *yaml = "node: { workers: { count: 2, command: [/bin/false] } }\n"
                        "logging:\n"
                        "  appenders: { null: { type: file, fileName: /dev/null } }\n"
                        "  root: { appenders: [null], level: all }\n";
@@ -56,8 +56,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     corral_log_set_sink(NULL, NULL);        /* the coordinator's own lines: stderr */
     corral_listener_t *listener =
         config ? corral_listener_new("127.0.0.1", 0, false, WORKERS, &error) : NULL;
-    coordinator = listener ? corral_coordinator_new(config, listener, WORKERS, "/bin/false")
-                           : NULL;
+    corral_worker_slots_t slots = { NULL, 0, 0 };
+    coordinator = listener && corral_worker_slots_plan(&slots, config, 1) == 0
+        ? corral_coordinator_new(config, listener, &slots) : NULL;
     if (!bus || !logs || !coordinator)
         abort();
     return 0;

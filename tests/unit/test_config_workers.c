@@ -1,7 +1,7 @@
 /* test_config_workers.c: what a worker group runs: node.workers.command
  * (an argv list, the program resolved and checked executable) and
  * node.workers.env (added variables), and each error with its file, line,
- * column and key. */
+ * column and key, those of named worker types (test_worker_types.c) too. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -134,6 +134,50 @@ test_errors_name_line_column_and_key(void **state)
           "3:18: node.workers.env.A: duplicate key" },
         { "node:\n  workers:\n    env: { A: [1, 2] }\n",
           "3:15: node.workers.env.A: expected a value (a string or a number)" },
+        /* named worker types */
+        { "node:\n  workers:\n    2http: { count: 1 }\n",
+          "3:5: node.workers.2http: not a worker type name (a letter or _, then letters, "
+          "digits and _; at most 23 characters)" },
+        { "node:\n  workers:\n    web-api: { count: 1 }\n",
+          "3:5: node.workers.web-api: not a worker type name (a letter or _, then letters, "
+          "digits and _; at most 23 characters)" },
+        { "node:\n  workers:\n    a_name_that_is_far_too_long: {}\n",
+          "3:5: node.workers.a_name_that_is_far_too_long: not a worker type name (a letter or "
+          "_, then letters, digits and _; at most 23 characters)" },
+        { "node:\n  workers:\n    http: { count: 1 }\n    jobs: 3\n",
+          "4:11: node.workers.jobs: expected a mapping of the type's keys, got \"3\"" },
+        { "node:\n  workers:\n    http: { count: 1 }\n    count: 3\n",
+          "4:5: node.workers.count: a key of one group of workers beside named worker types: "
+          "set it in each type" },
+        { "node:\n  workers:\n    http: { cuont: 1 }\n",
+          "3:13: node.workers.http.cuont: unknown key" },
+        { "node:\n  workers:\n    http: { count: 0 }\n",
+          "3:20: node.workers.http.count: expected a positive integer or \"auto\", got \"0\"" },
+        { "node:\n  workers:\n    http: { http: maybe }\n",
+          "3:19: node.workers.http.http: expected true or false, got \"maybe\"" },
+        { "node:\n  workers:\n    http: { main: 1 }\n",
+          "3:19: node.workers.http.main: expected true or false, got \"1\"" },
+        { "node:\n  workers:\n    http: { max_memory: lots }\n",
+          "3:25: node.workers.http.max_memory: expected a size such as 512kb, 64mb or 1gb, "
+          "got \"lots\"" },
+        { "node:\n  workers:\n    http: { command: [] }\n",
+          "3:22: node.workers.http.command: expected a non-empty list: [program, arguments...]" },
+        { "node:\n  workers:\n    http: { env: { LISTEN_FDS: 1 } }\n",
+          "3:20: node.workers.http.env.LISTEN_FDS: set by corral itself (LISTEN_*, CORRAL_*, "
+          "NOTIFY_SOCKET)" },
+        { "node:\n  workers:\n    http: { heartbeat_timeout: 5s }\n",
+          "3:13: node.workers.http: heartbeat_timeout is set once for every type: "
+          "node.workers.heartbeat_timeout" },
+        { "node:\n  workers:\n    http: {}\n    http: {}\n",
+          "4:5: node.workers.http: duplicate key" },
+        { "node:\n  workers:\n    jobs: { http: false }\n    more: { http: false }\n",
+          "3:5: node.workers: no worker serves HTTP (every type has http: false), "
+          "but the instance listens on server.port" },
+        { "node:\n  workers:\n    http: false\n",
+          "3:5: node.workers: no worker serves HTTP (every group has http: false), "
+          "but the instance listens on server.port" },
+        { "node:\n  workers:\n    web: { main: false }\n    jobs: { http: false, main: false }\n",
+          "3:5: node.workers: no worker may hold the main role (every type has main: false)" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *error = NULL;
