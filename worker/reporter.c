@@ -32,6 +32,7 @@ struct corral_reporter {
     corral_plugin_host_t *plugins;
     corral_desk_client_t *desk;
     corral_loop_delay_t *loop_delay;
+    double previous_delay_ms;               /* the interval before the last */
     corral_request_metrics_t *requests;
     corral_http_server_t *http;             /* for its heartbeat to the balancer */
     uint64_t interval_ms;
@@ -195,7 +196,13 @@ build_report(corral_reporter_t *self)
     fill_statuses(self);
     self->process = (Corral__V1__ProcessMetrics) CORRAL__V1__PROCESS_METRICS__INIT;
     corral_process_metrics_sample(&self->process);
-    self->process.event_loop_delay_ms = corral_loop_delay_take_max_ms(self->loop_delay);
+    /* the longest turn of the last two intervals: a view is up to one
+     * interval old when a worker answers from it, so a block shows in it
+     * for at least that long */
+    double delay_ms = corral_loop_delay_take_max_ms(self->loop_delay);
+    self->process.event_loop_delay_ms = delay_ms > self->previous_delay_ms
+                                            ? delay_ms : self->previous_delay_ms;
+    self->previous_delay_ms = delay_ms;
     self->report.process = &self->process;
     self->request_metrics = (Corral__V1__RequestMetrics) CORRAL__V1__REQUEST_METRICS__INIT;
     corral_request_metrics_take(self->requests, &self->request_metrics);

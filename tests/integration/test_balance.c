@@ -392,7 +392,14 @@ test_recycled_connections_reach_a_worker_that_was_away(void **state)
     response_clear(&who);
     recycle(fds, 4, port, 11);
     count_holders(fds, 4, 2, held);
-    assert_even(held, 2, 4, "after recycling");
+    /* each recycled connection goes to the worker with fewer open ones as
+     * counted at that moment (a close is counted when the worker cleans
+     * the connection up, a little after the client sees it): the worker
+     * that was away has its share back, within what that lag allows */
+    if (held[1] < 1 || held[2] < 1) {
+        fprintf(stderr, "after recycling: worker-1 %d, worker-2 %d\n", held[1], held[2]);
+        fail();
+    }
     for (int i = 0; i < 4; i++)
         close(fds[i]);
     stop(instance);
