@@ -133,6 +133,11 @@ static const field_t migrations_fields[] = {
     { "delay", VALUE_DURATION, AT(node.migrations.delay_ms), NULL },
     { NULL, 0, 0, NULL }
 };
+static const field_t reload_fields[] = {
+    { "parallel",      VALUE_COUNT,    AT(node.reload.parallel),         NULL },
+    { "ready_timeout", VALUE_DURATION, AT(node.reload.ready_timeout_ms), NULL },
+    { NULL, 0, 0, NULL }
+};
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
     { "workers",          VALUE_SECTION,  0,                  workers_fields },
@@ -142,6 +147,7 @@ static const field_t node_fields[] = {
     { "status",           VALUE_SECTION,  0,                   status_fields },
     { "debug_routes",     VALUE_BOOL,     AT(node.debug_routes),        NULL },
     { "migrations",       VALUE_SECTION,  0,               migrations_fields },
+    { "reload",           VALUE_SECTION,  0,                   reload_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t top_fields[] = {
@@ -339,6 +345,8 @@ set_defaults(corral_config_t *config)
     config->node.workers.count = 0;
     config->node.workers.count_auto = true;
     config->node.shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    config->node.reload.parallel = 1;
+    config->node.reload.ready_timeout_ms = 30000;
     config->node.status.interval_ms = DEFAULT_STATUS_INTERVAL_MS;
     config->node.workers.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
     config->node.workers.recycle.jitter_percent = DEFAULT_RECYCLE_JITTER;

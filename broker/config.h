@@ -79,6 +79,10 @@ typedef struct {
         struct {
             uint64_t delay_ms;          /* pause before migrating; default 0 */
         } migrations;
+        struct {
+            uint64_t parallel;          /* slots replaced at a time; default 1 (0 reads as 1) */
+            uint64_t ready_timeout_ms;  /* for each new worker; default 30s */
+        } reload;
     } node;
     struct {
         corral_level_t root_level;      /* default info */

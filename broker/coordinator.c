@@ -8,6 +8,7 @@
  * who is main) is the supervisor's (supervisor.c): the coordinator tells
  * it what happened and does what it asks. */
 #include "coordinator.h"
+#include "coordinator_private.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -38,43 +39,6 @@
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
 
-typedef struct {
-    int id;
-    corral_worker_config_t config;
-} slot_t;
-
-/* What the coordinator knows of one process (corral_process_link). */
-typedef struct {
-    zframe_t *desk_peer;    /* the routing id its Hello came from */
-    bool said_bye;
-    uint64_t last_log_seq;  /* from its Bye */
-} peer_t;
-
-struct corral_coordinator {
-    const corral_config_t *config;
-    corral_listener_t *listener;
-    char *worker_program;
-    zloop_t *loop;
-    char *runtime_dir;
-    char *desk_endpoint;
-    zsock_t *desk;
-    corral_cluster_view_t *view;
-    corral_bus_t *bus;
-    char *instance_uuid;
-    slot_t *slots;
-    int slot_count;
-    corral_slot_spec_t *specs;
-    corral_supervisor_t *supervisor;
-    corral_signals_t *signals;
-    corral_log_router_t *log_router;        /* until the collector takes it */
-    corral_log_collector_t *logs;
-    Corral__V1__LogConfig *reloaded_log_config;
-    bool stopping;
-    int exit_code;
-    uint64_t desk_dropped;
-    int64_t desk_dropped_logged_at;
-};
-
 static int start_supervisor(corral_coordinator_t *self);
 
 corral_coordinator_t *
@@ -87,30 +51,94 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
     self->config = config;
     self->listener = listener;
     self->worker_program = strdup(worker_program);
+    self->config_generation = 1;
+    if (self->worker_program)
+        corral_binary_id(corral_coordinator_program(self, config), &self->program_id);
+    int reserved = corral_coordinator_reserve_slots(self, worker_count);
+    for (int i = 0; reserved == 0 && i < worker_count; i++)
+        corral_coordinator_assign(self, self->slots[i], config, worker_count, 1);
     self->slot_count = worker_count;
-    self->slots = calloc((size_t) worker_count, sizeof *self->slots);
-    self->specs = calloc((size_t) worker_count, sizeof *self->specs);
-    for (int i = 0; self->slots && self->specs && i < worker_count; i++) {
-        self->slots[i].id = i + 1;
-        corral_worker_config_init(&self->slots[i].config, config, i + 1, worker_count,
-                                  corral_listener_port(listener), true);
-        corral_slot_spec_t *spec = &self->specs[i];
-        snprintf(spec->name, sizeof spec->name, "%s", self->slots[i].config.name);
-        spec->max_memory = config->node.workers.max_memory;
-        spec->recycle_max_rss = config->node.workers.recycle.max_rss;
-        spec->recycle_max_requests = config->node.workers.recycle.max_requests;
-        spec->recycle_jitter_percent = config->node.workers.recycle.jitter_percent;
-    }
     self->loop = zloop_new();
     if (self->loop)
         self->view = corral_cluster_view_new(self->loop, worker_count,
                                              config->node.status.interval_ms,
                                              config->node.workers.heartbeat_timeout_ms,
                                              corral_cpu_quota("/"));
-    if (!self->slots || !self->specs || !self->loop || !self->view || !self->worker_program
-        || start_supervisor(self) != 0)
+    if (reserved != 0 || !self->loop || !self->view || !self->worker_program
+        || start_supervisor(self) != 0 || corral_coordinator_reload_setup(self) != 0)
         corral_coordinator_destroy(&self);
     return self;
+}
+
+int
+corral_coordinator_reserve_slots(corral_coordinator_t *self, int count)
+{
+    if (count <= self->slot_capacity)
+        return 0;
+    slot_t **slots = realloc(self->slots, (size_t) count * sizeof *slots);
+    if (!slots)
+        return -1;
+    self->slots = slots;
+    for (; self->slot_capacity < count; self->slot_capacity++) {
+        slot_t *slot = calloc(1, sizeof *slot);
+        if (!slot)
+            return -1;
+        slot->id = self->slot_capacity + 1;
+        slots[self->slot_capacity] = slot;
+    }
+    return 0;
+}
+
+const char *
+corral_coordinator_program(const corral_coordinator_t *self, const corral_config_t *config)
+{
+    char **command = config->node.workers.program.command;
+    return command ? command[0] : self->worker_program;
+}
+
+/* The slot's spec for the supervisor, from its configuration. */
+static void
+make_spec(const slot_t *slot, corral_slot_spec_t *spec)
+{
+    const corral_config_t *config = slot->config;
+    *spec = (corral_slot_spec_t) {
+        .max_memory = config->node.workers.max_memory,
+        .recycle_max_rss = config->node.workers.recycle.max_rss,
+        .recycle_max_requests = config->node.workers.recycle.max_requests,
+        .recycle_jitter_percent = config->node.workers.recycle.jitter_percent,
+        .config_generation = slot->config_generation,
+    };
+    snprintf(spec->name, sizeof spec->name, "worker-%d", slot->id);
+}
+
+void
+corral_coordinator_assign(corral_coordinator_t *self, slot_t *slot,
+                          const corral_config_t *config, int worker_count, uint32_t generation)
+{
+    slot->config = config;
+    slot->worker_count = worker_count;
+    slot->config_generation = generation;
+    if (self->supervisor) {
+        corral_slot_spec_t spec;
+        make_spec(slot, &spec);
+        corral_supervisor_set_spec(self->supervisor, slot->id, &spec);
+    }
+}
+
+/* The WorkerConfig the slot's next process is welcomed with. */
+static void
+build_worker_config(corral_coordinator_t *self, slot_t *slot)
+{
+    corral_worker_config_init(&slot->message, slot->config, slot->id, slot->worker_count,
+                              corral_listener_port(self->listener), true);
+    if (self->bus)
+        corral_worker_config_set_node(&slot->message, self->instance_uuid,
+                                      corral_bus_in_endpoint(self->bus),
+                                      corral_bus_out_endpoint(self->bus));
+    if (self->logs)
+        slot->message.message.logs_endpoint = (char *) corral_log_collector_endpoint(self->logs);
+    if (self->reloaded_log_config)
+        slot->message.message.logging = self->reloaded_log_config;
 }
 
 void
@@ -120,6 +148,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
+    corral_coordinator_reload_teardown(self);
     corral_supervisor_destroy(&self->supervisor);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
@@ -136,8 +165,9 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     free(self->runtime_dir);
     free(self->desk_endpoint);
     free(self->worker_program);
+    for (int i = 0; i < self->slot_capacity; i++)
+        free(self->slots[i]);
     free(self->slots);
-    free(self->specs);
     free(self);
     *self_p = NULL;
 }
@@ -152,7 +182,13 @@ corral_coordinator_set_log_router(corral_coordinator_t *self, corral_log_router_
 static slot_t *
 slot_by_id(corral_coordinator_t *self, uint32_t id)
 {
-    return id >= 1 && id <= (uint32_t) self->slot_count ? &self->slots[id - 1] : NULL;
+    return id >= 1 && id <= (uint32_t) self->slot_capacity ? self->slots[id - 1] : NULL;
+}
+
+slot_t *
+corral_coordinator_slot(corral_coordinator_t *self, int id)
+{
+    return id >= 1 ? slot_by_id(self, (uint32_t) id) : NULL;
 }
 
 /* --- Stopping --------------------------------------------------------------- */
@@ -172,6 +208,11 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
         return;
     self->stopping = true;
     corral_notify("STOPPING=1");
+    corral_coordinator_reload_abort(self);
+    /* no process accepts again: a new connection is refused at once rather
+     * than left in the backlog until the last worker exits (the workers
+     * close their copies as they stop) */
+    corral_listener_close(self->listener);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                corral_supervisor_live(self->supervisor), why);
     corral_supervisor_stop(self->supervisor);
@@ -237,16 +278,16 @@ welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hell
     corral_process_set_link(process, peer);
     zframe_destroy(&peer->desk_peer);
     peer->desk_peer = zframe_dup(routing_id);
-    slot->config.message.main = corral_process_main(process);
-    slot->config.message.generation = corral_process_generation(process);
+    slot->message.message.main = corral_process_main(process);
+    slot->message.message.generation = corral_process_generation(process);
     Corral__V1__Welcome body = CORRAL__V1__WELCOME__INIT;
-    body.config = &slot->config.message;
+    body.config = &slot->message.message;
     corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
     reply.body_case = CORRAL__V1__ENVELOPE__BODY_WELCOME;
     reply.welcome = &body;
     if (send_to_process(self, process, &reply) != 0)
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot send the Welcome to %s",
-                   slot->config.name);
+                   slot->message.name);
 }
 
 /* Every slot was ready once: the instance is up. */
@@ -446,18 +487,19 @@ spawn_process(void *arg, const corral_process_t *process, char **error)
 {
     corral_coordinator_t *self = arg;
     slot_t *slot = slot_by_id(self, (uint32_t) corral_process_slot(process));
+    build_worker_config(self, slot);
     corral_spawn_t spawn = {
-        .program = self->worker_program,
-        .name = slot->config.name,
-        .argv = self->config->node.workers.program.command,
-        .env = self->config->node.workers.program.env,
+        .program = corral_coordinator_program(self, slot->config),
+        .name = slot->message.name,
+        .argv = slot->config->node.workers.program.command,
+        .env = slot->config->node.workers.program.env,
         .worker_id = slot->id,
         .listen_fd = corral_listener_fd(self->listener, slot->id),
         .desk_endpoint = self->desk_endpoint,
         .config_fd = -1,
         .max_memory = corral_process_max_memory(process),
     };
-    if (corral_worker_config_make_data_dir(&slot->config, error) != 0)
+    if (corral_worker_config_make_data_dir(&slot->message, error) != 0)
         return -1;
     return corral_spawn_worker(&spawn, error);
 }
@@ -529,8 +571,14 @@ start_supervisor(corral_coordinator_t *self)
         .stop_instance = stop_instance, .all_ready = announce_ready,
         .forget = forget_process,
     };
-    self->supervisor = corral_supervisor_new(self->loop, &policy, self->specs, self->slot_count,
+    corral_slot_spec_t *specs = calloc((size_t) self->slot_count, sizeof *specs);
+    if (!specs)
+        return -1;
+    for (int i = 0; i < self->slot_count; i++)
+        make_spec(self->slots[i], &specs[i]);
+    self->supervisor = corral_supervisor_new(self->loop, &policy, specs, self->slot_count,
                                              &ops, self);
+    free(specs);
     if (!self->supervisor)
         return -1;
     corral_cluster_view_set_filler(self->view, fill_slot_view, self);
@@ -538,30 +586,6 @@ start_supervisor(corral_coordinator_t *self)
 }
 
 /* --- Signals and the loop ----------------------------------------------------- */
-
-/* SIGHUP: the logging section again; new appenders here, new levels to
- * every worker over desk. A bad configuration keeps the old one. */
-static void
-reload_logging(corral_coordinator_t *self)
-{
-    Corral__V1__LogConfig *config = corral_logging_reload(self->logs, self->config->file);
-    if (!config)
-        return;
-    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
-    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
-    envelope.log_config = config;
-    for (int i = 0; i < self->slot_count; i++) {
-        slot_t *slot = &self->slots[i];
-        slot->config.message.logging = config;      /* for workers started later */
-        corral_process_t *process = corral_supervisor_current(self->supervisor, slot->id);
-        if (process && send_to_process(self, process, &envelope) != 0)
-            corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to %s",
-                       slot->config.name);
-    }
-    if (self->reloaded_log_config)
-        corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
-    self->reloaded_log_config = config;
-}
 
 static int
 on_signal(int signal_number, void *arg)
@@ -573,8 +597,8 @@ on_signal(int signal_number, void *arg)
         begin_stop(self, 0, strsignal(signal_number));
     else if (signal_number == SIGUSR1 && self->logs)
         corral_logging_reopen(self->logs);
-    else if (signal_number == SIGHUP && self->logs)
-        reload_logging(self);
+    else if (signal_number == SIGHUP)
+        corral_coordinator_reload(self, NULL, NULL);
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
@@ -628,10 +652,6 @@ start_node_service(corral_coordinator_t *self)
     self->bus = corral_bus_new(self->loop, self->runtime_dir);
     if (!self->bus)
         return -1;
-    for (int i = 0; i < self->slot_count; i++)
-        corral_worker_config_set_node(&self->slots[i].config, self->instance_uuid,
-                                      corral_bus_in_endpoint(self->bus),
-                                      corral_bus_out_endpoint(self->bus));
     return 0;
 }
 
@@ -656,9 +676,6 @@ bind_logs(corral_coordinator_t *self)
     self->log_router = NULL;
     if (!self->logs)
         return -1;
-    for (int i = 0; i < self->slot_count; i++)
-        self->slots[i].config.message.logs_endpoint =
-            (char *) corral_log_collector_endpoint(self->logs);
     corral_log_counters_set_source(sample_log_counters, self->logs);
     return 0;
 }

@@ -18,6 +18,8 @@ struct corral_listener {
     int *fds;
     int count;
     int port;
+    bool reuseport;
+    char *host;
 };
 
 static int
@@ -105,6 +107,8 @@ corral_listener_new(const char *host, int port, bool reuseport, int count, char 
     if (!self)
         return NULL;
     self->count = reuseport ? count : 1;
+    self->reuseport = reuseport;
+    self->host = strdup(host);
     self->fds = calloc((size_t) self->count, sizeof *self->fds);
     for (int i = 0; self->fds && i < self->count; i++) {
         /* every socket after the first joins the first one's port */
@@ -126,9 +130,9 @@ corral_listener_destroy(corral_listener_t **self_p)
     corral_listener_t *self = *self_p;
     if (!self)
         return;
-    for (int i = 0; self->fds && i < self->count; i++)
-        close(self->fds[i]);
+    corral_listener_close(self);
     free(self->fds);
+    free(self->host);
     free(self);
     *self_p = NULL;
 }
@@ -143,4 +147,36 @@ int
 corral_listener_port(const corral_listener_t *self)
 {
     return self->port;
+}
+
+int
+corral_listener_resize(corral_listener_t *self, int count, char **error)
+{
+    if (!self->reuseport || count == self->count)
+        return 0;
+    if (count > self->count) {
+        int *fds = realloc(self->fds, (size_t) count * sizeof *fds);
+        if (!fds)
+            return -1;
+        self->fds = fds;
+        for (; self->count < count; self->count++)
+            if ((fds[self->count] = bind_one(self->host, self->port, true, false, error)) < 0)
+                return -1;
+        return 0;
+    }
+    /* the slot's worker holds its copy until it stops accepting; what is
+     * queued on that socket then is reset by the kernel (docs/reload.md) */
+    for (; self->count > count; self->count--)
+        close(self->fds[self->count - 1]);
+    return 0;
+}
+
+void
+corral_listener_close(corral_listener_t *self)
+{
+    for (int i = 0; self->fds && i < self->count; i++)
+        if (self->fds[i] >= 0) {
+            close(self->fds[i]);
+            self->fds[i] = -1;
+        }
 }

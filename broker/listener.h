@@ -19,6 +19,12 @@ void corral_listener_destroy(corral_listener_t **self_p);
 
 /* The socket for worker slot `worker_id` (1-based). */
 int corral_listener_fd(const corral_listener_t *self, int worker_id);
+/* reuseport: a socket per slot up to `count` (a reload changed the worker
+ * count); the ones past it are closed. Shared: nothing to do. */
+int corral_listener_resize(corral_listener_t *self, int count, char **error);
+/* Closes this process's copies: at a graceful stop, once no worker will
+ * accept again, so that a new connection is refused rather than queued. */
+void corral_listener_close(corral_listener_t *self);
 /* The bound port. */
 int corral_listener_port(const corral_listener_t *self);
 

@@ -420,6 +420,10 @@ corral_http_server_drain(corral_http_server_t *self, corral_drained_fn *drained,
         if (listener != MHD_INVALID_SOCKET)
             close(listener);    /* this process's copy; other workers keep theirs */
     }
+    else if (!self->draining && self->listen_fd >= 0) {
+        close(self->listen_fd);     /* never accepted on it: let it go all the same */
+        self->listen_fd = -1;
+    }
     self->draining = true;
     finish_drain_if_idle(self);
 }
