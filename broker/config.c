@@ -106,6 +106,7 @@ static const field_t workers_fields[] = {
     { "command", VALUE_COMMAND, AT(node.workers.program.command), NULL },
     { "env", VALUE_ENV, AT(node.workers.program.env), NULL },
     { "max_memory", VALUE_SIZE, AT(node.workers.max_memory), NULL },
+    { "startup_delay", VALUE_DURATION, AT(node.workers.startup_delay_ms), NULL },
     { "recycle", VALUE_SECTION, 0, recycle_fields },
     { NULL, 0, 0, NULL }
 };

@@ -55,6 +55,7 @@ typedef struct {
             corral_worker_program_t program;    /* command, env */
             uint64_t heartbeat_timeout_ms;  /* silent longer: hung; default 10s */
             uint64_t max_memory;            /* RLIMIT_AS per worker; 0: none */
+            uint64_t startup_delay_ms;      /* a slow start (tests, demos); default 0 */
             struct {
                 uint64_t max_rss;           /* bytes; 0: no limit */
                 uint64_t max_requests;      /* 0: no limit */

@@ -176,6 +176,10 @@ corral_listener_close(corral_listener_t *self)
 {
     for (int i = 0; self->fds && i < self->count; i++)
         if (self->fds[i] >= 0) {
+            /* shutdown acts on the socket, not this descriptor: it stops
+             * listening in every process that holds a copy, even a worker
+             * too hung to close its own */
+            shutdown(self->fds[i], SHUT_RD);
             close(self->fds[i]);
             self->fds[i] = -1;
         }

@@ -46,6 +46,8 @@ struct corral_http_server {
     corral_request_t *requests;     /* in flight, most recent first */
     size_t in_flight;
     bool draining;
+    bool drain_grace_over;
+    int drain_grace_timer;          /* -1: none */
     corral_drained_fn *on_drained;
     void *drained_arg;
     observer_t *observers;
@@ -64,6 +66,7 @@ corral_http_server_new(zloop_t *loop, int listen_fd, const char *worker_name)
     self->listen_fd = listen_fd;
     self->worker_name = strdup(worker_name);
     self->timer_id = -1;
+    self->drain_grace_timer = -1;
     return self;
 }
 
@@ -73,6 +76,8 @@ corral_http_server_destroy(corral_http_server_t **self_p)
     corral_http_server_t *self = *self_p;
     if (!self)
         return;
+    if (self->drain_grace_timer != -1)
+        zloop_timer_end(self->loop, self->drain_grace_timer);
     if (self->daemon) {
         zloop_poller_end(self->loop, &self->poll_item);
         if (self->timer_id != -1)
@@ -331,7 +336,7 @@ wake_daemon(void *arg)
 static void
 finish_drain_if_idle(corral_http_server_t *self)
 {
-    if (!self->draining || self->in_flight > 0 || !self->on_drained)
+    if (!self->draining || self->in_flight > 0 || !self->on_drained || !self->drain_grace_over)
         return;
     corral_drained_fn *drained = self->on_drained;
     self->on_drained = NULL;
@@ -409,9 +414,29 @@ corral_http_server_start(corral_http_server_t *self)
     return 0;
 }
 
+/* A connection accepted just before the drain began may not have sent its
+ * request yet (a client writes right after connect): it gets this long
+ * for it to arrive, rather than a close without an answer. */
+#define DRAIN_GRACE_MS 100
+
+static int
+on_drain_grace(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_http_server_t *self = arg;
+    self->drain_grace_timer = -1;
+    self->drain_grace_over = true;
+    finish_drain_if_idle(self);
+    return 0;
+}
+
 void
 corral_http_server_drain(corral_http_server_t *self, corral_drained_fn *drained, void *arg)
 {
+    if (!self->draining && self->daemon && self->loop)
+        self->drain_grace_timer = zloop_timer(self->loop, DRAIN_GRACE_MS, 1, on_drain_grace,
+                                              self);
+    if (self->drain_grace_timer == -1)
+        self->drain_grace_over = true;
     self->on_drained = drained;
     self->drained_arg = arg;
     if (!self->draining && self->daemon) {
