@@ -193,17 +193,24 @@ def rolling_reloads(instance, balancing):
     return count
 
 
-def bad_file(instance, balancing, generation):
-    before = processes(instance)
+def reload_status(instance, check):
+    """/api/status's `reload`, if check() holds for it (the view a worker
+    answers with is the one of its latest report)."""
+    _, status, _ = instance.request("GET", "/api/status")
+    return "reload" in status and check(status["reload"]) and status["reload"]
+
+
+def bad_file(instance, balancing, count, generation):
+    before = instance.until("settled", lambda: settled(instance, count, generation))
     with open(instance.config, "a") as out:
         out.write("node:\n  nonsense: 1\n")
     instance.process.send_signal(signal.SIGHUP)
     match = instance.wait_output(r"reload: configuration error, nothing changed: (\S+):(\d+):(\d+): ")
     assert match.group(1).endswith("corral.yml") and int(match.group(2)) > 0
-    assert processes(instance).keys() == before.keys()
-    assert all(p["pid"] == before[n]["pid"] for n, p in processes(instance).items())
-    _, status, _ = instance.request("GET", "/api/status")
-    assert status["reload"]["ok"] is False and "configuration error" in status["reload"]["summary"]
+    after = instance.until("settled", lambda: settled(instance, count, generation))
+    assert {n: p["pid"] for n, p in after.items()} == {n: p["pid"] for n, p in before.items()}
+    instance.until("/api/status shows the error", lambda: reload_status(
+        instance, lambda r: not r["ok"] and "configuration error" in r["summary"]))
 
 
 def sighup_during_reload(instance, balancing, count, generation):
@@ -218,7 +225,7 @@ def sighup_during_reload(instance, balancing, count, generation):
 
 def never_ready(instance, balancing, count, generation):
     load = Load(instance.port)
-    before = processes(instance)
+    before = instance.until("settled", lambda: settled(instance, count, generation))
     rewrite(instance, node_yaml(count, "slow", startup_delay="20s", ready_timeout="1s"),
             balancing)
     instance.process.send_signal(signal.SIGHUP)
@@ -226,12 +233,11 @@ def never_ready(instance, balancing, count, generation):
                          r"was not ready within ready_timeout")
     ok, failed, resets = load.stop()
     assert not failed and resets == 0 and ok > 0, (ok, failed[:10], resets)
-    after = processes(instance)
+    after = instance.until("settled", lambda: settled(instance, count, generation))
     assert {n: p["pid"] for n, p in after.items()} == {n: p["pid"] for n, p in before.items()}
     assert all(p["config_generation"] == generation for p in after.values())
-    _, status, _ = instance.request("GET", "/api/status")
-    assert status["reload"]["ok"] is False, status["reload"]
-    assert "rolled back" in status["reload"]["summary"]
+    instance.until("/api/status shows the rollback", lambda: reload_status(
+        instance, lambda r: not r["ok"] and "rolled back" in r["summary"]))
     # a worker program that exits: the same, through the crash path
     rewrite(instance, node_yaml(count, "exits", extra="    command: [/bin/false]\n"), balancing)
     instance.process.send_signal(signal.SIGHUP)
@@ -309,7 +315,7 @@ def run(balancing):
         instance.wait_ready()
         instance.until("settled", lambda: settled(instance, 2, 1))
         count = rolling_reloads(instance, balancing)
-        bad_file(instance, balancing, 11)
+        bad_file(instance, balancing, count, 11)
         sighup_during_reload(instance, balancing, count, 11)
         never_ready(instance, balancing, count, 12)
         sigterm_during_reload(instance, balancing, count)
