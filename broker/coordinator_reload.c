@@ -9,6 +9,7 @@
  * configuration becomes the running one; on failure every slot is back on
  * the running one. The outcome is logged with its duration and shown in
  * /api/status (`reload`). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,16 @@ adopt(corral_coordinator_t *self, corral_config_t *next, uint32_t generation)
     corral_binary_id(corral_coordinator_program(self, next), &self->program_id);
 }
 
+/* reuseport: which slots' sockets get new connections (listener.c). */
+static void
+steer(corral_coordinator_t *self, int active)
+{
+    if (corral_listener_steer(self->listener, active) != 0)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: cannot steer new connections to %d "
+                   "sockets (%s): a removed or added slot's socket may reset a few",
+                   active, strerror(errno));
+}
+
 /* --- What reload.c asks ------------------------------------------------------ */
 
 static void
@@ -77,6 +88,7 @@ add_slot(void *arg, corral_replace_fn *done, void *done_arg)
     corral_coordinator_t *self = arg;
     int id = self->slot_count + 1;
     char *error = NULL;
+    steer(self, self->slot_count);     /* none to the new socket until the reload ends */
     if (corral_coordinator_reserve_slots(self, id) != 0
         || corral_cluster_view_resize(self->view, id) != 0
         || (self->logs && corral_log_collector_grow(self->logs, id) != 0)
@@ -113,6 +125,7 @@ remove_last_slot(void *arg)
     corral_coordinator_t *self = arg;
     if (self->slot_count <= 1)
         return;
+    steer(self, self->slot_count - 1);   /* none to its socket while it drains */
     corral_supervisor_remove_last(self->supervisor);
     self->slot_count--;
     corral_cluster_view_resize(self->view, self->slot_count);
@@ -123,6 +136,7 @@ static void
 reload_finished(void *arg, bool ok, const char *why)
 {
     corral_coordinator_t *self = arg;
+    steer(self, self->slot_count);
     int64_t took = zclock_mono() - self->reload_started_ms;
     char summary[400];
     if (ok) {

@@ -2,6 +2,7 @@
 #include "listener.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -183,4 +184,21 @@ corral_listener_close(corral_listener_t *self)
             close(self->fds[i]);
             self->fds[i] = -1;
         }
+}
+
+int
+corral_listener_steer(corral_listener_t *self, int active)
+{
+    if (!self->reuseport || active < 1 || self->count < 1 || self->fds[0] < 0)
+        return 0;
+    /* a random member among the first `active` (the kernel's group keeps
+     * the order they joined in, and slots only come and go at the end) */
+    struct sock_filter code[] = {
+        { BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t) (SKF_AD_OFF + SKF_AD_RANDOM) },
+        { BPF_ALU | BPF_MOD | BPF_K, 0, 0, (uint32_t) active },
+        { BPF_RET | BPF_A, 0, 0, 0 },
+    };
+    struct sock_fprog program = { sizeof code / sizeof code[0], code };
+    return setsockopt(self->fds[0], SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program,
+                      sizeof program);
 }

@@ -22,6 +22,11 @@ int corral_listener_fd(const corral_listener_t *self, int worker_id);
 /* reuseport: a socket per slot up to `count` (a reload changed the worker
  * count); the ones past it are closed. Shared: nothing to do. */
 int corral_listener_resize(corral_listener_t *self, int count, char **error);
+/* reuseport: new connections go to the first `active` sockets only
+ * (a BPF program on the group), so that a slot being added gets none
+ * before its worker is ready and one being removed none while it drains.
+ * Returns 0, or -1 (errno) if the kernel refused. */
+int corral_listener_steer(corral_listener_t *self, int active);
 /* Closes this process's copies: at a graceful stop, once no worker will
  * accept again, so that a new connection is refused rather than queued. */
 void corral_listener_close(corral_listener_t *self);

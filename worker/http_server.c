@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "http_framing.h"
@@ -429,6 +430,23 @@ on_drain_grace(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* The connections already queued on the socket are served before it is
+ * closed: with reuseport it may be this slot's own socket, and the last
+ * close of a listening socket resets what is still queued on it. */
+static void
+take_queued(corral_http_server_t *self, int listener)
+{
+    struct sockaddr_storage address;
+    socklen_t length = sizeof address;
+    int fd;
+    while ((fd = accept4(listener, (struct sockaddr *) &address, &length,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        /* MHD owns fd from here, and closes it itself if it cannot take it */
+        MHD_add_connection(self->daemon, fd, (struct sockaddr *) &address, length);
+        length = sizeof address;
+    }
+}
+
 void
 corral_http_server_drain(corral_http_server_t *self, corral_drained_fn *drained, void *arg)
 {
@@ -442,8 +460,10 @@ corral_http_server_drain(corral_http_server_t *self, corral_drained_fn *drained,
     if (!self->draining && self->daemon) {
         self->draining = true;
         MHD_socket listener = MHD_quiesce_daemon(self->daemon);
-        if (listener != MHD_INVALID_SOCKET)
+        if (listener != MHD_INVALID_SOCKET) {
+            take_queued(self, listener);
             close(listener);    /* this process's copy; other workers keep theirs */
+        }
     }
     else if (!self->draining && self->listen_fd >= 0) {
         close(self->listen_fd);     /* never accepted on it: let it go all the same */
