@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -21,6 +22,7 @@ struct corral_listener {
     int port;
     bool reuseport;
     char *host;
+    int inherited;      /* fds[0..inherited-1] came from systemd: never shut down */
 };
 
 static int
@@ -180,7 +182,8 @@ corral_listener_close(corral_listener_t *self)
             /* shutdown acts on the socket, not this descriptor: it stops
              * listening in every process that holds a copy, even a worker
              * too hung to close its own */
-            shutdown(self->fds[i], SHUT_RD);
+            if (i >= self->inherited)
+                shutdown(self->fds[i], SHUT_RD);
             close(self->fds[i]);
             self->fds[i] = -1;
         }
@@ -201,4 +204,62 @@ corral_listener_steer(corral_listener_t *self, int active)
     struct sock_fprog program = { sizeof code / sizeof code[0], code };
     return setsockopt(self->fds[0], SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program,
                       sizeof program);
+}
+
+#define SD_LISTEN_FDS_START 3
+
+int
+corral_listener_inherited(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    int count = 0;
+    if (pid && fds && strtol(pid, NULL, 10) == (long) getpid())
+        count = (int) strtol(fds, NULL, 10);
+    /* not for the workers, nor for a program the coordinator runs later */
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return count > 0 ? count : 0;
+}
+
+corral_listener_t *
+corral_listener_adopt(int inherited, const char *host, bool reuseport, int count,
+                      char **error)
+{
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    int first = SD_LISTEN_FDS_START;
+    if (getsockopt(first, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0
+        || !listening) {
+        *error = corral_format("LISTEN_FDS: fd %d is not a listening socket", first);
+        return NULL;
+    }
+    corral_listener_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->reuseport = reuseport;
+    self->host = strdup(host);
+    int total = reuseport && count > inherited ? count : inherited;
+    self->fds = calloc((size_t) total, sizeof *self->fds);
+    if (!self->fds || !self->host) {
+        corral_listener_destroy(&self);
+        return NULL;
+    }
+    for (; self->count < inherited; self->count++, self->inherited++) {
+        self->fds[self->count] = first + self->count;
+        fcntl(first + self->count, F_SETFD, FD_CLOEXEC);
+    }
+    self->port = bound_port(self->fds[0]);
+    if (corral_listener_resize(self, total, error) != 0) {
+        if (*error) {
+            char *why = *error;
+            *error = corral_format("%s (balancing reuseport with a socket from systemd: set "
+                                   "ReusePort=yes in the .socket unit, or one socket per "
+                                   "worker)", why);
+            free(why);
+        }
+        corral_listener_destroy(&self);
+        return NULL;
+    }
+    return self;
 }

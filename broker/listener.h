@@ -17,6 +17,16 @@ corral_listener_t *corral_listener_new(const char *host, int port, bool reusepor
                                        int count, char **error);
 void corral_listener_destroy(corral_listener_t **self_p);
 
+/* Systemd socket activation: how many sockets LISTEN_FDS/LISTEN_PID hand
+ * this process (0: none); the variables are removed either way. */
+int corral_listener_inherited(void);
+/* A listener on the `inherited` sockets from fd 3 on (host names it in
+ * messages); with reuseport and fewer than `count`, more are bound on
+ * their port. They are closed at a stop, never shut down: systemd keeps
+ * them, and connections wait for the next start instead of being refused. */
+corral_listener_t *corral_listener_adopt(int inherited, const char *host, bool reuseport,
+                                         int count, char **error);
+
 /* The socket for worker slot `worker_id` (1-based). */
 int corral_listener_fd(const corral_listener_t *self, int worker_id);
 /* reuseport: a socket per slot up to `count` (a reload changed the worker

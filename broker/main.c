@@ -190,8 +190,15 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     bool clustered = config->node.enabled && !memory_limit_forbids_clustering(config);
     int count = clustered ? resolve_worker_count(config) : 1;
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
-    corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
-                                                      reuseport, count, &error);
+    int inherited = corral_listener_inherited();
+    corral_listener_t *listener =
+        inherited ? corral_listener_adopt(inherited, config->server.host, reuseport, count, &error)
+                  : corral_listener_new(config->server.host, config->server.port, reuseport,
+                                        count, &error);
+    if (listener && inherited)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "listening socket from systemd (LISTEN_FDS=%d): "
+                   "port %d; server.host and server.port are not used", inherited,
+                   corral_listener_port(listener));
     const corral_worker_program_t *configured = &config->node.workers.program;
     char *program = configured->command ? strdup(configured->command[0])
                                         : corral_spawn_default_program();

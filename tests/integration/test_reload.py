@@ -309,6 +309,66 @@ def refused_at_once(balancing):
         instance.close()
 
 
+def socket_activation():
+    """The listening socket from systemd (LISTEN_FDS, LISTEN_PID): corral
+    serves on it, and across a stop and a new start a connection made in
+    between waits for the next corral instead of being refused (what a
+    .socket unit gives `systemctl restart`)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    port = listener.getsockname()[1]
+    fd = listener.fileno()
+
+    def start():
+        def body(directory):
+            return node_yaml(2, 1, startup_delay="0ms")
+        instance = Instance.__new__(Instance)
+        instance.dir = __import__("tempfile").mkdtemp(prefix="corral-activation.")
+        instance.config = os.path.join(instance.dir, "corral.yml")
+        with open(instance.config, "w") as out:
+            out.write("server: { host: 127.0.0.1, port: 1 }\npath: { data: ./data }\n"
+                      + body(instance.dir))
+        instance.lines = []
+        instance.changed = threading.Condition()
+        instance.process = __import__("subprocess").Popen(
+            ["/bin/bash", "-c",
+             'export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" -c "$1"'
+             + ("" if fd == 3 else f" 3<&{fd} {fd}<&-"),
+             CORRAL, instance.config],
+            pass_fds=(fd,), stdout=__import__("subprocess").PIPE,
+            stderr=__import__("subprocess").STDOUT, text=True, errors="replace")
+        instance.reader = threading.Thread(target=instance._read, daemon=True)
+        instance.reader.start()
+        instance.port = port
+        instance.wait_output(r"listening socket from systemd \(LISTEN_FDS=1\)")
+        instance.wait_output(r"\] ready: \d+ workers")
+        return instance
+
+    first = start()
+    try:
+        first.request("GET", "/api/hello", expect=200)
+        assert first.stop() == 0
+    finally:
+        first.close()
+    # nobody runs: the connection waits in the backlog of the socket systemd keeps
+    waiting = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    waiting.connect()
+    waiting.sock.sendall(b"GET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n")
+    second = start()
+    try:
+        response = http.client.HTTPResponse(waiting.sock)
+        response.begin()
+        assert response.status == 200, response.status
+        print("socket activation: a connection made between two instances was served by "
+              "the second", flush=True)
+        assert second.stop() == 0
+    finally:
+        second.close()
+        waiting.close()
+        listener.close()
+
+
 def run(balancing):
     instance = Instance(CORRAL, node_yaml(2, 0), balancing)
     try:
@@ -325,6 +385,7 @@ def run(balancing):
 
 
 def main():
+    socket_activation()
     for balancing in ("shared", "reuseport"):
         run(balancing)
     print("test_reload: ok")
