@@ -553,10 +553,9 @@ fill_slot_view(void *arg, int slot_id, Corral__V1__WorkerView *view)
     corral_supervisor_fill_view(self->supervisor, slot_id, view);
 }
 
-static int
-start_supervisor(corral_coordinator_t *self)
+void
+corral_coordinator_policy(const corral_config_t *config, corral_supervision_t *out)
 {
-    const corral_config_t *config = self->config;
     corral_supervision_t policy = {
         .policy = config->node.restart.policy,
         .max_restarts = config->node.restart.max_restarts,
@@ -566,6 +565,14 @@ start_supervisor(corral_coordinator_t *self)
         .heartbeat_timeout_ms = config->node.workers.heartbeat_timeout_ms,
         .shutdown_timeout_ms = config->node.shutdown_timeout_ms,
     };
+    *out = policy;
+}
+
+static int
+start_supervisor(corral_coordinator_t *self)
+{
+    corral_supervision_t policy;
+    corral_coordinator_policy(self->config, &policy);
     static const corral_supervisor_ops_t ops = {
         .spawn = spawn_process, .slot_changed = slot_changed, .tell_main = tell_main,
         .stop_instance = stop_instance, .all_ready = announce_ready,

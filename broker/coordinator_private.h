@@ -78,6 +78,8 @@ int corral_coordinator_reserve_slots(corral_coordinator_t *self, int count);
 void corral_coordinator_assign(corral_coordinator_t *self, slot_t *slot,
                                const corral_config_t *config, int worker_count,
                                uint32_t generation);
+/* The supervision policy `config` asks for. */
+void corral_coordinator_policy(const corral_config_t *config, corral_supervision_t *out);
 /* The program a slot's worker runs under `config`. */
 const char *corral_coordinator_program(const corral_coordinator_t *self,
                                        const corral_config_t *config);

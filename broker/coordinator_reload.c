@@ -52,6 +52,9 @@ adopt(corral_coordinator_t *self, corral_config_t *next, uint32_t generation)
     corral_config_destroy(&self->owned_config);
     self->owned_config = next;
     self->config = next;
+    corral_supervision_t policy;
+    corral_coordinator_policy(next, &policy);
+    corral_supervisor_set_policy(self->supervisor, &policy);
     corral_binary_id(corral_coordinator_program(self, next), &self->program_id);
 }
 

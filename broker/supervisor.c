@@ -340,6 +340,15 @@ corral_supervisor_set_spec(corral_supervisor_t *self, int slot_id,
         self->slots[slot_id - 1]->spec = *spec;
 }
 
+void
+corral_supervisor_set_policy(corral_supervisor_t *self, const corral_supervision_t *policy)
+{
+    uint64_t heartbeat_timeout_ms = self->policy.heartbeat_timeout_ms;
+    self->policy = *policy;
+    if (self->hung_timer == -1)     /* no hung check runs: none is started now */
+        self->policy.heartbeat_timeout_ms = heartbeat_timeout_ms;
+}
+
 int
 corral_supervisor_slot_count(const corral_supervisor_t *self)
 {

@@ -100,6 +100,9 @@ int corral_supervisor_replace(corral_supervisor_t *self, int slot_id, const char
 /* Slot `slot_id`'s next process runs `spec` (a reload, its rollback). */
 void corral_supervisor_set_spec(corral_supervisor_t *self, int slot_id,
                                 const corral_slot_spec_t *spec);
+/* A reload's restart policy and timers, from now on (the heartbeat check
+ * keeps its period). */
+void corral_supervisor_set_policy(corral_supervisor_t *self, const corral_supervision_t *policy);
 /* Slots in use. */
 int corral_supervisor_slot_count(const corral_supervisor_t *self);
 /* A new slot at the end, started with `spec`: returns its id, or -1.
