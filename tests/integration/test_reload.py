@@ -23,7 +23,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(sys.argv[2], "tests", "examples"))
+sys.path.insert(0, os.path.join(sys.argv[2], "tools"))
 from instance import Instance  # noqa: E402
+from reload_load import Load  # noqa: E402
 
 CORRAL = os.path.join(sys.argv[1], "corral")
 
@@ -49,87 +51,6 @@ def rewrite(instance, body, balancing):
     with open(temporary, "w") as out:
         out.write(text)
     os.rename(temporary, instance.config)
-
-
-class Load:
-    """Two clients: one opens a new connection per request, the other keeps
-    its connection alive. A keep-alive connection the server closed cleanly
-    while idle (the graceful stop of a replaced worker) is reopened and the
-    request retried once, as HTTP clients do for an idempotent request that
-    got no byte of an answer (RFC 9112, 9.3.1); everything else that is not
-    a 200 counts as a failure, a reset as a reset too."""
-
-    def __init__(self, port):
-        self.port = port
-        self.ok = 0
-        self.failed = []
-        self.resets = 0
-        self.running = True
-        self.lock = threading.Lock()
-        self.threads = [threading.Thread(target=self._fresh, daemon=True),
-                        threading.Thread(target=self._keep_alive, daemon=True)]
-        for thread in self.threads:
-            thread.start()
-
-    def _count(self, ok, what=None, reset=False):
-        with self.lock:
-            if ok:
-                self.ok += 1
-            else:
-                self.failed.append(what)
-                self.resets += reset
-
-    def _one(self, connection):
-        connection.request("GET", "/api/hello")
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200 or b"hello" not in body.lower():
-            raise AssertionError(f"{response.status} {body[:80]!r}")
-
-    def _fresh(self):
-        while self.running:
-            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            try:
-                self._one(connection)
-                self._count(True)
-            except ConnectionResetError as error:
-                self._count(False, f"new connection: {error!r}", reset=True)
-            except Exception as error:  # noqa: BLE001 - every failure is counted
-                self._count(False, f"new connection: {error!r}")
-            finally:
-                connection.close()
-
-    def _keep_alive(self):
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        used = False
-        while self.running:
-            try:
-                self._one(connection)
-                self._count(True)
-                used = True
-            except (http.client.RemoteDisconnected, BrokenPipeError) as error:
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                if not used:
-                    self._count(False, f"keep-alive: {error!r}")
-                used = False
-            except ConnectionResetError as error:
-                self._count(False, f"keep-alive: {error!r}", reset=True)
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                used = False
-            except Exception as error:  # noqa: BLE001
-                self._count(False, f"keep-alive: {error!r}")
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                used = False
-        connection.close()
-
-    def stop(self):
-        self.running = False
-        for thread in self.threads:
-            thread.join(15)
-        return self.ok, self.failed, self.resets
 
 
 def processes(instance):
