@@ -32,7 +32,7 @@ LOAD=$ROOT/tools/reload_load.py
 LOAD_PID=
 
 stop_load() {
-    kill -INT "$LOAD_PID"
+    kill -TERM "$LOAD_PID"
     wait "$LOAD_PID" || true
     LOAD_PID=
     tail -n 1 "$1"
@@ -64,16 +64,23 @@ await_lines() {
     die "no $2 lines /$3/ in $1"
 }
 
-bench_corral() {
-    local mode=$1 dir=$TMP/$1 baseline reloaded started elapsed
-    start_corral "$mode" "server: { host: 127.0.0.1, port: 0, balancing: $mode }
+corral_config() {   # MODE DEPLOYMENT
+    printf '%s\n' "server: { host: 127.0.0.1, port: 0, balancing: $1 }
 node:
-  workers: { count: 2, startup_delay: $STARTUP_DELAY }
+  workers: { count: 2, startup_delay: $STARTUP_DELAY, env: { DEPLOYMENT: \"$2\" } }
   reload: { parallel: 1, ready_timeout: 30s }
 logging: { root: { level: info } }"
+}
+
+bench_corral() {
+    local mode=$1 dir=$TMP/$1 baseline reloaded started elapsed
+    start_corral "$mode" "$(corral_config "$mode" 0)"
     started=$(date +%s%N)
     start_load "$TMP/$mode-reload.out"
     for i in $(seq 1 "$RELOADS"); do
+        # a new deployment each time (a reload of an unchanged file replaces nothing)
+        corral_config "$mode" "$i" >"$dir/corral.yml.new"
+        mv "$dir/corral.yml.new" "$dir/corral.yml"
         kill -HUP "$CORRAL_PID"
         await_lines "$dir/corral.log" "$i" 'reload: (applied|failed)'
     done

@@ -20,4 +20,8 @@ const server = http.createServer((request, response) => {
 });
 
 setTimeout(() => server.listen(port, '127.0.0.1'), startup);
-process.on('SIGINT', () => server.close(() => process.exit(0)));
+// graceful: no new connections, idle keep-alive ones closed, then exit
+process.on('SIGINT', () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+});
