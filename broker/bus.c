@@ -17,11 +17,14 @@
 #include "envelope.h"
 #include "fsutil.h"
 #include "log.h"
+#include "snapshot_queue.h"
 
 #define LOGGER "coordinator.bus"
 #define DROP_LOG_INTERVAL_MS 10000
 #define SNAPSHOT_MARGIN_BYTES 4096     /* the Snapshot's own fields */
 #define READ_BATCH 4096         /* messages read per wake-up, to let the loop breathe */
+#define HELD_SNAPSHOT_CHECK_MS 20   /* how soon a held snapshot follows the earlier one */
+#define SNAPSHOT_QUEUE_MIN_BYTES (8 * 1024 * 1024)
 
 struct corral_bus {
     zloop_t *loop;
@@ -32,6 +35,9 @@ struct corral_bus {
     uint64_t seq;
     uint64_t epoch;
     zhashx_t *persisted;        /* "plugin\x1ftype" -> corral_envelope_t* */
+    uint64_t max_persisted_bytes;   /* node.bus.max_persisted_bytes */
+    corral_snapshot_queue_t *snapshots;     /* what bus-out's snapshots hold in ZeroMQ */
+    int held_timer;             /* -1: none armed */
     Corral__V1__BusStats stats;
     int64_t drop_logged_at;
     corral_arena_t arena;       /* broadcasts in transit, one at a time */
@@ -72,12 +78,18 @@ bind_socket(int type, const char *endpoint)
 }
 
 corral_bus_t *
-corral_bus_new(zloop_t *loop, const char *runtime_dir)
+corral_bus_new(zloop_t *loop, const char *runtime_dir, uint64_t max_persisted_bytes)
 {
     corral_bus_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->loop = loop;
+    self->max_persisted_bytes = max_persisted_bytes;
+    self->held_timer = -1;
+    /* room for a worker's snapshot while another one is still on its way */
+    uint64_t queue_bytes = 2 * max_persisted_bytes;
+    self->snapshots = corral_snapshot_queue_new(
+        queue_bytes > SNAPSHOT_QUEUE_MIN_BYTES ? (size_t) queue_bytes : SNAPSHOT_QUEUE_MIN_BYTES);
     self->epoch = unix_us();
     corral_arena_init(&self->arena);
     Corral__V1__BusStats stats = CORRAL__V1__BUS_STATS__INIT;
@@ -85,7 +97,7 @@ corral_bus_new(zloop_t *loop, const char *runtime_dir)
     self->persisted = zhashx_new();
     self->in_endpoint = corral_format("ipc://%s/%s", runtime_dir, CORRAL_BUS_IN_NAME);
     self->out_endpoint = corral_format("ipc://%s/%s", runtime_dir, CORRAL_BUS_OUT_NAME);
-    if (!self->persisted || !self->in_endpoint || !self->out_endpoint
+    if (!self->persisted || !self->snapshots || !self->in_endpoint || !self->out_endpoint
         || !(self->in = bind_socket(ZMQ_PULL, self->in_endpoint))
         || !(self->out = bind_socket(ZMQ_XPUB, self->out_endpoint))
         || zloop_reader(loop, self->in, on_bus_in, self) != 0
@@ -111,9 +123,12 @@ corral_bus_destroy(corral_bus_t **self_p)
         zloop_reader_end(self->loop, self->in);
     if (self->out)
         zloop_reader_end(self->loop, self->out);
+    if (self->held_timer >= 0)
+        zloop_timer_end(self->loop, self->held_timer);
     zsock_destroy(&self->in);
     zsock_destroy(&self->out);
     zhashx_destroy(&self->persisted);
+    corral_snapshot_queue_destroy(&self->snapshots);
     free(self->in_endpoint);
     free(self->out_endpoint);
     free(self);
@@ -130,6 +145,12 @@ const char *
 corral_bus_out_endpoint(const corral_bus_t *self)
 {
     return self->out_endpoint;
+}
+
+Corral__V1__BusStats *
+corral_bus_stats(corral_bus_t *self)
+{
+    return &self->stats;
 }
 
 /* --- bus-in ------------------------------------------------------------------- */
@@ -149,6 +170,8 @@ drop(corral_bus_t *self, uint64_t *counter, const char *what)
     }
 }
 
+/* Sends [topic][envelope] without blocking. A snapshot's part is
+ * accounted in the snapshot queue until ZeroMQ lets go of it. */
 static void
 send_on_topic(corral_bus_t *self, const char *topic, size_t topic_length,
               corral_envelope_t *envelope)
@@ -156,7 +179,9 @@ send_on_topic(corral_bus_t *self, const char *topic, size_t topic_length,
     envelope->protocol = CORRAL_PROTOCOL_VERSION;
     size_t size = corral__v1__envelope__get_packed_size(envelope);
     zmq_msg_t body;
-    if (zmq_msg_init_size(&body, size) != 0)
+    if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_SNAPSHOT
+        ? corral_snapshot_queue_message(self->snapshots, topic, topic_length, &body, size) != 0
+        : zmq_msg_init_size(&body, size) != 0)
         return;
     corral__v1__envelope__pack(envelope, zmq_msg_data(&body));
     void *out = zsock_resolve(self->out);
@@ -165,11 +190,29 @@ send_on_topic(corral_bus_t *self, const char *topic, size_t topic_length,
         zmq_msg_close(&body);
 }
 
+static char *
+persisted_key(const Corral__V1__Broadcast *broadcast)
+{
+    return corral_format("%s\x1f%s", broadcast->plugin, broadcast->type);
+}
+
+/* The store's size if `envelope` took the place of what it holds for the
+ * same (plugin, type). */
+static uint64_t
+store_bytes_with(corral_bus_t *self, const char *key, corral_envelope_t *envelope)
+{
+    corral_envelope_t *old = zhashx_lookup(self->persisted, key);
+    uint64_t old_size = old ? corral__v1__envelope__get_packed_size(old) : 0;
+    return self->stats.persisted_bytes - old_size
+         + corral__v1__envelope__get_packed_size(envelope);
+}
+
 /* The store keeps its own copy, off the arena. */
 static void
-keep_persisted(corral_bus_t *self, corral_envelope_t *envelope)
+keep_persisted(corral_bus_t *self, const char *key, corral_envelope_t *envelope)
 {
     size_t size = corral__v1__envelope__get_packed_size(envelope);
+    uint64_t total = store_bytes_with(self, key, envelope);
     uint8_t *packed = malloc(size ? size : 1);
     corral_envelope_t *copy = NULL;
     if (packed) {
@@ -177,12 +220,37 @@ keep_persisted(corral_bus_t *self, corral_envelope_t *envelope)
         copy = corral__v1__envelope__unpack(NULL, size, packed);
         free(packed);
     }
-    char *key = copy ? corral_format("%s\x1f%s", copy->broadcast->plugin, copy->broadcast->type)
-                     : NULL;
+    if (!copy)
+        return;
+    zhashx_update(self->persisted, key, copy);      /* the store owns it now */
+    self->stats.persisted_bytes = total;
+}
+
+/* A valid broadcast: sequenced and sent, and kept when it persists, unless
+ * keeping it would take the store past its limit (then it is refused as
+ * a whole: the sender counts on it being kept). */
+static void
+sequence(corral_bus_t *self, corral_envelope_t *envelope)
+{
+    Corral__V1__Broadcast *broadcast = envelope->broadcast;
+    char *key = broadcast->persist ? persisted_key(broadcast) : NULL;
+    if (broadcast->persist && !key)
+        return;
+    broadcast->seq = self->seq + 1;
+    broadcast->epoch = self->epoch;
+    if (key && store_bytes_with(self, key, envelope) > self->max_persisted_bytes) {
+        drop(self, &self->stats.over_store_limit,
+             "a persisted Broadcast that would take the store past "
+             "node.bus.max_persisted_bytes");
+        free(key);
+        return;
+    }
+    self->seq++;
+    self->stats.received++;
+    send_on_topic(self, CORRAL_BUS_TOPIC_BROADCAST, strlen(CORRAL_BUS_TOPIC_BROADCAST),
+                  envelope);
     if (key)
-        zhashx_update(self->persisted, key, copy);      /* the store owns it now */
-    else
-        corral_envelope_free(&copy);
+        keep_persisted(self, key, envelope);
     free(key);
 }
 
@@ -203,15 +271,8 @@ take_broadcast(corral_bus_t *self, const void *data, size_t size)
         drop(self, &self->stats.wrong_body, "an Envelope that is not a Broadcast");
     else if (!*broadcast->plugin || !*broadcast->type)
         drop(self, &self->stats.invalid, "a Broadcast with an empty plugin or type");
-    else {
-        broadcast->seq = ++self->seq;
-        broadcast->epoch = self->epoch;
-        self->stats.received++;
-        send_on_topic(self, CORRAL_BUS_TOPIC_BROADCAST, strlen(CORRAL_BUS_TOPIC_BROADCAST),
-                      envelope);
-        if (broadcast->persist)
-            keep_persisted(self, envelope);
-    }
+    else
+        sequence(self, envelope);
     corral_arena_free_envelope(&self->arena, &envelope);
 }
 
@@ -291,6 +352,55 @@ send_snapshot(corral_bus_t *self, const char *topic, size_t topic_length)
     free(messages);
 }
 
+static void
+send_held_snapshot(const char *topic, size_t length, void *arg)
+{
+    send_snapshot(arg, topic, length);
+}
+
+static size_t
+snapshot_estimate(const corral_bus_t *self)
+{
+    return (size_t) self->stats.persisted_bytes + SNAPSHOT_MARGIN_BYTES;
+}
+
+static int
+on_held_snapshots(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_bus_t *self = arg;
+    corral_snapshot_queue_release(self->snapshots, snapshot_estimate(self), send_held_snapshot,
+                                  self);
+    if (!corral_snapshot_queue_has_held(self->snapshots)) {
+        zloop_timer_end(loop, timer_id);
+        self->held_timer = -1;
+    }
+    return 0;
+}
+
+/* One outstanding snapshot per private topic and a cap on the bytes
+ * queued in all (snapshot_queue.h): a subscriber that asks again before
+ * taking the last one gets one more, once that one is gone. */
+static void
+request_snapshot(corral_bus_t *self, const char *topic, size_t length)
+{
+    switch (corral_snapshot_queue_request(self->snapshots, topic, length,
+                                          snapshot_estimate(self))) {
+    case CORRAL_SNAPSHOT_SEND:
+        send_snapshot(self, topic, length);
+        return;
+    case CORRAL_SNAPSHOT_HELD:
+        self->stats.snapshots_deferred++;
+        if (self->held_timer < 0)
+            self->held_timer = zloop_timer(self->loop, HELD_SNAPSHOT_CHECK_MS, 0,
+                                           on_held_snapshots, self);
+        return;
+    case CORRAL_SNAPSHOT_REFUSED:
+        drop(self, &self->stats.snapshots_deferred,
+             "a snapshot request (too many private topics at once)");
+        return;
+    }
+}
+
 /* Subscription messages: [1 or 0][topic]. A subscription to a private
  * topic asks for a snapshot. */
 static int
@@ -300,14 +410,24 @@ on_bus_out(zloop_t *loop, zsock_t *reader, void *arg)
     void *out = zsock_resolve(self->out);
     zmq_msg_t frame;
     zmq_msg_init(&frame);
-    for (int i = 0; i < READ_BATCH && zmq_msg_recv(&frame, out, ZMQ_DONTWAIT) >= 0; i++) {
-        const char *data = zmq_msg_data(&frame);
-        size_t size = zmq_msg_size(&frame);
-        size_t prefix = strlen(CORRAL_BUS_PRIVATE_PREFIX);
-        if (size == 1 + CORRAL_BUS_PRIVATE_TOPIC_LENGTH && data[0] == 1
-            && memcmp(data + 1, CORRAL_BUS_PRIVATE_PREFIX, prefix) == 0)
-            send_snapshot(self, data + 1, size - 1);
-    }
+    for (int i = 0; i < READ_BATCH && zmq_msg_recv(&frame, out, ZMQ_DONTWAIT) >= 0; i++)
+        corral_bus_take_subscription(self, zmq_msg_data(&frame), zmq_msg_size(&frame));
     zmq_msg_close(&frame);
     return 0;
+}
+
+void
+corral_bus_take_subscription(corral_bus_t *self, const void *bytes, size_t size)
+{
+    const char *data = bytes;
+    size_t prefix = strlen(CORRAL_BUS_PRIVATE_PREFIX);
+    if (size == 1 + CORRAL_BUS_PRIVATE_TOPIC_LENGTH && data[0] == 1
+        && memcmp(data + 1, CORRAL_BUS_PRIVATE_PREFIX, prefix) == 0)
+        request_snapshot(self, data + 1, size - 1);
+}
+
+void
+corral_bus_take_frame(corral_bus_t *self, const void *data, size_t size)
+{
+    take_broadcast(self, data, size);
 }

@@ -7,14 +7,26 @@
 
 #include <czmq.h>
 
+#include "corral/v1/corral.pb-c.h"
+
 typedef struct corral_bus corral_bus_t;
 
 /* Binds ipc://<runtime_dir>/bus-in and /bus-out and reads them in `loop`.
- * NULL (logged) on failure. */
-corral_bus_t *corral_bus_new(zloop_t *loop, const char *runtime_dir);
+ * The persisted store holds at most `max_persisted_bytes` (packed). NULL
+ * (logged) on failure. */
+corral_bus_t *corral_bus_new(zloop_t *loop, const char *runtime_dir,
+                             uint64_t max_persisted_bytes);
 void corral_bus_destroy(corral_bus_t **self_p);
 
 const char *corral_bus_in_endpoint(const corral_bus_t *self);
 const char *corral_bus_out_endpoint(const corral_bus_t *self);
+
+/* What the sockets' readers do with one frame (bus-in) or one
+ * subscription message (bus-out): the fuzz targets' way in. */
+void corral_bus_take_frame(corral_bus_t *self, const void *data, size_t size);
+void corral_bus_take_subscription(corral_bus_t *self, const void *data, size_t size);
+
+/* bus-in's counters (what was sequenced and what was dropped, by reason). */
+Corral__V1__BusStats *corral_bus_stats(corral_bus_t *self);
 
 #endif

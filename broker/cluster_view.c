@@ -12,6 +12,7 @@
 #include "loop_delay.h"
 #include "os_metrics.h"
 #include "process_metrics.h"
+#include "tap.h"
 
 #define LOGGER "coordinator"
 #define SAMPLE_EVERY_MS 50      /* the coordinator's and os figures, at most */
@@ -22,6 +23,8 @@ typedef struct {
     pid_t pid;                  /* 0: no process */
     int64_t heard_at_ms;        /* last report, or start */
     bool silent;                /* as last logged */
+    const char *state;          /* a literal: "starting", "ready"; NULL: empty */
+    bool main;
     Corral__V1__Report *report; /* NULL until the first one */
 } worker_t;
 
@@ -35,6 +38,9 @@ struct corral_cluster_view {
     uint64_t interval_ms;
     uint64_t heartbeat_timeout_ms;
     double cpu_quota;
+    const Corral__V1__BusStats *bus;
+    const Corral__V1__ToolCounters *tools;
+    corral_tap_t *tap;
     int64_t sampled_at_ms;
     /* what the last envelope points to */
     Corral__V1__ProcessMetrics coordinator;
@@ -48,6 +54,7 @@ struct corral_cluster_view {
     corral_view_filler_fn *filler;
     void *filler_arg;
     const Corral__V1__ReloadOutcome *last_reload;
+    const Corral__V1__InputCounters *input;
 };
 
 static int on_check(zloop_t *loop, int timer_id, void *arg);
@@ -168,15 +175,64 @@ corral_cluster_view_worker_started(corral_cluster_view_t *self, int id,
     worker->pid = pid;
     worker->heard_at_ms = zclock_mono();
     worker->silent = false;
+    worker->state = "starting";
     forget_report(worker);
+}
+
+void
+corral_cluster_view_worker_state(corral_cluster_view_t *self, int id, const char *state,
+                                 bool main)
+{
+    worker_t *worker = worker_by_id(self, id);
+    if (worker) {
+        worker->state = state;
+        worker->main = main;
+    }
+}
+
+void
+corral_cluster_view_add_counters(corral_cluster_view_t *self, const Corral__V1__BusStats *bus,
+                                 const Corral__V1__ToolCounters *tools)
+{
+    self->bus = bus;
+    self->tools = tools;
 }
 
 void
 corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id)
 {
     worker_t *worker = worker_by_id(self, id);
-    if (worker)
+    if (worker) {
         worker->pid = 0;
+        worker->state = NULL;
+    }
+}
+
+void
+corral_cluster_view_set_tap(corral_cluster_view_t *self, corral_tap_t *tap)
+{
+    self->tap = tap;
+}
+
+/* The most severe level of a report's services; -1 without a report. */
+static int
+worst_level(const Corral__V1__Report *report)
+{
+    int worst = -1;
+    for (size_t i = 0; report && i < report->n_core; i++)
+        if ((int) report->core[i]->level > worst)
+            worst = (int) report->core[i]->level;
+    for (size_t i = 0; report && i < report->n_plugins; i++)
+        if ((int) report->plugins[i]->level > worst)
+            worst = (int) report->plugins[i]->level;
+    return report && worst < 0 ? 0 : worst;
+}
+
+static const char *
+level_name(int level)
+{
+    static const char *names[] = { "available", "degraded", "unavailable", "critical" };
+    return level >= 0 && level < 4 ? names[level] : "unknown";
 }
 
 void
@@ -194,6 +250,10 @@ corral_cluster_view_accept(corral_cluster_view_t *self, int id,
     Corral__V1__Report *copy = worker ? corral_message_copy(&report->base) : NULL;
     if (!copy)
         return -1;
+    int before = worst_level(worker->report), after = worst_level(copy);
+    if (before != after && before >= 0)
+        corral_tap_event(self->tap, "status", id, worker->name, worker->pid, "%s -> %s",
+                         level_name(before), level_name(after));
     forget_report(worker);
     worker->report = copy;
     worker->heard_at_ms = zclock_mono();
@@ -201,6 +261,8 @@ corral_cluster_view_accept(corral_cluster_view_t *self, int id,
         worker->silent = false;
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) reports again", worker->name,
                    (int) worker->pid);
+        corral_tap_event(self->tap, "reporting", id, worker->name, worker->pid,
+                         "reports again");
     }
     return 0;
 }
@@ -231,6 +293,8 @@ on_check(zloop_t *loop, int timer_id, void *arg)
         if (worker->pid == 0 || worker->silent || !is_silent(self, worker, now))
             continue;
         worker->silent = true;
+        corral_tap_event(self->tap, "silent", i + 1, worker->name, worker->pid,
+                         "no report for %llu ms", (unsigned long long) silence_ms(worker, now));
         corral_log(CORRAL_LEVEL_WARN, LOGGER,
                    "%s (pid %d) has not reported for %llu ms (heartbeat timeout %llu ms): "
                    "unavailable; its loop is blocked or it is gone",
@@ -271,7 +335,14 @@ fill_worker_view(corral_cluster_view_t *self, int index, int64_t now)
     view->report = worker->report ? worker->report : &self->empty_report;
     if (self->filler)
         self->filler(self->filler_arg, index + 1, view);
+    view->main = worker->main;
     self->view_pointers[index] = view;
+}
+
+void
+corral_cluster_view_set_input(corral_cluster_view_t *self, const Corral__V1__InputCounters *input)
+{
+    self->input = input;
 }
 
 const corral_envelope_t *
@@ -293,6 +364,9 @@ corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
     message.desk_dropped = desk_dropped;
     message.coordinator_logs = &self->logs;
     message.last_reload = (Corral__V1__ReloadOutcome *) self->last_reload;
+    message.input = (Corral__V1__InputCounters *) self->input;
+    message.bus = (Corral__V1__BusStats *) self->bus;
+    message.tools = (Corral__V1__ToolCounters *) self->tools;
     self->message = message;
     self->envelope = (corral_envelope_t) CORRAL__V1__ENVELOPE__INIT;
     self->envelope.body_case = CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW;

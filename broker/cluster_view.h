@@ -7,6 +7,7 @@
 #define CORRAL_CLUSTER_VIEW_H
 
 #include <czmq.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -40,11 +41,30 @@ void corral_cluster_view_worker_gone(corral_cluster_view_t *self, int id);
 typedef void (corral_view_filler_fn)(void *arg, int id, Corral__V1__WorkerView *view);
 void corral_cluster_view_set_filler(corral_cluster_view_t *self, corral_view_filler_fn *fn,
                                     void *arg);
+/* Slot `id`'s state ("starting", "ready") and main role, for tools. */
+void corral_cluster_view_worker_state(corral_cluster_view_t *self, int id, const char *state,
+                                      bool main);
+
+/* Counters the view carries for tools and /api/metrics (bus-in's, the
+ * tools'); they must outlive the view and are read at each envelope. */
+void corral_cluster_view_add_counters(corral_cluster_view_t *self,
+                                      const Corral__V1__BusStats *bus,
+                                      const Corral__V1__ToolCounters *tools);
+
+/* Where the view's events go (a worker falls silent, reports again, its
+ * most severe service level changes); NULL: nowhere. */
+struct corral_tap;
+void corral_cluster_view_set_tap(corral_cluster_view_t *self, struct corral_tap *tap);
 
 /* Keeps a copy of `report` as slot `id`'s latest. Returns 0, or -1 when
  * out of memory. */
 int corral_cluster_view_accept(corral_cluster_view_t *self, int id,
                                const Corral__V1__Report *report);
+
+/* The coordinator's counters of refused input, sent with every view from
+ * now on (kept by the caller; NULL: none). */
+void corral_cluster_view_set_input(corral_cluster_view_t *self,
+                                   const Corral__V1__InputCounters *input);
 
 /* The view now, as a ClusterView envelope to send; valid until the next
  * call. `desk_dropped` is the coordinator's count of bad input on desk. */

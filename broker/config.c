@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -30,6 +31,9 @@
 #define DEFAULT_BACKOFF_INITIAL_MS 100
 #define DEFAULT_BACKOFF_MAX_MS 30000
 #define DEFAULT_RECYCLE_JITTER 10
+#define DEFAULT_MAX_PERSISTED_BYTES (64ULL << 20)
+#define DEFAULT_KEEPALIVE_REQUESTS 1000     /* nginx's */
+#define DEFAULT_KEEPALIVE_TIME_MS 3600000   /* 1h, nginx's */
 #define KEY_PATH_MAX 256
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_HEADER_TIMEOUT_MS 20000
@@ -47,18 +51,19 @@ typedef enum {
     VALUE_BALANCING,    /* shared | reuseport */
     VALUE_BOOL,         /* true | false */
     VALUE_WORKER_COUNT, /* 1..WORKERS_MAX | auto */
-    VALUE_DURATION,     /* see corral_parse_duration */
+    VALUE_DURATION,     /* see corral_parse_duration; at most field->max or a year */
     VALUE_TIMEOUT,      /* a duration from 1s to 1h */
     VALUE_CONNECTIONS,  /* 1..CONNECTIONS_MAX */
     VALUE_CONNECTIONS_OR_ZERO,  /* 0..CONNECTIONS_MAX; 0: no limit */
-    VALUE_SIZE,         /* see corral_parse_size */
+    VALUE_SIZE,         /* see corral_parse_size; from 1 byte to field->max */
     VALUE_COUNT,        /* a non-negative integer (uint64_t) */
     VALUE_PERCENT,      /* "10%" or 10: 0..100 (uint64_t) */
     VALUE_RESTART,      /* never | on-failure | always */
     VALUE_LEVEL,        /* see corral_level_parse */
     VALUE_LOGGING,      /* the logging section: config_logging.c */
     VALUE_COMMAND,      /* an argv list: config_workers.c */
-    VALUE_ENV           /* variables: config_workers.c */
+    VALUE_ENV,          /* variables: config_workers.c */
+    VALUE_REMOTE        /* node.remote: a section, checked as a whole */
 } value_kind_t;
 
 typedef struct field {
@@ -76,6 +81,8 @@ static const field_t limits_fields[] = {
       AT(server.limits.max_connections_per_ip), NULL },
     { "header_timeout",    VALUE_TIMEOUT,     AT(server.limits.header_timeout_ms), NULL },
     { "idle_timeout",      VALUE_TIMEOUT,     AT(server.limits.idle_timeout_ms),   NULL },
+    { "keepalive_requests", VALUE_COUNT,      AT(server.limits.keepalive_requests), NULL },
+    { "keepalive_time",    VALUE_DURATION,    AT(server.limits.keepalive_time_ms), NULL },
     { NULL, 0, 0, NULL }
 };
 static const field_t server_fields[] = {
@@ -139,6 +146,20 @@ static const field_t reload_fields[] = {
     { "ready_timeout", VALUE_DURATION, AT(node.reload.ready_timeout_ms), NULL },
     { NULL, 0, 0, NULL }
 };
+static const field_t bus_fields[] = {
+    { "max_persisted_bytes", VALUE_SIZE, AT(node.bus.max_persisted_bytes), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t curve_fields[] = {
+    { "secret_key",      VALUE_PATH, AT(node.remote.secret_key),      NULL },
+    { "authorized_keys", VALUE_PATH, AT(node.remote.authorized_keys), NULL },
+    { NULL, 0, 0, NULL }
+};
+static const field_t remote_fields[] = {
+    { "endpoint", VALUE_STRING,  AT(node.remote.endpoint), NULL },
+    { "curve",    VALUE_SECTION, 0,                curve_fields },
+    { NULL, 0, 0, NULL }
+};
 static const field_t node_fields[] = {
     { "enabled",          VALUE_BOOL,     AT(node.enabled),             NULL },
     { "workers",          VALUE_SECTION,  0,                  workers_fields },
@@ -149,6 +170,8 @@ static const field_t node_fields[] = {
     { "debug_routes",     VALUE_BOOL,     AT(node.debug_routes),        NULL },
     { "migrations",       VALUE_SECTION,  0,               migrations_fields },
     { "reload",           VALUE_SECTION,  0,                   reload_fields },
+    { "bus",              VALUE_SECTION,  0,                      bus_fields },
+    { "remote",           VALUE_REMOTE,   0,                   remote_fields },
     { NULL, 0, 0, NULL }
 };
 static const field_t top_fields[] = {
@@ -159,6 +182,28 @@ static const field_t top_fields[] = {
     { "logging", VALUE_LOGGING, 0, NULL },
     { NULL, 0, 0, NULL }
 };
+
+/* Sizes and durations with bounds of their own (else 1 byte to
+ * CORRAL_SIZE_MAX, 0 to CORRAL_DURATION_MAX_MS). */
+static const struct {
+    size_t offset;
+    uint64_t min, max;
+} own_bounds[] = {
+    { AT(node.bus.max_persisted_bytes),
+      CORRAL_MAX_PERSISTED_BYTES_MIN, CORRAL_MAX_PERSISTED_BYTES_MAX },
+};
+
+static void
+bounds_of(const field_t *field, uint64_t *min, uint64_t *max)
+{
+    *min = field->kind == VALUE_SIZE ? 1 : 0;
+    *max = field->kind == VALUE_SIZE ? CORRAL_SIZE_MAX : CORRAL_DURATION_MAX_MS;
+    for (size_t i = 0; i < sizeof own_bounds / sizeof own_bounds[0]; i++)
+        if (own_bounds[i].offset == field->offset) {
+            *min = own_bounds[i].min;
+            *max = own_bounds[i].max;
+        }
+}
 
 /* One load in progress. */
 typedef struct {
@@ -171,6 +216,7 @@ typedef struct {
 
 static char *read_file(const char *file, size_t *length);
 static int load_document(loader_t *self, const char *text, size_t length);
+static int check_limits(loader_t *self, const char *text, size_t length);
 static void set_defaults(corral_config_t *config);
 static int fill_pointer_defaults(loader_t *self);
 static int parse_section(loader_t *self, yaml_node_t *node, const char *path,
@@ -178,6 +224,7 @@ static int parse_section(loader_t *self, yaml_node_t *node, const char *path,
 static int parse_value(loader_t *self, yaml_node_t *node, const char *path,
                        const field_t *field);
 static int parse_integer(const char *text, long long *value);
+static int check_remote(loader_t *self, yaml_node_t *node, const char *path);
 static bool is_null(const yaml_node_t *node);
 static bool is_plain(const yaml_node_t *node);
 static const char *scalar_text(const yaml_node_t *node);
@@ -226,7 +273,8 @@ corral_config_parse(const char *file, const char *text, size_t length,
         goto failed;
     }
     set_defaults(loader.config);
-    if (load_document(&loader, text, length) != 0
+    if (check_limits(&loader, text, length) != 0
+        || load_document(&loader, text, length) != 0
         || fill_pointer_defaults(&loader) != 0)
         goto failed;
     free(loader.dir);
@@ -254,6 +302,9 @@ corral_config_destroy(corral_config_t **self_p)
     free(self->path.data);
     free(self->pid.file);
     corral_worker_program_clear(&self->node.workers.program);
+    free(self->node.remote.endpoint);
+    free(self->node.remote.secret_key);
+    free(self->node.remote.authorized_keys);
     if (self->logging.config)
         corral__v1__log_config__free_unpacked(self->logging.config, NULL);
     free(self);
@@ -270,6 +321,12 @@ read_file(const char *file, size_t *length)
     char *text = NULL;
     size_t size = 0, used = 0;
     for (;;) {
+        if (used > CORRAL_CONFIG_MAX_BYTES) {   /* enough to refuse it by its size */
+            text[used] = '\0';
+            fclose(stream);
+            *length = used;
+            return text;
+        }
         if (used + 1 >= size) {
             size = size ? size * 2 : 4096;
             char *bigger = realloc(text, size);
@@ -293,6 +350,73 @@ read_file(const char *file, size_t *length)
     fclose(stream);
     errno = saved;
     return NULL;
+}
+
+static int
+fail_limit(loader_t *self, const yaml_mark_t *mark, const char *message)
+{
+    self->error = corral_format("%s:%zu:%zu: %s", self->file, mark->line + 1, mark->column + 1,
+                                message);
+    return -1;
+}
+
+/* Reads the text's events once, before any document is built: a file
+ * past CORRAL_CONFIG_MAX_BYTES, nested deeper than CORRAL_CONFIG_MAX_DEPTH,
+ * with more than CORRAL_CONFIG_MAX_ENTRIES in a mapping or list, or with
+ * more than CORRAL_CONFIG_MAX_ALIASES aliases (a walk expands each) is
+ * refused at once. Syntax errors
+ * are left to load_document, which reports them. */
+static int
+check_limits(loader_t *self, const char *text, size_t length)
+{
+    if (length > CORRAL_CONFIG_MAX_BYTES) {
+        self->error = corral_format("%s: larger than %d bytes: refused", self->file,
+                                    CORRAL_CONFIG_MAX_BYTES);
+        return -1;
+    }
+    yaml_parser_t parser;
+    if (!yaml_parser_initialize(&parser))
+        return -1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *) text, length);
+    size_t entries[CORRAL_CONFIG_MAX_DEPTH + 2] = { 0 };
+    size_t most[CORRAL_CONFIG_MAX_DEPTH + 2] = { 0 };
+    int depth = 0, rc = 0, aliases = 0;
+    char message[128];
+    yaml_event_t event;
+    while (rc == 0 && yaml_parser_parse(&parser, &event)) {
+        yaml_event_type_t type = event.type;
+        bool opens = type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT;
+        if (type == YAML_ALIAS_EVENT && ++aliases > CORRAL_CONFIG_MAX_ALIASES) {
+            snprintf(message, sizeof message, "more than %d aliases (*name): refused",
+                     CORRAL_CONFIG_MAX_ALIASES);
+            rc = fail_limit(self, &event.start_mark, message);
+        }
+        else if ((opens || type == YAML_SCALAR_EVENT) && depth > 0
+                 && ++entries[depth] > most[depth]) {
+            snprintf(message, sizeof message, "more than %d entries in one %s: refused",
+                     CORRAL_CONFIG_MAX_ENTRIES,
+                     most[depth] > CORRAL_CONFIG_MAX_ENTRIES ? "mapping" : "list");
+            rc = fail_limit(self, &event.start_mark, message);
+        }
+        else if (opens && ++depth > CORRAL_CONFIG_MAX_DEPTH) {
+            snprintf(message, sizeof message, "nested deeper than %d levels: refused",
+                     CORRAL_CONFIG_MAX_DEPTH);
+            rc = fail_limit(self, &event.start_mark, message);
+        }
+        else if (opens) {
+            entries[depth] = 0;     /* a mapping's entries are its keys and values */
+            most[depth] = CORRAL_CONFIG_MAX_ENTRIES
+                        * (type == YAML_MAPPING_START_EVENT ? 2 : 1);
+        }
+        else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT)
+            depth--;
+        bool end = type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&event);
+        if (end)
+            break;
+    }
+    yaml_parser_delete(&parser);
+    return rc;
 }
 
 /* Parses exactly one YAML document and walks it against the schema. An
@@ -342,6 +466,8 @@ set_defaults(corral_config_t *config)
     config->server.limits.max_connections = DEFAULT_MAX_CONNECTIONS;
     config->server.limits.header_timeout_ms = DEFAULT_HEADER_TIMEOUT_MS;
     config->server.limits.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+    config->server.limits.keepalive_requests = DEFAULT_KEEPALIVE_REQUESTS;
+    config->server.limits.keepalive_time_ms = DEFAULT_KEEPALIVE_TIME_MS;
     config->node.enabled = true;
     config->node.workers.count = 0;
     config->node.workers.count_auto = true;
@@ -357,6 +483,7 @@ set_defaults(corral_config_t *config)
     config->node.restart.backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS;
     config->node.restart.backoff_max_ms = DEFAULT_BACKOFF_MAX_MS;
     config->logging.root_level = CORRAL_LEVEL_INFO;
+    config->node.bus.max_persisted_bytes = DEFAULT_MAX_PERSISTED_BYTES;
 }
 
 /* Defaults that are allocated: filled in after parsing, where not given. */
@@ -436,6 +563,11 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
     case VALUE_SECTION:
         return parse_section(self, node, path, field->fields);
 
+    case VALUE_REMOTE:
+        if (parse_section(self, node, path, field->fields) != 0)
+            return -1;
+        return check_remote(self, node, path);
+
     case VALUE_STRING:
     case VALUE_PATH: {
         if (node->type != YAML_SCALAR_NODE || is_null(node) || !*text)
@@ -497,11 +629,23 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         return 0;
     }
     case VALUE_DURATION:
+    case VALUE_SIZE: {
+        bool duration = field->kind == VALUE_DURATION;
+        uint64_t value, min, max;
+        bounds_of(field, &min, &max);
         if (node->type != YAML_SCALAR_NODE
-            || corral_parse_duration(text, (uint64_t *) target) != 0)
-            return fail_expected(self, node, path,
-                                 "a duration such as 250ms, 30s, 5m or 1h");
+            || (duration ? corral_parse_duration(text, &value)
+                         : corral_parse_size(text, &value)) != 0)
+            return fail_expected(self, node, path, duration
+                                 ? "a duration such as 250ms, 30s, 5m or 1h"
+                                 : "a size such as 512kb, 64mb or 1gb");
+        if (value < min || value > max)
+            return fail_at(self, node, path, "expected %s from %llu to %llu%s, got %s",
+                           duration ? "a duration" : "a size", (unsigned long long) min,
+                           (unsigned long long) max, duration ? "ms" : " bytes", text);
+        *(uint64_t *) target = value;
         return 0;
+    }
 
     case VALUE_TIMEOUT: {
         uint64_t ms;
@@ -522,12 +666,6 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         *(uint64_t *) target = (uint64_t) number;
         return 0;
     }
-    case VALUE_SIZE:
-        if (node->type != YAML_SCALAR_NODE
-            || corral_parse_size(text, (uint64_t *) target) != 0)
-            return fail_expected(self, node, path, "a size such as 512kb, 256mb or 1gb");
-        return 0;
-
     case VALUE_COUNT:
         if (node->type != YAML_SCALAR_NODE || !is_plain(node)
             || parse_integer(text, &number) != 0 || number < 0)
@@ -578,6 +716,31 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         return 0;
     }
     return fail_at(self, node, path, "unsupported value kind");
+}
+
+/* node.remote: a tcp:// endpoint, and never without CURVE keys that
+ * exist: nothing is exposed on the network in the clear. */
+static int
+check_remote(loader_t *self, yaml_node_t *node, const char *path)
+{
+    const char *endpoint = self->config->node.remote.endpoint;
+    const char *secret = self->config->node.remote.secret_key;
+    const char *authorized = self->config->node.remote.authorized_keys;
+    struct stat st;
+    if (!endpoint)
+        return fail_at(self, node, path, "an endpoint (tcp://HOST:PORT) is required");
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return fail_at(self, node, path, "endpoint must be tcp://HOST:PORT, got %s", endpoint);
+    if (!secret || !authorized)
+        return fail_at(self, node, path, "curve.secret_key and curve.authorized_keys are "
+                       "required: nothing is exposed without CURVE keys");
+    if (access(secret, R_OK) != 0)
+        return fail_at(self, node, path, "curve.secret_key: cannot read %s: %s", secret,
+                       strerror(errno));
+    if (stat(authorized, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fail_at(self, node, path, "curve.authorized_keys: %s is not a directory",
+                       authorized);
+    return 0;
 }
 
 /* A decimal integer, optionally negative, and nothing else. */

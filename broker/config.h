@@ -16,6 +16,20 @@
 
 #define CORRAL_EX_CONFIG 78     /* sysexits.h EX_CONFIG */
 
+/* Upper bounds, checked at parse time: every size and duration has one,
+ * so no arithmetic on a configured value can overflow. */
+#define CORRAL_DURATION_MAX_MS (365ULL * 24 * 3600 * 1000)     /* a year */
+#define CORRAL_SIZE_MAX (1ULL << 40)                            /* 1 TiB */
+#define CORRAL_MAX_PERSISTED_BYTES_MIN (1ULL << 20)             /* one broadcast */
+#define CORRAL_MAX_PERSISTED_BYTES_MAX (1ULL << 30)
+/* A configuration file is at most this large and this deep, and no
+ * mapping or list in it has more entries: larger input is refused before
+ * it is walked (a hostile file cannot make the parse slow). */
+#define CORRAL_CONFIG_MAX_BYTES (1024 * 1024)
+#define CORRAL_CONFIG_MAX_DEPTH 32
+#define CORRAL_CONFIG_MAX_ENTRIES 1024
+#define CORRAL_CONFIG_MAX_ALIASES 64
+
 typedef enum {
     CORRAL_RESTART_ON_FAILURE,  /* the default */
     CORRAL_RESTART_ALWAYS,
@@ -39,6 +53,8 @@ typedef struct {
             uint64_t max_connections_per_ip;    /* 0 (default): no limit */
             uint64_t header_timeout_ms;         /* default 20s */
             uint64_t idle_timeout_ms;           /* default 60s */
+            uint64_t keepalive_requests;        /* per connection; 0: none; default 1000 */
+            uint64_t keepalive_time_ms;         /* per connection; 0: none; default 1h */
         } limits;
     } server;
     struct {
@@ -84,6 +100,14 @@ typedef struct {
             uint64_t parallel;          /* slots replaced at a time; default 1 (0 reads as 1) */
             uint64_t ready_timeout_ms;  /* for each new worker; default 30s */
         } reload;
+        struct {
+            uint64_t max_persisted_bytes;   /* the persisted store; default 64mb */
+        } bus;
+        struct {
+            char *endpoint;             /* tcp://HOST:PORT, or NULL: not exposed */
+            char *secret_key;           /* absolute: a zcert secret file */
+            char *authorized_keys;      /* absolute: a directory of public certs */
+        } remote;
     } node;
     struct {
         corral_level_t root_level;      /* default info */

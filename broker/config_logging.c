@@ -271,10 +271,16 @@ parse_policy(builder_t *self, yaml_node_t *node, const char *path, Corral__V1__L
                                                                &policy->size) != 0
                       || policy->size == 0))
         return fail_key(self, values[1], path, "size", "expected a size such as 512kb or 10mb");
+    if (policy->size > CORRAL_SIZE_MAX)
+        return fail_key(self, values[1], path, "size", "at most 1024gb, got %s",
+                        text_of(values[1]));
     if (values[2] && (!text_of(values[2]) || corral_parse_duration(text_of(values[2]),
                                                                    &policy->interval_ms) != 0
                       || policy->interval_ms == 0))
         return fail_key(self, values[2], path, "interval", "expected a duration such as 1h or 24h");
+    if (policy->interval_ms > CORRAL_DURATION_MAX_MS)
+        return fail_key(self, values[2], path, "interval", "at most a year (8760h), got %s",
+                        text_of(values[2]));
     bool modulate = true;
     if (values[3] && bool_value(self, values[3], path, "modulate", &modulate) != 0)
         return -1;
@@ -323,12 +329,31 @@ parse_strategy(builder_t *self, yaml_node_t *node, const char *path,
     return 0;
 }
 
+/* A log file's permission bits, in octal ("0640", 640): the owner
+ * reads and writes; nothing executes; at most the group and others read
+ * and write. */
+static int
+mode_value(builder_t *self, yaml_node_t *node, const char *path, uint32_t *out)
+{
+    const char *text = text_of(node);
+    char *end = NULL;
+    unsigned long mode = text && *text ? strtoul(text, &end, 8) : 0;
+    if (!text || !*text || *end || strspn(text, "01234567") != strlen(text) || strlen(text) > 4
+        || (mode & 0600) != 0600 || (mode & ~0666UL)) {
+        char shown[96];
+        return fail_key(self, node, path, "mode", "expected permission bits in octal such as "
+                        "0640 or 0644 (owner rw, no x), got %s", got(node, shown));
+    }
+    *out = (uint32_t) mode;
+    return 0;
+}
+
 static int
 parse_appender(builder_t *self, const char *name, yaml_node_t *node, const char *path,
                Corral__V1__LogAppender **out)
 {
     static const char *const names[] = {
-        "type", "layout", "fileName", "policy", "strategy", NULL
+        "type", "layout", "fileName", "policy", "strategy", "mode", NULL
     };
     static const char *const types[] = { "console", "file", "rolling-file", NULL };
     yaml_node_t *values[MAX_KEYS];
@@ -346,6 +371,10 @@ parse_appender(builder_t *self, const char *name, yaml_node_t *node, const char 
     bool rolling = strcmp(appender->type, "rolling-file") == 0;
     if (console && values[2])
         return fail_key(self, values[2], path, "fileName", "not a key of a console appender");
+    if (console && values[5])
+        return fail_key(self, values[5], path, "mode", "not a key of a console appender");
+    if (values[5] && mode_value(self, values[5], path, &appender->mode) != 0)
+        return -1;
     if (!console && !values[2])
         return fail_key(self, node, path, "fileName", "required for a %s appender", appender->type);
     if (!rolling && (values[3] || values[4]))

@@ -18,26 +18,33 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "balancer.h"
 #include "cluster_view.h"
+#include "config_json.h"
 #include "cpu_quota.h"
 #include "bus.h"
 #include "envelope.h"
+#include "exit_history.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
 #include "log.h"
 #include "log_collector.h"
 #include "log_counters.h"
 #include "logging_control.h"
+#include "operator.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "runtime_dir.h"
 #include "spawn.h"
 #include "supervisor.h"
 #include "worker_config.h"
+#include "worker_secret.h"
 
 #define LOGGER "coordinator"
 #define DROP_LOG_INTERVAL_MS 10000
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
+#define DRAIN_GRACE_MS 250          /* after the shutdown timeout, at most, for the
+                                     * records the last workers sent before dying */
 
 static int start_supervisor(corral_coordinator_t *self);
 
@@ -149,7 +156,9 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
     corral_coordinator_reload_teardown(self);
+    corral_operator_destroy(&self->operator);
     corral_supervisor_destroy(&self->supervisor);
+    corral_balancer_destroy(&self->balancer);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
     corral_log_counters_set_source(NULL, NULL);
@@ -160,9 +169,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
     free(self->instance_uuid);
-    if (self->runtime_dir)
-        corral_runtime_dir_remove(self->runtime_dir);
-    free(self->runtime_dir);
+    corral_runtime_dir_destroy(&self->runtime);
     free(self->desk_endpoint);
     free(self->worker_program);
     for (int i = 0; i < self->slot_capacity; i++)
@@ -189,6 +196,17 @@ slot_t *
 corral_coordinator_slot(corral_coordinator_t *self, int id)
 {
     return id >= 1 ? slot_by_id(self, (uint32_t) id) : NULL;
+}
+
+/* A process's life changed: the cluster view and the tap learn it. */
+static void
+lifecycle(corral_coordinator_t *self, const corral_process_t *process, const char *kind,
+          const char *detail)
+{
+    int id = corral_process_slot(process);
+    corral_cluster_view_worker_state(self->view, id, kind, corral_process_main(process));
+    corral_tap_event(self->tap, kind, id, corral_process_name(process),
+                     corral_process_pid(process), "%s", detail);
 }
 
 /* --- Stopping --------------------------------------------------------------- */
@@ -218,6 +236,13 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     corral_supervisor_stop(self->supervisor);
     if (corral_supervisor_live(self->supervisor) == 0)
         zloop_timer(self->loop, 0, 1, end_loop, self);     /* nothing left to reap */
+    /* the log drains end a little after the shutdown timeout, so that the
+     * records of the last workers are written too, and no later */
+    uint64_t timeout_ms = self->config->node.shutdown_timeout_ms;
+    uint64_t grace_ms = timeout_ms / 20 < DRAIN_GRACE_MS ? timeout_ms / 20 : DRAIN_GRACE_MS;
+    if (self->logs)
+        corral_log_collector_set_deadline(self->logs,
+                                          zclock_mono() + (int64_t) (timeout_ms + grace_ms));
 }
 
 /* --- desk ------------------------------------------------------------------- */
@@ -226,6 +251,7 @@ static void
 count_dropped(corral_coordinator_t *self, const char *what)
 {
     self->desk_dropped++;
+    corral_tap_event(self->tap, "dropped", 0, NULL, 0, "desk: %s", what);
     int64_t now = zclock_mono();
     if (self->desk_dropped == 1 || now - self->desk_dropped_logged_at >= DROP_LOG_INTERVAL_MS) {
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "desk: dropped %s (%llu dropped so far)",
@@ -246,6 +272,29 @@ send_to_process(corral_coordinator_t *self, const corral_process_t *process,
     return corral_envelope_send(self->desk, peer->desk_peer, envelope, ZFRAME_DONTWAIT);
 }
 
+/* What the coordinator keeps for `process`, made at its spawn. NULL only
+ * when out of memory. */
+static peer_t *
+link_peer(corral_process_t *process)
+{
+    peer_t *peer = corral_process_link(process);
+    if (!peer && (peer = calloc(1, sizeof *peer))) {
+        peer->channel = -1;
+        corral_process_set_link(process, peer);
+    }
+    return peer;
+}
+
+/* The connections still queued to the process go to the others. */
+static void
+close_channel(corral_coordinator_t *self, peer_t *peer)
+{
+    if (self->balancer && peer && peer->channel >= 0)
+        corral_balancer_close(self->balancer, peer->channel);
+    if (peer)
+        peer->channel = -1;
+}
+
 static bool
 said_hello_from(const corral_process_t *process, void *routing_id)
 {
@@ -263,19 +312,41 @@ process_by_peer(corral_coordinator_t *self, zframe_t *routing_id, uint32_t worke
     return process && corral_process_slot(process) == (int) worker_id ? process : NULL;
 }
 
-static void
-welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+/* The slot a Hello may take: the one it names, running the pid it names,
+ * whose secret it presents. Anything else is refused and the slot keeps
+ * its worker (and that worker's connection). */
+static slot_t *
+slot_for_hello(corral_coordinator_t *self, const Corral__V1__Hello *hello,
+               corral_process_t **process_out)
 {
     slot_t *slot = slot_by_id(self, hello->worker_id);
     corral_process_t *process = corral_supervisor_process(self->supervisor, (pid_t) hello->pid);
     if (!slot || !process || corral_process_slot(process) != slot->id) {
         count_dropped(self, "a Hello from an unknown worker");
+        return NULL;
+    }
+    if (!corral_secret_matches(slot->secret, hello->secret.data, hello->secret.len)) {
+        self->hello_refused++;
+        count_dropped(self, "a Hello without the worker's secret (refused)");
+        return NULL;
+    }
+    *process_out = process;
+    return slot;
+}
+
+static void
+welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+{
+    corral_process_t *process = NULL;
+    slot_t *slot = slot_for_hello(self, hello, &process);
+    if (!slot) {
+        corral_desk_tools_refuse(self->tools, self->desk, routing_id,
+                                 "not a worker of this instance (a tool says ToolHello)");
         return;
     }
-    peer_t *peer = corral_process_link(process);
-    if (!peer && !(peer = calloc(1, sizeof *peer)))
+    peer_t *peer = link_peer(process);
+    if (!peer)
         return;
-    corral_process_set_link(process, peer);
     zframe_destroy(&peer->desk_peer);
     peer->desk_peer = zframe_dup(routing_id);
     slot->message.message.main = corral_process_main(process);
@@ -307,6 +378,40 @@ announce_ready(void *arg)
                corral_listener_port(self->listener));
 }
 
+/* Bad input on every broker socket, for /api/stats; summed once per
+ * status interval, not per report (the sum is O(workers)). */
+static void
+refresh_input_counters(corral_coordinator_t *self)
+{
+    int64_t now = zclock_mono();
+    if (self->input_refreshed_at
+        && now - self->input_refreshed_at < (int64_t) self->config->node.status.interval_ms)
+        return;
+    self->input_refreshed_at = now;
+    Corral__V1__InputCounters input = CORRAL__V1__INPUT_COUNTERS__INIT;
+    input.bus_in = self->bus ? corral_bus_stats(self->bus) : NULL;
+    input.desk_dropped = self->desk_dropped;
+    input.desk_hello_refused = self->hello_refused;
+    if (self->logs) {
+        corral_log_counters_t logs;
+        corral_log_collector_counters(self->logs, &logs);
+        input.logs_malformed = logs.malformed;
+        input.logs_forged = logs.forged;
+        input.logs_invalid = logs.invalid;
+    }
+    self->input = input;
+    corral_cluster_view_set_input(self->view, &self->input);
+}
+
+/* The cluster view now, with the tools' counters now. */
+static const corral_envelope_t *
+view_envelope(corral_coordinator_t *self)
+{
+    refresh_input_counters(self);
+    corral_operator_count(self->operator);
+    return corral_cluster_view_envelope(self->view, self->desk_dropped);
+}
+
 /* A worker's heartbeat: keep it, answer with the cluster view. Only from
  * the connection that said Hello for the slot it names. */
 static void
@@ -328,7 +433,14 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
         count_dropped(self, "a Report (out of memory)");
         return;
     }
-    send_to_process(self, process, corral_cluster_view_envelope(self->view, self->desk_dropped));
+    send_to_process(self, process, view_envelope(self));
+}
+
+/* The view for tools: as workers get it. */
+static const Corral__V1__ClusterView *
+tool_view(void *arg)
+{
+    return view_envelope(arg)->cluster_view;
 }
 
 static void
@@ -345,8 +457,12 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         process = process_by_peer(self, routing_id, envelope->ready->worker_id);
         if (!process)
             count_dropped(self, "a Ready that is not from the worker it names");
-        else if (corral_process_starting(process))  /* not one asked to stop meanwhile */
+        else if (corral_process_starting(process)) {  /* not one asked to stop meanwhile */
+            if (self->balancer)     /* its channel is open before the instance says ready */
+                corral_balancer_sync(self->balancer, link_peer(process)->channel);
             corral_supervisor_ready(self->supervisor, process);
+            lifecycle(self, process, "ready", "serving");
+        }
         break;
     case CORRAL__V1__ENVELOPE__BODY_BYE:
         process = process_by_peer(self, routing_id, envelope->bye->worker_id);
@@ -357,12 +473,19 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         peer = corral_process_link(process);
         peer->said_bye = true;
         peer->last_log_seq = envelope->bye->last_log_seq;
+        if (self->logs)
+            corral_log_collector_expect(self->logs, corral_process_slot(process),
+                                        peer->last_log_seq);
         break;
     case CORRAL__V1__ENVELOPE__BODY_REPORT:
         receive_report(self, routing_id, envelope->report);
         break;
     default:
+        if (corral_desk_tools_handle(self->tools, self->desk, routing_id, envelope, false))
+            break;
         count_dropped(self, "an envelope desk does not take");
+        corral_desk_tools_refuse(self->tools, self->desk, routing_id,
+                                 "an envelope desk does not take");
     }
 }
 
@@ -413,17 +536,31 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
         body = zmsg_pop(message);
     }
     corral_envelope_t *envelope = NULL;
+    const char *refused = NULL;
     if (!routing_id || !body || zmsg_size(message) != 0)
-        count_dropped(self, "a message of the wrong shape");
+        refused = "a message of the wrong shape";
     else if (!(envelope = corral_envelope_decode(body)))
-        count_dropped(self, "a frame that is not an Envelope");
+        refused = "a frame that is not an Envelope";
     else if (envelope->protocol != CORRAL_PROTOCOL_VERSION)
         refuse_protocol(self, routing_id, envelope);
     else
         handle_envelope(self, routing_id, envelope);
+    if (refused) {      /* counted, and answered: a tool learns why */
+        count_dropped(self, refused);
+        if (routing_id)
+            corral_desk_tools_refuse(self->tools, self->desk, routing_id, refused);
+    }
     corral_envelope_free(&envelope);
     zframe_destroy(&routing_id);
     zframe_destroy(&body);
+}
+
+void
+corral_coordinator_take_desk_message(corral_coordinator_t *self, zmsg_t **message_p)
+{
+    if (*message_p)
+        receive_desk_message(self, *message_p);
+    zmsg_destroy(message_p);
 }
 
 static int
@@ -464,6 +601,10 @@ worker_exited(corral_coordinator_t *self, corral_process_t *process, int status)
                                           LOG_DRAIN_MS);
         drain_desk(self);   /* a Bye that came meanwhile */
     }
+    char how[96];
+    corral_exit_describe(status, how, sizeof how);
+    lifecycle(self, process, "exited", how);
+    close_channel(self, peer);
     corral_supervisor_reaped(self->supervisor, process, status);
 }
 
@@ -483,10 +624,18 @@ reap_workers(corral_coordinator_t *self)
 /* --- What the supervisor asks ----------------------------------------------------- */
 
 static pid_t
-spawn_process(void *arg, const corral_process_t *process, char **error)
+spawn_process(void *arg, corral_process_t *process, char **error)
 {
     corral_coordinator_t *self = arg;
     slot_t *slot = slot_by_id(self, (uint32_t) corral_process_slot(process));
+    peer_t *peer = link_peer(process);
+    corral_handoff_fds_t handoff = { -1, 0, -1 };
+    if (!peer || (self->balancer && corral_balancer_open(self->balancer, &handoff) != 0)) {
+        *error = corral_format("cannot open a connection channel for %s: %s",
+                               slot->message.name, strerror(errno));
+        return -1;
+    }
+    peer->channel = handoff.channel;
     build_worker_config(self, slot);
     corral_spawn_t spawn = {
         .program = corral_coordinator_program(self, slot->config),
@@ -498,19 +647,48 @@ spawn_process(void *arg, const corral_process_t *process, char **error)
         .desk_endpoint = self->desk_endpoint,
         .config_fd = -1,
         .max_memory = corral_process_max_memory(process),
+        .secret = slot->secret,
+        .handoff_fd = handoff.worker_fd,
+        .handoff_counters_fd = handoff.counters_fd,
     };
-    if (corral_worker_config_make_data_dir(&slot->message, error) != 0)
+    if (!slot->secret[0] && corral_spawn_make_secret(slot->secret) != 0) {
+        *error = corral_format("cannot make a secret for %s: %s", slot->message.name,
+                               strerror(errno));
+        close_channel(self, peer);
         return -1;
-    return corral_spawn_worker(&spawn, error);
+    }
+    if (self->logs)
+        corral_log_collector_set_secret(self->logs, slot->id, slot->secret);
+    pid_t pid = -1;
+    if (corral_worker_config_make_data_dir(&slot->message, error) == 0)
+        pid = corral_spawn_worker(&spawn, error);
+    if (pid < 0)
+        close_channel(self, peer);
+    return pid;
+}
+
+/* balancing shared: the coordinator accepts and hands each connection to
+ * the worker with the fewest open connections (balancer.h). */
+static int
+start_balancer(corral_coordinator_t *self)
+{
+    if (self->config->server.balancing != CORRAL_BALANCING_SHARED)
+        return 0;
+    self->balancer = corral_balancer_new(corral_listener_fd(self->listener, 1));
+    if (!self->balancer)
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot start the balancer: %s", strerror(errno));
+    return self->balancer ? 0 : -1;
 }
 
 static void
 slot_changed(void *arg, int slot_id, const corral_process_t *process)
 {
     corral_coordinator_t *self = arg;
-    if (process)
+    if (process) {
         corral_cluster_view_worker_started(self->view, slot_id, corral_process_name(process),
                                            corral_process_pid(process));
+        lifecycle(self, process, "started", corral_process_main(process) ? "main" : "");
+    }
     else
         corral_cluster_view_worker_gone(self->view, slot_id);
 }
@@ -539,6 +717,7 @@ static void
 forget_process(void *arg, corral_process_t *process)
 {
     peer_t *peer = corral_process_link(process);
+    close_channel(arg, peer);
     if (peer)
         zframe_destroy(&peer->desk_peer);
     free(peer);
@@ -594,6 +773,131 @@ start_supervisor(corral_coordinator_t *self)
 
 /* --- Signals and the loop ----------------------------------------------------- */
 
+/* `config` (taken) is the logging in force from now on: new levels to
+ * every worker over desk (workers started later get it in their
+ * WorkerConfig). */
+void
+corral_coordinator_apply_log_config(corral_coordinator_t *self, Corral__V1__LogConfig *config)
+{
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
+    envelope.log_config = config;
+    for (int id = 1; id <= self->slot_count; id++) {
+        corral_process_t *process = corral_supervisor_current(self->supervisor, id);
+        if (process && send_to_process(self, process, &envelope) != 0)
+            corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to %s",
+                       corral_process_name(process));
+    }
+    if (self->reloaded_log_config && self->reloaded_log_config != config)
+        corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
+    self->reloaded_log_config = config;
+}
+
+static const Corral__V1__LogConfig *
+log_config(const corral_coordinator_t *self)
+{
+    return self->reloaded_log_config ? self->reloaded_log_config : self->config->logging.config;
+}
+
+/* --- Tools' commands (desk_tools.c checked their arguments) ------------------ */
+
+static int
+set_level(corral_coordinator_t *self, const char *logger, const char *name, char **message)
+{
+    corral_level_t level;
+    if (corral_level_parse(name, &level) != 0) {
+        *message = corral_format("unknown level \"%s\" (all, trace, debug, info, warn, "
+                                 "error, fatal, off)", name);
+        return -1;
+    }
+    char *error = NULL;
+    Corral__V1__LogConfig *config = self->logs ? corral_logging_set_level(
+        self->logs, log_config(self), logger, level, &error) : NULL;
+    if (!config) {
+        *message = error ? error : strdup("logging is not collected by this process");
+        return -1;
+    }
+    corral_coordinator_apply_log_config(self, config);
+    *message = corral_format("logger %s: level %s", logger, corral_level_name(level));
+    return 0;
+}
+
+/* `restart WORKER` (a name, worker-2, or an id, 2): a graceful
+ * replacement, as a recycle does: the new process starts beside the old
+ * one, which stops once the new one is ready. */
+static int
+restart_worker(corral_coordinator_t *self, const char *worker, char **message)
+{
+    const slot_t *slot = NULL;
+    char *end;
+    long id = strtol(worker, &end, 10);
+    if (*worker && !*end)
+        slot = slot_by_id(self, (uint32_t) id);
+    for (int i = 0; !slot && i < self->slot_count; i++)
+        if (strcmp(self->slots[i]->message.name, worker) == 0)
+            slot = self->slots[i];
+    if (!slot) {
+        *message = corral_format("restart: no worker %s", worker);
+        return -1;
+    }
+    if (corral_supervisor_replace(self->supervisor, slot->id, "asked by a tool", NULL, NULL) != 0) {
+        *message = corral_format("restart: %s is not ready, or is being replaced already",
+                                 slot->message.name);
+        return -1;
+    }
+    *message = corral_format("restarting %s: its replacement starts beside it, then it stops "
+                             "gracefully", slot->message.name);
+    return 0;
+}
+
+static void
+tool_reload_done(void *arg, bool ok, const char *summary)
+{
+    corral_desk_tools_pending_t *pending = arg;
+    corral_desk_tools_finish(&pending, ok, summary);
+}
+
+static int
+run_tool_command(void *arg, const char *command, char **args, size_t argc, char **message)
+{
+    corral_coordinator_t *self = arg;
+    corral_tap_event(self->tap, "command", 0, NULL, 0, "%s", command);
+    if (strcmp(command, "stop") == 0) {
+        begin_stop(self, 0, "asked by a tool");
+        *message = strdup("stopping");
+    }
+    else if (strcmp(command, "reopen-logs") == 0 && self->logs) {
+        corral_logging_reopen(self->logs);
+        *message = strdup("log files reopened");
+    }
+    else if (strcmp(command, "reload") == 0) {
+        /* answered when the reload ends (or at once: a bad file, one running) */
+        corral_desk_tools_pending_t *pending = corral_desk_tools_defer(self->tools);
+        if (!pending) {
+            *message = strdup("out of memory");
+            return -1;
+        }
+        corral_coordinator_reload(self, tool_reload_done, pending);
+    }
+    else if (strcmp(command, "level") == 0)
+        return set_level(self, args[0], args[1], message);
+    else if (strcmp(command, "restart") == 0)
+        return restart_worker(self, args[0], message);
+    else {
+        *message = corral_format("%s: not supported yet", command);
+        return -1;
+    }
+    return 0;
+}
+
+static char *
+effective_config(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    return corral_config_json(self->config, log_config(self), self->slot_count,
+                              corral_listener_port(self->listener));
+}
+
 static int
 on_signal(int signal_number, void *arg)
 {
@@ -624,12 +928,6 @@ watch_signals(corral_coordinator_t *self)
 static int
 bind_desk(corral_coordinator_t *self)
 {
-    self->runtime_dir = corral_runtime_dir_create();
-    if (!self->runtime_dir) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot create a runtime directory: %s",
-                   strerror(errno));
-        return -1;
-    }
     self->desk_endpoint = corral_format("ipc://%s/desk", self->runtime_dir);
     self->desk = zsock_new(ZMQ_ROUTER);
     if (!self->desk || !self->desk_endpoint)
@@ -645,18 +943,29 @@ bind_desk(corral_coordinator_t *self)
     return zloop_reader(self->loop, self->desk, on_desk, self);
 }
 
-/* The instance UUID and the bus, handed to every worker. */
+/* The instance UUID, and the runtime directory named after it. */
 static int
-start_node_service(corral_coordinator_t *self)
+make_runtime_dir(corral_coordinator_t *self)
 {
     char *error = NULL;
     self->instance_uuid = corral_instance_uuid_load(self->config->path.data, &error);
-    if (!self->instance_uuid) {
+    if (self->instance_uuid)
+        self->runtime = corral_runtime_dir_new(self->instance_uuid, &error);
+    if (!self->runtime) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
         free(error);
         return -1;
     }
-    self->bus = corral_bus_new(self->loop, self->runtime_dir);
+    self->runtime_dir = corral_runtime_dir_path(self->runtime);
+    return 0;
+}
+
+/* The bus, handed to every worker. */
+static int
+start_node_service(corral_coordinator_t *self)
+{
+    self->bus = corral_bus_new(self->loop, self->runtime_dir,
+                               self->config->node.bus.max_persisted_bytes);
     if (!self->bus)
         return -1;
     return 0;
@@ -670,7 +979,8 @@ sample_log_counters(Corral__V1__LogCounters *counters, void *arg)
     corral_log_counters_t totals;
     corral_log_collector_counters(arg, &totals);
     counters->received = totals.received;
-    counters->dropped = totals.gaps + totals.lines_lost;
+    counters->dropped = totals.gaps > UINT64_MAX - totals.lines_lost
+                      ? UINT64_MAX : totals.gaps + totals.lines_lost;
 }
 
 static int
@@ -687,6 +997,24 @@ bind_logs(corral_coordinator_t *self)
     return 0;
 }
 
+/* The tap, the tools' side of desk, node.remote, endpoints.json. */
+static int
+start_operator(corral_coordinator_t *self)
+{
+    corral_operator_setup_t setup = {
+        .loop = self->loop, .config = self->config, .uuid = self->instance_uuid,
+        .runtime_dir = self->runtime_dir, .desk_endpoint = self->desk_endpoint,
+        .port = corral_listener_port(self->listener), .bus = self->bus, .logs = self->logs,
+        .view = self->view,
+        .tools = { .view = tool_view, .config_json = effective_config,
+                   .command = run_tool_command, .arg = self },
+    };
+    self->operator = corral_operator_new(&setup);
+    self->tap = corral_operator_tap(self->operator);
+    self->tools = corral_operator_tools(self->operator);
+    return self->operator ? 0 : -1;
+}
+
 int
 corral_coordinator_run(corral_coordinator_t *self)
 {
@@ -694,7 +1022,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot watch signals: %s", strerror(errno));
         return 1;
     }
-    if (bind_desk(self) != 0 || start_node_service(self) != 0 || bind_logs(self) != 0)
+    if (make_runtime_dir(self) != 0 || bind_desk(self) != 0 || start_node_service(self) != 0
+        || bind_logs(self) != 0 || start_balancer(self) != 0 || start_operator(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

@@ -4,6 +4,7 @@
 #define CORRAL_COORDINATOR_H
 
 #include <stdbool.h>
+#include <czmq.h>
 
 #include "config.h"
 #include "listener.h"
@@ -35,5 +36,9 @@ void corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn
 /* Spawns the workers and runs until the instance stops. Returns the exit
  * status: 0 after a graceful stop, non-zero when a worker failed. */
 int corral_coordinator_run(corral_coordinator_t *self);
+
+/* What desk's reader does with one message ([routing id][empty][Envelope]
+ * or [routing id][Envelope]; taken): the fuzz target's way in. */
+void corral_coordinator_take_desk_message(corral_coordinator_t *self, zmsg_t **message_p);
 
 #endif

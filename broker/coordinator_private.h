@@ -6,15 +6,21 @@
 
 #include <czmq.h>
 
+#include "balancer.h"
 #include "bus.h"
 #include "cluster_view.h"
 #include "config_reload.h"
 #include "coordinator.h"
 #include "corral/signals.h"
+#include "desk_tools.h"
 #include "log_collector.h"
+#include "operator.h"
 #include "reload.h"
+#include "runtime_dir.h"
 #include "supervisor.h"
+#include "tap.h"
 #include "worker_config.h"
+#include "worker_secret.h"
 
 typedef struct {
     int id;
@@ -22,6 +28,8 @@ typedef struct {
     int worker_count;               /* the instance's count in that configuration */
     uint32_t config_generation;
     corral_worker_config_t message; /* its latest process's WorkerConfig */
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* made at its first spawn; kept by its
+                                             * replacements, which share its log stream */
 } slot_t;
 
 /* What the coordinator knows of one process (corral_process_link). */
@@ -29,6 +37,7 @@ typedef struct {
     zframe_t *desk_peer;    /* the routing id its Hello came from */
     bool said_bye;
     uint64_t last_log_seq;  /* from its Bye */
+    int channel;            /* its connection channel (balancing shared), or -1 */
 } peer_t;
 
 struct corral_coordinator {
@@ -39,10 +48,12 @@ struct corral_coordinator {
     int running_count;                      /* slots before the reload */
     uint32_t next_generation;
     corral_listener_t *listener;
+    corral_balancer_t *balancer;            /* balancing shared */
     char *worker_program;                   /* when the configuration names none */
     corral_binary_id_t program_id;          /* of the running workers' binary */
     zloop_t *loop;
-    char *runtime_dir;
+    corral_runtime_dir_t *runtime;
+    const char *runtime_dir;
     char *desk_endpoint;
     zsock_t *desk;
     corral_cluster_view_t *view;
@@ -63,10 +74,16 @@ struct corral_coordinator {
     corral_log_router_t *log_router;        /* until the collector takes it */
     corral_log_collector_t *logs;
     Corral__V1__LogConfig *reloaded_log_config;
+    corral_operator_t *operator;        /* tap, tools on desk, node.remote */
+    corral_tap_t *tap;                  /* the operator's */
+    corral_desk_tools_t *tools;         /* the operator's */
     bool stopping;
     int exit_code;
     uint64_t desk_dropped;
+    uint64_t hello_refused;
     int64_t desk_dropped_logged_at;
+    Corral__V1__InputCounters input;        /* what the views carry */
+    int64_t input_refreshed_at;
 };
 
 /* coordinator.c */
@@ -78,6 +95,9 @@ int corral_coordinator_reserve_slots(corral_coordinator_t *self, int count);
 void corral_coordinator_assign(corral_coordinator_t *self, slot_t *slot,
                                const corral_config_t *config, int worker_count,
                                uint32_t generation);
+/* `config` (taken) is the logging in force from now on. */
+void corral_coordinator_apply_log_config(corral_coordinator_t *self,
+                                         Corral__V1__LogConfig *config);
 /* The supervision policy `config` asks for. */
 void corral_coordinator_policy(const corral_config_t *config, corral_supervision_t *out);
 /* The program a slot's worker runs under `config`. */

@@ -8,10 +8,12 @@
 #include "envelope.h"
 #include "fsutil.h"
 #include "log.h"
+#include "worker_secret.h"
 
 #define LOGGER "coordinator"
 #define RECEIVE_HWM 10000
 #define BATCHES_PER_WAKE 256        /* then flush and let the loop breathe */
+#define RECORDS_PER_WAKE 8192       /* so signals, timers and desk wait for little */
 #define FINAL_DRAIN_MS 200
 #define MALFORMED_LOG_INTERVAL_MS 10000
 
@@ -20,6 +22,8 @@ typedef struct {
     uint64_t received;
     uint64_t reported_dropped;      /* the worker's own count */
     uint64_t gaps;                  /* records missing between seqs */
+    uint64_t bye_seq;               /* the last record its Bye announced */
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* empty: nothing is accepted */
 } worker_logs_t;
 
 /* Unpacking allocates every string of every record; a bump allocator
@@ -42,10 +46,17 @@ struct corral_log_collector {
     zsock_t *socket;
     char *endpoint;
     corral_log_router_t *router;
+    corral_log_observer_fn *observer;
+    void *observer_arg;
     worker_logs_t *workers;         /* [1..worker_count] */
     int worker_count;
     uint64_t malformed;
+    uint64_t forged;
+    uint64_t invalid;
     int64_t malformed_logged_at;
+    int64_t deadline;               /* 0: none; else no drain reads past it */
+    uint64_t records_received;      /* from every worker */
+    uint64_t frames_unread;         /* left on the socket at the deadline */
 };
 
 static void *
@@ -104,18 +115,46 @@ write_own(const corral_log_record_t *record, void *arg)
     corral_log_collector_t *self = arg;
     corral_log_router_write(self->router, record);
     corral_log_router_flush(self->router);
+    if (self->observer)
+        self->observer(record, self->observer_arg);
+}
+
+static uint64_t
+saturating_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Counts bad input in `counter`; one warning per interval at most. */
+static void
+count_bad(corral_log_collector_t *self, uint64_t *counter, const char *what)
+{
+    *counter = saturating_add(*counter, 1);
+    uint64_t total = saturating_add(saturating_add(self->malformed, self->forged), self->invalid);
+    int64_t now = zclock_mono();
+    if (total == 1 || now - self->malformed_logged_at >= MALFORMED_LOG_INTERVAL_MS) {
+        self->malformed_logged_at = now;
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "logs: dropped %s (%llu dropped so far)", what,
+                   (unsigned long long) total);
+    }
 }
 
 static void
 count_malformed(corral_log_collector_t *self, const char *what)
 {
-    self->malformed++;
-    int64_t now = zclock_mono();
-    if (self->malformed == 1 || now - self->malformed_logged_at >= MALFORMED_LOG_INTERVAL_MS) {
-        self->malformed_logged_at = now;
-        corral_log(CORRAL_LEVEL_WARN, LOGGER, "logs: dropped %s (%llu dropped so far)", what,
-                   (unsigned long long) self->malformed);
-    }
+    count_bad(self, &self->malformed, what);
+}
+
+/* The records a worker may be missing before `seq`: those it said it
+ * dropped in this batch (each took a seq), and at most a batch more. A
+ * longer jump is not loss but bad input. */
+static bool
+plausible_seq(const worker_logs_t *worker, uint64_t seq, uint64_t newly_dropped)
+{
+    if (seq <= worker->last_seq + 1)
+        return true;
+    uint64_t missing = seq - worker->last_seq - 1;
+    return missing <= saturating_add(newly_dropped, CORRAL_LOG_BATCH_MAX_RECORDS);
 }
 
 static void
@@ -126,15 +165,30 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
         return;
     }
     worker_logs_t *worker = &self->workers[batch->worker_id];
+    if (!corral_secret_matches(worker->secret, batch->secret.data, batch->secret.len)) {
+        count_bad(self, &self->forged, "a LogBatch without its worker's secret");
+        return;
+    }
+    if (batch->n_records > CORRAL_LOG_BATCH_MAX_RECORDS) {
+        count_bad(self, &self->invalid, "a LogBatch of too many records");
+        return;
+    }
+    uint64_t newly_dropped = batch->dropped > worker->reported_dropped
+                           ? batch->dropped - worker->reported_dropped : 0;
     char name[32];
     snprintf(name, sizeof name, "worker-%u", batch->worker_id);
     for (size_t i = 0; i < batch->n_records; i++) {
         const Corral__V1__LogRecord *in = batch->records[i];
+        if (!plausible_seq(worker, in->seq, newly_dropped)) {
+            count_bad(self, &self->invalid, "a log record whose seq jumps past the bound");
+            continue;
+        }
         if (in->seq > worker->last_seq + 1)
-            worker->gaps += in->seq - worker->last_seq - 1;
+            worker->gaps = saturating_add(worker->gaps, in->seq - worker->last_seq - 1);
         if (in->seq > worker->last_seq)
             worker->last_seq = in->seq;
         worker->received++;
+        self->records_received++;
         corral_log_record_t record = {
             .timestamp_ms = in->timestamp_ms,
             .level = in->level <= CORRAL_LEVEL_OFF ? (corral_level_t) in->level
@@ -149,6 +203,8 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
             .seq = in->seq,
         };
         corral_log_router_write(self->router, &record);
+        if (self->observer)
+            self->observer(&record, self->observer_arg);
     }
     if (batch->dropped > worker->reported_dropped)
         worker->reported_dropped = batch->dropped;
@@ -178,23 +234,30 @@ receive_one(corral_log_collector_t *self)
         }
         return true;
     }
-    corral_envelope_t *envelope = corral__v1__envelope__unpack(
-        &self->allocator, zmq_msg_size(&message), zmq_msg_data(&message));
+    corral_log_collector_take_frame(self, zmq_msg_data(&message), zmq_msg_size(&message));
+    zmq_msg_close(&message);
+    return true;
+}
+
+void
+corral_log_collector_take_frame(corral_log_collector_t *self, const void *data, size_t size)
+{
+    corral_envelope_t *envelope = corral__v1__envelope__unpack(&self->allocator, size, data);
     if (!envelope || envelope->body_case != CORRAL__V1__ENVELOPE__BODY_LOG_BATCH)
         count_malformed(self, envelope ? "an envelope logs does not take"
                                        : "a frame that is not an Envelope");
     else
         write_batch(self, envelope->log_batch);
     arena_reset(&self->arena);
-    zmq_msg_close(&message);
-    return true;
 }
 
 static int
 on_logs(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_log_collector_t *self = arg;
-    for (int i = 0; i < BATCHES_PER_WAKE && receive_one(self); i++)
+    uint64_t received = self->records_received;
+    for (int i = 0; i < BATCHES_PER_WAKE && self->records_received - received < RECORDS_PER_WAKE
+                    && receive_one(self); i++)
         ;
     corral_log_router_flush(self->router);
     return 0;
@@ -249,6 +312,20 @@ corral_log_collector_grow(corral_log_collector_t *self, int worker_count)
     return 0;
 }
 
+/* Past the stop deadline: what is left on the socket is not written, only
+ * counted (frames; the records in them count through the Byes). */
+static void
+count_unread(corral_log_collector_t *self)
+{
+    if (!self->deadline || zclock_mono() < self->deadline)
+        return;
+    zmq_msg_t message;
+    zmq_msg_init(&message);
+    while (zmq_msg_recv(&message, zsock_resolve(self->socket), ZMQ_DONTWAIT) >= 0)
+        self->frames_unread++;
+    zmq_msg_close(&message);
+}
+
 static void
 log_counters(corral_log_collector_t *self)
 {
@@ -266,10 +343,13 @@ log_counters(corral_log_collector_t *self)
     }
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "logs: received %llu, dropped %llu, write errors %llu, lines lost %llu, "
-               "malformed %llu (%s)",
+               "malformed %llu, forged %llu, invalid %llu, not written by the stop deadline "
+               "%llu (%llu frames unread) (%s)",
                (unsigned long long) totals.received, (unsigned long long) totals.dropped,
                (unsigned long long) totals.write_errors,
                (unsigned long long) totals.lines_lost, (unsigned long long) totals.malformed,
+               (unsigned long long) totals.forged, (unsigned long long) totals.invalid,
+               (unsigned long long) totals.unwritten, (unsigned long long) self->frames_unread,
                per_worker);
 }
 
@@ -281,6 +361,7 @@ corral_log_collector_destroy(corral_log_collector_t **self_p)
         return;
     if (self->socket && self->router) {
         corral_log_collector_drain_worker(self, 0, 0, FINAL_DRAIN_MS);
+        count_unread(self);
         log_counters(self);
     }
     corral_log_set_sink(NULL, NULL);
@@ -304,6 +385,14 @@ corral_log_collector_endpoint(const corral_log_collector_t *self)
     return self->endpoint;
 }
 
+void
+corral_log_collector_set_secret(corral_log_collector_t *self, int worker_id, const char *secret)
+{
+    if (worker_id >= 1 && worker_id <= self->worker_count)
+        snprintf(self->workers[worker_id].secret, sizeof self->workers[worker_id].secret, "%s",
+                 secret);
+}
+
 static bool
 has_written(const corral_log_collector_t *self, int worker_id, uint64_t last_seq)
 {
@@ -312,13 +401,29 @@ has_written(const corral_log_collector_t *self, int worker_id, uint64_t last_seq
 }
 
 void
+corral_log_collector_set_deadline(corral_log_collector_t *self, int64_t deadline)
+{
+    self->deadline = deadline;
+}
+
+void
+corral_log_collector_expect(corral_log_collector_t *self, int worker_id, uint64_t last_seq)
+{
+    if (worker_id >= 1 && worker_id <= self->worker_count)
+        self->workers[worker_id].bye_seq = last_seq;
+}
+
+void
 corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
                                   uint64_t last_seq, int timeout_ms)
 {
     int64_t deadline = zclock_mono() + timeout_ms;
+    if (self->deadline && self->deadline < deadline)
+        deadline = self->deadline;
     bool done = false;
     while (!done) {
-        while (!(done = last_seq && has_written(self, worker_id, last_seq)) && receive_one(self))
+        while (!(done = last_seq && has_written(self, worker_id, last_seq))
+               && zclock_mono() < deadline && receive_one(self))
             ;
         int64_t left = deadline - zclock_mono();
         /* last_seq 0: until nothing came for a short while */
@@ -328,6 +433,14 @@ corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
             break;
     }
     corral_log_router_flush(self->router);
+}
+
+void
+corral_log_collector_observe(corral_log_collector_t *self, corral_log_observer_fn *fn,
+                             void *arg)
+{
+    self->observer = fn;
+    self->observer_arg = arg;
 }
 
 void
@@ -351,13 +464,16 @@ corral_log_collector_counters(const corral_log_collector_t *self, corral_log_cou
         .write_errors = corral_log_router_write_errors(self->router),
         .lines_lost = corral_log_router_lines_lost(self->router),
         .malformed = self->malformed,
+        .forged = self->forged,
+        .invalid = self->invalid,
     };
     for (int id = 1; id <= self->worker_count; id++) {
         corral_log_counters_t one;
         corral_log_collector_worker_counters(self, id, &one);
-        out->received += one.received;
-        out->dropped += one.dropped;
-        out->gaps += one.gaps;
+        out->received = saturating_add(out->received, one.received);
+        out->dropped = saturating_add(out->dropped, one.dropped);
+        out->gaps = saturating_add(out->gaps, one.gaps);
+        out->unwritten = saturating_add(out->unwritten, one.unwritten);
     }
 }
 
@@ -370,6 +486,7 @@ corral_log_collector_worker_counters(const corral_log_collector_t *self, int wor
         return;
     const worker_logs_t *worker = &self->workers[worker_id];
     out->received = worker->received;
-    out->dropped = worker->reported_dropped + worker->gaps;
+    out->dropped = saturating_add(worker->reported_dropped, worker->gaps);
     out->gaps = worker->gaps;
+    out->unwritten = worker->bye_seq > worker->last_seq ? worker->bye_seq - worker->last_seq : 0;
 }

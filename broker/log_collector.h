@@ -21,6 +21,9 @@ typedef struct {
     uint64_t write_errors;      /* failed writes to appenders */
     uint64_t lines_lost;        /* lines those failures lost */
     uint64_t malformed;         /* frames that were not a LogBatch envelope */
+    uint64_t forged;            /* LogBatches without their worker's secret */
+    uint64_t invalid;           /* a seq jump past the bound, too many records */
+    uint64_t unwritten;         /* sent before a Bye, not written by the stop deadline */
 } corral_log_counters_t;
 
 /* Takes the router (its appenders); binds ipc://<runtime_dir>/logs and
@@ -35,11 +38,34 @@ void corral_log_collector_destroy(corral_log_collector_t **self_p);
 int corral_log_collector_grow(corral_log_collector_t *self, int worker_count);
 const char *corral_log_collector_endpoint(const corral_log_collector_t *self);
 
+/* Worker `worker_id` runs with `secret` from now on (its LogBatches must
+ * carry it; anything else on logs is refused and counted as forged). */
+void corral_log_collector_set_secret(corral_log_collector_t *self, int worker_id,
+                                     const char *secret);
+
 /* Reads `logs` until worker `worker_id`'s record `last_seq` was written
  * (its Bye said so), for at most timeout_ms; last_seq 0: reads only what
  * is there now. */
 void corral_log_collector_drain_worker(corral_log_collector_t *self, int worker_id,
                                        uint64_t last_seq, int timeout_ms);
+
+/* The instance stops: no drain reads past `deadline` (zclock_mono ms), so
+ * node.shutdown_timeout bounds the whole stop; what a worker's Bye
+ * announced and was not written by then is counted as unwritten. */
+void corral_log_collector_set_deadline(corral_log_collector_t *self, int64_t deadline);
+
+/* Worker `worker_id` said Bye after its record `last_seq`. */
+void corral_log_collector_expect(corral_log_collector_t *self, int worker_id,
+                                 uint64_t last_seq);
+
+/* What the reader does with one frame from `logs`: the fuzz target's way in. */
+void corral_log_collector_take_frame(corral_log_collector_t *self, const void *data,
+                                     size_t size);
+/* `fn` sees every record written (the workers' and the coordinator's own)
+ * after the appenders (the tap); NULL: none. */
+typedef void (corral_log_observer_fn)(const corral_log_record_t *record, void *arg);
+void corral_log_collector_observe(corral_log_collector_t *self, corral_log_observer_fn *fn,
+                                  void *arg);
 
 /* SIGUSR1: reopens the files. */
 void corral_log_collector_reopen(corral_log_collector_t *self);

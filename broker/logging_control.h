@@ -26,4 +26,13 @@ Corral__V1__LogConfig *corral_logging_apply(corral_log_collector_t *logs,
                                             corral_log_router_t *router,
                                             corral_config_t *config);
 
+/* A tool's `level LOGGER LEVEL`: `current` with that logger's level set
+ * (added if it has none; "root" is the root logger), applied like SIGHUP.
+ * Returns the new LogConfig (free with corral__v1__log_config__free_unpacked),
+ * or NULL with *error set (free it). */
+Corral__V1__LogConfig *corral_logging_set_level(corral_log_collector_t *logs,
+                                                const Corral__V1__LogConfig *current,
+                                                const char *logger, corral_level_t level,
+                                                char **error);
+
 #endif

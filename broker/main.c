@@ -267,7 +267,13 @@ main(int argc, char *argv[])
     corral_log_init(config->node.enabled ? "coordinator" : NULL,
                     config->logging.root_level, 2);
     /* an appender that cannot write is a configuration error, before
-     * anything starts */
+     * anything starts; path.data first, as log files often live there */
+    if (corral_make_dirs(config->path.data) != 0) {
+        fprintf(stderr, "corral: cannot create path.data %s: %s\n", config->path.data,
+                strerror(errno));
+        corral_config_destroy(&config);
+        return 1;
+    }
     corral_log_router_t *log_router = corral_logging_open(config, config->node.enabled, &error);
     if (!log_router) {
         fprintf(stderr, "corral: configuration error: %s\n", error);

@@ -30,17 +30,42 @@ read_pid(int fd)
     return pid > 0 && (*end == '\n' || *end == '\0') ? (pid_t) pid : 0;
 }
 
+/* The PID file may sit in a directory another user can write (a shared
+ * data directory, /tmp): what is at `path` must be our own regular file
+ * with no other name, never a symbolic link (O_NOFOLLOW), a hard link to
+ * someone else's file or a FIFO (O_NONBLOCK, then the checks). */
+static int
+open_safely(const char *path, char **error)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (fd < 0 && errno == ELOOP) {
+        *error = corral_format("PID file %s is a symbolic link: refusing to follow it", path);
+        return -1;
+    }
+    if (fd < 0) {
+        *error = corral_format("cannot open PID file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat status;
+    if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode) || status.st_nlink != 1
+        || status.st_uid != geteuid()) {
+        *error = corral_format("PID file %s is not a regular file of this user with one "
+                               "name: refusing to use it", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Opens and locks the file that is at `path` now: a holder that removed it
  * between our open and our lock leaves us with a lock on a dead inode. */
 static int
 open_locked(const char *path, char **error)
 {
     for (int attempt = 0; attempt < 5; attempt++) {
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            *error = corral_format("cannot open PID file %s: %s", path, strerror(errno));
+        int fd = open_safely(path, error);
+        if (fd < 0)
             return -1;
-        }
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int saved = errno;
             pid_t holder = read_pid(fd);
@@ -53,7 +78,7 @@ open_locked(const char *path, char **error)
             return -1;
         }
         struct stat opened, named;
-        if (fstat(fd, &opened) == 0 && stat(path, &named) == 0
+        if (fstat(fd, &opened) == 0 && lstat(path, &named) == 0
             && opened.st_ino == named.st_ino && opened.st_dev == named.st_dev)
             return fd;
         close(fd);

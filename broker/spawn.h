@@ -19,7 +19,14 @@ typedef struct {
     const char *desk_endpoint;  /* clustered: CORRAL_DESK */
     int config_fd;              /* classic: CORRAL_CONFIG_FD, or -1 */
     uint64_t max_memory;        /* RLIMIT_AS set between fork and exec; 0: inherited */
+    const char *secret;         /* clustered: on a pipe at CORRAL_SECRET_FD, or NULL */
+    int handoff_fd;             /* balancing shared: CORRAL_HANDOFF_FD; 0: none */
+    int handoff_counters_fd;    /* and CORRAL_HANDOFF_COUNTERS_FD (handoff_wire.h) */
 } corral_spawn_t;
+
+/* Fills `secret` (CORRAL_SECRET_LENGTH + 1 bytes) with a new random secret
+ * for one worker. Returns 0, or -1 with errno set. */
+int corral_spawn_make_secret(char *secret);
 
 /* The reference worker, next to this program: <dir of /proc/self/exe>/corral-worker.
  * Free it. */

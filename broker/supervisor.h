@@ -62,7 +62,7 @@ typedef struct {
 typedef struct {
     /* fork+exec `process` (corral_process_slot, _generation, _main say
      * what). Returns its pid, or -1 with *error set (freed by the caller). */
-    pid_t (*spawn)(void *arg, const corral_process_t *process, char **error);
+    pid_t (*spawn)(void *arg, corral_process_t *process, char **error);
     /* Slot `slot_id` now shows `process` (NULL: no process). */
     void (*slot_changed)(void *arg, int slot_id, const corral_process_t *process);
     /* Tells `process` over desk that it holds the main role now (or not). */

@@ -41,6 +41,8 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.logging = config->logging.config;
     message.logs_endpoint = (char *) "";       /* clustered: set once logs is bound */
     message.worker_data_dir = (char *) "";     /* set with its directory */
+    message.keepalive_requests = config->server.limits.keepalive_requests;
+    message.keepalive_time_ms = config->server.limits.keepalive_time_ms;
     self->message = message;
 }
 

@@ -37,7 +37,8 @@ corral_appender_new(const char *name, corral_layout_t *layout, const char *file_
 int
 corral_appender_open_file(corral_appender_t *self, char **error)
 {
-    int fd = open(self->file_name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = open(self->file_name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                  self->mode ? self->mode : CORRAL_LOG_FILE_MODE);
     struct stat status;
     if (fd < 0 || fstat(fd, &status) != 0) {
         if (error && asprintf(error, "cannot open %s: %s", self->file_name, strerror(errno)) < 0)
@@ -51,6 +52,13 @@ corral_appender_open_file(corral_appender_t *self, char **error)
     self->fd = fd;
     self->size = (uint64_t) status.st_size + self->buffer.length;
     return 0;
+}
+
+int
+corral_appender_set_mode(corral_appender_t *self, unsigned mode)
+{
+    self->mode = mode;
+    return self->file_name && self->fd > 2 ? fchmod(self->fd, mode) : 0;
 }
 
 void

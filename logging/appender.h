@@ -22,6 +22,13 @@ int corral_appender_flush(corral_appender_t *self);
 /* Flushes, then closes and reopens the file by its name (after logrotate
  * renamed it). Console: only flushes. Returns 0, or -1. */
 int corral_appender_reopen(corral_appender_t *self);
+
+/* Log files are created readable by the owner's group (for a log shipper)
+ * and no one else, unless configured otherwise. */
+#define CORRAL_LOG_FILE_MODE 0640
+/* The permission bits of the file from now on (the open one is changed
+ * too, and every file created later). Returns 0, or -1 with errno set. */
+int corral_appender_set_mode(corral_appender_t *self, unsigned mode);
 void corral_appender_destroy(corral_appender_t **self_p);
 
 const char *corral_appender_name(const corral_appender_t *self);

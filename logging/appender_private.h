@@ -20,6 +20,7 @@ struct corral_appender {
     corral_layout_t *layout;        /* owned */
     int fd;
     char *file_name;                /* NULL: console (fd 1, not owned) */
+    unsigned mode;                  /* of the files it creates; 0: CORRAL_LOG_FILE_MODE */
     uint64_t size;                  /* bytes in the file, buffered ones included */
     corral_line_buffer_t buffer;
     corral_line_buffer_t line;

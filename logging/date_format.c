@@ -100,12 +100,16 @@ break_down(const corral_date_format_t *self, time_t seconds, struct tm *out)
 static void
 cache_second(corral_date_format_t *self, int64_t second)
 {
-    struct tm tm;
+    struct tm tm = { .tm_mday = 1 };
     break_down(self, (time_t) second, &tm);
     if (self->style == CORRAL_DATE_ABSOLUTE)
         strftime(self->before_millis, sizeof self->before_millis, "%H:%M:%S.", &tm);
-    else
-        strftime(self->before_millis, sizeof self->before_millis, "%Y-%m-%dT%H:%M:%S.", &tm);
+    else {      /* ISO 8601 years have four digits; strftime's %Y may have fewer */
+        int year = snprintf(self->before_millis, sizeof self->before_millis, "%04d",
+                            tm.tm_year + 1900);
+        strftime(self->before_millis + year, sizeof self->before_millis - (size_t) year,
+                 "-%m-%dT%H:%M:%S.", &tm);
+    }
     if (self->style == CORRAL_DATE_ISO8601)
         strcpy(self->after_millis, "Z");
     else if (self->style == CORRAL_DATE_ISO8601_TZ) {
@@ -120,18 +124,27 @@ cache_second(corral_date_format_t *self, int64_t second)
     self->cached_second = second;
 }
 
+/* Timestamps come from other processes' records: any int64. Dates are
+ * shown for years 0 to 9999; anything outside is shown at the nearest end
+ * (no negation overflows, every broken-down time fits the format). */
+#define DATE_MIN_MS (-62167219200000LL)         /* 0000-01-01T00:00:00.000Z */
+#define DATE_MAX_MS (253402300799999LL)         /* 9999-12-31T23:59:59.999Z */
+
 size_t
 corral_date_format(corral_date_format_t *self, int64_t timestamp_ms, char *out)
 {
+    if (self->style == CORRAL_DATE_UNIX_MILLIS) {
+        int n = snprintf(out, CORRAL_DATE_MAX, "%" PRId64, timestamp_ms);
+        return n < 0 ? 0 : (size_t) n;
+    }
+    timestamp_ms = timestamp_ms < DATE_MIN_MS ? DATE_MIN_MS
+                 : timestamp_ms > DATE_MAX_MS ? DATE_MAX_MS : timestamp_ms;
     int64_t second = timestamp_ms >= 0 ? timestamp_ms / 1000 : -((-timestamp_ms + 999) / 1000);
     int millis = (int) (timestamp_ms - second * 1000);
     int n;
     switch (self->style) {
     case CORRAL_DATE_UNIX:
         n = snprintf(out, CORRAL_DATE_MAX, "%" PRId64, second);
-        break;
-    case CORRAL_DATE_UNIX_MILLIS:
-        n = snprintf(out, CORRAL_DATE_MAX, "%" PRId64, timestamp_ms);
         break;
     default: {   /* by hand: this runs for every record */
         if (second != self->cached_second)

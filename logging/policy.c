@@ -1,4 +1,5 @@
 /* policy.c: the size-limit and time-interval triggering policies. */
+#define INTERVAL_MAX_MS (365LL * 24 * 3600 * 1000)
 #include "policy.h"
 
 #include <stdlib.h>
@@ -39,7 +40,11 @@ corral_policy_time_interval_new(uint64_t interval_ms, bool modulate, corral_cloc
     corral_policy_t *self = calloc(1, sizeof *self);
     if (self)
         *self = (corral_policy_t) {
-            .kind = POLICY_TIME_INTERVAL, .interval_ms = interval_ms ? (int64_t) interval_ms : 1,
+            .kind = POLICY_TIME_INTERVAL,
+            /* the configuration refuses more than a year; never past what
+             * the date arithmetic below holds */
+            .interval_ms = interval_ms == 0 ? 1
+                         : interval_ms > INTERVAL_MAX_MS ? INTERVAL_MAX_MS : (int64_t) interval_ms,
             .modulate = modulate, .clock = clock ? clock : corral_clock_real,
         };
     return self;

@@ -1,6 +1,7 @@
 /* router.c: levels and appenders per logger, built from a LogConfig. */
 #include "router.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +63,25 @@ make_policy(const Corral__V1__LogPolicy *policy)
                                                                : 100 * 1024 * 1024);
 }
 
+static corral_appender_t *make_file_appender(const Corral__V1__LogAppender *config,
+                                              bool clustered, char **error);
+
+/* A file appender with the configured mode for its files. */
 static corral_appender_t *
 make_appender(const Corral__V1__LogAppender *config, bool clustered, char **error)
+{
+    corral_appender_t *appender = make_file_appender(config, clustered, error);
+    if (appender && config->mode && corral_appender_set_mode(appender, config->mode) != 0) {
+        if (asprintf(error, "cannot set mode %o on %s: %s", config->mode, config->file_name,
+                     strerror(errno)) < 0)
+            *error = NULL;
+        corral_appender_destroy(&appender);
+    }
+    return appender;
+}
+
+static corral_appender_t *
+make_file_appender(const Corral__V1__LogAppender *config, bool clustered, char **error)
 {
     corral_layout_t *layout = make_layout(config->layout, clustered, error);
     if (!layout)

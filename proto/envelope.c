@@ -1,8 +1,8 @@
 /* envelope.c: Envelope frames on ZeroMQ sockets. */
 #include "envelope.h"
 
-static zframe_t *
-pack_frame(const corral_envelope_t *envelope)
+zframe_t *
+corral_envelope_pack(const corral_envelope_t *envelope)
 {
     corral_envelope_t stamped = *envelope;     /* shallow: the body is shared */
     stamped.protocol = CORRAL_PROTOCOL_VERSION;
@@ -43,7 +43,7 @@ int
 corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
                      const corral_envelope_t *envelope, int flags)
 {
-    zframe_t *frame = pack_frame(envelope);
+    zframe_t *frame = corral_envelope_pack(envelope);
     if (!frame)
         return -1;
     if (routing_id) {

@@ -18,6 +18,10 @@ typedef Corral__V1__Envelope corral_envelope_t;
 corral_envelope_t *corral_envelope_decode(zframe_t *frame);
 void corral_envelope_free(corral_envelope_t **envelope_p);
 
+/* `envelope` packed in a frame (its protocol field set), or NULL when out
+ * of memory: for sockets that put their own frames around it (a topic). */
+zframe_t *corral_envelope_pack(const corral_envelope_t *envelope);
+
 /* Packs `envelope` (its protocol field is set here) and sends
  * [routing id][empty][envelope], or [empty][envelope] when routing_id is
  * NULL (the REQ-compatible shape that DEALER peers use too). flags: 0 or

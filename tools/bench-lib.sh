@@ -41,8 +41,8 @@ bench_cleanup() {
 }
 
 # start_corral NAME YAML: corral with config YAML in $TMP/NAME (its
-# runtime directory too); waits until it is ready. Sets CORRAL_PID, PORT,
-# BASE_URL.
+# runtime directory too); waits until it is ready (clustered or classic).
+# Sets CORRAL_PID, PORT, BASE_URL.
 start_corral() {
     local dir=$TMP/$1 line
     mkdir -p "$dir"
@@ -51,7 +51,7 @@ start_corral() {
     XDG_RUNTIME_DIR=$dir "$CORRAL" -c "$dir/corral.yml" </dev/null >>"$dir/corral.log" 2>&1 &
     CORRAL_PID=$!
     line=$(timeout 20 tail -n +1 --pid="$CORRAL_PID" -f "$dir/corral.log" \
-           | grep -m1 -E 'ready: [0-9]+ workers serving http://127\.0\.0\.1:[0-9]+') || true
+           | grep -m1 -E 'ready: [0-9]+ workers serving http://127\.0\.0\.1:[0-9]+|serving http://127\.0\.0\.1:[0-9]+ \(classic mode') || true
     [ -n "$line" ] || { sed 's/^/    /' "$dir/corral.log" >&2; die "$1: corral did not start"; }
     BASE_URL=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line")
     PORT=${BASE_URL##*:}

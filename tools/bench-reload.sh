@@ -31,11 +31,10 @@ PM2_VERSION=${PM2_VERSION:-5.4.3}
 LOAD=$ROOT/tools/reload_load.py
 LOAD_PID=
 
-stop_load() {
+stop_load() {   # in this shell, not $(...): wait needs the load to be its child
     kill -TERM "$LOAD_PID"
     wait "$LOAD_PID" || true
     LOAD_PID=
-    tail -n 1 "$1"
 }
 
 # start_load OUT: the load on $PORT, in the background, once it runs.
@@ -84,11 +83,13 @@ bench_corral() {
         kill -HUP "$CORRAL_PID"
         await_lines "$dir/corral.log" "$i" 'reload: (applied|failed)'
     done
-    reloaded=$(stop_load "$TMP/$mode-reload.out")
+    stop_load
+    reloaded=$(tail -n 1 "$TMP/$mode-reload.out")
     elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
     start_load "$TMP/$mode-base.out"
     sleep "$(awk "BEGIN { print $elapsed / 1000 }")"
-    baseline=$(stop_load "$TMP/$mode-base.out")
+    stop_load
+    baseline=$(tail -n 1 "$TMP/$mode-base.out")
     grep -c 'reload: failed' "$dir/corral.log" >/dev/null && \
         log "$mode: $(grep -c 'reload: failed' "$dir/corral.log") reloads failed"
     report "corral $mode" "$baseline" "$reloaded"
@@ -115,11 +116,13 @@ bench_pm2() {
     started=$(date +%s%N)
     start_load "$TMP/pm2-reload.out"
     for _ in $(seq 1 "$RELOADS"); do "$pm2" reload reload-app >/dev/null; done
-    reloaded=$(stop_load "$TMP/pm2-reload.out")
+    stop_load
+    reloaded=$(tail -n 1 "$TMP/pm2-reload.out")
     elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
     start_load "$TMP/pm2-base.out"
     sleep "$(awk "BEGIN { print $elapsed / 1000 }")"
-    baseline=$(stop_load "$TMP/pm2-base.out")
+    stop_load
+    baseline=$(tail -n 1 "$TMP/pm2-base.out")
     report "pm2 $PM2_VERSION reload" "$baseline" "$reloaded"
     printf '  %d pm2 reloads took %d ms in all\n' "$RELOADS" "$elapsed"
     "$pm2" kill >/dev/null 2>&1 || true

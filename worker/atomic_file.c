@@ -1,4 +1,7 @@
-/* atomic_file.c: write to <path>.tmp.<pid>, fsync, rename. */
+/* atomic_file.c: write to <path>.tmp.<pid>, fsync, rename. The file is
+ * private (0600): it holds an instance's identity or its data. The
+ * temporary name is predictable, so it is created afresh (O_EXCL) and
+ * never through a symbolic link another user planted. */
 #include "corral/atomic_file.h"
 
 #include <errno.h>
@@ -13,7 +16,8 @@ corral_atomic_write(const char *path, const void *data, size_t length)
     char *temporary = NULL;
     if (asprintf(&temporary, "%s.tmp.%d", path, (int) getpid()) < 0)
         return -1;
-    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    unlink(temporary);      /* a leftover of a process that had our pid */
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     int rc = -1;
     if (fd >= 0) {
         rc = write(fd, data, length) == (ssize_t) length && fsync(fd) == 0 ? 0 : -1;

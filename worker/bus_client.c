@@ -179,18 +179,24 @@ take_broadcast(corral_bus_client_t *self, const Corral__V1__Broadcast *broadcast
 static bool
 take_message(corral_bus_client_t *self, zmq_msg_t *topic, zmq_msg_t *body)
 {
-    corral_envelope_t *envelope =
-        corral_arena_unpack(&self->arena, zmq_msg_size(body), zmq_msg_data(body));
+    return corral_bus_client_take(self, zmq_msg_data(topic), zmq_msg_size(topic),
+                                  zmq_msg_data(body), zmq_msg_size(body)) == 1;
+}
+
+int
+corral_bus_client_take(corral_bus_client_t *self, const void *topic, size_t length,
+                       const void *body, size_t body_length)
+{
+    corral_envelope_t *envelope = corral_arena_unpack(&self->arena, body_length, body);
     if (!envelope)
-        return false;
+        return 0;
     bool delivered = false;
-    size_t length = zmq_msg_size(topic);
     if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_BROADCAST
         && length == strlen(CORRAL_BUS_TOPIC_BROADCAST))
         delivered = take_broadcast(self, envelope->broadcast);
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_SNAPSHOT
              && length == CORRAL_BUS_PRIVATE_TOPIC_LENGTH
-             && memcmp(zmq_msg_data(topic), self->topic, length) == 0)
+             && memcmp(topic, self->topic, length) == 0)
         take_snapshot(self, envelope->snapshot);
     corral_arena_free_envelope(&self->arena, &envelope);
     return delivered;

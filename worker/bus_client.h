@@ -30,6 +30,10 @@ zsock_t *corral_bus_client_socket(corral_bus_client_t *self);
 /* Reads and delivers what has arrived, without blocking. Returns the
  * number of broadcasts delivered. */
 int corral_bus_client_read(corral_bus_client_t *self);
+/* What the reader does with one [topic][Envelope] message: the fuzz
+ * target's way in. Returns 1 if it delivered a broadcast. */
+int corral_bus_client_take(corral_bus_client_t *self, const void *topic, size_t topic_length,
+                           const void *body, size_t body_length);
 
 /* Sends `broadcast` (sender fields filled in here) without blocking.
  * Returns 0, or -1 when bus-in's queue is full (counted). */

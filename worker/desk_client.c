@@ -2,6 +2,7 @@
  * speaks in REQ-compatible [empty][Envelope] messages). */
 #include "desk_client.h"
 
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -19,6 +20,7 @@ struct corral_desk_client {
     void *on_envelope_arg;
     uint64_t dropped;
     bool refused;                   /* the protocol versions differ */
+    const char *secret;             /* NULL: none was handed over */
 };
 
 corral_desk_client_t *
@@ -98,12 +100,20 @@ corral_desk_client_refused(const corral_desk_client_t *self)
     return self->refused;
 }
 
+void
+corral_desk_client_set_secret(corral_desk_client_t *self, const char *secret)
+{
+    self->secret = secret;
+}
+
 corral_envelope_t *
 corral_desk_client_hello(corral_desk_client_t *self, int timeout_ms)
 {
     Corral__V1__Hello hello = CORRAL__V1__HELLO__INIT;
     hello.worker_id = (uint32_t) self->worker_id;
     hello.pid = (uint32_t) getpid();
+    if (self->secret)
+        hello.secret = (ProtobufCBinaryData) { strlen(self->secret), (uint8_t *) self->secret };
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_HELLO;
     envelope.hello = &hello;

@@ -13,6 +13,10 @@ typedef struct corral_desk_client corral_desk_client_t;
 corral_desk_client_t *corral_desk_client_new(const char *endpoint, int worker_id);
 void corral_desk_client_destroy(corral_desk_client_t **self_p);
 
+/* The secret to present in Hello (CORRAL_SECRET_LENGTH characters, kept
+ * by the caller), read from the descriptor the coordinator handed over. */
+void corral_desk_client_set_secret(corral_desk_client_t *self, const char *secret);
+
 /* Sends Hello and waits up to `timeout_ms` for the Welcome. Returns the
  * Welcome envelope (free it with corral_envelope_free), or NULL (logged). */
 corral_envelope_t *corral_desk_client_hello(corral_desk_client_t *self, int timeout_ms);

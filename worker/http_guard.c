@@ -43,6 +43,8 @@ typedef enum { LIST_NONE, LIST_FRESH, LIST_KEPT } list_id_t;
 
 struct corral_guarded {
     int fd;
+    int64_t opened_at;              /* zclock_mono(), for keepalive_time */
+    uint64_t requests;              /* started on it, for keepalive_requests */
     list_id_t list;
     int64_t since;                  /* zclock_mono() when it began waiting */
     corral_guarded_t *prev, *next;
@@ -282,6 +284,7 @@ corral_http_guard_opened(corral_http_guard_t *self, struct MHD_Connection *conne
         return NULL;
     }
     guarded->fd = info ? info->connect_fd : -1;
+    guarded->opened_at = zclock_mono();
     self->connections++;
     if (self->connections > self->max_connections) {
         corral_guarded_t *oldest = longest_waiting(self);
@@ -300,11 +303,19 @@ corral_http_guard_opened(corral_http_guard_t *self, struct MHD_Connection *conne
     return guarded;
 }
 
-void
+uint64_t
 corral_http_guard_request_started(corral_http_guard_t *self, corral_guarded_t *guarded)
 {
-    if (guarded)
-        unlink_guarded(self, guarded);
+    if (!guarded)
+        return 0;
+    unlink_guarded(self, guarded);
+    return ++guarded->requests;
+}
+
+int64_t
+corral_http_guard_age_ms(const corral_guarded_t *guarded)
+{
+    return guarded ? zclock_mono() - guarded->opened_at : 0;
 }
 
 void

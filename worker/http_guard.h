@@ -46,8 +46,12 @@ unsigned corral_http_guard_per_ip(const corral_http_guard_t *self);
  * closed to make room, or this one if every connection is busy. */
 corral_guarded_t *corral_http_guard_opened(corral_http_guard_t *self,
                                            struct MHD_Connection *connection);
-/* A request's headers are in: no deadline until it is answered. */
-void corral_http_guard_request_started(corral_http_guard_t *self, corral_guarded_t *guarded);
+/* A request's headers are in: no deadline until it is answered. Returns
+ * how many requests the connection has started, this one included (0 for
+ * NULL), for the keep-alive limits. */
+uint64_t corral_http_guard_request_started(corral_http_guard_t *self, corral_guarded_t *guarded);
+/* How long the connection has been open, in ms (0 for NULL). */
+int64_t corral_http_guard_age_ms(const corral_guarded_t *guarded);
 /* Answered: the next request must come within idle_timeout. */
 void corral_http_guard_request_ended(corral_http_guard_t *self, corral_guarded_t *guarded);
 /* MHD_CONNECTION_NOTIFY_CLOSED. */

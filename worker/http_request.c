@@ -39,15 +39,23 @@ corral_request_append_body(corral_request_t *self, const char *data, size_t leng
         free(self->body);
         self->body = NULL;
         self->body_length = 0;
+        self->body_capacity = 0;
         return;
     }
-    char *grown = realloc(self->body, self->body_length + length + 1);
-    if (!grown) {
-        self->body_too_large = true;
-        return;
+    size_t needed = self->body_length + length + 1;
+    if (needed > self->body_capacity) {
+        size_t capacity = self->body_capacity ? self->body_capacity : 256;
+        while (capacity < needed)
+            capacity *= 2;
+        char *grown = realloc(self->body, capacity);
+        if (!grown) {
+            self->body_too_large = true;
+            return;
+        }
+        self->body = grown;
+        self->body_capacity = capacity;
     }
-    memcpy(grown + self->body_length, data, length);
-    self->body = grown;
+    memcpy(self->body + self->body_length, data, length);
     self->body_length += length;
     self->body[self->body_length] = '\0';
 }

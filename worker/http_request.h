@@ -20,6 +20,7 @@ struct corral_request {
     bool close_connection;          /* draining: answer with Connection: close */
     char *body;
     size_t body_length;
+    size_t body_capacity;           /* grows by doubling: tiny chunks stay linear */
     bool body_too_large;
     void *state;
     void (*destroy_state)(void *state);

@@ -1,5 +1,9 @@
 /* http_server.c: libmicrohttpd in external-epoll mode inside the worker's
- * zloop, exact-match routing, and the graceful drain.
+ * zloop, exact-match routing, keep-alive limits, and the graceful drain.
+ *
+ * Connections come from the listening socket on fd 3, or, when the
+ * coordinator balances them (balancing shared), from the worker's
+ * connection channel (handoff.c) through MHD_add_connection().
  *
  * MHD's epoll fd is registered with zloop as a raw-fd poller: zloop polls
  * it, and MHD_run() does the epoll_wait. Never epoll_wait on that fd
@@ -12,9 +16,11 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "handoff.h"
 #include "http_framing.h"
 #include "http_guard.h"
 #include "http_request.h"
@@ -55,6 +61,11 @@ struct corral_http_server {
     size_t observer_count;
     corral_http_limits_t limits;
     corral_http_guard_t *guard;     /* from the start */
+    uint64_t accepted;              /* connections since start */
+    uint64_t recycled;              /* closed by the keep-alive limits */
+    uint64_t keepalive_requests;    /* per connection; 0: no limit */
+    uint64_t keepalive_time_ms;     /* per connection; 0: no limit */
+    corral_handoff_t *handoff;      /* NULL: we accept on listen_fd */
 };
 
 corral_http_server_t *
@@ -89,6 +100,7 @@ corral_http_server_destroy(corral_http_server_t **self_p)
         MHD_stop_daemon(self->daemon);
     }
     corral_http_guard_destroy(&self->guard);
+    corral_handoff_destroy(&self->handoff);    /* after the connections it counts */
     for (size_t i = 0; i < self->route_count; i++) {
         free(self->routes[i].method);
         free(self->routes[i].path);
@@ -174,6 +186,24 @@ dispatch(corral_http_server_t *self, corral_request_t *request)
     }
 }
 
+/* Counts the request on its connection; true when its response must close
+ * the connection: the connection has been kept alive keepalive_requests
+ * times already (100: the 101st request's response closes it), or it is
+ * older than keepalive_time. The client reconnects, and the coordinator
+ * gives the new connection to whichever worker has the fewest. */
+static bool
+past_keepalive_limits(corral_http_server_t *self, const corral_guarded_t *guarded,
+                      uint64_t requests)
+{
+    if (!guarded)
+        return false;
+    bool past = (self->keepalive_requests && requests > self->keepalive_requests)
+        || (self->keepalive_time_ms
+            && corral_http_guard_age_ms(guarded) >= (int64_t) self->keepalive_time_ms);
+    self->recycled += past;
+    return past;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *connection, const char *url,
            const char *method, const char *version, const char *upload_data,
@@ -196,7 +226,8 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         request->method = method;
         request->path = url;
         request->started_us = zclock_usecs();
-        corral_http_guard_request_started(self->guard, guarded_of(connection));
+        corral_guarded_t *guarded = guarded_of(connection);
+        uint64_t requests = corral_http_guard_request_started(self->guard, guarded);
         const char *problem;
         unsigned status = corral_http_framing_check(connection, method, version, &problem);
         if (status) {
@@ -206,6 +237,7 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
             corral_request_respond_error(request, status, problem);
             return MHD_YES;
         }
+        request->close_connection = past_keepalive_limits(self, guarded, requests);
         /* answer from the next call: a response queued in the first one
          * makes libmicrohttpd close the connection (no keep-alive) */
         return MHD_YES;
@@ -217,7 +249,7 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
     }
     if (request->responded)
         return MHD_YES;
-    request->close_connection = self->draining;
+    request->close_connection = request->close_connection || self->draining;
     dispatch(self, request);
     return MHD_YES;
 }
@@ -266,10 +298,15 @@ on_connection(void *cls, struct MHD_Connection *connection, void **socket_contex
               enum MHD_ConnectionNotificationCode code)
 {
     corral_http_server_t *self = cls;
-    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        self->accepted++;
         *socket_context = corral_http_guard_opened(self->guard, connection);
-    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+    }
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         corral_http_guard_closed(self->guard, (corral_guarded_t **) socket_context);
+        if (self->handoff)
+            corral_handoff_closed(self->handoff);
+    }
 }
 
 int
@@ -288,6 +325,22 @@ size_t
 corral_http_server_connections(const corral_http_server_t *self)
 {
     return self->guard ? corral_http_guard_connections(self->guard) : 0;
+}
+
+void
+corral_http_server_connection_counts(const corral_http_server_t *self, uint64_t *accepted,
+                                     uint64_t *recycled)
+{
+    *accepted = self->accepted;
+    *recycled = self->recycled;
+}
+
+void
+corral_http_server_keepalive_limits(corral_http_server_t *self, uint64_t requests,
+                                    uint64_t time_ms)
+{
+    self->keepalive_requests = requests;
+    self->keepalive_time_ms = time_ms;
 }
 
 /* --- Running MHD from the loop ------------------------------------------- */
@@ -359,6 +412,9 @@ on_daemon_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+static void log_from_mhd(void *cls, const char *format, va_list args)
+    __attribute__((format(printf, 2, 0)));     /* MHD's own formats */
+
 static void
 log_from_mhd(void *cls, const char *format, va_list args)
 {
@@ -376,23 +432,67 @@ corral_http_server_set_limits(corral_http_server_t *self, const corral_http_limi
     self->limits = *limits;
 }
 
-int
-corral_http_server_start(corral_http_server_t *self)
+/* Connections the coordinator handed to us: MHD takes them as if it had
+ * accepted them, and runs at once (their requests are often there). */
+static void
+take_connections(const int *fds, int count, void *arg)
 {
+    corral_http_server_t *self = arg;
+    for (int i = 0; i < count; i++) {
+        struct sockaddr_storage peer;
+        socklen_t length = sizeof peer;
+        if (getpeername(fds[i], (struct sockaddr *) &peer, &length) != 0) {
+            close(fds[i]);          /* the client is gone already */
+            continue;
+        }
+        /* on failure MHD closes the socket itself */
+        MHD_add_connection(self->daemon, fds[i], (struct sockaddr *) &peer, length);
+    }
+    run_daemon(self);
+}
+
+/* From the connection channel when the coordinator balances (handoff.c);
+ * else on the listening socket, made non-blocking for MHD. */
+static int
+choose_connection_source(corral_http_server_t *self)
+{
+    self->handoff = corral_handoff_from_env(self->loop, take_connections, self);
+    if (self->handoff) {
+        close(self->listen_fd);     /* the coordinator accepts */
+        self->listen_fd = -1;
+        return 0;
+    }
+    if (errno != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "connection channel: %s", strerror(errno));
+        return -1;
+    }
     int flags = fcntl(self->listen_fd, F_GETFL);
     if (flags < 0 || fcntl(self->listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "listening socket (fd %d): %s",
                    self->listen_fd, strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+int
+corral_http_server_start(corral_http_server_t *self)
+{
+    if (choose_connection_source(self) != 0)
+        return -1;
     self->guard = corral_http_guard_new(self->loop, &self->limits, wake_daemon, self);
     if (!self->guard)
         return -1;
+    struct MHD_OptionItem listen_options[] = {
+        { self->handoff ? MHD_OPTION_END : MHD_OPTION_LISTEN_SOCKET, self->listen_fd, NULL },
+        { MHD_OPTION_END, 0, NULL },
+    };
     self->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG
+            | (self->handoff ? MHD_USE_NO_LISTEN_SOCKET : 0),
         0, NULL, NULL, on_request, self,
         MHD_OPTION_EXTERNAL_LOGGER, log_from_mhd, NULL,     /* first, or MHD warns */
-        MHD_OPTION_LISTEN_SOCKET, self->listen_fd,
+        MHD_OPTION_ARRAY, listen_options,
         MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, self,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, self,
         MHD_OPTION_CONNECTION_TIMEOUT, corral_http_guard_idle_seconds(self->guard),
@@ -400,8 +500,8 @@ corral_http_server_start(corral_http_server_t *self)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, corral_http_guard_per_ip(self->guard),
         MHD_OPTION_END);
     if (!self->daemon) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "libmicrohttpd would not start on fd %d",
-                   self->listen_fd);
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "libmicrohttpd would not start on %s",
+                   self->handoff ? "the connection channel" : "fd 3");
         return -1;
     }
     const union MHD_DaemonInfo *info =
@@ -412,6 +512,10 @@ corral_http_server_start(corral_http_server_t *self)
         return -1;
     }
     arm_timer(self);
+    if (self->handoff && corral_handoff_ready(self->handoff) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot tell the coordinator we take connections");
+        return -1;
+    }
     return 0;
 }
 
@@ -457,8 +561,9 @@ corral_http_server_drain(corral_http_server_t *self, corral_drained_fn *drained,
         self->drain_grace_over = true;
     self->on_drained = drained;
     self->drained_arg = arg;
-    if (!self->draining && self->daemon) {
-        self->draining = true;
+    if (!self->draining && self->handoff)
+        corral_handoff_draining(self->handoff);
+    else if (!self->draining && self->daemon) {
         MHD_socket listener = MHD_quiesce_daemon(self->daemon);
         if (listener != MHD_INVALID_SOCKET) {
             take_queued(self, listener);

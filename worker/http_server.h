@@ -63,5 +63,15 @@ int corral_http_server_observe(corral_http_server_t *self, corral_http_observer_
 
 /* Connections open now (idle keep-alive ones included). */
 size_t corral_http_server_connections(const corral_http_server_t *self);
+/* Connections taken since start, and those closed by the keep-alive limits. */
+void corral_http_server_connection_counts(const corral_http_server_t *self,
+                                          uint64_t *accepted, uint64_t *recycled);
+
+/* A connection is kept alive after `requests` responses at most (the next
+ * response says "Connection: close": 100 closes on the 101st request), and
+ * its first response once it is `time_ms` old closes it, so that clients
+ * reconnect and load spreads again over time. 0: no limit. */
+void corral_http_server_keepalive_limits(corral_http_server_t *self, uint64_t requests,
+                                         uint64_t time_ms);
 
 #endif

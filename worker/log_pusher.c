@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "envelope.h"
+#include "worker_secret.h"
 
 #define BATCH_BYTES (64 * 1024)             /* a frame is sent at this size */
 #define QUEUE_BYTES (32 * 1024 * 1024)      /* then records are dropped */
@@ -27,6 +28,7 @@
 #define TAG_WORKER_ID 0x08
 #define TAG_RECORD 0x12
 #define TAG_DROPPED 0x18
+#define TAG_SECRET 0xD2, 0x05       /* LogBatch.secret (90, length-delimited) */
 
 struct corral_log_pusher {
     zloop_t *loop;
@@ -42,6 +44,7 @@ struct corral_log_pusher {
     uint64_t dropped;
     uint64_t reported_dropped;
     bool warned;
+    const char *secret;
 };
 
 static size_t
@@ -81,6 +84,12 @@ corral_log_pusher_new(zloop_t *loop, const char *endpoint, int worker_id)
     return self;
 }
 
+void
+corral_log_pusher_set_secret(corral_log_pusher_t *self, const char *secret)
+{
+    self->secret = secret;
+}
+
 static void
 cancel_timer(corral_log_pusher_t *self)
 {
@@ -117,11 +126,20 @@ seal_batch(corral_log_pusher_t *self)
 {
     if (self->batch_records == 0 && self->dropped == self->reported_dropped)
         return 0;
-    uint8_t head[32], tail[16], worker_id[10];
+    uint8_t head[32], tail[16 + 4 + CORRAL_SECRET_LENGTH], worker_id[10];
     size_t head_length = 0, tail_length = 0;
     size_t worker_id_length = put_varint(worker_id, self->worker_id);
     tail[tail_length++] = TAG_DROPPED;
     tail_length += put_varint(tail + tail_length, self->dropped);
+    size_t secret_length = self->secret ? strlen(self->secret) : 0;
+    if (secret_length == CORRAL_SECRET_LENGTH) {
+        static const uint8_t secret_tag[] = { TAG_SECRET };
+        memcpy(tail + tail_length, secret_tag, sizeof secret_tag);
+        tail_length += sizeof secret_tag;
+        tail_length += put_varint(tail + tail_length, secret_length);
+        memcpy(tail + tail_length, self->secret, secret_length);
+        tail_length += secret_length;
+    }
     size_t body = 1 + worker_id_length + self->batch_length + tail_length;
     head[head_length++] = TAG_PROTOCOL;
     head[head_length++] = CORRAL_PROTOCOL_VERSION;
@@ -293,7 +311,7 @@ corral_log_pusher_sink(const corral_log_record_t *record, void *arg)
     n += put_varint_field(out + n, TAG_SEQ, record->seq);
     self->batch_length += n;
     self->batch_records++;
-    if (self->batch_length >= BATCH_BYTES) {
+    if (self->batch_length >= BATCH_BYTES || self->batch_records >= CORRAL_LOG_BATCH_MAX_RECORDS) {
         seal_batch(self);
         if (send_queued(self, ZMQ_DONTWAIT) != 0)
             arm_timer(self, RETRY_DELAY_MS);

@@ -15,6 +15,9 @@
 typedef struct corral_log_pusher corral_log_pusher_t;
 
 corral_log_pusher_t *corral_log_pusher_new(zloop_t *loop, const char *endpoint, int worker_id);
+/* Every LogBatch carries `secret` (kept by the caller; NULL: none) from now on. */
+void corral_log_pusher_set_secret(corral_log_pusher_t *self, const char *secret);
+
 /* Flushes for at most `linger_ms`, then closes the socket. */
 void corral_log_pusher_destroy(corral_log_pusher_t **self_p, int linger_ms);
 

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "response_buckets.h"
+
 #define STATUS_CODES 600        /* 0 (no response) .. 599 */
 
 struct corral_request_metrics {
@@ -13,7 +15,11 @@ struct corral_request_metrics {
     uint64_t interval_count;
     uint64_t interval_total_us;
     uint64_t interval_max_us;
+    uint64_t buckets[CORRAL_RESPONSE_BUCKET_COUNT];     /* not cumulative */
+    uint64_t count;
+    uint64_t sum_us;
     /* what the last take() points to */
+    uint64_t cumulative[CORRAL_RESPONSE_BUCKET_COUNT];
     Corral__V1__StatusCodeCount codes[STATUS_CODES];
     Corral__V1__StatusCodeCount *code_pointers[STATUS_CODES];
 };
@@ -32,6 +38,13 @@ on_exchange(const corral_http_exchange_t *exchange, void *arg)
     self->interval_total_us += duration_us;
     if (duration_us > self->interval_max_us)
         self->interval_max_us = duration_us;
+    self->count++;
+    self->sum_us += duration_us;
+    for (int i = 0; i < CORRAL_RESPONSE_BUCKET_COUNT; i++)
+        if (duration_us <= corral_response_buckets_us[i]) {
+            self->buckets[i]++;
+            break;
+        }
 }
 
 corral_request_metrics_t *
@@ -76,5 +89,14 @@ corral_request_metrics_take(corral_request_metrics_t *self,
     metrics->interval_total_us = self->interval_total_us;
     metrics->interval_max_us = self->interval_max_us;
     metrics->concurrent_connections = corral_http_server_connections(self->http);
+    corral_http_server_connection_counts(self->http, &metrics->connections_accepted,
+                                         &metrics->connections_recycled);
+    uint64_t below = 0;
+    for (int i = 0; i < CORRAL_RESPONSE_BUCKET_COUNT; i++)
+        self->cumulative[i] = below += self->buckets[i];
+    metrics->n_response_time_buckets = CORRAL_RESPONSE_BUCKET_COUNT;
+    metrics->response_time_buckets = self->cumulative;
+    metrics->response_time_count = self->count;
+    metrics->response_time_sum_us = self->sum_us;
     self->interval_count = self->interval_total_us = self->interval_max_us = 0;
 }

@@ -96,13 +96,19 @@ add_process(totals_t *totals, const Corral__V1__ProcessMetrics *process, bool fi
     }
 }
 
+static uint64_t
+saturating_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 static void
 add_logs(totals_t *totals, const Corral__V1__LogCounters *logs)
 {
     if (!logs)
         return;
-    totals->logs_received += logs->received;
-    totals->logs_dropped += logs->dropped;
+    totals->logs_received = saturating_add(totals->logs_received, logs->received);
+    totals->logs_dropped = saturating_add(totals->logs_dropped, logs->dropped);
 }
 
 static void
@@ -150,6 +156,10 @@ worker_stats(worker_view_t *worker)
             requests->interval_count, requests->interval_total_us, requests->interval_max_us));
         json_object_set_new(entry, "concurrent_connections",
                             json_integer((json_int_t) requests->concurrent_connections));
+        json_object_set_new(entry, "connections", json_pack("{s:I, s:I, s:I}",
+            "open", (json_int_t) requests->concurrent_connections,
+            "accepted", (json_int_t) requests->connections_accepted,
+            "recycled", (json_int_t) requests->connections_recycled));
     }
     if (logs)
         json_object_set_new(entry, "logs", json_pack("{s:I, s:I}",
@@ -174,10 +184,36 @@ os_json(const Corral__V1__OsMetrics *os)
                      "cpu", "quota", os->cpu_quota, "count", (int) os->cpus);
 }
 
-static json_t *
-stats_document(const corral_reporter_t *reporter)
+/* A counter as JSON: jansson's integers are signed, so a count past
+ * INT64_MAX shows as INT64_MAX, never negative. */
+static json_int_t
+counter(uint64_t value)
 {
-    view_t *view = corral_reporter_view(reporter);
+    return value > INT64_MAX ? INT64_MAX : (json_int_t) value;
+}
+
+/* What the coordinator refused on each socket (malformed, forged, over a bound). */
+static json_t *
+input_json(const Corral__V1__InputCounters *input)
+{
+    const Corral__V1__BusStats *bus = input->bus_in;
+    json_t *bus_in = bus ? json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+        "dropped", counter(bus->dropped), "not_envelope", counter(bus->not_envelope),
+        "wrong_body", counter(bus->wrong_body), "oversized", counter(bus->oversized),
+        "invalid", counter(bus->invalid), "over_store_limit", counter(bus->over_store_limit),
+        "snapshots_deferred", counter(bus->snapshots_deferred),
+        "persisted_bytes", counter(bus->persisted_bytes)) : json_object();
+    return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I}}",
+        "bus_in", bus_in,
+        "desk", "dropped", counter(input->desk_dropped),
+        "hello_refused", counter(input->desk_hello_refused),
+        "logs", "malformed", counter(input->logs_malformed),
+        "forged", counter(input->logs_forged), "invalid", counter(input->logs_invalid));
+}
+
+json_t *
+corral_stats_json(view_t *view, bool clustered)
+{
     totals_t totals = { .process = CORRAL__V1__PROCESS_METRICS__INIT,
                         .status_codes = json_object() };
     json_t *processes = json_array(), *workers = json_object();
@@ -213,19 +249,23 @@ stats_document(const corral_reporter_t *reporter)
         "response_times", response_times_json(totals.response_count, totals.response_total_us,
                                                totals.response_max_us),
         "concurrent_connections", (json_int_t) totals.connections,
-        "logs", "received", (json_int_t) totals.logs_received,
-        "dropped", (json_int_t) totals.logs_dropped,
+        "logs", "received", counter(totals.logs_received),
+        "dropped", counter(totals.logs_dropped),
         "workers", workers);
-    if (corral_reporter_clustered(reporter))
+    if (clustered)
         json_object_set_new(document, "desk",
-                            json_pack("{s:I}", "dropped", (json_int_t) view->desk_dropped));
+                            json_pack("{s:I}", "dropped", counter(view->desk_dropped)));
+    if (view->input)
+        json_object_set_new(document, "input", input_json(view->input));
     return document;
 }
 
 static void
 stats_route(corral_request_t *request, void *arg)
 {
-    corral_request_respond_json(request, 200, stats_document(arg));
+    const corral_reporter_t *reporter = arg;
+    corral_request_respond_json(request, 200, corral_stats_json(corral_reporter_view(reporter),
+                                                                corral_reporter_clustered(reporter)));
 }
 
 /* --- The plugin ------------------------------------------------------------- */

@@ -140,9 +140,8 @@ worker_status(worker_view_t *worker)
 }
 
 static void
-add_coordinator_core(const corral_reporter_t *reporter, view_t *view, json_t *core)
+add_coordinator_core(uint64_t age, view_t *view, json_t *core)
 {
-    uint64_t age = corral_reporter_view_age_ms(reporter);
     char summary[160];
     bool fresh = age <= view->heartbeat_timeout_ms && view->coordinator;
     if (fresh)
@@ -191,11 +190,9 @@ reload_json(const Corral__V1__ReloadOutcome *reload)
                      "duration_ms", (json_int_t) reload->duration_ms);
 }
 
-static json_t *
-status_document(const corral_reporter_t *reporter, int *overall_level)
+json_t *
+corral_status_json(view_t *view, bool clustered, uint64_t view_age_ms, int *overall_level)
 {
-    view_t *view = corral_reporter_view(reporter);
-    bool clustered = corral_reporter_clustered(reporter);
     json_t *core = json_object(), *plugins = json_object(), *workers = json_object();
     int silent = 0;
     char silent_names[512] = "";
@@ -218,7 +215,7 @@ status_document(const corral_reporter_t *reporter, int *overall_level)
         }
     }
     if (clustered)
-        add_coordinator_core(reporter, view, core);
+        add_coordinator_core(view_age_ms, view, core);
     json_t *overall = overall_status(core, plugins, silent, silent_names);
     *overall_level = level_of(overall);
     json_t *document = json_pack("{s:s, s:{s:s}, s:{s:o, s:o, s:o}, s:o, s:o, s:I}",
@@ -236,7 +233,10 @@ static void
 status_route(corral_request_t *request, void *arg)
 {
     int level;
-    json_t *document = status_document(arg, &level);
+    const corral_reporter_t *reporter = arg;
+    json_t *document = corral_status_json(corral_reporter_view(reporter),
+                                          corral_reporter_clustered(reporter),
+                                          corral_reporter_view_age_ms(reporter), &level);
     corral_request_respond_json(request, level >= CORRAL_STATUS_UNAVAILABLE ? 503 : 200,
                                 document);
 }

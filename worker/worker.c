@@ -29,6 +29,7 @@
 #include "plugin_host.h"
 #include "reporter.h"
 #include "status_api.h"
+#include "worker_secret.h"
 
 #define LOGGER "node"
 #define EX_CONFIG 78               /* sysexits.h: the worker cannot serve as set up */
@@ -55,11 +56,13 @@ struct corral_worker {
     corral_log_pusher_t *log_pusher;        /* clustered only */
     int log_linger_ms;                      /* at exit, for queued records */
     pid_t coordinator_pid;
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* clustered: from CORRAL_SECRET_FD */
     bool started;               /* plugins started: ready once nothing holds us */
     bool accepting;             /* the HTTP server takes connections */
     bool stopping;
     bool finished;              /* the stop path ran */
     int exit_code;
+    int64_t stop_deadline;      /* zclock_mono ms: the coordinator's shutdown timeout */
 };
 
 corral_worker_t *
@@ -73,7 +76,8 @@ corral_worker_new(void)
     self->plugins = corral_plugin_host_new(self->loop, &self->identity);
     if (!self->loop || !self->plugins
         || corral_plugin_host_add(self->plugins, &corral_status_plugin) != 0
-        || corral_plugin_host_add(self->plugins, &corral_stats_plugin) != 0)
+        || corral_plugin_host_add(self->plugins, &corral_stats_plugin) != 0
+        || corral_plugin_host_add(self->plugins, &corral_metrics_plugin) != 0)
         corral_worker_destroy(&self);
     return self;
 }
@@ -133,6 +137,24 @@ check_listen_fd(void)
         return -1;
     }
     return 0;
+}
+
+/* The secret the coordinator handed over on the descriptor named in
+ * CORRAL_SECRET_FD (read to its end, then closed); empty without one. */
+static void
+read_secret(corral_worker_t *self)
+{
+    int fd = env_int("CORRAL_SECRET_FD", -1);
+    if (fd < 0)
+        return;
+    size_t length = 0;
+    ssize_t n;
+    while (length < CORRAL_SECRET_LENGTH
+           && ((n = read(fd, self->secret + length, CORRAL_SECRET_LENGTH - length)) > 0
+               || (n < 0 && errno == EINTR)))
+        length += n > 0 ? (size_t) n : 0;
+    self->secret[length] = '\0';
+    close(fd);
 }
 
 static Corral__V1__WorkerConfig *
@@ -201,6 +223,7 @@ setup_logging(corral_worker_t *self)
                        self->config->logs_endpoint);
             return -1;
         }
+        corral_log_pusher_set_secret(self->log_pusher, self->secret);
         corral_log_set_sink(corral_log_pusher_sink, self->log_pusher);
         corral_log_counters_set_source(sample_pushed_logs, self->log_pusher);
     }
@@ -256,7 +279,10 @@ join_instance(corral_worker_t *self)
     }
     if (desk_endpoint) {
         self->coordinator_pid = getppid();
+        read_secret(self);
         self->desk = corral_desk_client_new(desk_endpoint, worker_id);
+        if (self->desk)
+            corral_desk_client_set_secret(self->desk, self->secret);
         if (self->desk)
             self->welcome = corral_desk_client_hello(self->desk, WELCOME_TIMEOUT_MS);
         if (!self->welcome)
@@ -361,12 +387,24 @@ on_stop_deadline(zloop_t *loop, int timer_id, void *arg)
     return -1;
 }
 
+/* How long the records still queued may take to leave at exit: within
+ * the shutdown timeout, which bounds the instance's whole stop. */
+static int
+log_flush_budget(const corral_worker_t *self)
+{
+    if (!self->stopping)
+        return LOG_FLUSH_MS;
+    int64_t left = self->stop_deadline - STOP_MARGIN_MS / 5 - zclock_mono();
+    return left <= 0 ? 1 : left < LOG_FLUSH_MS ? (int) left : LOG_FLUSH_MS;
+}
+
 static void
 begin_stop(corral_worker_t *self, const char *why)
 {
     if (self->stopping)
         return;
     self->stopping = true;
+    self->stop_deadline = zclock_mono() + (int64_t) self->config->shutdown_timeout_ms;
     /* give up a little before the coordinator's own deadline, to leave
      * time to close connections and say Bye */
     uint64_t timeout_ms = self->config->shutdown_timeout_ms;
@@ -480,10 +518,13 @@ static int
 begin_serving(corral_worker_t *self)
 {
     self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
-    if (self->http)
+    if (self->http) {
         corral_http_server_set_limits(self->http, &(corral_http_limits_t) {
             self->config->max_connections, self->config->max_connections_per_ip,
             self->config->header_timeout_ms, self->config->idle_timeout_ms });
+        corral_http_server_keepalive_limits(self->http, self->config->keepalive_requests,
+                                            self->config->keepalive_time_ms);
+    }
     corral_plugin_host_on_released(self->plugins, report_ready, self);
     if (!self->http || corral_access_log_attach(self->http) != 0
         || start_reporter(self) != 0 || start_node_service(self) != 0
@@ -623,10 +664,11 @@ finish(corral_worker_t *self, int exit_code)
     corral_http_server_destroy(&self->http);   /* closes idle keep-alive connections */
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopped");
     if (self->desk && coordinator_alive(self)) {
-        if (self->log_pusher && corral_log_pusher_flush(self->log_pusher, LOG_FLUSH_MS) != 0)
+        int flush_ms = log_flush_budget(self);
+        if (self->log_pusher && corral_log_pusher_flush(self->log_pusher, flush_ms) != 0)
             dprintf(2, "[corral][WARN ][node] %s: log records still queued at exit\n",
                     self->identity.worker_name);
-        self->log_linger_ms = LOG_FLUSH_MS;
+        self->log_linger_ms = flush_ms;
         corral_desk_client_bye(self->desk, corral_log_last_seq(), exit_code);
     }
     else if (self->desk)

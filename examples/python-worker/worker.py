@@ -50,11 +50,28 @@ def envelope(**body):
     return pb.Envelope(protocol=PROTOCOL, **body).SerializeToString()
 
 
+def read_secret():
+    """The worker's secret (docs/worker-protocol.md, section 1): read the
+    descriptor named by CORRAL_SECRET_FD to its end, then close it."""
+    fd = int(os.environ.get("CORRAL_SECRET_FD", "-1"))
+    if fd < 0:
+        return b""
+    chunks = []
+    while True:
+        chunk = os.read(fd, 128)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks)
+
+
 class Worker:
     def __init__(self):
         if os.environ.get("LISTEN_FDS") != "1" or os.environ.get("LISTEN_PID") != str(os.getpid()):
             fail("no listening socket: started by corral (LISTEN_FDS=1, LISTEN_PID)")
         self.id = int(os.environ["CORRAL_WORKER_ID"])
+        self.secret = read_secret()
         self.coordinator_pid = os.getppid()
         self.context = zmq.Context()
         self.started = time.monotonic()
@@ -85,7 +102,7 @@ class Worker:
         self.desk.setsockopt(zmq.MAXMSGSIZE, 4 * 1024 * 1024)
         self.desk.setsockopt(zmq.LINGER, 1000)
         self.desk.connect(endpoint)
-        hello = pb.Hello(worker_id=self.id, pid=os.getpid())
+        hello = pb.Hello(worker_id=self.id, pid=os.getpid(), secret=self.secret)
         self.desk.send_multipart([b"", envelope(hello=hello)])
         if not self.desk.poll(10000):
             fail("no Welcome from the coordinator within 10 s")
@@ -189,7 +206,7 @@ class Worker:
         queued is dropped and counted (LogBatch.dropped, the report)."""
         if self.log_batch:
             batch = pb.LogBatch(worker_id=self.id, records=self.log_batch,
-                                dropped=self.logs_dropped)
+                                dropped=self.logs_dropped, secret=self.secret)
             try:
                 self.logs.send(envelope(log_batch=batch), zmq.DONTWAIT)
             except zmq.Again:

@@ -396,6 +396,12 @@ run_corral(char **output, const char *arg, ...)
     for (const char *a = arg; a && argc < 15; a = va_arg(args, const char *))
         argv[argc++] = (char *) a;
     va_end(args);
+    return run_program(output, argv);
+}
+
+int
+run_program(char **output, char *const argv[])
+{
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");
@@ -579,7 +585,7 @@ char *
 instance_desk_endpoint(const instance_t *self)
 {
     char pattern[400];
-    snprintf(pattern, sizeof pattern, "%s/corral.*/desk", self->dir);
+    snprintf(pattern, sizeof pattern, "%s/corral/*/desk", self->dir);
     glob_t found;
     char *endpoint = NULL;
     if (glob(pattern, 0, NULL, &found) == 0 && found.gl_pathc == 1) {
@@ -610,4 +616,61 @@ instance_output_copy(instance_t *self)
     char *copy = strdup(self->output);
     pthread_mutex_unlock(&self->lock);
     return copy;
+}
+
+/* --- Hardening (issue 15) ------------------------------------------------------- */
+
+int64_t
+harness_now_ms(void)
+{
+    return now_ms();
+}
+
+long long
+stats_integer(const instance_t *self, const char *dotted)
+{
+    response_t response;
+    if (!http_get(instance_port(self), "/api/stats", &response))
+        return -1;
+    json_t *node = response.json;
+    char path[128];
+    snprintf(path, sizeof path, "%s", dotted);
+    char *saved = NULL;
+    for (char *part = strtok_r(path, ".", &saved); node && part;
+         part = strtok_r(NULL, ".", &saved))
+        node = json_object_get(node, part);
+    long long value = json_is_integer(node) ? (long long) json_integer_value(node) : -1;
+    response_clear(&response);
+    return value;
+}
+
+long long
+await_stats_integer(const instance_t *self, const char *dotted, long long at_least,
+                    int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    long long value;
+    struct timespec nap = { 0, 20 * 1000 * 1000 };
+    while ((value = stats_integer(self, dotted)) < at_least && now_ms() < deadline)
+        nanosleep(&nap, NULL);
+    return value;
+}
+
+bool
+instance_aim_log_job(const instance_t *self, int worker, const char *query)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/api/log?worker=%d&%s", worker, query);
+    for (int i = 0; i < 400; i++) {
+        response_t response;
+        if (!http_get(instance_port(self), path, &response))
+            return false;
+        long status = response.status;
+        response_clear(&response);
+        if (status == 202)
+            return true;
+        if (status != 409)
+            return false;
+    }
+    return false;
 }

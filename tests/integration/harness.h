@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define WORKERS_MAX 64
@@ -61,6 +62,9 @@ bool process_gone(pid_t pid, int timeout_ms);
 /* Runs `corral ARGS...` to completion with output captured; returns the
  * wait status. `output` (may be NULL) receives it (free it). */
 int run_corral(char **output, const char *arg, ...);
+/* The same for any program: argv[0] is its path, NULL-terminated; stdout
+ * and stderr together. */
+int run_program(char **output, char *const argv[]);
 
 typedef struct {
     long status;
@@ -93,7 +97,7 @@ int raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, s
 bool http_request_to(int port, const char *method, const char *path, const char *worker,
                      response_t *response);
 
-/* ipc://<dir>/corral.XXXXXX/desk: the running coordinator's desk (the
+/* ipc://<dir>/corral/<uuid>/desk: the running coordinator's desk (the
  * harness sets XDG_RUNTIME_DIR to the instance's directory); NULL if there
  * is not exactly one. Free it. */
 char *instance_desk_endpoint(const instance_t *self);
@@ -101,6 +105,22 @@ char *instance_desk_endpoint(const instance_t *self);
 /* SIGTERM, awaits the exit (15 s at most), destroys the instance. True if
  * it stopped in time with status 0. */
 bool instance_stop(instance_t **self_p);
+
+/* --- Hardening (issue 15) ------------------------------------------------------- */
+
+/* /api/stats's integer at a dotted path ("input.desk.hello_refused"), or
+ * -1 when the request fails or the value is absent. */
+long long stats_integer(const instance_t *self, const char *dotted);
+/* Awaits /api/stats showing `dotted` >= `at_least` (the view refreshes
+ * every status interval) for at most timeout_ms; returns the value seen. */
+long long await_stats_integer(const instance_t *self, const char *dotted, long long at_least,
+                              int timeout_ms);
+/* GET /api/log?worker=W&QUERY (the log_records plugin) on fresh
+ * connections until worker W takes the job (202); aborts the test if it
+ * never does. */
+bool instance_aim_log_job(const instance_t *self, int worker, const char *query);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t harness_now_ms(void);
 
 /* --- The node service (issue 3) ------------------------------------------------ */
 

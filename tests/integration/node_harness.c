@@ -42,13 +42,15 @@ instance_stop_cleanly(instance_t **instance, int timeout_ms)
 const char *
 instance_runtime_dir(instance_t *instance)
 {
-    static char path[512];
-    DIR *dir = opendir(instance_dir(instance));
+    static char path[1024];
+    char parent[400];
+    snprintf(parent, sizeof parent, "%s/corral", instance_dir(instance));
+    DIR *dir = opendir(parent);
     struct dirent *entry;
     path[0] = '\0';
     while (dir && (entry = readdir(dir)))
-        if (entry->d_type == DT_DIR && strncmp(entry->d_name, "corral.", 7) == 0)
-            snprintf(path, sizeof path, "%s/%s", instance_dir(instance), entry->d_name);
+        if (entry->d_type == DT_DIR && entry->d_name[0] != '.')
+            snprintf(path, sizeof path, "%s/%s", parent, entry->d_name);
     if (dir)
         closedir(dir);
     if (!path[0]) {

@@ -18,7 +18,7 @@ void instance_write_node_config(instance_t *instance, int workers, const char *n
  * instance is destroyed either way. */
 bool instance_stop_cleanly(instance_t **instance, int timeout_ms);
 
-/* The coordinator's runtime directory: the one corral.XXXXXX under the
+/* The coordinator's runtime directory: the one corral/<uuid> under the
  * instance's directory (the harness sets XDG_RUNTIME_DIR to it). Static
  * storage; aborts if there is none. */
 const char *instance_runtime_dir(instance_t *instance);

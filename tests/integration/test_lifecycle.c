@@ -62,16 +62,18 @@ path_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-/* Directories named corral.XXXXXX (the coordinator's runtime directory). */
+/* Runtime directories: corral/<uuid> under `base`. */
 static int
-count_runtime_dirs(const char *parent)
+count_runtime_dirs(const char *base)
 {
+    char parent[400];
+    snprintf(parent, sizeof parent, "%s/corral", base);
     DIR *dir = opendir(parent);
     assert_non_null(dir);
     int count = 0;
     struct dirent *entry;
     while ((entry = readdir(dir)))
-        count += entry->d_type == DT_DIR && strncmp(entry->d_name, "corral.", 7) == 0;
+        count += entry->d_type == DT_DIR && entry->d_name[0] != '.';
     closedir(dir);
     return count;
 }
@@ -229,7 +231,7 @@ test_stragglers_are_killed_at_the_shutdown_timeout(void **state)
     char expected[96];
     snprintf(expected, sizeof expected, "(pid %d) still running after the shutdown timeout",
              (int) workers[0]);
-    assert_true(instance_wait_output(instance, expected, 0));
+    assert_true(instance_wait_output(instance, expected, STOP_TIMEOUT_MS));
     assert_workers_gone(workers, count, 0);
     instance_destroy(&instance);
 }
@@ -259,7 +261,7 @@ test_killed_worker_stops_the_instance(void **state)
     int status = instance_exit_status(instance);
     assert_true(WIFEXITED(status));
     assert_int_not_equal(WEXITSTATUS(status), 0);
-    assert_true(instance_wait_output(instance, expected, 0));
+    assert_true(instance_wait_output(instance, expected, STOP_TIMEOUT_MS));
     assert_workers_gone(workers, count, 0);
     instance_destroy(&instance);
 }
@@ -316,7 +318,7 @@ test_stale_pid_file_is_taken_over(void **state)
     assert_true(instance_wait_ready(instance, START_TIMEOUT_MS));
     char expected[64];
     snprintf(expected, sizeof expected, "(process %d is gone)", (int) gone);
-    assert_true(instance_wait_output(instance, expected, 0));
+    assert_true(instance_wait_output(instance, expected, STOP_TIMEOUT_MS));
     file = fopen(instance_pid_file(instance), "r");
     int pid = 0;
     assert_int_equal(fscanf(file, "%d", &pid), 1);

@@ -24,7 +24,6 @@
 
 #define START_MS 30000
 #define STOP_MS 120000
-#define AIM_TRIES 400
 #define MAX_WORKERS 8
 #define ROLLED_MAX 100
 
@@ -89,18 +88,8 @@ read_log_files(const instance_t *instance, const char *name, const char *rolled_
 static void
 aim_log_job(const instance_t *instance, int worker, const char *query)
 {
-    char path[256];
-    snprintf(path, sizeof path, "/api/log?worker=%d&%s", worker, query);
-    for (int i = 0; i < AIM_TRIES; i++) {
-        response_t response;
-        assert_true(http_get(instance_port(instance), path, &response));
-        long status = response.status;
-        response_clear(&response);
-        if (status == 202)
-            return;
-        assert_int_equal(status, 409);
-    }
-    fail_msg("worker %d never took GET %s", worker, path);
+    if (!instance_aim_log_job(instance, worker, query))
+        fail_msg("worker %d never took GET /api/log?%s", worker, query);
 }
 
 typedef struct {
@@ -535,16 +524,13 @@ test_malformed_frames_on_logs_are_counted(void **state)
     instance_t *instance = instance_new();
     write_config(instance, 1, "  root: { level: debug }\n");
     start_ready(instance);
-    /* the runtime directory, from the line the coordinator logs at debug
-     * (READY may come before the output thread has read it) */
-    assert_true(instance_wait_output(instance, "/desk\n", 10000));
-    char *output = instance_output_copy(instance);
-    const char *desk = strstr(output, "desk at ipc://");
+    /* logs is beside desk in the runtime directory */
+    char *desk = instance_desk_endpoint(instance);
     assert_non_null(desk);
     char endpoint[256];
-    int length = (int) strcspn(desk + 8, "\n") - (int) strlen("/desk");
-    snprintf(endpoint, sizeof endpoint, "%.*s/logs", length, desk + 8);
-    free(output);
+    snprintf(endpoint, sizeof endpoint, "%.*s/logs", (int) (strlen(desk) - strlen("/desk")),
+             desk);
+    free(desk);
 
     void *context = zmq_ctx_new();
     void *push = zmq_socket(context, ZMQ_PUSH);
@@ -570,7 +556,7 @@ test_malformed_frames_on_logs_are_counted(void **state)
     stop_and_wait(instance, 0);
     const char *counters = strstr(instance_output(instance), "logs: received ");
     assert_non_null(counters);
-    assert_non_null(strstr(counters, "malformed 4 "));
+    assert_non_null(strstr(counters, "malformed 4, "));
     /* logged once, not once per frame */
     const char *first = strstr(instance_output(instance), "logs: dropped");
     assert_null(strstr(first + 1, "logs: dropped"));

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -258,7 +259,7 @@ test_unknown_keys(void **state)
         { "node:\n  workers: { recycle: { jitter: 150% } }\n",
           "2:33: node.workers.recycle.jitter: expected a percentage 0%..100%, got \"150%\"" },
         { "node:\n  workers: { max_memory: 1tb }\n",
-          "2:26: node.workers.max_memory: expected a size such as 512kb, 256mb or 1gb, got \"1tb\"" },
+          "2:26: node.workers.max_memory: expected a size such as 512kb, 64mb or 1gb, got \"1tb\"" },
         { "logging: { root: { level: info, additivity: true } }\n",
           "1:33: logging.root.additivity: unknown key" },
         { "server: { Port: 80 }\n", "1:11: server.Port: unknown key" },
@@ -375,6 +376,37 @@ test_out_of_range_values(void **state)
         { "node: { shutdown_timeout: 99999999999999999999ms }\n",
           "1:27: node.shutdown_timeout: expected a duration such as 250ms, 30s, "
           "5m or 1h, got \"99999999999999999999ms\"" },
+    };
+    ASSERT_ERRORS(cases);
+}
+
+/* server.limits.keepalive_*: nginx's defaults, 0 for no limit, strict values. */
+static void
+test_keepalive_limits(void **state)
+{
+    corral_config_t *config = parse_ok("");
+    assert_int_equal(config->server.limits.keepalive_requests, 1000);
+    assert_int_equal(config->server.limits.keepalive_time_ms, 3600000);
+    corral_config_destroy(&config);
+    config = parse_ok("server: { limits: { keepalive_requests: 100, keepalive_time: 5m } }\n");
+    assert_int_equal(config->server.limits.keepalive_requests, 100);
+    assert_int_equal(config->server.limits.keepalive_time_ms, 300000);
+    corral_config_destroy(&config);
+    config = parse_ok("server: { limits: { keepalive_requests: 0, keepalive_time: 0 } }\n");
+    assert_int_equal(config->server.limits.keepalive_requests, 0);
+    assert_int_equal(config->server.limits.keepalive_time_ms, 0);
+    corral_config_destroy(&config);
+    static const bad_case_t cases[] = {
+        { "server: { limits: { keepalive_requests: -1 } }\n",
+          "1:41: server.limits.keepalive_requests: expected a non-negative integer, got \"-1\"" },
+        { "server: { limits: { keepalive_requests: \"100\" } }\n",
+          "1:41: server.limits.keepalive_requests: expected a non-negative integer, "
+          "got the string \"100\"" },
+        { "server: { limits: { keepalive_time: forever } }\n",
+          "1:37: server.limits.keepalive_time: expected a duration such as 250ms, 30s, "
+          "5m or 1h, got \"forever\"" },
+        { "server: { limits: { keepalive: 1 } }\n",
+          "1:21: server.limits.keepalive: unknown key" },
     };
     ASSERT_ERRORS(cases);
 }
@@ -767,6 +799,154 @@ test_logging_section_values(void **state)
     corral_config_destroy(&config);
 }
 
+/* ---- Upper bounds and input limits (issue 15) ------------------------ */
+
+static void
+test_sizes_and_durations_have_upper_bounds(void **state)
+{
+    static const bad_case_t cases[] = {
+        /* 2^63 ms: accepted before, and rolled the file on every write */
+        { "logging:\n  appenders:\n    r: { type: rolling-file, fileName: x,\n"
+          "         policy: { type: time-interval, interval: 9223372036854775808 } }\n",
+          "4:51: logging.appenders.r.policy.interval: at most a year (8760h), "
+          "got 9223372036854775808" },
+        { "logging:\n  appenders:\n    r: { type: rolling-file, fileName: x,\n"
+          "         policy: { type: time-interval, interval: 8761h } }\n",
+          "4:51: logging.appenders.r.policy.interval: at most a year (8760h), got 8761h" },
+        { "logging:\n  appenders:\n    r: { type: rolling-file, fileName: x,\n"
+          "         policy: { type: size-limit, size: 1025gb } }\n",
+          "4:44: logging.appenders.r.policy.size: at most 1024gb, got 1025gb" },
+        { "node: { shutdown_timeout: 9223372036854775808 }\n",
+          "1:27: node.shutdown_timeout: expected a duration from 0 to 31536000000ms, "
+          "got 9223372036854775808" },
+        { "node: { status: { interval: 8761h } }\n",
+          "1:29: node.status.interval: expected a duration from 0 to 31536000000ms, got 8761h" },
+        { "node: { workers: { heartbeat_timeout: 100000000000 } }\n",
+          "1:39: node.workers.heartbeat_timeout: expected a duration from 0 to "
+          "31536000000ms, got 100000000000" },
+        { "node: { bus: { max_persisted_bytes: 2gb } }\n",
+          "1:37: node.bus.max_persisted_bytes: expected a size from 1048576 to 1073741824 "
+          "bytes, got 2gb" },
+        { "node: { bus: { max_persisted_bytes: 1kb } }\n",
+          "1:37: node.bus.max_persisted_bytes: expected a size from 1048576 to 1073741824 "
+          "bytes, got 1kb" },
+        { "node: { bus: { max_persisted_bytes: lots } }\n",
+          "1:37: node.bus.max_persisted_bytes: expected a size such as 512kb, 64mb or 1gb, "
+          "got \"lots\"" },
+        { "logging:\n  appenders:\n    f: { type: file, fileName: x, mode: 0755 }\n",
+          "3:41: logging.appenders.f.mode: expected permission bits in octal such as 0640 "
+          "or 0644 (owner rw, no x), got \"0755\"" },
+        { "logging:\n  appenders:\n    f: { type: file, fileName: x, mode: 0040 }\n",
+          "3:41: logging.appenders.f.mode: expected permission bits in octal such as 0640 "
+          "or 0644 (owner rw, no x), got \"0040\"" },
+        { "logging:\n  appenders:\n    c: { type: console, mode: 0640 }\n",
+          "3:31: logging.appenders.c.mode: not a key of a console appender" },
+    };
+    ASSERT_ERRORS(cases);
+    corral_config_t *config = parse_ok("node: { bus: { max_persisted_bytes: 1gb },\n"
+                                       "        shutdown_timeout: 8760h }\n");
+    assert_int_equal(config->node.bus.max_persisted_bytes, 1ULL << 30);
+    assert_int_equal(config->node.shutdown_timeout_ms, 8760ULL * 3600 * 1000);
+    corral_config_destroy(&config);
+    config = parse_ok("logging:\n  appenders:\n    f: { type: file, fileName: x, mode: 0644 }\n");
+    assert_int_equal(config->logging.config->appenders[0]->mode, 0644);
+    corral_config_destroy(&config);
+    config = parse_ok("");
+    assert_int_equal(config->node.bus.max_persisted_bytes, 64ULL << 20);
+    corral_config_destroy(&config);
+}
+
+/* Text of `count` copies of `piece` between `head` and `tail`. */
+static char *
+repeated(const char *head, const char *piece, size_t count, const char *tail)
+{
+    size_t size = strlen(head) + strlen(piece) * count + strlen(tail) + 1;
+    char *text = malloc(size);
+    assert_non_null(text);
+    char *at = stpcpy(text, head);
+    for (size_t i = 0; i < count; i++)
+        at = stpcpy(at, piece);
+    strcpy(at, tail);
+    return text;
+}
+
+static double
+seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+}
+
+/* Refused, with `expected` in the message; quickly (the failure bound is
+ * generous: before the limits, these took 20 s). */
+static void
+assert_refused(const char *text, size_t length, const char *expected)
+{
+    char *error = NULL;
+    double start = seconds_now();
+    corral_config_t *config = corral_config_parse("t.yml", text, length, &error);
+    double took = seconds_now() - start;
+    assert_null(config);
+    assert_non_null(error);
+    if (!strstr(error, expected))
+        fail_msg("expected \"%s\" in: %s", expected, error);
+    assert_true(took < 2.0);
+    free(error);
+}
+
+static void
+test_config_size_and_depth_are_limited(void **state)
+{
+    char *deep = repeated("", "[", 100000, "");         /* 100,000 levels of nesting */
+    assert_refused(deep, strlen(deep), "1:33: nested deeper than 32 levels: refused");
+    free(deep);
+    char *nested = repeated("a: ", "{a: ", 40, "");
+    assert_refused(nested, strlen(nested), "nested deeper than 32 levels: refused");
+    free(nested);
+
+    /* 100,000 appenders: past the size limit, and past the entries limit
+     * when written tightly */
+    char *many = repeated("logging:\n  appenders:\n", "    a: { type: console }\n", 100000, "");
+    assert_refused(many, strlen(many), "t.yml: larger than 1048576 bytes: refused");
+    free(many);
+    char *tight = malloc(1024 * 1024);
+    char *at = stpcpy(tight, "logging: { appenders: {");
+    for (int i = 0; i < 20000; i++)
+        at += sprintf(at, "a%d: {type: console},", i);
+    strcpy(at, "} }\n");
+    assert_refused(tight, strlen(tight), "more than 1024 entries in one mapping: refused");
+    free(tight);
+    char *list = repeated("logging: { loggers: [", "{name: a},", 2000, "] }\n");
+    assert_refused(list, strlen(list), "more than 1024 entries in one list: refused");
+    free(list);
+    char *aliases = repeated("x: &x 1\ny: [", "*x, ", 100, "]\n");
+    assert_refused(aliases, strlen(aliases), "more than 64 aliases (*name): refused");
+    free(aliases);
+
+    /* a file larger than the limit is not read whole */
+    char path[] = "/tmp/corral-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char block[65536];
+    memset(block, '#', sizeof block);
+    for (int i = 0; i < 32; i++)
+        assert_int_equal(write(fd, block, sizeof block), (ssize_t) sizeof block);
+    close(fd);
+    char *error = NULL;
+    assert_null(corral_config_load(path, &error));
+    assert_non_null(strstr(error, "larger than 1048576 bytes: refused"));
+    free(error);
+    unlink(path);
+
+    /* what is within the limits still parses */
+    char *fine = repeated("logging:\n  appenders:\n", "", 0,
+                          "    a: { type: console }\n  root: { appenders: [a] }\n");
+    corral_config_t *config = parse_ok(fine);
+    corral_config_destroy(&config);
+    free(fine);
+}
+
 int
 main(void)
 {
@@ -779,6 +959,7 @@ main(void)
         cmocka_unit_test(test_unknown_keys),
         cmocka_unit_test(test_wrong_types),
         cmocka_unit_test(test_out_of_range_values),
+        cmocka_unit_test(test_keepalive_limits),
         cmocka_unit_test(test_the_design_example_message),
         cmocka_unit_test(test_long_and_odd_values_are_shown_safely),
         cmocka_unit_test(test_duplicate_keys),
@@ -791,6 +972,8 @@ main(void)
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_logging_section_errors),
         cmocka_unit_test(test_logging_section_values),
+        cmocka_unit_test(test_sizes_and_durations_have_upper_bounds),
+        cmocka_unit_test(test_config_size_and_depth_are_limited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "date_format.h"
 #include <jansson.h>
 
 #include "appender_file.h"
@@ -409,6 +411,35 @@ test_levels_by_hierarchical_name(void **state)
     corral_log_router_destroy(&router);
 }
 
+/* Timestamps come from workers' records: any int64 (issue 15; found by
+ * fuzz_date: INT64_MIN was undefined behaviour). */
+static void
+test_dates_outside_years_0_to_9999_are_clamped(void **state)
+{
+    static const struct {
+        const char *style;
+        int64_t timestamp;
+        const char *expected;
+    } cases[] = {
+        { "ISO8601", INT64_MIN, "0000-01-01T00:00:00.000Z" },
+        { "ISO8601", INT64_MAX, "9999-12-31T23:59:59.999Z" },
+        { "ISO8601", -1, "1969-12-31T23:59:59.999Z" },
+        { "UNIX", INT64_MIN, "-62167219200" },
+        { "UNIX", INT64_MAX, "253402300799" },
+        { "UNIX_MILLIS", INT64_MIN, "-9223372036854775808" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        corral_date_style_t style;
+        assert_int_equal(corral_date_style_parse(cases[i].style, &style), 0);
+        corral_date_format_t *format = corral_date_format_new(style, NULL);
+        char out[CORRAL_DATE_MAX];
+        size_t length = corral_date_format(format, cases[i].timestamp, out);
+        assert_string_equal(out, cases[i].expected);
+        assert_int_equal(length, strlen(cases[i].expected));
+        corral_date_format_destroy(&format);
+    }
+}
+
 int
 main(void)
 {
@@ -424,6 +455,7 @@ main(void)
         cmocka_unit_test(test_write_errors_are_counted),
         cmocka_unit_test(test_line_buffer_outgrows_its_storage),
         cmocka_unit_test(test_levels_by_hierarchical_name),
+        cmocka_unit_test(test_dates_outside_years_0_to_9999_are_clamped),
     };
     return cmocka_run_group_tests(tests, make_directory, remove_directory);
 }
