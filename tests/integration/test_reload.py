@@ -243,7 +243,9 @@ def socket_activation():
 
     def start():
         def body(directory):
-            return node_yaml(2, 1, startup_delay="0ms")
+            # one worker: the main, which serves at once (a second one would
+            # answer 503 until migration-complete, as at any first start)
+            return node_yaml(1, 1, startup_delay="0ms")
         instance = Instance.__new__(Instance)
         instance.dir = __import__("tempfile").mkdtemp(prefix="corral-activation.")
         instance.config = os.path.join(instance.dir, "corral.yml")
