@@ -97,6 +97,7 @@ struct corral_supervisor {
 
 static void restart_slot(corral_supervisor_t *self, slot_t *slot);
 static void retire(corral_supervisor_t *self, corral_process_t *process);
+static void stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reason_t reason);
 static void stop_process(corral_process_t *process, int signal_number,
                          corral_exit_reason_t reason, uint64_t kill_after_ms);
 
@@ -380,19 +381,10 @@ corral_supervisor_remove_last(corral_supervisor_t *self)
     slot_t *slot = self->slots[self->slot_count - 1];
     self->slot_count--;
     slot->done = NULL;
-    if (slot->restart_timer != -1) {
-        zloop_timer_end(self->loop, slot->restart_timer);
-        slot->restart_timer = -1;
-    }
-    slot->state = CORRAL_SLOT_EXITED;
-    corral_process_t *processes[] = { slot->current, slot->beside };
-    for (int k = 0; k < 2; k++)
-        if (processes[k]) {
-            corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d): its slot is removed; it stops "
-                       "gracefully", slot->spec.name, (int) processes[k]->pid);
-            stop_process(processes[k], SIGTERM, CORRAL_EXIT_RECYCLED,
-                         self->policy.shutdown_timeout_ms);
-        }
+    for (corral_process_t *p = slot->current; p; p = p == slot->current ? slot->beside : NULL)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d): its slot is removed; it stops "
+                   "gracefully", slot->spec.name, (int) p->pid);
+    stop_slot(self, slot, CORRAL_EXIT_RECYCLED);
 }
 
 void
@@ -446,25 +438,29 @@ stop_process(corral_process_t *process, int signal_number, corral_exit_reason_t 
                                           on_kill_due, process);
 }
 
+/* No restart pending, and its processes asked to stop. */
+static void
+stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reason_t reason)
+{
+    if (slot->restart_timer != -1) {
+        zloop_timer_end(self->loop, slot->restart_timer);
+        slot->restart_timer = -1;
+        slot->state = CORRAL_SLOT_EXITED;
+    }
+    corral_process_t *processes[] = { slot->current, slot->beside };
+    for (int k = 0; k < 2; k++)
+        if (processes[k])
+            stop_process(processes[k], SIGTERM, reason, self->policy.shutdown_timeout_ms);
+}
+
 void
 corral_supervisor_stop(corral_supervisor_t *self)
 {
     self->stopping = true;
     for (corral_process_t *p = self->retiring; p; p = p->next_retiring)
         stop_process(p, SIGTERM, CORRAL_EXIT_STOPPED, self->policy.shutdown_timeout_ms);
-    for (int i = 0; i < self->slot_capacity; i++) {
-        slot_t *slot = self->slots[i];
-        if (slot->restart_timer != -1) {
-            zloop_timer_end(self->loop, slot->restart_timer);
-            slot->restart_timer = -1;
-            slot->state = CORRAL_SLOT_EXITED;
-        }
-        corral_process_t *processes[] = { slot->current, slot->beside };
-        for (int k = 0; k < 2; k++)
-            if (processes[k])
-                stop_process(processes[k], SIGTERM, CORRAL_EXIT_STOPPED,
-                             self->policy.shutdown_timeout_ms);
-    }
+    for (int i = 0; i < self->slot_capacity; i++)
+        stop_slot(self, self->slots[i], CORRAL_EXIT_STOPPED);
 }
 
 /* --- The main role --------------------------------------------------------------- */
