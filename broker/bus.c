@@ -18,6 +18,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "snapshot_queue.h"
+#include "loop_delay.h"
 
 #define LOGGER "coordinator.bus"
 #define DROP_LOG_INTERVAL_MS 10000
@@ -281,6 +282,7 @@ static int
 on_bus_in(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_bus_t *self = arg;
+    corral_loop_delay_turn();
     void *in = zsock_resolve(self->in);
     zmq_msg_t frame;
     zmq_msg_init(&frame);
@@ -407,6 +409,7 @@ static int
 on_bus_out(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_bus_t *self = arg;
+    corral_loop_delay_turn();
     void *out = zsock_resolve(self->out);
     zmq_msg_t frame;
     zmq_msg_init(&frame);

@@ -1,6 +1,7 @@
 /* cluster_view.c: the latest Report of each worker slot (an owned copy),
  * silence detection against the heartbeat timeout, and the ClusterView
- * built from them with the coordinator's own process and os figures. */
+ * built from them with the coordinator's own process and os figures,
+ * packed once for every worker that asks within a short while. */
 #include "cluster_view.h"
 
 #include <stdio.h>
@@ -17,6 +18,10 @@
 #define LOGGER "coordinator"
 #define SAMPLE_EVERY_MS 50      /* the coordinator's and os figures, at most */
 #define MIN_CHECK_MS 10
+/* Workers that ask for the view within this share one packing of it (at
+ * most a tenth of the interval): many workers answering /api/status at
+ * once cost one view, not one each. */
+#define SHARE_MAX_MS 100
 
 typedef struct {
     char name[32];
@@ -31,6 +36,7 @@ typedef struct {
 struct corral_cluster_view {
     zloop_t *loop;
     int timer_id;
+    int64_t check_due_us;
     corral_loop_delay_t *loop_delay;
     double loop_delay_ms;       /* the coordinator's, over the last interval */
     worker_t *workers;
@@ -55,6 +61,8 @@ struct corral_cluster_view {
     void *filler_arg;
     const Corral__V1__ReloadOutcome *last_reload;
     const Corral__V1__InputCounters *input;
+    zframe_t *packed;           /* the envelope, for those who ask meanwhile */
+    int64_t packed_at_ms;
 };
 
 static int on_check(zloop_t *loop, int timer_id, void *arg);
@@ -66,6 +74,7 @@ static int
 arm_check(corral_cluster_view_t *self)
 {
     size_t delay = self->interval_ms > MIN_CHECK_MS ? (size_t) self->interval_ms : MIN_CHECK_MS;
+    self->check_due_us = zclock_usecs() + (int64_t) delay * 1000;
     return zloop_timer(self->loop, delay, 1, on_check, self);
 }
 
@@ -112,6 +121,7 @@ corral_cluster_view_destroy(corral_cluster_view_t **self_p)
     for (int i = 0; self->workers && i < self->worker_count; i++)
         if (self->workers[i].report)
             corral__v1__report__free_unpacked(self->workers[i].report, NULL);
+    zframe_destroy(&self->packed);
     free(self->workers);
     free(self->views);
     free(self->view_pointers);
@@ -285,6 +295,8 @@ static int
 on_check(zloop_t *loop, int timer_id, void *arg)
 {
     corral_cluster_view_t *self = arg;
+    corral_loop_delay_turn();
+    corral_loop_delay_late(self->loop_delay, self->check_due_us);
     self->loop_delay_ms = corral_loop_delay_take_max_ms(self->loop_delay);
     self->timer_id = arm_check(self);
     int64_t now = zclock_mono();
@@ -372,4 +384,18 @@ corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
     self->envelope.body_case = CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW;
     self->envelope.cluster_view = &self->message;
     return &self->envelope;
+}
+
+zframe_t *
+corral_cluster_view_frame(corral_cluster_view_t *self, uint64_t desk_dropped)
+{
+    uint64_t share_ms = self->interval_ms / 10 < SHARE_MAX_MS ? self->interval_ms / 10
+                                                              : SHARE_MAX_MS;
+    int64_t now = zclock_mono();
+    if (self->packed && (uint64_t) (now - self->packed_at_ms) <= share_ms)
+        return self->packed;
+    zframe_destroy(&self->packed);
+    self->packed = corral_envelope_pack(corral_cluster_view_envelope(self, desk_dropped));
+    self->packed_at_ms = now;
+    return self->packed;
 }

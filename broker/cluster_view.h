@@ -1,8 +1,9 @@
 /* cluster_view.h: the coordinator's view of the instance for /api/status
  * and /api/stats: each worker's latest Report (its heartbeat), how long
  * ago it came, which workers fell silent past the heartbeat timeout, the
- * coordinator's own figures and the machine's. Each Report is answered
- * with this view. */
+ * coordinator's own figures and the machine's. A worker gets it when it
+ * asks (a ViewRequest), not with every Report: it grows with the worker
+ * count. */
 #ifndef CORRAL_CLUSTER_VIEW_H
 #define CORRAL_CLUSTER_VIEW_H
 
@@ -70,5 +71,10 @@ void corral_cluster_view_set_input(corral_cluster_view_t *self,
  * call. `desk_dropped` is the coordinator's count of bad input on desk. */
 const corral_envelope_t *corral_cluster_view_envelope(corral_cluster_view_t *self,
                                                       uint64_t desk_dropped);
+
+/* The same packed in a frame, to send with corral_envelope_send_packed;
+ * the frame is the view's, and whoever asks within a tenth of the status
+ * interval (100 ms at most) gets the same one. NULL when out of memory. */
+zframe_t *corral_cluster_view_frame(corral_cluster_view_t *self, uint64_t desk_dropped);
 
 #endif

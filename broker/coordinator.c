@@ -11,6 +11,7 @@
 #include "coordinator_private.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@
 #include "log_counters.h"
 #include "logging_control.h"
 #include "operator.h"
+#include "loop_delay.h"
 #include "corral/notify.h"
 #include "corral/signals.h"
 #include "runtime_dir.h"
@@ -45,6 +47,7 @@
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
 #define DRAIN_GRACE_MS 250          /* after the shutdown timeout, at most, for the
                                      * records the last workers sent before dying */
+#define DESK_BATCH 256              /* desk messages read in one turn */
 
 static int start_supervisor(corral_coordinator_t *self);
 
@@ -307,9 +310,8 @@ said_hello_from(const corral_process_t *process, void *routing_id)
 static corral_process_t *
 process_by_peer(corral_coordinator_t *self, zframe_t *routing_id, uint32_t worker_id)
 {
-    corral_process_t *process = corral_supervisor_find(self->supervisor, said_hello_from,
-                                                       routing_id);
-    return process && corral_process_slot(process) == (int) worker_id ? process : NULL;
+    return corral_supervisor_find_in_slot(self->supervisor, (int) worker_id, said_hello_from,
+                                          routing_id);
 }
 
 /* The slot a Hello may take: the one it names, running the pid it names,
@@ -412,8 +414,22 @@ view_envelope(corral_coordinator_t *self)
     return corral_cluster_view_envelope(self->view, self->desk_dropped);
 }
 
-/* A worker's heartbeat: keep it, answer with the cluster view. Only from
- * the connection that said Hello for the slot it names. */
+/* The whole view, packed once for every worker that asks meanwhile. */
+static void
+send_view_to(corral_coordinator_t *self, const corral_process_t *process)
+{
+    peer_t *peer = corral_process_link(process);
+    refresh_input_counters(self);
+    corral_operator_count(self->operator);
+    zframe_t *view = corral_cluster_view_frame(self->view, self->desk_dropped);
+    if (view && peer && peer->desk_peer)
+        corral_envelope_send_packed(self->desk, peer->desk_peer, view, ZFRAME_DONTWAIT);
+}
+
+/* A worker's heartbeat: keep it, acknowledge it (the view itself is for
+ * those who ask: its size grows with the worker count). A worker that
+ * does not fetch the view gets it with every acknowledgement, as before.
+ * Only from the connection that said Hello for the slot it names. */
 static void
 receive_report(corral_coordinator_t *self, zframe_t *routing_id,
                const Corral__V1__Report *report)
@@ -433,7 +449,28 @@ receive_report(corral_coordinator_t *self, zframe_t *routing_id,
         count_dropped(self, "a Report (out of memory)");
         return;
     }
-    send_to_process(self, process, view_envelope(self));
+    if (!report->fetches_view) {
+        send_view_to(self, process);
+        return;
+    }
+    Corral__V1__ReportAck ack = CORRAL__V1__REPORT_ACK__INIT;
+    ack.seq = report->seq;
+    corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
+    reply.body_case = CORRAL__V1__ENVELOPE__BODY_REPORT_ACK;
+    reply.report_ack = &ack;
+    send_to_process(self, process, &reply);
+}
+
+/* A worker must answer from the whole view (/api/status, /api/stats). */
+static void
+send_view(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__ViewRequest *request)
+{
+    corral_process_t *process = process_by_peer(self, routing_id, request->worker_id);
+    if (!process) {
+        count_dropped(self, "a ViewRequest that is not from the worker it names");
+        return;
+    }
+    send_view_to(self, process);
 }
 
 /* The view for tools: as workers get it. */
@@ -479,6 +516,9 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         break;
     case CORRAL__V1__ENVELOPE__BODY_REPORT:
         receive_report(self, routing_id, envelope->report);
+        break;
+    case CORRAL__V1__ENVELOPE__BODY_VIEW_REQUEST:
+        send_view(self, routing_id, envelope->view_request);
         break;
     default:
         if (corral_desk_tools_handle(self->tools, self->desk, routing_id, envelope, false))
@@ -563,14 +603,27 @@ corral_coordinator_take_desk_message(corral_coordinator_t *self, zmsg_t **messag
     zmsg_destroy(message_p);
 }
 
+/* Reads up to `max` of the messages desk already holds. */
+static void
+read_desk(corral_coordinator_t *self, int max)
+{
+    zmq_pollitem_t item = { zsock_resolve(self->desk), 0, ZMQ_POLLIN, 0 };
+    for (int i = 0; i < max && zmq_poll(&item, 1, 0) > 0; i++) {
+        zmsg_t *message = zmsg_recv(self->desk);
+        if (!message)
+            break;
+        receive_desk_message(self, message);
+        zmsg_destroy(&message);
+    }
+}
+
+/* A batch a turn: one message a turn left hundreds of workers' Hellos
+ * waiting behind the loop's other work (starting workers). */
 static int
 on_desk(zloop_t *loop, zsock_t *reader, void *arg)
 {
-    corral_coordinator_t *self = arg;
-    zmsg_t *message = zmsg_recv(reader);
-    if (message)
-        receive_desk_message(self, message);
-    zmsg_destroy(&message);
+    corral_loop_delay_turn();
+    read_desk(arg, DESK_BATCH);
     return 0;
 }
 
@@ -579,14 +632,7 @@ on_desk(zloop_t *loop, zsock_t *reader, void *arg)
 static void
 drain_desk(corral_coordinator_t *self)
 {
-    zmq_pollitem_t item = { zsock_resolve(self->desk), 0, ZMQ_POLLIN, 0 };
-    while (zmq_poll(&item, 1, 0) > 0) {
-        zmsg_t *message = zmsg_recv(self->desk);
-        if (!message)
-            break;
-        receive_desk_message(self, message);
-        zmsg_destroy(&message);
-    }
+    read_desk(self, INT_MAX);
 }
 
 /* --- Workers ---------------------------------------------------------------- */
@@ -687,7 +733,8 @@ slot_changed(void *arg, int slot_id, const corral_process_t *process)
     if (process) {
         corral_cluster_view_worker_started(self->view, slot_id, corral_process_name(process),
                                            corral_process_pid(process));
-        lifecycle(self, process, "started", corral_process_main(process) ? "main" : "");
+        lifecycle(self, process, corral_process_generation(process) > 1 ? "restarted" : "started",
+                  corral_process_main(process) ? "main" : "");
     }
     else
         corral_cluster_view_worker_gone(self->view, slot_id);
@@ -702,6 +749,8 @@ tell_main(void *arg, const corral_process_t *process, bool main)
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_MAIN_ROLE;
     envelope.main_role = &body;
+    if (main)
+        lifecycle(self, process, "main", "holds the main role now");
     if (send_to_process(self, process, &envelope) != 0)
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot tell %s (pid %d) it is main",
                    corral_process_name(process), (int) corral_process_pid(process));

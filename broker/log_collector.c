@@ -9,6 +9,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "worker_secret.h"
+#include "loop_delay.h"
 
 #define LOGGER "coordinator"
 #define RECEIVE_HWM 10000
@@ -255,6 +256,7 @@ static int
 on_logs(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_log_collector_t *self = arg;
+    corral_loop_delay_turn();
     uint64_t received = self->records_received;
     for (int i = 0; i < BATCHES_PER_WAKE && self->records_received - received < RECORDS_PER_WAKE
                     && receive_one(self); i++)

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "coordinator.h"
+#include "fd_limit.h"
 #include "cpu_quota.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
@@ -190,6 +191,13 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     bool clustered = config->node.enabled && !memory_limit_forbids_clustering(config);
     int count = clustered ? resolve_worker_count(config) : 1;
     bool reuseport = config->server.balancing == CORRAL_BALANCING_REUSEPORT;
+    if (config->node.enabled && corral_fd_limit_raise(count, reuseport, &error) != 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+        free(error);
+        corral_log_router_destroy(&log_router);
+        corral_pidfile_release(&pidfile);
+        return 1;
+    }
     int inherited = corral_listener_inherited();
     corral_listener_t *listener =
         inherited ? corral_listener_adopt(inherited, config->server.host, reuseport, count, &error)

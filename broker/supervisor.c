@@ -811,20 +811,35 @@ corral_supervisor_live(const corral_supervisor_t *self)
     return live;
 }
 
+static corral_process_t *
+find_in(corral_supervisor_t *self, slot_t *slot, corral_process_match_fn *match, void *arg)
+{
+    if (slot->current && match(slot->current, arg))
+        return slot->current;
+    if (slot->beside && match(slot->beside, arg))
+        return slot->beside;
+    for (corral_process_t *p = self->retiring; p; p = p->next_retiring)
+        if (p->slot_id == slot->id && match(p, arg))
+            return p;
+    return NULL;
+}
+
 corral_process_t *
 corral_supervisor_find(corral_supervisor_t *self, corral_process_match_fn *match, void *arg)
 {
-    for (int i = 0; i < self->slot_capacity; i++) {
-        slot_t *slot = self->slots[i];
-        if (slot->current && match(slot->current, arg))
-            return slot->current;
-        if (slot->beside && match(slot->beside, arg))
-            return slot->beside;
-    }
-    for (corral_process_t *p = self->retiring; p; p = p->next_retiring)
-        if (match(p, arg))
-            return p;
-    return NULL;
+    corral_process_t *found = NULL;
+    for (int i = 0; !found && i < self->slot_capacity; i++)
+        found = find_in(self, self->slots[i], match, arg);
+    return found;
+}
+
+corral_process_t *
+corral_supervisor_find_in_slot(corral_supervisor_t *self, int slot_id,
+                               corral_process_match_fn *match, void *arg)
+{
+    if (slot_id < 1 || slot_id > self->slot_capacity)
+        return NULL;
+    return find_in(self, self->slots[slot_id - 1], match, arg);
 }
 
 static bool

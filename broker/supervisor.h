@@ -124,6 +124,10 @@ corral_process_t *corral_supervisor_process(corral_supervisor_t *self, pid_t pid
 typedef bool (corral_process_match_fn)(const corral_process_t *process, void *arg);
 corral_process_t *corral_supervisor_find(corral_supervisor_t *self,
                                          corral_process_match_fn *match, void *arg);
+/* The same among slot `slot_id`'s processes only: O(1), for what every
+ * report does. */
+corral_process_t *corral_supervisor_find_in_slot(corral_supervisor_t *self, int slot_id,
+                                                 corral_process_match_fn *match, void *arg);
 /* The process slot `slot_id` shows (for its status reports), or NULL. */
 corral_process_t *corral_supervisor_current(corral_supervisor_t *self, int slot_id);
 

@@ -1,28 +1,32 @@
-/* loop_delay.c: a 10 ms zloop timer and the longest gap between its turns. */
+/* loop_delay.c: loop turns timed from their first handler to the next
+ * turn's start, and the lateness of timers, without a timer of its own. */
 #include "loop_delay.h"
-
-#define RESOLUTION_MS 10
 
 struct corral_loop_delay {
     zloop_t *loop;
-    int timer_id;
-    int64_t last_turn_us;
-    int64_t max_gap_us;
+    int probe_id;               /* the zero-delay timer; -1: no turn measured */
+    int64_t turn_began_us;
+    int64_t max_us;
 };
 
+static corral_loop_delay_t *measured;   /* the process's loop */
+
 static void
-note_turn(corral_loop_delay_t *self)
+note(corral_loop_delay_t *self, int64_t delay_us)
 {
-    int64_t now = zclock_usecs();
-    if (now - self->last_turn_us > self->max_gap_us)
-        self->max_gap_us = now - self->last_turn_us;
-    self->last_turn_us = now;
+    if (delay_us > self->max_us)
+        self->max_us = delay_us;
 }
 
+/* Fires first thing in the turn after the one it was armed in: zloop
+ * starts a new timer's delay at its next poll (so never in the turn that
+ * made it), and runs due timers before readers. */
 static int
-on_turn(zloop_t *loop, int timer_id, void *arg)
+on_next_turn(zloop_t *loop, int timer_id, void *arg)
 {
-    note_turn(arg);
+    corral_loop_delay_t *self = arg;
+    self->probe_id = -1;
+    note(self, zclock_usecs() - self->turn_began_us);
     return 0;
 }
 
@@ -33,12 +37,8 @@ corral_loop_delay_new(zloop_t *loop)
     if (!self)
         return NULL;
     self->loop = loop;
-    self->last_turn_us = zclock_usecs();
-    self->timer_id = zloop_timer(loop, RESOLUTION_MS, 0, on_turn, self);
-    if (self->timer_id < 0) {
-        free(self);
-        return NULL;
-    }
+    self->probe_id = -1;
+    measured = self;
     return self;
 }
 
@@ -48,16 +48,34 @@ corral_loop_delay_destroy(corral_loop_delay_t **self_p)
     corral_loop_delay_t *self = *self_p;
     if (!self)
         return;
-    zloop_timer_end(self->loop, self->timer_id);
+    if (self->probe_id >= 0)
+        zloop_timer_end(self->loop, self->probe_id);
+    if (measured == self)
+        measured = NULL;
     free(self);
     *self_p = NULL;
+}
+
+void
+corral_loop_delay_turn(void)
+{
+    corral_loop_delay_t *self = measured;
+    if (!self || self->probe_id >= 0)
+        return;
+    self->turn_began_us = zclock_usecs();
+    self->probe_id = zloop_timer(self->loop, 0, 1, on_next_turn, self);
+}
+
+void
+corral_loop_delay_late(corral_loop_delay_t *self, int64_t due_us)
+{
+    note(self, zclock_usecs() - due_us);
 }
 
 double
 corral_loop_delay_take_max_ms(corral_loop_delay_t *self)
 {
-    note_turn(self);
-    double max_ms = (double) self->max_gap_us / 1000.0;
-    self->max_gap_us = 0;
+    double max_ms = (double) self->max_us / 1000.0;
+    self->max_us = 0;
     return max_ms;
 }

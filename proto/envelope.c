@@ -39,6 +39,19 @@ send_part(zframe_t **frame_p, zsock_t *socket, int flags)
     return -1;
 }
 
+/* [routing id][empty], the parts before the envelope. */
+static int
+send_head(zsock_t *socket, zframe_t *routing_id, int flags)
+{
+    if (routing_id) {
+        zframe_t *copy = zframe_dup(routing_id);
+        if (send_part(&copy, socket, flags | ZFRAME_MORE) != 0)
+            return -1;
+    }
+    zframe_t *delimiter = zframe_new_empty();
+    return send_part(&delimiter, socket, flags | ZFRAME_MORE);
+}
+
 int
 corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
                      const corral_envelope_t *envelope, int flags)
@@ -46,17 +59,17 @@ corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
     zframe_t *frame = corral_envelope_pack(envelope);
     if (!frame)
         return -1;
-    if (routing_id) {
-        zframe_t *copy = zframe_dup(routing_id);
-        if (send_part(&copy, socket, flags | ZFRAME_MORE) != 0) {
-            zframe_destroy(&frame);
-            return -1;
-        }
-    }
-    zframe_t *delimiter = zframe_new_empty();
-    if (send_part(&delimiter, socket, flags | ZFRAME_MORE) != 0) {
+    if (send_head(socket, routing_id, flags) != 0) {
         zframe_destroy(&frame);
         return -1;
     }
     return send_part(&frame, socket, flags);
+}
+
+int
+corral_envelope_send_packed(zsock_t *socket, zframe_t *routing_id, zframe_t *frame, int flags)
+{
+    if (send_head(socket, routing_id, flags) != 0)
+        return -1;
+    return zframe_send(&frame, socket, flags | ZFRAME_REUSE);
 }

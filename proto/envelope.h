@@ -29,4 +29,11 @@ zframe_t *corral_envelope_pack(const corral_envelope_t *envelope);
 int corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
                          const corral_envelope_t *envelope, int flags);
 
+/* The same in two steps, for one envelope sent to many: packs it once
+ * (NULL when out of memory), then sends the frame as often as needed
+ * (ZeroMQ shares its bytes); the frame stays the caller's. */
+zframe_t *corral_envelope_pack(const corral_envelope_t *envelope);
+int corral_envelope_send_packed(zsock_t *socket, zframe_t *routing_id, zframe_t *frame,
+                                int flags);
+
 #endif

@@ -3,8 +3,9 @@
 # stopping one corral instance at a time (and stopping it on any exit),
 # corral's CPU time and medians.
 #
-# bench_init NAME: call first; NAME prefixes messages. Uses BUILD_DIR
-# (default <repo>/build). Sets ROOT, CORRAL, TMP.
+# bench_init NAME [TOOL...]: call first; NAME prefixes messages; the
+# TOOLs (default: wrk curl) must be installed. Uses BUILD_DIR (default
+# <repo>/build). Sets ROOT, CORRAL, TMP.
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "$BENCH_NAME: $*"; exit 1; }
@@ -13,9 +14,13 @@ bench_init() {
     BENCH_NAME=$1
     ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
     BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+    shift
     unset NOTIFY_SOCKET CORRAL_WORKER_PROGRAM
-    command -v wrk >/dev/null 2>&1 || die "wrk is missing (apt-get install wrk)"
-    command -v curl >/dev/null 2>&1 || die "curl is missing (apt-get install curl)"
+    local tool tools=("$@")
+    [ $# -gt 0 ] || tools=(wrk curl)
+    for tool in "${tools[@]}"; do
+        command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (apt-get install $tool)"
+    done
     CORRAL=$BUILD_DIR/bin/corral
     if [ ! -x "$CORRAL" ] || [ ! -x "$BUILD_DIR/bin/corral-worker" ]; then
         log "$BENCH_NAME: building $BUILD_DIR (Release)"
@@ -41,16 +46,18 @@ bench_cleanup() {
 }
 
 # start_corral NAME YAML: corral with config YAML in $TMP/NAME (its
-# runtime directory too); waits until it is ready (clustered or classic).
-# Sets CORRAL_PID, PORT, BASE_URL.
+# runtime directory too), run through $BENCH_LAUNCHER if set (for example
+# "taskset -c 0"); waits until it is ready (clustered or classic; READY_TIMEOUT
+# seconds at most, default 20). Sets CORRAL_PID, PORT, BASE_URL.
 start_corral() {
     local dir=$TMP/$1 line
     mkdir -p "$dir"
     printf '%s\n' "$2" >"$dir/corral.yml"
     : >"$dir/corral.log"
-    XDG_RUNTIME_DIR=$dir "$CORRAL" -c "$dir/corral.yml" </dev/null >>"$dir/corral.log" 2>&1 &
+    # shellcheck disable=SC2086  # a command prefix, split on purpose
+    XDG_RUNTIME_DIR=$dir ${BENCH_LAUNCHER:-} "$CORRAL" -c "$dir/corral.yml" </dev/null >>"$dir/corral.log" 2>&1 &
     CORRAL_PID=$!
-    line=$(timeout 20 tail -n +1 --pid="$CORRAL_PID" -f "$dir/corral.log" \
+    line=$(timeout "${READY_TIMEOUT:-20}" tail -n +1 --pid="$CORRAL_PID" -f "$dir/corral.log" \
            | grep -m1 -E 'ready: [0-9]+ workers serving http://127\.0\.0\.1:[0-9]+|serving http://127\.0\.0\.1:[0-9]+ \(classic mode') || true
     [ -n "$line" ] || { sed 's/^/    /' "$dir/corral.log" >&2; die "$1: corral did not start"; }
     BASE_URL=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' <<<"$line")
@@ -63,11 +70,11 @@ stop_corral() {
     CORRAL_PID=
 }
 
-# Clock ticks of one process, all its threads.
+# Clock ticks of one process, all its threads (0 once it is gone).
 ticks() {
     local stat
     local -a f
-    read -r stat <"/proc/$1/stat"
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || { echo 0; return; }
     read -r -a f <<<"${stat##*) }"
     echo $(( f[11] + f[12] ))
 }

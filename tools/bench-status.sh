@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench-status.sh: what status reporting (the heartbeat) costs.
-#   1. desk round trip (Report -> ClusterView) p50/p99/max, as every worker
+#   1. desk round trip (Report -> ReportAck) p50/p99/max, as every worker
 #      measures it (its last 1024 exchanges, in /api/stats
 #      workers.*.desk_round_trip_ms), with WORKERS workers reporting every
 #      100 ms for IDLE_SECONDS;
@@ -70,11 +70,11 @@ hwm=$(kb "$CORRAL_PID" VmHWM)
 stats=$(curl -sf "$BASE_URL/api/stats") || die "GET /api/stats failed"
 stop_corral
 
-echo "== desk round trip (Report -> ClusterView), per worker, ms"
+echo "== desk round trip (Report -> ReportAck), per worker, ms"
 jq -r '.workers | to_entries[] | "\(.key): p50 \(.value.desk_round_trip_ms.p50) p99 \(.value.desk_round_trip_ms.p99) max \(.value.desk_round_trip_ms.max) (\(.value.desk_round_trip_ms.samples) exchanges)"' <<<"$stats"
 echo "== coordinator with $WORKERS workers reporting every 100 ms"
 echo "cpu: ${cpu}% of one CPU over ${IDLE_SECONDS}s"
-echo "the $WORKERS idle workers together: ${workers_cpu}% of one CPU (reports every 100 ms and the 10 ms loop-delay timer)"
+echo "the $WORKERS idle workers together: ${workers_cpu}% of one CPU (reports every 100 ms)"
 echo "rss: $(( rss / 1024 )).$(( rss % 1024 * 10 / 1024 )) MB (peak $(( hwm / 1024 )).$(( hwm % 1024 * 10 / 1024 )) MB); target <= 8 MB: $([ "$rss" -le 8192 ] && echo met || echo MISSED)"
 
 # --- 3: throughput with reporting at 1 h (baseline), 1 s and 100 ms ------------

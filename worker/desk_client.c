@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "loop_delay.h"
 
 #define LOGGER "node"
 /* Long enough for Bye to reach the coordinator's socket at exit (on ipc://
@@ -149,6 +150,7 @@ static int
 on_readable(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_desk_client_t *self = arg;
+    corral_loop_delay_turn();
     corral_envelope_t *envelope = receive_envelope(self, 0);
     if (!envelope) {
         self->dropped++;

@@ -23,6 +23,8 @@ struct corral_handoff {
     void *take_arg;
 };
 
+static void beat_while_busy(corral_handoff_t *self);
+
 static int
 env_fd(const char *name)
 {
@@ -45,8 +47,11 @@ receive(corral_handoff_t *self)
         return -1;
     atomic_fetch_add_explicit(&self->counters->received, (uint64_t) count,
                               memory_order_relaxed);
-    if (count > 0)
+    corral_handoff_alive(self);
+    if (count > 0) {
+        beat_while_busy(self);
         self->take(fds, count, self->take_arg);
+    }
     return 0;
 }
 
@@ -60,13 +65,47 @@ on_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 }
 
 /* Our loop turns: the coordinator hands us connections only while this
- * moves (a stopped or blocked worker does not take them). */
+ * moves (a stopped or blocked worker does not take them). It moves with
+ * every message taken and connection closed, every CORRAL_HANDOFF_HEARTBEAT_MS
+ * while we hold connections, and at every status report: an idle worker
+ * wakes for nothing else. */
+void
+corral_handoff_alive(corral_handoff_t *self)
+{
+    if (self)
+        atomic_fetch_add_explicit(&self->counters->heartbeat, 1, memory_order_relaxed);
+}
+
 static int
 on_heartbeat(zloop_t *loop, int timer_id, void *arg)
 {
-    corral_handoff_t *self = arg;
-    atomic_fetch_add_explicit(&self->counters->heartbeat, 1, memory_order_relaxed);
+    corral_handoff_alive(arg);
     return 0;
+}
+
+static uint64_t
+held_connections(const corral_handoff_t *self)
+{
+    uint64_t received = atomic_load_explicit(&self->counters->received, memory_order_relaxed);
+    uint64_t closed = atomic_load_explicit(&self->counters->closed, memory_order_relaxed);
+    return received > closed ? received - closed : 0;
+}
+
+static void
+beat_while_busy(corral_handoff_t *self)
+{
+    if (self->heartbeat_timer < 0)
+        self->heartbeat_timer = zloop_timer(self->loop, CORRAL_HANDOFF_HEARTBEAT_MS, 0,
+                                            on_heartbeat, self);
+}
+
+static void
+rest_when_idle(corral_handoff_t *self)
+{
+    if (self->heartbeat_timer >= 0 && held_connections(self) == 0) {
+        zloop_timer_end(self->loop, self->heartbeat_timer);
+        self->heartbeat_timer = -1;
+    }
 }
 
 corral_handoff_t *
@@ -103,12 +142,6 @@ corral_handoff_from_env(zloop_t *loop, corral_handoff_fn *take, void *arg)
         return NULL;
     }
     self->polling = true;
-    self->heartbeat_timer = zloop_timer(loop, CORRAL_HANDOFF_HEARTBEAT_MS, 0, on_heartbeat, self);
-    if (self->heartbeat_timer < 0) {
-        corral_handoff_destroy(&self);
-        errno = ENOMEM;
-        return NULL;
-    }
     return self;
 }
 
@@ -154,4 +187,6 @@ void
 corral_handoff_closed(corral_handoff_t *self)
 {
     atomic_fetch_add_explicit(&self->counters->closed, 1, memory_order_relaxed);
+    corral_handoff_alive(self);
+    rest_when_idle(self);
 }

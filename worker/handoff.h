@@ -24,5 +24,8 @@ void corral_handoff_draining(corral_handoff_t *self);
 
 /* One connection handed to us is closed. */
 void corral_handoff_closed(corral_handoff_t *self);
+/* Our loop turned (the status report's timer): the coordinator learns we
+ * take connections again after a stall. NULL: nothing. */
+void corral_handoff_alive(corral_handoff_t *self);
 
 #endif

@@ -25,6 +25,7 @@
 #include "http_guard.h"
 #include "http_request.h"
 #include "log.h"
+#include "loop_delay.h"
 
 #define LOGGER "http.server"
 
@@ -336,6 +337,12 @@ corral_http_server_connection_counts(const corral_http_server_t *self, uint64_t 
 }
 
 void
+corral_http_server_alive(corral_http_server_t *self)
+{
+    corral_handoff_alive(self->handoff);
+}
+
+void
 corral_http_server_keepalive_limits(corral_http_server_t *self, uint64_t requests,
                                     uint64_t time_ms)
 {
@@ -351,6 +358,7 @@ static int
 on_daemon_timer(zloop_t *loop, int timer_id, void *arg)
 {
     corral_http_server_t *self = arg;
+    corral_loop_delay_turn();
     self->timer_id = -1;
     run_daemon(self);
     return 0;
@@ -408,6 +416,7 @@ run_daemon(corral_http_server_t *self)
 static int
 on_daemon_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
+    corral_loop_delay_turn();   /* the routes run in here */
     run_daemon(arg);
     return 0;
 }

@@ -74,4 +74,8 @@ void corral_http_server_connection_counts(const corral_http_server_t *self,
 void corral_http_server_keepalive_limits(corral_http_server_t *self, uint64_t requests,
                                          uint64_t time_ms);
 
+/* The loop turns (called at each status report): with balancing shared,
+ * the coordinator's sign that this worker takes connections. */
+void corral_http_server_alive(corral_http_server_t *self);
+
 #endif

@@ -100,6 +100,27 @@ process_families(out_t *out, const process_t *list, size_t n)
     for (size_t i = 0; i < n; i++)
         if (list[i].worker)
             count(out, "corral_worker_main", list[i].labels, list[i].worker->main);
+    family(out, "corral_worker_restarts_total", "counter", "Processes started in the worker's "
+           "slot after its first (restarts, recycles, replacements).");
+    for (size_t i = 0; i < n; i++)
+        if (list[i].worker)
+            count(out, "corral_worker_restarts_total", list[i].labels, list[i].worker->restarts);
+    family(out, "corral_worker_generation", "gauge", "The generation of the slot's current "
+           "process: 1 for the first.");
+    for (size_t i = 0; i < n; i++)
+        if (list[i].worker)
+            count(out, "corral_worker_generation", list[i].labels, list[i].worker->generation);
+    family(out, "corral_worker_last_exit_timestamp_seconds", "gauge", "When a process of the "
+           "slot last exited, by its reason (crashed, hung, memory, recycled, stopped).");
+    for (size_t i = 0; i < n; i++) {
+        const Corral__V1__WorkerExit *exit = list[i].worker ? list[i].worker->last_exit : NULL;
+        if (!exit)
+            continue;
+        char labels[192];
+        snprintf(labels, sizeof labels, "%s,reason=\"%s\"", list[i].labels, exit->reason);
+        sample(out, "corral_worker_last_exit_timestamp_seconds", labels,
+               (double) exit->at_unix_ms / 1000.0);
+    }
     family(out, "corral_report_age_seconds", "gauge", "Since the worker's last status report.");
     for (size_t i = 0; i < n; i++)
         if (list[i].worker)
@@ -207,6 +228,8 @@ coordinator_families(out_t *out, view_t *view)
 static void
 metrics_route(corral_request_t *request, void *arg)
 {
+    if (corral_reporter_await_view(arg, request))
+        return;                 /* called again with a fresh view */
     view_t *view = corral_reporter_view(arg);
     process_t *list = calloc(view->n_workers + 1, sizeof *list);
     char storage[16384];

@@ -14,6 +14,7 @@
 
 #include "bus_wire.h"
 #include "log.h"
+#include "loop_delay.h"
 
 #define LOGGER "node"
 #define TICK_MS 1000
@@ -162,19 +163,36 @@ on_bus_message(const Corral__V1__Broadcast *broadcast, void *arg)
     deliver(self, &view);
 }
 
+static int on_tick(zloop_t *loop, int timer_id, void *arg);
+
+/* The bus client asks again for a snapshot that does not come: a timer
+ * only while it waits for one, so that an idle worker does not wake. */
 static int
-on_bus_readable(zloop_t *loop, zsock_t *reader, void *arg)
+keep_ticking(corral_node_service_t *self)
 {
-    corral_node_service_t *self = arg;
-    corral_bus_client_read(self->bus);
-    return 0;
+    if (!self->loop || self->tick_timer != -1 || corral_bus_client_synced(self->bus))
+        return 0;
+    self->tick_timer = zloop_timer(self->loop, TICK_MS, 1, on_tick, self);
+    return self->tick_timer != -1 ? 0 : -1;
 }
 
 static int
 on_tick(zloop_t *loop, int timer_id, void *arg)
 {
     corral_node_service_t *self = arg;
+    self->tick_timer = -1;
     corral_bus_client_tick(self->bus);
+    keep_ticking(self);
+    return 0;
+}
+
+static int
+on_bus_readable(zloop_t *loop, zsock_t *reader, void *arg)
+{
+    corral_node_service_t *self = arg;
+    corral_loop_delay_turn();   /* the plugins' handlers run in here */
+    corral_bus_client_read(self->bus);
+    keep_ticking(self);
     return 0;
 }
 
@@ -206,7 +224,7 @@ corral_node_service_new(zloop_t *loop, const corral_node_params_t *params)
         if (!self->bus
             || (loop && zloop_reader(loop, corral_bus_client_socket(self->bus),
                                      on_bus_readable, self) != 0)
-            || (loop && (self->tick_timer = zloop_timer(loop, TICK_MS, 0, on_tick, self)) == -1))
+            || keep_ticking(self) != 0)
             corral_node_service_destroy(&self);
     }
     return self;
@@ -390,6 +408,7 @@ static int
 on_flush_timer(zloop_t *loop, int timer_id, void *arg)
 {
     corral_node_service_t *self = arg;
+    corral_loop_delay_turn();
     self->flush_timer = -1;
     flush(self);
     return 0;

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "task_manager.h"
+#include "reporter.h"
 
 #define LOGGER "plugins"
 
@@ -238,10 +239,13 @@ corral_plugin_set_status(corral_plugin_handle_t *handle, corral_status_level_t l
     char *copy = NULL;
     if (summary && !(copy = strdup(summary)))
         return -1;
-    if (level != handle->level)
+    if (level != handle->level) {
         corral_log(level > handle->level ? CORRAL_LEVEL_WARN : CORRAL_LEVEL_INFO, LOGGER,
                    "plugin %s is %s: %s", handle->plugin->name,
                    corral_status_level_name(level), summary ? summary : "");
+        if (handle->host->reporter)
+            corral_reporter_report_soon(handle->host->reporter);
+    }
     free(handle->summary);
     handle->summary = copy;
     handle->level = level;

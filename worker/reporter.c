@@ -1,4 +1,5 @@
-/* reporter.c: the Report timer, the desk exchange and the views it keeps. */
+/* reporter.c: the Report timer, the desk exchange (Report, ReportAck) and
+ * the views it answers from. */
 #include "reporter.h"
 
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "os_metrics.h"
 #include "process_metrics.h"
 #include "request_metrics.h"
+#include "view_cache.h"
 
 #define LOGGER "node"
 #define MIN_INTERVAL_MS 10
@@ -31,8 +33,10 @@ struct corral_reporter {
     corral_desk_client_t *desk;
     corral_loop_delay_t *loop_delay;
     corral_request_metrics_t *requests;
+    corral_http_server_t *http;             /* for its heartbeat to the balancer */
     uint64_t interval_ms;
     int timer_id;
+    int64_t due_us;             /* when the timer should fire */
     core_t core[CORE_MAX];
     size_t core_count;
     uint64_t seq;
@@ -50,11 +54,10 @@ struct corral_reporter {
     Corral__V1__WorkerView local_worker;
     Corral__V1__WorkerView *local_workers[1];
     Corral__V1__OsMetrics os;
-    /* the coordinator's view (an owned copy) */
-    Corral__V1__ClusterView *remote;
-    int64_t remote_at_ms;
-    int64_t started_ms;
-    /* Report -> ClusterView round trips, microseconds */
+    /* the coordinator's view, fetched when a route needs it */
+    corral_view_cache_t *remote;
+    int64_t answered_at_ms;     /* the coordinator's last answer, or start */
+    /* Report -> ReportAck round trips, microseconds */
     int64_t sent_at_us;
     int64_t rtt_us[RTT_SAMPLES];
     uint64_t rtt_count;
@@ -75,13 +78,18 @@ corral_reporter_new(const corral_reporter_setup_t *setup)
     self->interval_ms = setup->config->status_interval_ms;
     if (self->interval_ms < MIN_INTERVAL_MS)
         self->interval_ms = MIN_INTERVAL_MS;
-    self->started_ms = zclock_mono();
+    self->answered_at_ms = zclock_mono();
     size_t plugins = corral_plugin_host_count(setup->plugins) + CORE_MAX;
     self->statuses = calloc(plugins, sizeof *self->statuses);
     self->status_pointers = calloc(plugins, sizeof *self->status_pointers);
     self->loop_delay = corral_loop_delay_new(setup->loop);
     self->requests = corral_request_metrics_new(setup->http);
-    if (!self->statuses || !self->status_pointers || !self->loop_delay || !self->requests)
+    self->http = setup->http;
+    if (setup->desk)
+        self->remote = corral_view_cache_new(setup->loop, setup->desk,
+                                             (int) setup->config->worker_id, self->interval_ms);
+    if (!self->statuses || !self->status_pointers || !self->loop_delay || !self->requests
+        || (setup->desk && !self->remote))
         corral_reporter_destroy(&self);
     return self;
 }
@@ -96,8 +104,7 @@ corral_reporter_destroy(corral_reporter_t **self_p)
         zloop_timer_end(self->loop, self->timer_id);
     corral_loop_delay_destroy(&self->loop_delay);
     corral_request_metrics_destroy(&self->requests);
-    if (self->remote)
-        corral__v1__cluster_view__free_unpacked(self->remote, NULL);
+    corral_view_cache_destroy(&self->remote);
     free(self->statuses);
     free(self->status_pointers);
     free(self);
@@ -115,6 +122,8 @@ corral_reporter_set_core(corral_reporter_t *self, const char *name,
         return;
     if (i == self->core_count)
         self->core_count++;
+    else if (self->core[i].level != level)
+        corral_reporter_report_soon(self);
     self->core[i] = (core_t) { name, level, summary };
 }
 
@@ -182,6 +191,7 @@ build_report(corral_reporter_t *self)
     self->report = (Corral__V1__Report) CORRAL__V1__REPORT__INIT;
     self->report.worker_id = self->config->worker_id;
     self->report.seq = ++self->seq;
+    self->report.fetches_view = true;
     fill_statuses(self);
     self->process = (Corral__V1__ProcessMetrics) CORRAL__V1__PROCESS_METRICS__INIT;
     corral_process_metrics_sample(&self->process);
@@ -197,7 +207,8 @@ build_report(corral_reporter_t *self)
     self->report.desk_round_trip = &self->round_trip;
 }
 
-/* This worker alone, as the coordinator would show it. */
+/* This worker alone, as the coordinator would show it: the view in
+ * classic mode, and until the coordinator's first answer. */
 static void
 build_local_view(corral_reporter_t *self)
 {
@@ -225,7 +236,8 @@ static void
 report(corral_reporter_t *self)
 {
     build_report(self);
-    build_local_view(self);
+    if (!self->desk || !corral_view_cache_view(self->remote))
+        build_local_view(self);
     if (!self->desk)
         return;
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
@@ -252,13 +264,19 @@ report_and_rearm(corral_reporter_t *self)
 {
     report(self);
     self->timer_id = zloop_timer(self->loop, (size_t) self->interval_ms, 1, on_interval, self);
+    self->due_us = zclock_usecs() + (int64_t) self->interval_ms * 1000;
     return self->timer_id < 0 ? -1 : 0;
 }
 
+/* A timer that fires anyway: how late it is counts as loop delay. */
 static int
 on_interval(zloop_t *loop, int timer_id, void *arg)
 {
     corral_reporter_t *self = arg;
+    corral_loop_delay_turn();
+    corral_loop_delay_late(self->loop_delay, self->due_us);
+    if (self->http)
+        corral_http_server_alive(self->http);
     self->timer_id = -1;
     report_and_rearm(self);
     return 0;
@@ -270,28 +288,49 @@ corral_reporter_start(corral_reporter_t *self)
     return report_and_rearm(self);
 }
 
+void
+corral_reporter_report_soon(corral_reporter_t *self)
+{
+    if (self->timer_id < 0)
+        return;                 /* not started */
+    zloop_timer_end(self->loop, self->timer_id);
+    self->timer_id = zloop_timer(self->loop, 0, 1, on_interval, self);
+    self->due_us = zclock_usecs();
+}
+
 /* --- The coordinator's answers ---------------------------------------------- */
+
+void
+corral_reporter_take_ack(corral_reporter_t *self, const Corral__V1__ReportAck *ack)
+{
+    if (self->sent_at_us && ack->seq == self->seq) {
+        self->rtt_us[self->rtt_count++ % RTT_SAMPLES] = zclock_usecs() - self->sent_at_us;
+        self->sent_at_us = 0;
+    }
+    self->answered_at_ms = zclock_mono();
+}
 
 void
 corral_reporter_take_view(corral_reporter_t *self, const Corral__V1__ClusterView *view)
 {
-    if (self->sent_at_us) {
-        self->rtt_us[self->rtt_count++ % RTT_SAMPLES] = zclock_usecs() - self->sent_at_us;
-        self->sent_at_us = 0;
-    }
-    Corral__V1__ClusterView *copy = corral_message_copy(&view->base);
-    if (!copy)
+    if (!self->remote)
         return;
-    if (self->remote)
-        corral__v1__cluster_view__free_unpacked(self->remote, NULL);
-    self->remote = copy;
-    self->remote_at_ms = zclock_mono();
+    corral_view_cache_take(self->remote, view);
+    self->answered_at_ms = zclock_mono();
+}
+
+bool
+corral_reporter_await_view(corral_reporter_t *self, corral_request_t *request)
+{
+    return self->remote && corral_view_cache_await(self->remote, request);
 }
 
 const Corral__V1__ClusterView *
 corral_reporter_view(const corral_reporter_t *self)
 {
-    return self->remote ? self->remote : &self->local;
+    const Corral__V1__ClusterView *remote = self->remote ? corral_view_cache_view(self->remote)
+                                                         : NULL;
+    return remote ? remote : &self->local;
 }
 
 bool
@@ -305,6 +344,5 @@ corral_reporter_view_age_ms(const corral_reporter_t *self)
 {
     if (!self->desk)
         return 0;
-    int64_t since = self->remote ? self->remote_at_ms : self->started_ms;
-    return (uint64_t) (zclock_mono() - since);
+    return (uint64_t) (zclock_mono() - self->answered_at_ms);
 }

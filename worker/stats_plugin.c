@@ -264,6 +264,8 @@ static void
 stats_route(corral_request_t *request, void *arg)
 {
     const corral_reporter_t *reporter = arg;
+    if (corral_reporter_await_view(arg, request))
+        return;                 /* called again with a fresh view */
     corral_request_respond_json(request, 200, corral_stats_json(corral_reporter_view(reporter),
                                                                 corral_reporter_clustered(reporter)));
 }

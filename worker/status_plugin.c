@@ -147,7 +147,7 @@ add_coordinator_core(uint64_t age, view_t *view, json_t *core)
     if (fresh)
         snprintf(summary, sizeof summary, "answering status reports");
     else
-        snprintf(summary, sizeof summary, "no cluster view from the coordinator for %llu ms",
+        snprintf(summary, sizeof summary, "no answer from the coordinator for %llu ms",
                  (unsigned long long) age);
     json_object_set_new(core, "coordinator",
                         level_json(fresh ? CORRAL_STATUS_AVAILABLE : CORRAL_STATUS_UNAVAILABLE,
@@ -232,6 +232,8 @@ corral_status_json(view_t *view, bool clustered, uint64_t view_age_ms, int *over
 static void
 status_route(corral_request_t *request, void *arg)
 {
+    if (corral_reporter_await_view(arg, request))
+        return;                 /* called again with a fresh view */
     int level;
     const corral_reporter_t *reporter = arg;
     json_t *document = corral_status_json(corral_reporter_view(reporter),

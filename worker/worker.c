@@ -34,7 +34,10 @@
 #define LOGGER "node"
 #define EX_CONFIG 78               /* sysexits.h: the worker cannot serve as set up */
 #define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
-#define WELCOME_TIMEOUT_MS 10000
+/* A coordinator that starts hundreds of workers on a loaded machine may
+ * answer Hello late; a worker whose coordinator dies dies too
+ * (PR_SET_PDEATHSIG), so waiting long costs nothing. */
+#define WELCOME_TIMEOUT_MS 60000
 #define ORPHAN_DRAIN_MS 1000        /* the coordinator died: stop quickly */
 #define STOP_MARGIN_MS 500
 #define LOG_FLUSH_MS 5000           /* at exit, for the coordinator to take our records */
@@ -259,6 +262,8 @@ on_desk_envelope(const corral_envelope_t *envelope, void *arg)
     corral_worker_t *self = arg;
     if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG)
         apply_log_config(self, envelope->log_config);
+    else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_REPORT_ACK && self->reporter)
+        corral_reporter_take_ack(self->reporter, envelope->report_ack);
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_CLUSTER_VIEW && self->reporter)
         corral_reporter_take_view(self->reporter, envelope->cluster_view);
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_MAIN_ROLE && !self->stopping)

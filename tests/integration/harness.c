@@ -534,25 +534,24 @@ response_clear(response_t *response)
 }
 
 int
-raw_exchange(int port, const char *bytes, char *reply, size_t size)
-{
-    return raw_exchange_bytes(port, bytes, strlen(bytes), reply, size, NULL);
-}
-
-int
-raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_t size,
-                   bool *closed)
+raw_connect(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
     inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
     struct timeval timeout = { .tv_sec = 10 };
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0
-        || write(fd, bytes, count) != (ssize_t) count) {
+    if (connect(fd, (struct sockaddr *) &address, sizeof address) != 0) {
         close(fd);
         return -1;
     }
+    return fd;
+}
+
+/* Reads until the server closes (or the 10 s timeout), then closes `fd`. */
+static int
+read_all(int fd, char *reply, size_t size, bool *closed)
+{
     size_t length = 0;
     ssize_t n = 0;
     while (length < size - 1 && (n = read(fd, reply + length, size - 1 - length)) > 0)
@@ -562,6 +561,32 @@ raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_
         *closed = n == 0 || (n < 0 && errno == ECONNRESET);
     close(fd);
     return (int) length;
+}
+
+int
+raw_read_all(int fd, char *reply, size_t size)
+{
+    return read_all(fd, reply, size, NULL);
+}
+
+int
+raw_exchange(int port, const char *bytes, char *reply, size_t size)
+{
+    return raw_exchange_bytes(port, bytes, strlen(bytes), reply, size, NULL);
+}
+
+int
+raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_t size,
+                   bool *closed)
+{
+    int fd = raw_connect(port);
+    if (fd < 0)
+        return -1;
+    if (write(fd, bytes, count) != (ssize_t) count) {
+        close(fd);
+        return -1;
+    }
+    return read_all(fd, reply, size, closed);
 }
 
 /* --- Status and stats (issue 5) --------------------------------------------------- */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define WORKERS_MAX 64
+#define WORKERS_MAX 1024
 
 typedef struct instance instance_t;
 
@@ -88,6 +88,10 @@ int raw_exchange(int port, const char *bytes, char *reply, size_t size);
  * whether the server closed the connection (rather than a 10 s timeout). */
 int raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_t size,
                        bool *closed);
+/* The two halves of raw_exchange: a connected socket (10 s read timeout)
+ * or -1; reading a reply as above, then closing `fd`. */
+int raw_connect(int port);
+int raw_read_all(int fd, char *reply, size_t size);
 
 /* --- Status and stats (issue 5) --- */
 

@@ -339,6 +339,21 @@ worker_pid(instance_t *instance, const char *name)
 
 /* Sends requests on each connection until the server closes it
  * (keepalive_requests), then opens a new one in its place. */
+/* The worker closed its side (end of file): by then it has counted the
+ * connection closed, so the next choice sees its true load. */
+static void
+await_closed_by_server(int fd)
+{
+    struct pollfd item = { fd, POLLIN, 0 };
+    char byte;
+    while (poll(&item, 1, 10000) == 1) {
+        ssize_t n = recv(fd, &byte, 1, 0);
+        if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+            return;
+    }
+    fail_msg("the worker did not close a connection it answered with Connection: close");
+}
+
 static void
 recycle(int *fds, int count, int port, int bound)
 {
@@ -349,6 +364,7 @@ recycle(int *fds, int count, int port, int bound)
             assert_int_equal(reply.status, 200);
         }
         assert_true(reply.closes);
+        await_closed_by_server(fds[i]);
         close(fds[i]);
         fds[i] = connect_to(port);
     }

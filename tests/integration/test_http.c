@@ -11,6 +11,8 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -105,6 +107,66 @@ test_wait_does_not_block_the_loop(void **state)
     assert_int_equal(slow.response.status, 200);
     assert_int_equal(json_integer_value(json_object_get(slow.response.json, "waited_ms")), 3000);
     response_clear(&slow.response);
+}
+
+static double
+monotonic_s(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double) now.tv_sec + (double) now.tv_nsec / 1e9;
+}
+
+/* Two 1 s datastore waits (the route's longest) at once on the only worker
+ * take one waiting time, not two: a loop that blocked would take 2 s or
+ * more. Both connections are open before the clock starts and both
+ * requests are written back to back, so a slow client cannot stretch the
+ * time; the 0.9 s margin absorbs a loaded machine's scheduling. */
+static void
+test_realistic_waits_without_blocking(void **state)
+{
+    static const char request[] = "GET /api/realistic?wait_ms=1000&jitter_ms=0&cpu_us=100 "
+                                  "HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    int fds[2];
+    for (int i = 0; i < 2; i++)
+        assert_true((fds[i] = raw_connect(instance_port(instance))) >= 0);
+    double start = monotonic_s();
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(write(fds[i], request, sizeof request - 1), sizeof request - 1);
+    for (int i = 0; i < 2; i++) {
+        char reply[8192];
+        assert_true(raw_read_all(fds[i], reply, sizeof reply) > 0);
+        assert_memory_equal(reply, "HTTP/1.1 200", 12);
+        assert_non_null(strstr(reply, "\"took\":1000"));
+        assert_non_null(strstr(reply, "\"rounds\":"));
+    }
+    double elapsed = monotonic_s() - start;
+    if (elapsed < 0.95)             /* zloop's clock counts whole milliseconds */
+        fail_msg("two 1 s waits took only %.3f s", elapsed);
+    if (elapsed >= 1.9)
+        fail_msg("two concurrent 1 s waits took %.2f s: the loop was blocked", elapsed);
+}
+
+static void
+test_realistic_rejects_bad_parameters(void **state)
+{
+    static const char *const bad[] = {
+        "/api/realistic?wait_ms=soon", "/api/realistic?wait_ms=-1",
+        "/api/realistic?wait_ms=1001", "/api/realistic?wait_ms=10&jitter_ms=11",
+        "/api/realistic?jitter_ms=x", "/api/realistic?cpu_us=5001",
+        "/api/realistic?cpu_us=1e3",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        response_t response = get(bad[i]);
+        if (response.status != 400)
+            fail_msg("%s: status %ld, expected 400", bad[i], response.status);
+        assert_int_equal(json_integer_value(json_object_get(response.json, "statusCode")), 400);
+        response_clear(&response);
+    }
+    response_t fine = get("/api/realistic?wait_ms=0&cpu_us=0");
+    assert_int_equal(fine.status, 200);
+    assert_int_equal(json_integer_value(json_object_get(fine.json, "took")), 0);
+    response_clear(&fine);
 }
 
 static void
@@ -234,6 +296,8 @@ main(void)
         cmocka_unit_test(test_connections_are_kept_alive),
         cmocka_unit_test(test_cpu_route_does_fixed_work),
         cmocka_unit_test(test_wait_does_not_block_the_loop),
+        cmocka_unit_test(test_realistic_waits_without_blocking),
+        cmocka_unit_test(test_realistic_rejects_bad_parameters),
         cmocka_unit_test(test_unknown_route_and_method),
         cmocka_unit_test(test_malformed_requests_get_4xx),
         cmocka_unit_test(test_ambiguous_framing_is_refused_and_closed),

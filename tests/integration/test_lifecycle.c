@@ -275,7 +275,7 @@ test_killed_coordinator_takes_workers_down(void **state)
     assert_int_equal(count, 2);
     kill(instance_pid(instance), SIGKILL);
     assert_true(instance_wait_exit(instance, STOP_TIMEOUT_MS));
-    assert_workers_gone(workers, count, 2000);
+    assert_workers_gone(workers, count, 5000);   /* a failure bound on a loaded machine; about 1 s */
     instance_destroy(&instance);
 }
 

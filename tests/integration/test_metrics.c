@@ -60,6 +60,14 @@ check_against_stats(const char *text, json_t *stats)
         assert_true(fabs(metric(text, "corral_event_loop_delay_seconds", labels) * 1000
                          - json_number_value(json_object_get(process, "event_loop_delay")))
                     < 1e-6);
+        if (strcmp(name, "coordinator") != 0) {     /* supervision: the same record */
+            json_t *restarts = json_object_get(process, "restarts");
+            assert_true(json_is_integer(restarts));
+            assert_true(metric(text, "corral_worker_restarts_total", labels)
+                        == (double) json_integer_value(restarts));
+            assert_true(metric(text, "corral_worker_generation", labels)
+                        == (double) json_integer_value(json_object_get(process, "generation")));
+        }
     }
     json_t *requests = json_object_get(stats, "requests");
     const char *code;

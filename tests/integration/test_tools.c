@@ -257,6 +257,9 @@ test_events_worker_killed(void **state)
         }
     }
     assert_true(restarted);
+    lines = read_file(follower.path);
+    assert_non_null(strstr(strstr(lines, "killed by signal 9"), "restarted worker-2"));
+    free(lines);
     kill(instance_pid(instance), SIGTERM);
     assert_true(instance_wait_exit(instance, DEADLINE_MS));
     int status;     /* the follower notices and exits 69 */

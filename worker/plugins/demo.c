@@ -2,6 +2,10 @@
  *   GET /api/hello         a tiny JSON reply
  *   GET /api/cpu?work=N    fixed CPU work per request (N rounds, default 100000)
  *   GET /api/wait?ms=N     answers after N ms without blocking the loop
+ *   GET /api/realistic?wait_ms=W&jitter_ms=J&cpu_us=C
+ *                          a Kibana-like API call: awaits a "datastore" for
+ *                          W +- J ms (a timer), then spends C us of CPU
+ *                          building its JSON answer (tools/bench-rfc.sh)
  *   GET /api/node          who served: worker id, name, pid, main, clustered
  * and, only with server.test_routes (off by default: one request could
  * stall a worker or turn the instance's status red):
@@ -21,11 +25,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DEFAULT_CPU_WORK 100000
 #define MAX_CPU_WORK 100000000L
 #define MAX_WAIT_MS 600000L
 #define MAX_BLOCK_MS 60000L
+/* /api/realistic: 20 +- 10 ms of datastore and 0.5 ms of CPU by default, the
+ * shape of the RFC's Kibana calls (most of the time awaiting Elasticsearch,
+ * a little CPU to shape the answer). The bounds keep it safe to leave on:
+ * one request holds a timer for at most 1 s and the loop for about 5 ms. */
+#define REALISTIC_WAIT_MS 20
+#define REALISTIC_CPU_US 500
+#define MAX_REALISTIC_WAIT_MS 1000L
+#define MAX_REALISTIC_CPU_US 5000L
+#define REALISTIC_HITS 10
 
 static void
 hello(corral_request_t *request, void *arg)
@@ -69,6 +83,7 @@ typedef struct {
     zloop_t *loop;
     int timer_id;           /* -1 once fired */
     long ms;
+    long cpu_us;            /* /api/realistic: CPU to spend once resumed */
 } wait_t;
 
 static void
@@ -90,6 +105,23 @@ on_wait_over(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/* Suspends `request` for `ms` on a zloop timer; the route is called again
+ * with the wait_t as the request's state. */
+static void
+suspend_for(corral_request_t *request, zloop_t *loop, long ms, long cpu_us)
+{
+    wait_t *wait = malloc(sizeof *wait);
+    if (!wait) {
+        corral_request_respond_error(request, 503, "out of memory");
+        return;
+    }
+    *wait = (wait_t) { loop, -1, ms, cpu_us };
+    corral_request_set_state(request, wait, wait_destroy);
+    wait->timer_id = zloop_timer(loop, (size_t) ms, 1, on_wait_over, request);
+    corral_request_suspend(request);
+    corral_log(CORRAL_LEVEL_DEBUG, "plugins.demo", "waiting %ld ms", ms);
+}
+
 static void
 wait_route(corral_request_t *request, void *arg)
 {
@@ -103,16 +135,91 @@ wait_route(corral_request_t *request, void *arg)
         corral_request_respond_error(request, 400, "ms must be an integer from 0 to 600000");
         return;
     }
-    wait = malloc(sizeof *wait);
-    if (!wait) {
-        corral_request_respond_error(request, 503, "out of memory");
+    suspend_for(request, arg, ms, 0);
+}
+
+/* --- /api/realistic: a datastore wait, then CPU shaping the answer -------- */
+
+static uint64_t
+thread_cpu_us(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return (uint64_t) now.tv_sec * 1000000 + (uint64_t) now.tv_nsec / 1000;
+}
+
+/* One answer as a search API shapes it: hits with a few fields each. */
+static json_t *
+search_answer(long waited_ms, long round)
+{
+    json_t *hits = json_array();
+    for (int i = 0; hits && i < REALISTIC_HITS; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "doc-%ld-%d", round, i);
+        json_array_append_new(hits, json_pack(
+            "{s:s, s:f, s:{s:s, s:i, s:[s, s], s:b}}",
+            "_id", id, "_score", 1.0 / (i + 1), "_source", "title", "A saved object",
+            "version", (int) round, "tags", "demo", "realistic", "managed", i % 2 == 0));
+    }
+    return json_pack("{s:i, s:b, s:{s:i, s:o}}", "took", (int) waited_ms, "timed_out", 0,
+                     "hits", "total", REALISTIC_HITS, "hits", hits);
+}
+
+/* Builds and serialises answers until `cpu_us` of this thread's CPU time is
+ * spent (at least once): CPU time, not wall time, so that a worker that
+ * shares its core does the same work per request, and a peer in another
+ * language can do the same amount (tools/peers/app.js). */
+static json_t *
+build_answer(long waited_ms, long cpu_us)
+{
+    uint64_t start = thread_cpu_us();
+    json_t *answer = NULL;
+    long rounds = 0;
+    do {
+        json_decref(answer);
+        answer = search_answer(waited_ms, rounds++);
+        free(json_dumps(answer, JSON_COMPACT));
+    } while (answer && thread_cpu_us() - start < (uint64_t) cpu_us);
+    if (answer)
+        json_object_set_new(answer, "rounds", json_integer(rounds));
+    return answer;
+}
+
+/* uniform in [0, bound], xorshift64 seeded per process */
+static long
+random_up_to(long bound)
+{
+    static uint64_t state;
+    if (!state)
+        state = (uint64_t) getpid() * 0x9E3779B97F4A7C15ull | 1;
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return (long) (state % (uint64_t) (bound + 1));
+}
+
+static void
+realistic_route(corral_request_t *request, void *arg)
+{
+    wait_t *wait = corral_request_state(request);
+    if (wait) {
+        json_t *answer = build_answer(wait->ms, wait->cpu_us);
+        if (answer)
+            corral_request_respond_json(request, 200, answer);
+        else
+            corral_request_respond_error(request, 503, "out of memory");
         return;
     }
-    *wait = (wait_t) { arg, -1, ms };
-    corral_request_set_state(request, wait, wait_destroy);
-    wait->timer_id = zloop_timer(wait->loop, (size_t) ms, 1, on_wait_over, request);
-    corral_request_suspend(request);
-    corral_log(CORRAL_LEVEL_DEBUG, "plugins.demo", "waiting %ld ms", ms);
+    long ms = corral_query_number(request, "wait_ms", REALISTIC_WAIT_MS, MAX_REALISTIC_WAIT_MS);
+    long jitter = corral_query_number(request, "jitter_ms", ms < 0 ? 0 : ms / 2,
+                                      MAX_REALISTIC_WAIT_MS);
+    long cpu_us = corral_query_number(request, "cpu_us", REALISTIC_CPU_US, MAX_REALISTIC_CPU_US);
+    if (ms < 0 || jitter < 0 || jitter > ms || cpu_us < 0) {
+        corral_request_respond_error(request, 400, "wait_ms must be an integer from 0 to 1000, "
+                                     "jitter_ms from 0 to wait_ms, cpu_us from 0 to 5000");
+        return;
+    }
+    suspend_for(request, arg, ms - jitter + random_up_to(2 * jitter), cpu_us);
 }
 
 static void
@@ -193,6 +300,7 @@ demo_setup(corral_plugin_handle_t *handle)
     if (corral_plugin_app_route(handle, "GET", "/api/hello", hello, NULL)
         || corral_plugin_app_route(handle, "GET", "/api/cpu", cpu, NULL)
         || corral_plugin_app_route(handle, "GET", "/api/wait", wait_route, loop)
+        || corral_plugin_app_route(handle, "GET", "/api/realistic", realistic_route, loop)
         || corral_plugin_route(handle, "GET", "/api/node", node, (void *) identity))
         return -1;
     if (!corral_plugin_worker_config(handle)->test_routes)
