@@ -11,14 +11,14 @@
 # Prints failed requests, resets, p50/p99 latency for both, and the reload
 # durations (median, max) from corral's log.
 #
-# Then PM2 (npm install pm2@PM2_VERSION into a cache under the build
-# directory, its own PM2_HOME): a Node `cluster` app with the same 300 ms
-# start (tools/peers/reload-app.js), `pm2 start -i 2`, the same load,
+# Then PM2 (pinned in tools/peers/package.json, `npm ci` into PEERS_DIR
+# as bench-rfc.sh does, its own PM2_HOME): tools/peers/app.js with the
+# same 300 ms start (STARTUP_MS), `pm2 start app.js -i 2`, the same load,
 # RELOADS `pm2 reload` in a row; its failures printed as measured.
 #
 # The machine may be shared with other work: compare within one run.
 # Environment: BUILD_DIR, RELOADS, STARTUP_DELAY, FRESH, KEEP_ALIVE,
-# PM2_VERSION (5.4.3), SKIP_PM2=1.
+# PEERS_DIR ($BUILD_DIR/peers), SKIP_PM2=1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
 bench_init bench-reload
@@ -27,7 +27,7 @@ RELOADS=${RELOADS:-10}
 STARTUP_DELAY=${STARTUP_DELAY:-300ms}
 FRESH=${FRESH:-2}
 KEEP_ALIVE=${KEEP_ALIVE:-2}
-PM2_VERSION=${PM2_VERSION:-5.4.3}
+PEERS_DIR=${PEERS_DIR:-$BUILD_DIR/peers}
 LOAD=$ROOT/tools/reload_load.py
 LOAD_PID=
 
@@ -71,61 +71,79 @@ node:
 logging: { root: { level: info } }"
 }
 
-bench_corral() {
-    local mode=$1 dir=$TMP/$1 baseline reloaded started elapsed
-    start_corral "$mode" "$(corral_config "$mode" 0)"
+# measure NAME COMMAND...: the load while COMMAND runs (RELOADED), then
+# the same load for as long without it (BASELINE).
+measure() {
+    local name=$1 started elapsed
+    shift
     started=$(date +%s%N)
-    start_load "$TMP/$mode-reload.out"
+    start_load "$TMP/$name-reload.out"
+    "$@"
+    stop_load
+    RELOADED=$(tail -n 1 "$TMP/$name-reload.out")
+    elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
+    ELAPSED_MS=$elapsed
+    start_load "$TMP/$name-base.out"
+    sleep "$(awk "BEGIN { print $elapsed / 1000 }")"
+    stop_load
+    BASELINE=$(tail -n 1 "$TMP/$name-base.out")
+}
+
+corral_reloads() {   # MODE
+    local dir=$TMP/$1 i
     for i in $(seq 1 "$RELOADS"); do
         # a new deployment each time (a reload of an unchanged file replaces nothing)
-        corral_config "$mode" "$i" >"$dir/corral.yml.new"
+        corral_config "$1" "$i" >"$dir/corral.yml.new"
         mv "$dir/corral.yml.new" "$dir/corral.yml"
         kill -HUP "$CORRAL_PID"
         await_lines "$dir/corral.log" "$i" 'reload: (applied|failed)'
     done
-    stop_load
-    reloaded=$(tail -n 1 "$TMP/$mode-reload.out")
-    elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
-    start_load "$TMP/$mode-base.out"
-    sleep "$(awk "BEGIN { print $elapsed / 1000 }")"
-    stop_load
-    baseline=$(tail -n 1 "$TMP/$mode-base.out")
-    grep -c 'reload: failed' "$dir/corral.log" >/dev/null && \
+}
+
+bench_corral() {
+    local mode=$1 dir=$TMP/$1
+    start_corral "$mode" "$(corral_config "$mode" 0)"
+    measure "$mode" corral_reloads "$mode"
+    if grep -q 'reload: failed' "$dir/corral.log"; then
         log "$mode: $(grep -c 'reload: failed' "$dir/corral.log") reloads failed"
-    report "corral $mode" "$baseline" "$reloaded"
+    fi
+    report "corral $mode" "$BASELINE" "$RELOADED"
     grep -oE 'reload: applied in [0-9]+ ms' "$dir/corral.log" | grep -oE '[0-9]+' | sort -n \
         | awk '{ a[NR] = $1 } END { printf "  reload took: median %d ms, max %d ms (%d reloads, 2 workers, %s start each)\n", a[int((NR + 1) / 2)], a[NR], NR, "'"$STARTUP_DELAY"'" }'
     stop_corral
 }
 
-bench_pm2() {
-    local cache=$BUILD_DIR/pm2-$PM2_VERSION home=$TMP/pm2-home baseline reloaded started elapsed
-    command -v npm >/dev/null 2>&1 || { log "npm is missing: PM2 skipped"; return; }
-    if [ ! -x "$cache/node_modules/.bin/pm2" ]; then
-        mkdir -p "$cache"
-        npm install --prefix "$cache" --no-audit --no-fund "pm2@$PM2_VERSION" >&2
+# pm2 pinned in tools/peers/package.json (issue 14's peers), as bench-rfc.sh installs it.
+install_pm2() {
+    if [ -x "$PEERS_DIR/node_modules/.bin/pm2" ] \
+        && cmp -s "$ROOT/tools/peers/package-lock.json" "$PEERS_DIR/package-lock.json"; then
+        return 0
     fi
-    local pm2=$cache/node_modules/.bin/pm2
-    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    export PM2_HOME=$home
+    mkdir -p "$PEERS_DIR"
+    cp "$ROOT/tools/peers/package.json" "$ROOT/tools/peers/package-lock.json" "$PEERS_DIR/"
+    npm ci --prefix "$PEERS_DIR" --no-audit --no-fund >&2
+}
+
+pm2_reloads() {
+    local i
+    for i in $(seq 1 "$RELOADS"); do "$PM2" reload reload-app >/dev/null; done
+}
+
+bench_pm2() {
+    command -v npm >/dev/null 2>&1 || { log "npm is missing: PM2 skipped"; return; }
+    install_pm2
+    PM2=$PEERS_DIR/node_modules/.bin/pm2
+    export PM2_HOME=$TMP/pm2-home
     # shellcheck disable=SC2064  # the values now
-    trap "PM2_HOME=$home '$pm2' kill >/dev/null 2>&1 || true; bench_cleanup" EXIT
-    PORT=$PORT STARTUP_MS=${STARTUP_DELAY%ms} "$pm2" start "$ROOT/tools/peers/reload-app.js" \
+    trap "PM2_HOME=$PM2_HOME '$PM2' kill >/dev/null 2>&1 || true; bench_cleanup" EXIT
+    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    PORT=$PORT STARTUP_MS=${STARTUP_DELAY%ms} "$PM2" start "$ROOT/tools/peers/app.js" \
         -i 2 --name reload-app >/dev/null
     for _ in $(seq 1 200); do curl -fs "http://127.0.0.1:$PORT/api/hello" >/dev/null && break; sleep 0.05; done
-    started=$(date +%s%N)
-    start_load "$TMP/pm2-reload.out"
-    for _ in $(seq 1 "$RELOADS"); do "$pm2" reload reload-app >/dev/null; done
-    stop_load
-    reloaded=$(tail -n 1 "$TMP/pm2-reload.out")
-    elapsed=$(( ($(date +%s%N) - started) / 1000000 ))
-    start_load "$TMP/pm2-base.out"
-    sleep "$(awk "BEGIN { print $elapsed / 1000 }")"
-    stop_load
-    baseline=$(tail -n 1 "$TMP/pm2-base.out")
-    report "pm2 $PM2_VERSION reload" "$baseline" "$reloaded"
-    printf '  %d pm2 reloads took %d ms in all\n' "$RELOADS" "$elapsed"
-    "$pm2" kill >/dev/null 2>&1 || true
+    measure pm2 pm2_reloads
+    report "pm2 $("$PM2" --version | tail -n 1) reload" "$BASELINE" "$RELOADED"
+    printf '  %d pm2 reloads took %d ms in all\n' "$RELOADS" "$ELAPSED_MS"
+    "$PM2" kill >/dev/null 2>&1 || true
 }
 
 printf '%-22s %10s %8s %7s %9s %9s\n' "$RELOADS reloads under load" ok failed resets p50_ms p99_ms
