@@ -231,9 +231,8 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     corral_notify("STOPPING=1");
     corral_coordinator_reload_abort(self);
     /* no process accepts again: a new connection is refused at once rather
-     * than left in the backlog until the last worker exits (the workers
-     * close their copies as they stop) */
-    corral_listener_close(self->listener);
+     * than left in the backlog until the last worker exits */
+    corral_listener_shut(self->listener);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                corral_supervisor_live(self->supervisor), why);
     corral_supervisor_stop(self->supervisor);

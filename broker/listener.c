@@ -133,7 +133,8 @@ corral_listener_destroy(corral_listener_t **self_p)
     corral_listener_t *self = *self_p;
     if (!self)
         return;
-    corral_listener_close(self);
+    for (int i = 0; self->fds && i < self->count; i++)
+        close(self->fds[i]);
     free(self->fds);
     free(self->host);
     free(self);
@@ -175,18 +176,16 @@ corral_listener_resize(corral_listener_t *self, int count, char **error)
 }
 
 void
-corral_listener_close(corral_listener_t *self)
+corral_listener_shut(corral_listener_t *self)
 {
-    for (int i = 0; self->fds && i < self->count; i++)
-        if (self->fds[i] >= 0) {
-            /* shutdown acts on the socket, not this descriptor: it stops
-             * listening in every process that holds a copy, even a worker
-             * too hung to close its own */
-            if (i >= self->inherited)
-                shutdown(self->fds[i], SHUT_RD);
-            close(self->fds[i]);
-            self->fds[i] = -1;
-        }
+    /* shutdown acts on the socket, not on a descriptor: it stops listening
+     * in every process that holds a copy, even a worker too hung to close
+     * its own; the descriptors stay open (the balancer's thread polls one)
+     * until destroy. A socket from systemd is left listening: systemd
+     * keeps it for the next start. */
+    for (int i = self->inherited; self->fds && i < self->count; i++)
+        if (self->fds[i] >= 0)
+            shutdown(self->fds[i], SHUT_RD);
 }
 
 int

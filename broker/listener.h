@@ -37,10 +37,11 @@ int corral_listener_resize(corral_listener_t *self, int count, char **error);
  * before its worker is ready and one being removed none while it drains.
  * Returns 0, or -1 (errno) if the kernel refused. */
 int corral_listener_steer(corral_listener_t *self, int active);
-/* Closes this process's copies: at a graceful stop, once no worker will
- * accept again, so that a new connection is refused rather than queued. */
-void corral_listener_close(corral_listener_t *self);
-/* The bound port. */
+/* At a graceful stop, once no worker will accept again: the sockets stop
+ * listening (shutdown) in every process, so that a new connection is
+ * refused rather than queued; inherited ones (systemd) are left as they
+ * are. The descriptors are closed by destroy. */
+void corral_listener_shut(corral_listener_t *self);/* The bound port. */
 int corral_listener_port(const corral_listener_t *self);
 
 #endif

@@ -56,6 +56,7 @@ struct corral_http_server {
     bool draining;
     bool drain_grace_over;
     int drain_grace_timer;          /* -1: none */
+    int drain_check_timer;          /* -1: none */
     corral_drained_fn *on_drained;
     void *drained_arg;
     observer_t *observers;
@@ -80,6 +81,7 @@ corral_http_server_new(zloop_t *loop, int listen_fd, const char *worker_name)
     self->worker_name = strdup(worker_name);
     self->timer_id = -1;
     self->drain_grace_timer = -1;
+    self->drain_check_timer = -1;
     return self;
 }
 
@@ -91,6 +93,8 @@ corral_http_server_destroy(corral_http_server_t **self_p)
         return;
     if (self->drain_grace_timer != -1)
         zloop_timer_end(self->loop, self->drain_grace_timer);
+    if (self->drain_check_timer != -1)
+        zloop_timer_end(self->loop, self->drain_check_timer);
     if (self->daemon) {
         zloop_poller_end(self->loop, &self->poll_item);
         if (self->timer_id != -1)
@@ -294,6 +298,17 @@ on_request_completed(void *cls, struct MHD_Connection *connection,
     self->in_flight--;
 }
 
+static void finish_drain_if_idle(corral_http_server_t *self);
+
+static int
+on_drain_check(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_http_server_t *self = arg;
+    self->drain_check_timer = -1;
+    finish_drain_if_idle(self);
+    return 0;
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
               enum MHD_ConnectionNotificationCode code)
@@ -305,6 +320,10 @@ on_connection(void *cls, struct MHD_Connection *connection, void **socket_contex
     }
     else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         corral_http_guard_closed(self->guard, (corral_guarded_t **) socket_context);
+        /* it may have been the last fresh one: checked from the loop, not
+         * inside libmicrohttpd's call */
+        if (self->draining && self->loop && self->drain_check_timer == -1)
+            self->drain_check_timer = zloop_timer(self->loop, 1, 1, on_drain_check, self);
         if (self->handoff)
             corral_handoff_closed(self->handoff);
     }
@@ -398,7 +417,8 @@ wake_daemon(void *arg)
 static void
 finish_drain_if_idle(corral_http_server_t *self)
 {
-    if (!self->draining || self->in_flight > 0 || !self->on_drained || !self->drain_grace_over)
+    if (!self->draining || self->in_flight > 0 || !self->on_drained || !self->drain_grace_over
+        || (self->guard && corral_http_guard_fresh(self->guard) > 0))
         return;
     corral_drained_fn *drained = self->on_drained;
     self->on_drained = NULL;
