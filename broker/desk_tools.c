@@ -113,6 +113,8 @@ void
 corral_desk_tools_refuse(corral_desk_tools_t *self, zsock_t *socket, zframe_t *routing_id,
                          const char *why)
 {
+    if (!self)
+        return;     /* no operator (a coordinator not running: the fuzz targets) */
     Corral__V1__ToolReply reply = CORRAL__V1__TOOL_REPLY__INIT;
     reply.error = (char *) why;
     reply.instance_uuid = (char *) self->setup.uuid;
@@ -244,6 +246,8 @@ bool
 corral_desk_tools_handle(corral_desk_tools_t *self, zsock_t *socket, zframe_t *routing_id,
                          const corral_envelope_t *envelope, bool remote)
 {
+    if (!self)
+        return false;
     if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_TOOL_HELLO)
         welcome_tool(self, socket, routing_id, envelope->tool_hello, remote);
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_TOOL_REQUEST)
