@@ -56,6 +56,8 @@ int
 corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
                      const corral_envelope_t *envelope, int flags)
 {
+    if (!socket)
+        return -1;      /* not bound (a coordinator driven without its loop: fuzz_sockets) */
     zframe_t *frame = corral_envelope_pack(envelope);
     if (!frame)
         return -1;
