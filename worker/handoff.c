@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "handoff_wire.h"
+#include "loop_delay.h"
 
 #define MESSAGES_PER_TURN 16    /* then the loop serves what it took */
 
@@ -58,6 +59,7 @@ receive(corral_handoff_t *self)
 static int
 on_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
+    corral_loop_delay_turn();   /* the routes of the connections taken run in here */
     corral_handoff_t *self = arg;
     for (int i = 0; i < MESSAGES_PER_TURN && receive(self) == 0; i++)
         ;
