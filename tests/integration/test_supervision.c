@@ -56,14 +56,6 @@ start_with(int workers, const char *node_extra)
     return instance;
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 /* Between two looks at a condition that has no event of its own. */
 static void
 pause_ms(long ms)
@@ -95,9 +87,9 @@ count_output(instance_t *instance, const char *text)
 static void
 await_nth_output(instance_t *instance, const char *text, int n)
 {
-    int64_t deadline = now_ms() + WAIT_MS;
+    int64_t deadline = harness_now_ms() + WAIT_MS;
     while (count_output(instance, text) < n) {
-        if (now_ms() > deadline)
+        if (harness_now_ms() > deadline)
             fail_msg("saw \"%s\" fewer than %d times in:\n%s", text, n,
                      instance_output(instance));
         pause_ms(50);   /* until the output grows, at most 50 ms */
@@ -131,8 +123,8 @@ static json_t *
 await_worker_entry(instance_t *instance, const char *worker, entry_check_fn *check,
                    const void *arg)
 {
-    int64_t deadline = now_ms() + WAIT_MS;
-    while (now_ms() < deadline) {
+    int64_t deadline = harness_now_ms() + WAIT_MS;
+    while (harness_now_ms() < deadline) {
         response_t response;
         if (http_get(instance_port(instance), "/api/stats", &response) && response.json) {
             json_t *entry = json_object_get(json_object_get(response.json, "workers"), worker);
@@ -537,13 +529,13 @@ test_main_role_moves_without_overlap(void **state)
     int complete_before = count_output(instance, "migration-complete: ");
     pid_t old_main = pid_of(instance, "worker-1");
     pid_t heir = pid_of(instance, "worker-2");
-    int64_t deadline = now_ms() + WAIT_MS;
+    int64_t deadline = harness_now_ms() + WAIT_MS;
     char *runs = NULL;
     do {        /* the old main ran it a few times */
         free(runs);
         pause_ms(50);
         runs = read_data(instance, "tasks/sample.runs");
-    } while ((!runs || strlen(runs) < 30) && now_ms() < deadline);
+    } while ((!runs || strlen(runs) < 30) && harness_now_ms() < deadline);
     assert_int_equal(kill(old_main, SIGKILL), 0);
     char expected[96];      /* the lowest-numbered ready worker */
     snprintf(expected, sizeof expected, "worker-2 (pid %d) is the main worker now", (int) heir);
@@ -552,12 +544,12 @@ test_main_role_moves_without_overlap(void **state)
     await_nth_output(instance, "migration-complete: ", complete_before + 1);
     json_decref(await_worker_entry(instance, "worker-1", restarted_and_ready, (void *) 1));
     char *runs_before = read_data(instance, "tasks/sample.runs");
-    deadline = now_ms() + WAIT_MS;
+    deadline = harness_now_ms() + WAIT_MS;
     do {        /* a few runs by the new main */
         free(runs);
         pause_ms(100);
         runs = read_data(instance, "tasks/sample.runs");
-    } while (strlen(runs) < strlen(runs_before) + 100 && now_ms() < deadline);
+    } while (strlen(runs) < strlen(runs_before) + 100 && harness_now_ms() < deadline);
     free(runs_before);
     /* one process at a time: each pid's runs are one unbroken block */
     int pids[64], blocks = 0;
