@@ -589,6 +589,24 @@ raw_exchange_bytes(int port, const char *bytes, size_t count, char *reply, size_
     return read_all(fd, reply, size, closed);
 }
 
+char *
+read_text_file(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return NULL;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof buffer, file)) > 0)
+        fwrite(buffer, 1, n, out);
+    fclose(file);
+    fclose(out);
+    return text;
+}
+
 /* --- Status and stats (issue 5) --------------------------------------------------- */
 
 bool

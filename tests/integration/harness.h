@@ -125,6 +125,8 @@ long long await_stats_integer(const instance_t *self, const char *dotted, long l
 bool instance_aim_log_job(const instance_t *self, int worker, const char *query);
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t harness_now_ms(void);
+/* A whole file as a string (free it), or NULL if it cannot be read. */
+char *read_text_file(const char *path);
 
 /* --- The node service (issue 3) ------------------------------------------------ */
 

@@ -38,7 +38,5 @@ json_t *handler_of(json_t *result, const char *plugin, const char *type, int ind
 /* Awaits "listening on http://host:PORT" in corral's output; returns PORT. */
 int instance_wait_listening(instance_t *instance, int timeout_ms);
 
-/* Reads a whole file; NULL if it cannot. Free it. */
-char *read_text_file(const char *path);
 
 #endif

@@ -512,14 +512,7 @@ read_data(instance_t *instance, const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/data/%s", instance_dir(instance), name);
-    FILE *file = fopen(path, "r");
-    if (!file)
-        return NULL;
-    char *text = calloc(1, 1 << 20);
-    size_t length = fread(text, 1, (1 << 20) - 1, file);
-    text[length] = '\0';
-    fclose(file);
-    return text;
+    return read_text_file(path);
 }
 
 static void

@@ -21,19 +21,6 @@
 
 #define TIMEOUT_MS 15000
 
-static char *
-read_text(const char *path)
-{
-    FILE *in = fopen(path, "r");
-    if (!in)
-        return NULL;
-    char *text = calloc(1, 1 << 16);
-    size_t n = fread(text, 1, (1 << 16) - 1, in);
-    text[n] = '\0';
-    fclose(in);
-    return text;
-}
-
 static void
 test_third_party_task_runs_on_the_main_worker_only(void **state)
 {
@@ -72,7 +59,7 @@ test_third_party_task_runs_on_the_main_worker_only(void **state)
     /* the task ran on worker-1 (main) only, in one process */
     char path[512];
     snprintf(path, sizeof path, "%s/data/workers/worker-1/tick.runs", instance_dir(instance));
-    char *lines = read_text(path);
+    char *lines = read_text_file(path);
     assert_non_null(lines);
     int count = 0, first_pid = 0;
     for (char *line = strtok(lines, "\n"); line; line = strtok(NULL, "\n"), count++) {
@@ -103,7 +90,7 @@ runners(instance_t *instance, const char *name, int *pids, int max)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/data/workers/%s/tick.runs", instance_dir(instance), name);
-    char *lines = read_text(path);
+    char *lines = read_text_file(path);
     int count = 0;
     for (char *line = lines ? strtok(lines, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         int worker = 0, pid = 0;

@@ -107,14 +107,8 @@ follow(instance_t *instance, follower_t *follower, const char *name, char *const
 char *
 read_file(const char *path)
 {
-    FILE *file = fopen(path, "r");
-    if (!file)
-        return strdup("");
-    char *text = calloc(1, 1 << 20);
-    size_t n = fread(text, 1, (1 << 20) - 1, file);
-    text[n] = '\0';
-    fclose(file);
-    return text;
+    char *text = read_text_file(path);
+    return text ? text : strdup("");
 }
 
 bool
