@@ -449,6 +449,13 @@ take_connections(const int *fds, int count, void *arg)
             close(fds[i]);          /* the client is gone already */
             continue;
         }
+        /* At the limit the guard shut a waiting connection down for the
+         * last one taken; MHD releases it only when it runs, and refuses
+         * new ones above its own limit meanwhile. A burst of idle sockets
+         * would otherwise crowd out the client behind them. */
+        if (corral_http_guard_connections(self->guard) >=
+            corral_http_guard_max_connections(self->guard))
+            run_daemon(self);
         /* on failure MHD closes the socket itself */
         MHD_add_connection(self->daemon, fds[i], (struct sockaddr *) &peer, length);
     }
