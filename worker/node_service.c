@@ -75,6 +75,8 @@ struct corral_node_service {
     bool has_pending;
     int flush_timer;            /* -1: none scheduled */
     int tick_timer;             /* the bus client's retries; -1: none */
+    corral_node_synced_fn *synced_fn;  /* waits for the first snapshot */
+    void *synced_arg;
 };
 
 static void deliver(corral_node_service_t *self, stored_t *message);
@@ -193,7 +195,25 @@ on_bus_readable(zloop_t *loop, zsock_t *reader, void *arg)
     corral_loop_delay_turn();   /* the plugins' handlers run in here */
     corral_bus_client_read(self->bus);
     keep_ticking(self);
+    corral_node_synced_fn *synced = self->synced_fn;
+    if (synced && corral_bus_client_synced(self->bus)) {
+        self->synced_fn = NULL;
+        synced(self->synced_arg);
+    }
     return 0;
+}
+
+void
+corral_node_service_when_synced(corral_node_service_t *self, corral_node_synced_fn *fn,
+                                void *arg)
+{
+    if (!self->bus || !self->loop || corral_bus_client_synced(self->bus)) {
+        self->synced_fn = NULL;
+        fn(arg);
+        return;
+    }
+    self->synced_fn = fn;
+    self->synced_arg = arg;
 }
 
 corral_node_service_t *

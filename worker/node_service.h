@@ -44,4 +44,11 @@ void corral_node_service_set_main(corral_node_service_t *self, bool main);
 /* The bus connection; NULL in classic mode. */
 corral_bus_client_t *corral_node_service_bus(corral_node_service_t *self);
 
+/* `fn` runs once the bus has delivered its first snapshot: from then on
+ * every broadcast reaches this process (before it, live ones are
+ * dropped). At once when it has, or without a bus. One at a time. */
+typedef void (corral_node_synced_fn)(void *arg);
+void corral_node_service_when_synced(corral_node_service_t *self, corral_node_synced_fn *fn,
+                                     void *arg);
+
 #endif

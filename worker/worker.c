@@ -492,7 +492,22 @@ accepts_when_ready(const corral_worker_t *self)
     return self->desk && self->config->generation > 1;
 }
 
-/* Serving, and no plugin holds us back (migrations): tell who waits. */
+static void report_ready(void *arg);
+
+/* Ready means every broadcast sent from now on reaches us: a worker that
+ * said so before its first bus snapshot would drop the live ones. */
+static void
+report_ready_when_synced(void *arg)
+{
+    corral_worker_t *self = arg;
+    if (self->node)
+        corral_node_service_when_synced(self->node, report_ready, self);
+    else
+        report_ready(self);
+}
+
+/* Serving, and no plugin holds us back (migrations), and the bus is in
+ * sync: tell who waits. */
 static void
 report_ready(void *arg)
 {
@@ -536,7 +551,7 @@ begin_serving(corral_worker_t *self)
         corral_http_server_keepalive_limits(self->http, self->config->keepalive_requests,
                                             self->config->keepalive_time_ms);
     }
-    corral_plugin_host_on_released(self->plugins, report_ready, self);
+    corral_plugin_host_on_released(self->plugins, report_ready_when_synced, self);
     if (!self->http || corral_access_log_attach(self->http) != 0
         || start_reporter(self) != 0 || start_node_service(self) != 0
         || (self->desk && corral_desk_client_listen(self->desk, self->loop, on_desk_envelope,
@@ -551,7 +566,7 @@ begin_serving(corral_worker_t *self)
         return -1;
     self->started = true;
     if (!corral_plugin_host_held(self->plugins))
-        report_ready(self);
+        report_ready_when_synced(self);
     if (self->config->without_http)
         corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "running without HTTP (pid %d)", (int) getpid());
     else
