@@ -2,12 +2,14 @@
 #include "listener.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -18,6 +20,9 @@ struct corral_listener {
     int *fds;
     int count;
     int port;
+    bool reuseport;
+    char *host;
+    int inherited;      /* fds[0..inherited-1] came from systemd: never shut down */
 };
 
 static int
@@ -105,6 +110,8 @@ corral_listener_new(const char *host, int port, bool reuseport, int count, char 
     if (!self)
         return NULL;
     self->count = reuseport ? count : 1;
+    self->reuseport = reuseport;
+    self->host = strdup(host);
     self->fds = calloc((size_t) self->count, sizeof *self->fds);
     for (int i = 0; self->fds && i < self->count; i++) {
         /* every socket after the first joins the first one's port */
@@ -129,6 +136,7 @@ corral_listener_destroy(corral_listener_t **self_p)
     for (int i = 0; self->fds && i < self->count; i++)
         close(self->fds[i]);
     free(self->fds);
+    free(self->host);
     free(self);
     *self_p = NULL;
 }
@@ -143,4 +151,120 @@ int
 corral_listener_port(const corral_listener_t *self)
 {
     return self->port;
+}
+
+int
+corral_listener_sockets(const corral_listener_t *self)
+{
+    return self->count;
+}
+
+int
+corral_listener_resize(corral_listener_t *self, int count, char **error)
+{
+    if (!self->reuseport || count == self->count)
+        return 0;
+    if (count > self->count) {
+        int *fds = realloc(self->fds, (size_t) count * sizeof *fds);
+        if (!fds)
+            return -1;
+        self->fds = fds;
+        for (; self->count < count; self->count++)
+            if ((fds[self->count] = bind_one(self->host, self->port, true, false, error)) < 0)
+                return -1;
+        return 0;
+    }
+    /* the slot's worker holds its copy until it stops accepting; what is
+     * queued on that socket then is reset by the kernel (docs/reload.md) */
+    for (; self->count > count; self->count--)
+        close(self->fds[self->count - 1]);
+    return 0;
+}
+
+void
+corral_listener_shut(corral_listener_t *self)
+{
+    /* shutdown acts on the socket, not on a descriptor: it stops listening
+     * in every process that holds a copy, even a worker too hung to close
+     * its own; the descriptors stay open (the balancer's thread polls one)
+     * until destroy. A socket from systemd is left listening: systemd
+     * keeps it for the next start. */
+    for (int i = self->inherited; self->fds && i < self->count; i++)
+        if (self->fds[i] >= 0)
+            shutdown(self->fds[i], SHUT_RD);
+}
+
+int
+corral_listener_steer(corral_listener_t *self, int active)
+{
+    if (!self->reuseport || active < 1 || self->count < 1 || self->fds[0] < 0)
+        return 0;
+    /* a random member among the first `active` (the kernel's group keeps
+     * the order they joined in, and slots only come and go at the end) */
+    struct sock_filter code[] = {
+        { BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t) (SKF_AD_OFF + SKF_AD_RANDOM) },
+        { BPF_ALU | BPF_MOD | BPF_K, 0, 0, (uint32_t) active },
+        { BPF_RET | BPF_A, 0, 0, 0 },
+    };
+    struct sock_fprog program = { sizeof code / sizeof code[0], code };
+    return setsockopt(self->fds[0], SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program,
+                      sizeof program);
+}
+
+#define SD_LISTEN_FDS_START 3
+
+int
+corral_listener_inherited(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    int count = 0;
+    if (pid && fds && strtol(pid, NULL, 10) == (long) getpid())
+        count = (int) strtol(fds, NULL, 10);
+    /* not for the workers, nor for a program the coordinator runs later */
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return count > 0 ? count : 0;
+}
+
+corral_listener_t *
+corral_listener_adopt(int inherited, const char *host, bool reuseport, int count,
+                      char **error)
+{
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    int first = SD_LISTEN_FDS_START;
+    if (getsockopt(first, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0
+        || !listening) {
+        *error = corral_format("LISTEN_FDS: fd %d is not a listening socket", first);
+        return NULL;
+    }
+    corral_listener_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->reuseport = reuseport;
+    self->host = strdup(host);
+    int total = reuseport && count > inherited ? count : inherited;
+    self->fds = calloc((size_t) total, sizeof *self->fds);
+    if (!self->fds || !self->host) {
+        corral_listener_destroy(&self);
+        return NULL;
+    }
+    for (; self->count < inherited; self->count++, self->inherited++) {
+        self->fds[self->count] = first + self->count;
+        fcntl(first + self->count, F_SETFD, FD_CLOEXEC);
+    }
+    self->port = bound_port(self->fds[0]);
+    if (corral_listener_resize(self, total, error) != 0) {
+        if (*error) {
+            char *why = *error;
+            *error = corral_format("%s (balancing reuseport with a socket from systemd: set "
+                                   "ReusePort=yes in the .socket unit, or one socket per "
+                                   "worker)", why);
+            free(why);
+        }
+        corral_listener_destroy(&self);
+        return NULL;
+    }
+    return self;
 }

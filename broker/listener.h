@@ -17,9 +17,33 @@ corral_listener_t *corral_listener_new(const char *host, int port, bool reusepor
                                        int count, char **error);
 void corral_listener_destroy(corral_listener_t **self_p);
 
+/* Systemd socket activation: how many sockets LISTEN_FDS/LISTEN_PID hand
+ * this process (0: none); the variables are removed either way. */
+int corral_listener_inherited(void);
+/* A listener on the `inherited` sockets from fd 3 on (host names it in
+ * messages); with reuseport and fewer than `count`, more are bound on
+ * their port. They are closed at a stop, never shut down: systemd keeps
+ * them, and connections wait for the next start instead of being refused. */
+corral_listener_t *corral_listener_adopt(int inherited, const char *host, bool reuseport,
+                                         int count, char **error);
+
 /* The socket for worker slot `worker_id` (1-based). */
 int corral_listener_fd(const corral_listener_t *self, int worker_id);
-/* The bound port. */
+/* How many sockets it holds (1 with shared balancing). */
+int corral_listener_sockets(const corral_listener_t *self);
+/* reuseport: a socket per slot up to `count` (a reload changed the worker
+ * count); the ones past it are closed. Shared: nothing to do. */
+int corral_listener_resize(corral_listener_t *self, int count, char **error);
+/* reuseport: new connections go to the first `active` sockets only
+ * (a BPF program on the group), so that a slot being added gets none
+ * before its worker is ready and one being removed none while it drains.
+ * Returns 0, or -1 (errno) if the kernel refused. */
+int corral_listener_steer(corral_listener_t *self, int active);
+/* At a graceful stop, once no worker will accept again: the sockets stop
+ * listening (shutdown) in every process, so that a new connection is
+ * refused rather than queued; inherited ones (systemd) are left as they
+ * are. The descriptors are closed by destroy. */
+void corral_listener_shut(corral_listener_t *self);/* The bound port. */
 int corral_listener_port(const corral_listener_t *self);
 
 #endif

@@ -209,8 +209,16 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
         corral_pidfile_release(&pidfile);
         return 1;
     }
-    corral_listener_t *listener = corral_listener_new(config->server.host, config->server.port,
-                                                      reuseport, slots.http_count, &error);
+    int inherited = corral_listener_inherited();
+    corral_listener_t *listener =
+        inherited ? corral_listener_adopt(inherited, config->server.host, reuseport,
+                                          slots.http_count, &error)
+                  : corral_listener_new(config->server.host, config->server.port, reuseport,
+                                        slots.http_count, &error);
+    if (listener && inherited)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "listening socket from systemd (LISTEN_FDS=%d): "
+                   "port %d; server.host and server.port are not used", inherited,
+                   corral_listener_port(listener));
     /* classic mode: one worker of the first type that serves HTTP */
     const corral_worker_group_t *first = &config->node.types[0];
     for (int i = config->node.type_count - 1; i >= 0; i--)
