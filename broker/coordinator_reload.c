@@ -87,6 +87,31 @@ steer(corral_coordinator_t *self, int active)
                    active, strerror(errno));
 }
 
+/* reuseport: the sockets of both configurations exist before any new
+ * worker starts (a replacement joins its socket before the old process
+ * leaves it), and until the end new connections go only to the sockets
+ * both keep: none to one whose worker is not ready yet, none to one that
+ * goes away. Returns 0, or -1 (logged and reported: nothing changed). */
+static int
+prepare_sockets(corral_coordinator_t *self)
+{
+    int running = corral_listener_sockets(self->listener);
+    int next = self->next_plan.http_count > 0 ? self->next_plan.http_count : 1;
+    char *error = NULL;
+    if (next > running && corral_listener_resize(self->listener, next, &error) != 0) {
+        char summary[400];
+        snprintf(summary, sizeof summary, "cannot open the listening sockets for %d HTTP "
+                 "workers, nothing changed: %s", next, error ? error : strerror(errno));
+        free(error);
+        corral_listener_resize(self->listener, running, NULL);
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: %s", summary);
+        report(self, false, summary);
+        return -1;
+    }
+    steer(self, next < running ? next : running);
+    return 0;
+}
+
 /* --- What reload.c asks ------------------------------------------------------ */
 
 static bool
@@ -119,12 +144,9 @@ add_slot(void *arg, corral_replace_fn *done, void *done_arg)
     int id = self->slot_count + 1;
     const corral_slot_spec_t *spec = &self->next_plan.specs[id - 1];
     char *error = NULL;
-    steer(self, corral_listener_sockets(self->listener));  /* none to a new socket yet */
     if (corral_coordinator_reserve_slots(self, id) != 0
         || corral_cluster_view_resize(self->view, id) != 0
-        || (self->logs && corral_log_collector_grow(self->logs, id) != 0)
-        || (spec->http && corral_listener_sockets(self->listener) < spec->listen_index
-            && corral_listener_resize(self->listener, spec->listen_index, &error) != 0)) {
+        || (self->logs && corral_log_collector_grow(self->logs, id) != 0)) {
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: cannot add %s: %s", spec->name,
                    error ? error : "out of memory");
         free(error);
@@ -149,9 +171,6 @@ remove_last_slot(void *arg)
     corral_coordinator_t *self = arg;
     if (self->slot_count <= 1)
         return;
-    const slot_t *last = corral_coordinator_slot(self, self->slot_count);
-    if (last->spec.http)    /* none to its socket while it drains */
-        steer(self, last->spec.listen_index - 1);
     corral_supervisor_remove_last(self->supervisor);
     self->slot_count--;
     corral_cluster_view_resize(self->view, self->slot_count);
@@ -179,7 +198,9 @@ reload_finished(void *arg, bool ok, const char *why)
                  self->slot_count, self->config_generation);
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: %s", summary);
     }
-    /* reuseport: a socket for each HTTP slot that runs, and all steered to */
+    /* reuseport: a socket for each HTTP slot that runs, all steered to;
+     * those past it were steered away from since the start, and their
+     * workers have drained them */
     int sockets = self->plan.http_count > 0 ? self->plan.http_count : 1;
     corral_listener_resize(self->listener, sockets, NULL);
     steer(self, sockets);
@@ -318,6 +339,11 @@ corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *don
         adopt(self, next, self->config_generation);
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: the workers are unchanged");
         report(self, true, "applied: the workers are unchanged");
+        return;
+    }
+    if (prepare_sockets(self) != 0) {
+        corral_config_destroy(&next);
+        corral_worker_slots_clear(&self->next_plan);
         return;
     }
     self->next_config = next;
