@@ -292,6 +292,49 @@ def socket_activation():
         listener.close()
 
 
+def types_yaml(http_count):
+    return ("logging: { root: { level: info } }\n"
+            "node:\n"
+            "  shutdown_timeout: 3s\n"
+            "  status: { interval: 100ms }\n"
+            "  workers:\n"
+            f"    http: {{ count: {http_count}, startup_delay: 300ms }}\n"
+            "    background: { count: 1, http: false }\n")
+
+
+def typed_reloads(balancing):
+    """Named types: the http type's count 2 -> 3 -> 2 under load. The slots
+    whose type, name and socket stay are not replaced; slot 3 turns from
+    background-1 into http-3 and back; 0 failures, 0 resets."""
+    instance = Instance(CORRAL, types_yaml(2), balancing)
+    try:
+        instance.wait_ready()
+
+        def named(names):
+            _, stats, _ = instance.request("GET", "/api/stats", expect=200)
+            found = {p["name"]: p["pid"] for p in stats["processes"]
+                     if p.get("name", "") != "coordinator" and p.get("pid")}
+            return set(found) == names and found
+        first = instance.until("settled", lambda: named({"http-1", "http-2", "background-1"}))
+        load = Load(instance.port)
+        for reload, (count, names) in enumerate(
+                [(3, {"http-1", "http-2", "http-3", "background-1"}),
+                 (2, {"http-1", "http-2", "background-1"})], start=1):
+            rewrite(instance, types_yaml(count), balancing)
+            instance.process.send_signal(signal.SIGHUP)
+            wait_count(instance, "reload: applied in", reload)
+            now = instance.until("settled", lambda: named(names))
+            for name in ("http-1", "http-2"):
+                assert now[name] == first[name], (reload, name, "was replaced")
+        ok, failed, resets = load.stop()
+        print(f"[{balancing}] worker types 2 -> 3 -> 2 under load: {ok} ok, {len(failed)} "
+              f"failed, {resets} resets", flush=True)
+        assert ok > 10 and not failed and resets == 0, (ok, failed[:10], resets)
+        assert instance.stop() == 0
+    finally:
+        instance.close()
+
+
 def run(balancing):
     instance = Instance(CORRAL, node_yaml(2, 0), balancing)
     try:
@@ -305,6 +348,7 @@ def run(balancing):
     finally:
         instance.close()
     refused_at_once(balancing)
+    typed_reloads(balancing)
 
 
 def main():
