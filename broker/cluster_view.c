@@ -59,6 +59,7 @@ struct corral_cluster_view {
     corral_envelope_t envelope;
     corral_view_filler_fn *filler;
     void *filler_arg;
+    const Corral__V1__ReloadOutcome *last_reload;
     const Corral__V1__InputCounters *input;
     zframe_t *packed;           /* the envelope, for those who ask meanwhile */
     int64_t packed_at_ms;
@@ -126,6 +127,37 @@ corral_cluster_view_destroy(corral_cluster_view_t **self_p)
     free(self->view_pointers);
     free(self);
     *self_p = NULL;
+}
+
+int
+corral_cluster_view_resize(corral_cluster_view_t *self, int worker_count)
+{
+    for (int i = worker_count; i < self->worker_count; i++)
+        if (self->workers[i].report)
+            corral__v1__report__free_unpacked(self->workers[i].report, NULL);
+    size_t n = (size_t) worker_count;
+    worker_t *workers = realloc(self->workers, n * sizeof *workers);
+    if (workers)
+        self->workers = workers;
+    Corral__V1__WorkerView *views = realloc(self->views, n * sizeof *views);
+    if (views)
+        self->views = views;
+    Corral__V1__WorkerView **pointers = realloc(self->view_pointers, n * sizeof *pointers);
+    if (pointers)
+        self->view_pointers = pointers;
+    if (!workers || !views || !pointers)
+        return -1;
+    for (int i = self->worker_count; i < worker_count; i++)
+        self->workers[i] = (worker_t) { .pid = 0 };
+    self->worker_count = worker_count;
+    return 0;
+}
+
+void
+corral_cluster_view_set_reload(corral_cluster_view_t *self,
+                               const Corral__V1__ReloadOutcome *outcome)
+{
+    self->last_reload = outcome;
 }
 
 static worker_t *
@@ -343,6 +375,7 @@ corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
     message.os = &self->os;
     message.desk_dropped = desk_dropped;
     message.coordinator_logs = &self->logs;
+    message.last_reload = (Corral__V1__ReloadOutcome *) self->last_reload;
     message.input = (Corral__V1__InputCounters *) self->input;
     message.bus = (Corral__V1__BusStats *) self->bus;
     message.tools = (Corral__V1__ToolCounters *) self->tools;

@@ -24,6 +24,12 @@ corral_cluster_view_t *corral_cluster_view_new(zloop_t *loop, int worker_count,
                                                double cpu_quota);
 void corral_cluster_view_destroy(corral_cluster_view_t **self_p);
 
+/* A reload changed the worker count (slots past it are dropped). */
+int corral_cluster_view_resize(corral_cluster_view_t *self, int worker_count);
+/* The last reload's outcome, shown in /api/status (kept by the caller). */
+void corral_cluster_view_set_reload(corral_cluster_view_t *self,
+                                    const Corral__V1__ReloadOutcome *outcome);
+
 /* Slot `id` (1..worker_count) runs `pid` now; it has until the heartbeat
  * timeout to report. */
 void corral_cluster_view_worker_started(corral_cluster_view_t *self, int id,

@@ -118,6 +118,7 @@ static const field_t workers_fields[] = {
     { "command", VALUE_COMMAND, IN_GROUP(program.command), NULL },
     { "env", VALUE_ENV, IN_GROUP(program.env), NULL },
     { "max_memory", VALUE_SIZE, IN_GROUP(max_memory), NULL },
+    { "startup_delay", VALUE_DURATION, IN_GROUP(startup_delay_ms), NULL },
     { "recycle", VALUE_SECTION, 0, recycle_fields },
     { "http", VALUE_BOOL, IN_GROUP(http), NULL },
     { "main", VALUE_MAIN, IN_GROUP(main), NULL },
@@ -147,6 +148,11 @@ static const field_t migrations_fields[] = {
     { "delay", VALUE_DURATION, AT(node.migrations.delay_ms), NULL },
     { NULL, 0, 0, NULL }
 };
+static const field_t reload_fields[] = {
+    { "parallel",      VALUE_COUNT,    AT(node.reload.parallel),         NULL },
+    { "ready_timeout", VALUE_DURATION, AT(node.reload.ready_timeout_ms), NULL },
+    { NULL, 0, 0, NULL }
+};
 static const field_t bus_fields[] = {
     { "max_persisted_bytes", VALUE_SIZE, AT(node.bus.max_persisted_bytes), NULL },
     { NULL, 0, 0, NULL }
@@ -170,6 +176,7 @@ static const field_t node_fields[] = {
     { "status",           VALUE_SECTION,  0,                   status_fields },
     { "debug_routes",     VALUE_BOOL,     AT(node.debug_routes),        NULL },
     { "migrations",       VALUE_SECTION,  0,               migrations_fields },
+    { "reload",           VALUE_SECTION,  0,                   reload_fields },
     { "bus",              VALUE_SECTION,  0,                      bus_fields },
     { "remote",           VALUE_REMOTE,   0,                   remote_fields },
     { NULL, 0, 0, NULL }
@@ -480,6 +487,8 @@ set_defaults(corral_config_t *config)
     config->node.workers.http = true;
     config->node.workers.main = true;
     config->node.shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    config->node.reload.parallel = 1;
+    config->node.reload.ready_timeout_ms = 30000;
     config->node.status.interval_ms = DEFAULT_STATUS_INTERVAL_MS;
     config->node.workers.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
     config->node.workers.recycle.jitter_percent = DEFAULT_RECYCLE_JITTER;

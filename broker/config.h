@@ -55,6 +55,7 @@ typedef struct {
     corral_worker_program_t program;    /* command, env */
     uint64_t heartbeat_timeout_ms;  /* silent longer: hung; default 10s (instance-wide) */
     uint64_t max_memory;            /* RLIMIT_AS per worker; 0: none */
+    uint64_t startup_delay_ms;      /* a slow start (tests, demos); default 0 */
     struct {
         uint64_t max_rss;           /* bytes; 0: no limit */
         uint64_t max_requests;      /* 0: no limit */
@@ -109,6 +110,10 @@ typedef struct {
         struct {
             uint64_t delay_ms;          /* pause before migrating; default 0 */
         } migrations;
+        struct {
+            uint64_t parallel;          /* slots replaced at a time; default 1 (0 reads as 1) */
+            uint64_t ready_timeout_ms;  /* for each new worker; default 30s */
+        } reload;
         struct {
             uint64_t max_persisted_bytes;   /* the persisted store; default 64mb */
         } bus;

@@ -8,6 +8,7 @@
  * who is main) is the supervisor's (supervisor.c): the coordinator tells
  * it what happened and does what it asks. */
 #include "coordinator.h"
+#include "coordinator_private.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -48,54 +49,6 @@
                                      * records the last workers sent before dying */
 #define DESK_BATCH 256              /* desk messages read in one turn */
 
-typedef struct {
-    int id;
-    corral_worker_config_t config;
-    char secret[CORRAL_SECRET_LENGTH + 1];  /* made at its first spawn; kept by its
-                                             * replacements, which share its log stream */
-} slot_t;
-
-/* What the coordinator knows of one process (corral_process_link). */
-typedef struct {
-    zframe_t *desk_peer;    /* the routing id its Hello came from */
-    bool said_bye;
-    uint64_t last_log_seq;  /* from its Bye */
-    int channel;            /* its connection channel (balancing shared), or -1 */
-} peer_t;
-
-struct corral_coordinator {
-    const corral_config_t *config;
-    corral_listener_t *listener;
-    corral_balancer_t *balancer;            /* balancing shared */
-    char *worker_program;
-    zloop_t *loop;
-    corral_runtime_dir_t *runtime;
-    const char *runtime_dir;
-    char *desk_endpoint;
-    zsock_t *desk;
-    corral_cluster_view_t *view;
-    corral_bus_t *bus;
-    char *instance_uuid;
-    slot_t *slots;
-    int slot_count;
-    corral_slot_spec_t *specs;
-    corral_supervisor_t *supervisor;
-    corral_signals_t *signals;
-    corral_log_router_t *log_router;        /* until the collector takes it */
-    corral_log_collector_t *logs;
-    Corral__V1__LogConfig *reloaded_log_config;
-    corral_operator_t *operator;        /* tap, tools on desk, node.remote */
-    corral_tap_t *tap;                  /* the operator's */
-    corral_desk_tools_t *tools;         /* the operator's */
-    bool stopping;
-    int exit_code;
-    uint64_t desk_dropped;
-    uint64_t hello_refused;
-    int64_t desk_dropped_logged_at;
-    Corral__V1__InputCounters input;        /* what the views carry */
-    int64_t input_refreshed_at;
-};
-
 static int start_supervisor(corral_coordinator_t *self);
 
 corral_coordinator_t *
@@ -110,27 +63,81 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
     self->config = config;
     self->listener = listener;
     self->worker_program = corral_spawn_default_program();
-    int worker_count = self->slot_count = slots->slot_count;
-    self->specs = slots->specs;
-    slots->specs = NULL;
-    self->slots = calloc((size_t) worker_count, sizeof *self->slots);
-    for (int i = 0; self->slots && i < worker_count; i++) {
-        self->slots[i].id = i + 1;
-        corral_worker_config_init(&self->slots[i].config, config, i + 1, worker_count,
-                                  corral_listener_port(listener), true);
-        corral_worker_config_set_type(&self->slots[i].config, self->specs[i].name,
-                                      self->specs[i].http);
-    }
+    self->config_generation = 1;
+    self->plan = *slots;
+    *slots = (corral_worker_slots_t) { NULL, 0, 0 };
+    int worker_count = self->plan.slot_count;
+    int reserved = corral_coordinator_reserve_slots(self, worker_count);
+    for (int i = 0; reserved == 0 && i < worker_count; i++)
+        corral_coordinator_assign(self, self->slots[i], config, &self->plan.specs[i],
+                                  worker_count, 1);
+    self->slot_count = worker_count;
     self->loop = zloop_new();
     if (self->loop)
         self->view = corral_cluster_view_new(self->loop, worker_count,
                                              config->node.status.interval_ms,
                                              config->node.workers.heartbeat_timeout_ms,
                                              corral_cpu_quota("/"));
-    if (!self->slots || !self->specs || !self->loop || !self->view || !self->worker_program
-        || start_supervisor(self) != 0)
+    if (reserved != 0 || !self->loop || !self->view || !self->worker_program
+        || start_supervisor(self) != 0 || corral_coordinator_reload_setup(self) != 0)
         corral_coordinator_destroy(&self);
     return self;
+}
+
+int
+corral_coordinator_reserve_slots(corral_coordinator_t *self, int count)
+{
+    if (count <= self->slot_capacity)
+        return 0;
+    slot_t **slots = realloc(self->slots, (size_t) count * sizeof *slots);
+    if (!slots)
+        return -1;
+    self->slots = slots;
+    for (; self->slot_capacity < count; self->slot_capacity++) {
+        slot_t *slot = calloc(1, sizeof *slot);
+        if (!slot)
+            return -1;
+        slot->id = self->slot_capacity + 1;
+        slots[self->slot_capacity] = slot;
+    }
+    return 0;
+}
+
+const char *
+corral_coordinator_program(const corral_coordinator_t *self, const corral_slot_spec_t *spec)
+{
+    char **command = spec->type->program.command;
+    return command ? command[0] : self->worker_program;
+}
+
+void
+corral_coordinator_assign(corral_coordinator_t *self, slot_t *slot,
+                          const corral_config_t *config, const corral_slot_spec_t *spec,
+                          int worker_count, uint32_t generation)
+{
+    slot->config = config;
+    slot->spec = *spec;
+    slot->spec.config_generation = generation;
+    slot->worker_count = worker_count;
+    if (self->supervisor)
+        corral_supervisor_set_spec(self->supervisor, slot->id, &slot->spec);
+}
+
+/* The WorkerConfig the slot's next process is welcomed with. */
+static void
+build_worker_config(corral_coordinator_t *self, slot_t *slot)
+{
+    corral_worker_config_init(&slot->message, slot->config, slot->id, slot->worker_count,
+                              corral_listener_port(self->listener), true);
+    corral_worker_config_set_type(&slot->message, slot->spec.name, slot->spec.type);
+    if (self->bus)
+        corral_worker_config_set_node(&slot->message, self->instance_uuid,
+                                      corral_bus_in_endpoint(self->bus),
+                                      corral_bus_out_endpoint(self->bus));
+    if (self->logs)
+        slot->message.message.logs_endpoint = (char *) corral_log_collector_endpoint(self->logs);
+    if (self->reloaded_log_config)
+        slot->message.message.logging = self->reloaded_log_config;
 }
 
 void
@@ -140,6 +147,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
+    corral_coordinator_reload_teardown(self);
     corral_operator_destroy(&self->operator);
     corral_supervisor_destroy(&self->supervisor);
     corral_balancer_destroy(&self->balancer);
@@ -156,8 +164,10 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     corral_runtime_dir_destroy(&self->runtime);
     free(self->desk_endpoint);
     free(self->worker_program);
+    for (int i = 0; i < self->slot_capacity; i++)
+        free(self->slots[i]);
     free(self->slots);
-    free(self->specs);
+    corral_worker_slots_clear(&self->plan);
     free(self);
     *self_p = NULL;
 }
@@ -172,7 +182,13 @@ corral_coordinator_set_log_router(corral_coordinator_t *self, corral_log_router_
 static slot_t *
 slot_by_id(corral_coordinator_t *self, uint32_t id)
 {
-    return id >= 1 && id <= (uint32_t) self->slot_count ? &self->slots[id - 1] : NULL;
+    return id >= 1 && id <= (uint32_t) self->slot_capacity ? self->slots[id - 1] : NULL;
+}
+
+slot_t *
+corral_coordinator_slot(corral_coordinator_t *self, int id)
+{
+    return id >= 1 ? slot_by_id(self, (uint32_t) id) : NULL;
 }
 
 /* A process's life changed: the cluster view and the tap learn it. */
@@ -203,6 +219,10 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
         return;
     self->stopping = true;
     corral_notify("STOPPING=1");
+    corral_coordinator_reload_abort(self);
+    /* no process accepts again: a new connection is refused at once rather
+     * than left in the backlog until the last worker exits */
+    corral_listener_shut(self->listener);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                corral_supervisor_live(self->supervisor), why);
     corral_supervisor_stop(self->supervisor);
@@ -320,16 +340,16 @@ welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hell
         return;
     zframe_destroy(&peer->desk_peer);
     peer->desk_peer = zframe_dup(routing_id);
-    slot->config.message.main = corral_process_main(process);
-    slot->config.message.generation = corral_process_generation(process);
+    slot->message.message.main = corral_process_main(process);
+    slot->message.message.generation = corral_process_generation(process);
     Corral__V1__Welcome body = CORRAL__V1__WELCOME__INIT;
-    body.config = &slot->config.message;
+    body.config = &slot->message.message;
     corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
     reply.body_case = CORRAL__V1__ENVELOPE__BODY_WELCOME;
     reply.welcome = &body;
     if (send_to_process(self, process, &reply) != 0)
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot send the Welcome to %s",
-                   slot->config.name);
+                   slot->message.name);
 }
 
 /* Every slot was ready once: the instance is up. */
@@ -644,22 +664,22 @@ spawn_process(void *arg, corral_process_t *process, char **error)
 {
     corral_coordinator_t *self = arg;
     slot_t *slot = slot_by_id(self, (uint32_t) corral_process_slot(process));
-    const corral_slot_spec_t *spec = &self->specs[slot->id - 1];
-    char *const *command = spec->type->program.command;
+    const corral_slot_spec_t *spec = &slot->spec;
     peer_t *peer = link_peer(process);
     corral_handoff_fds_t handoff = { -1, 0, -1 };
     /* a worker without HTTP gets no connections: no channel, no socket */
     if (!peer || (self->balancer && spec->http
                   && corral_balancer_open(self->balancer, &handoff) != 0)) {
         *error = corral_format("cannot open a connection channel for %s: %s",
-                               slot->config.name, strerror(errno));
+                               slot->message.name, strerror(errno));
         return -1;
     }
     peer->channel = handoff.channel;
+    build_worker_config(self, slot);
     corral_spawn_t spawn = {
-        .program = command ? command[0] : self->worker_program,
-        .name = slot->config.name,
-        .argv = command,
+        .program = corral_coordinator_program(self, spec),
+        .name = slot->message.name,
+        .argv = spec->type->program.command,
         .env = spec->type->program.env,
         .worker_id = slot->id,
         .listen_fd = spec->http ? corral_listener_fd(self->listener, spec->listen_index) : -1,
@@ -671,15 +691,18 @@ spawn_process(void *arg, corral_process_t *process, char **error)
         .handoff_counters_fd = handoff.counters_fd,
     };
     if (!slot->secret[0] && corral_spawn_make_secret(slot->secret) != 0) {
-        *error = corral_format("cannot make a secret for %s: %s", slot->config.name,
+        *error = corral_format("cannot make a secret for %s: %s", slot->message.name,
                                strerror(errno));
         close_channel(self, peer);
         return -1;
     }
-    if (self->logs)
+    if (self->logs) {
         corral_log_collector_set_secret(self->logs, slot->id, slot->secret);
+        corral_log_collector_name_worker(self->logs, slot->id, spec->name);  /* a reload may rename it */
+    }
+    corral_binary_id(spawn.program, &slot->binary);     /* a reload compares it */
     pid_t pid = -1;
-    if (corral_worker_config_make_data_dir(&slot->config, error) == 0)
+    if (corral_worker_config_make_data_dir(&slot->message, error) == 0)
         pid = corral_spawn_worker(&spawn, error);
     if (pid < 0)
         close_channel(self, peer);
@@ -754,10 +777,9 @@ fill_slot_view(void *arg, int slot_id, Corral__V1__WorkerView *view)
     corral_supervisor_fill_view(self->supervisor, slot_id, view);
 }
 
-static int
-start_supervisor(corral_coordinator_t *self)
+void
+corral_coordinator_policy(const corral_config_t *config, corral_supervision_t *out)
 {
-    const corral_config_t *config = self->config;
     corral_supervision_t policy = {
         .policy = config->node.restart.policy,
         .max_restarts = config->node.restart.max_restarts,
@@ -767,13 +789,27 @@ start_supervisor(corral_coordinator_t *self)
         .heartbeat_timeout_ms = config->node.workers.heartbeat_timeout_ms,
         .shutdown_timeout_ms = config->node.shutdown_timeout_ms,
     };
+    *out = policy;
+}
+
+static int
+start_supervisor(corral_coordinator_t *self)
+{
+    corral_supervision_t policy;
+    corral_coordinator_policy(self->config, &policy);
     static const corral_supervisor_ops_t ops = {
         .spawn = spawn_process, .slot_changed = slot_changed, .tell_main = tell_main,
         .stop_instance = stop_instance, .all_ready = announce_ready,
         .forget = forget_process,
     };
-    self->supervisor = corral_supervisor_new(self->loop, &policy, self->specs, self->slot_count,
+    corral_slot_spec_t *specs = calloc((size_t) self->slot_count, sizeof *specs);
+    if (!specs)
+        return -1;
+    for (int i = 0; i < self->slot_count; i++)
+        specs[i] = self->slots[i]->spec;
+    self->supervisor = corral_supervisor_new(self->loop, &policy, specs, self->slot_count,
                                              &ops, self);
+    free(specs);
     if (!self->supervisor)
         return -1;
     corral_cluster_view_set_filler(self->view, fill_slot_view, self);
@@ -782,37 +818,24 @@ start_supervisor(corral_coordinator_t *self)
 
 /* --- Signals and the loop ----------------------------------------------------- */
 
-/* SIGHUP: the logging section again; new appenders here, new levels to
- * every worker over desk. A bad configuration keeps the old one. */
 /* `config` (taken) is the logging in force from now on: new levels to
- * every worker over desk. */
-static void
-apply_log_config(corral_coordinator_t *self, Corral__V1__LogConfig *config)
+ * every worker over desk (workers started later get it in their
+ * WorkerConfig). */
+void
+corral_coordinator_apply_log_config(corral_coordinator_t *self, Corral__V1__LogConfig *config)
 {
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
     envelope.log_config = config;
-    for (int i = 0; i < self->slot_count; i++) {
-        slot_t *slot = &self->slots[i];
-        slot->config.message.logging = config;      /* for workers started later */
-        corral_process_t *process = corral_supervisor_current(self->supervisor, slot->id);
+    for (int id = 1; id <= self->slot_count; id++) {
+        corral_process_t *process = corral_supervisor_current(self->supervisor, id);
         if (process && send_to_process(self, process, &envelope) != 0)
             corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to %s",
-                       slot->config.name);
+                       corral_process_name(process));
     }
-    if (self->reloaded_log_config)
+    if (self->reloaded_log_config && self->reloaded_log_config != config)
         corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
     self->reloaded_log_config = config;
-}
-
-static int
-reload_logging(corral_coordinator_t *self)
-{
-    Corral__V1__LogConfig *config = corral_logging_reload(self->logs, self->config->file);
-    if (!config)
-        return -1;
-    apply_log_config(self, config);
-    return 0;
 }
 
 static const Corral__V1__LogConfig *
@@ -839,7 +862,7 @@ set_level(corral_coordinator_t *self, const char *logger, const char *name, char
         *message = error ? error : strdup("logging is not collected by this process");
         return -1;
     }
-    apply_log_config(self, config);
+    corral_coordinator_apply_log_config(self, config);
     *message = corral_format("logger %s: level %s", logger, corral_level_name(level));
     return 0;
 }
@@ -856,20 +879,27 @@ restart_worker(corral_coordinator_t *self, const char *worker, char **message)
     if (*worker && !*end)
         slot = slot_by_id(self, (uint32_t) id);
     for (int i = 0; !slot && i < self->slot_count; i++)
-        if (strcmp(self->slots[i].config.name, worker) == 0)
-            slot = &self->slots[i];
+        if (strcmp(self->slots[i]->message.name, worker) == 0)
+            slot = self->slots[i];
     if (!slot) {
         *message = corral_format("restart: no worker %s", worker);
         return -1;
     }
     if (corral_supervisor_replace(self->supervisor, slot->id, "asked by a tool", NULL, NULL) != 0) {
         *message = corral_format("restart: %s is not ready, or is being replaced already",
-                                 slot->config.name);
+                                 slot->message.name);
         return -1;
     }
     *message = corral_format("restarting %s: its replacement starts beside it, then it stops "
-                             "gracefully", slot->config.name);
+                             "gracefully", slot->message.name);
     return 0;
+}
+
+static void
+tool_reload_done(void *arg, bool ok, const char *summary)
+{
+    corral_desk_tools_pending_t *pending = arg;
+    corral_desk_tools_finish(&pending, ok, summary);
 }
 
 static int
@@ -885,14 +915,14 @@ run_tool_command(void *arg, const char *command, char **args, size_t argc, char 
         corral_logging_reopen(self->logs);
         *message = strdup("log files reopened");
     }
-    else if (strcmp(command, "reload") == 0 && self->logs) {
-        if (reload_logging(self) != 0) {
-            *message = strdup("the configuration file has errors; the current logging is "
-                              "kept (see the log)");
+    else if (strcmp(command, "reload") == 0) {
+        /* answered when the reload ends (or at once: a bad file, one running) */
+        corral_desk_tools_pending_t *pending = corral_desk_tools_defer(self->tools);
+        if (!pending) {
+            *message = strdup("out of memory");
             return -1;
         }
-        *message = strdup("logging configuration reloaded (a rolling reload of the workers "
-                          "is not supported yet)");
+        corral_coordinator_reload(self, tool_reload_done, pending);
     }
     else if (strcmp(command, "level") == 0)
         return set_level(self, args[0], args[1], message);
@@ -923,8 +953,8 @@ on_signal(int signal_number, void *arg)
         begin_stop(self, 0, strsignal(signal_number));
     else if (signal_number == SIGUSR1 && self->logs)
         corral_logging_reopen(self->logs);
-    else if (signal_number == SIGHUP && self->logs)
-        reload_logging(self);       /* it logs what went wrong */
+    else if (signal_number == SIGHUP)
+        corral_coordinator_reload(self, NULL, NULL);
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
@@ -983,10 +1013,6 @@ start_node_service(corral_coordinator_t *self)
                                self->config->node.bus.max_persisted_bytes);
     if (!self->bus)
         return -1;
-    for (int i = 0; i < self->slot_count; i++)
-        corral_worker_config_set_node(&self->slots[i].config, self->instance_uuid,
-                                      corral_bus_in_endpoint(self->bus),
-                                      corral_bus_out_endpoint(self->bus));
     return 0;
 }
 
@@ -1012,11 +1038,8 @@ bind_logs(corral_coordinator_t *self)
     self->log_router = NULL;
     if (!self->logs)
         return -1;
-    for (int i = 0; i < self->slot_count; i++) {
-        self->slots[i].config.message.logs_endpoint =
-            (char *) corral_log_collector_endpoint(self->logs);
-        corral_log_collector_name_worker(self->logs, i + 1, self->specs[i].name);
-    }
+    for (int i = 0; i < self->slot_count; i++)
+        corral_log_collector_name_worker(self->logs, i + 1, self->slots[i]->spec.name);
     corral_log_counters_set_source(sample_log_counters, self->logs);
     return 0;
 }

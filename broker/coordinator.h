@@ -3,6 +3,7 @@
 #ifndef CORRAL_COORDINATOR_H
 #define CORRAL_COORDINATOR_H
 
+#include <stdbool.h>
 #include <czmq.h>
 
 #include "config.h"
@@ -22,6 +23,16 @@ void corral_coordinator_destroy(corral_coordinator_t **self_p);
  * writes every record to them (log_collector.h). */
 void corral_coordinator_set_log_router(corral_coordinator_t *self,
                                        corral_log_router_t *router);
+
+/* Reloads the configuration file (SIGHUP does the same): a bad file
+ * changes nothing; a valid one applies its logging, names the keys that
+ * need a restart, and replaces the workers one slot at a time when what
+ * they are changed (docs/reload.md). `done` (may be NULL) learns, once,
+ * whether it applied (`ok`) and a one-line summary; it may be called
+ * before this returns (a bad file, a reload already running). */
+typedef void (corral_reload_done_fn)(void *arg, bool ok, const char *summary);
+void corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *done,
+                               void *arg);
 
 /* Spawns the workers and runs until the instance stops. Returns the exit
  * status: 0 after a graceful stop, non-zero when a worker failed. */

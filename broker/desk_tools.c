@@ -23,6 +23,10 @@ struct corral_desk_tools {
     const char *bus_out[2];
     uint64_t requests;
     uint64_t errors;
+    zsock_t *answering;             /* during setup.command: the request's socket, */
+    zframe_t *answering_to;         /* its tool */
+    uint64_t answering_id;          /* and id, for corral_desk_tools_defer */
+    bool deferred;
 };
 
 /* name, arguments, query (answered with the view or the config) */
@@ -173,8 +177,17 @@ answer(corral_desk_tools_t *self, zsock_t *socket, zframe_t *routing_id,
     else {
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "desk: a tool%s asks: %s", remote ? " (remote)" : "",
                    request->command);
+        self->answering = socket;
+        self->answering_to = routing_id;
+        self->answering_id = request->id;
+        self->deferred = false;
         int rc = self->setup.command(self->setup.arg, request->command, request->args,
                                      request->n_args, &text);
+        self->answering = NULL;
+        if (self->deferred) {
+            free(text);
+            return;     /* corral_desk_tools_finish answers */
+        }
         if (rc == 0)
             reply.message = text;
         else
@@ -185,6 +198,48 @@ answer(corral_desk_tools_t *self, zsock_t *socket, zframe_t *routing_id,
         reply.error = error;
     send_reply(self, socket, routing_id, &reply);
     free(text);
+}
+
+/* A command answered later (reload): what its reply needs. */
+struct corral_desk_tools_pending {
+    corral_desk_tools_t *owner;
+    zsock_t *socket;
+    zframe_t *routing_id;
+    uint64_t id;
+};
+
+corral_desk_tools_pending_t *
+corral_desk_tools_defer(corral_desk_tools_t *self)
+{
+    if (!self->answering)
+        return NULL;
+    corral_desk_tools_pending_t *pending = calloc(1, sizeof *pending);
+    if (!pending)
+        return NULL;
+    *pending = (corral_desk_tools_pending_t) { self, self->answering, zframe_dup(
+        self->answering_to), self->answering_id };
+    self->deferred = true;
+    return pending;
+}
+
+void
+corral_desk_tools_finish(corral_desk_tools_pending_t **pending_p, bool ok, const char *message)
+{
+    corral_desk_tools_pending_t *pending = *pending_p;
+    if (!pending)
+        return;
+    Corral__V1__ToolReply reply = CORRAL__V1__TOOL_REPLY__INIT;
+    reply.id = pending->id;
+    reply.instance_uuid = (char *) pending->owner->setup.uuid;
+    reply.ok = ok;
+    if (ok)
+        reply.message = (char *) message;
+    else
+        reply.error = (char *) message;
+    send_reply(pending->owner, pending->socket, pending->routing_id, &reply);
+    zframe_destroy(&pending->routing_id);
+    free(pending);
+    *pending_p = NULL;
 }
 
 bool

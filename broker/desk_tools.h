@@ -29,6 +29,14 @@ typedef struct {
 } corral_desk_tools_setup_t;
 
 corral_desk_tools_t *corral_desk_tools_new(const corral_desk_tools_setup_t *setup);
+
+/* A command that ends later (reload): called from setup.command, it takes
+ * the request's reply, which corral_desk_tools_finish sends (once) with
+ * the outcome; setup.command's own return and message are then ignored. */
+typedef struct corral_desk_tools_pending corral_desk_tools_pending_t;
+corral_desk_tools_pending_t *corral_desk_tools_defer(corral_desk_tools_t *self);
+void corral_desk_tools_finish(corral_desk_tools_pending_t **pending_p, bool ok,
+                              const char *message);
 void corral_desk_tools_destroy(corral_desk_tools_t **self_p);
 
 /* What a tool that says Hello on a local (remote false) or remote desk

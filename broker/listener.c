@@ -154,6 +154,12 @@ corral_listener_port(const corral_listener_t *self)
 }
 
 int
+corral_listener_sockets(const corral_listener_t *self)
+{
+    return self->count;
+}
+
+int
 corral_listener_resize(corral_listener_t *self, int count, char **error)
 {
     if (!self->reuseport || count == self->count)

@@ -29,6 +29,8 @@ corral_listener_t *corral_listener_adopt(int inherited, const char *host, bool r
 
 /* The socket for worker slot `worker_id` (1-based). */
 int corral_listener_fd(const corral_listener_t *self, int worker_id);
+/* How many sockets it holds (1 with shared balancing). */
+int corral_listener_sockets(const corral_listener_t *self);
 /* reuseport: a socket per slot up to `count` (a reload changed the worker
  * count); the ones past it are closed. Shared: nothing to do. */
 int corral_listener_resize(corral_listener_t *self, int count, char **error);

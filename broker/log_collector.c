@@ -300,6 +300,21 @@ corral_log_collector_new(zloop_t *loop, const char *runtime_dir, int worker_coun
     return self;
 }
 
+int
+corral_log_collector_grow(corral_log_collector_t *self, int worker_count)
+{
+    if (worker_count <= self->worker_count)
+        return 0;   /* a removed slot's counters stay */
+    worker_logs_t *workers = realloc(self->workers, ((size_t) worker_count + 1) * sizeof *workers);
+    if (!workers)
+        return -1;
+    for (int id = self->worker_count + 1; id <= worker_count; id++)
+        memset(&workers[id], 0, sizeof workers[id]);
+    self->workers = workers;
+    self->worker_count = worker_count;
+    return 0;
+}
+
 /* Past the stop deadline: what is left on the socket is not written, only
  * counted (frames; the records in them count through the Byes). */
 static void

@@ -34,6 +34,8 @@ corral_log_collector_t *corral_log_collector_new(zloop_t *loop, const char *runt
 /* Reads what is left, logs the counters, flushes, stops being the sink. */
 void corral_log_collector_destroy(corral_log_collector_t **self_p);
 
+/* A reload added slots up to `worker_count`. */
+int corral_log_collector_grow(corral_log_collector_t *self, int worker_count);
 const char *corral_log_collector_endpoint(const corral_log_collector_t *self);
 
 /* Worker `worker_id` runs with `secret` from now on (its LogBatches must

@@ -30,23 +30,16 @@ corral_logging_reopen(corral_log_collector_t *logs)
 }
 
 Corral__V1__LogConfig *
-corral_logging_reload(corral_log_collector_t *logs, const char *file)
+corral_logging_apply(corral_log_collector_t *logs, corral_log_router_t *router,
+                     corral_config_t *config)
 {
-    char *error = NULL;
-    corral_config_t *config = corral_config_load(file, &error);
-    corral_log_router_t *router = config ? corral_logging_open(config, true, &error) : NULL;
-    if (!router) {
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
-                   "SIGHUP: configuration error, keeping the current logging: %s", error);
-        free(error);
-        corral_config_destroy(&config);
-        return NULL;
-    }
-    corral_log_collector_replace_router(logs, router);
+    if (logs)
+        corral_log_collector_replace_router(logs, router);
+    else
+        corral_log_router_destroy(&router);
     Corral__V1__LogConfig *taken = config->logging.config;
     config->logging.config = NULL;
-    corral_config_destroy(&config);
-    corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIGHUP: logging configuration applied");
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: logging configuration applied");
     return taken;
 }
 

@@ -19,11 +19,12 @@ corral_log_router_t *corral_logging_open(const corral_config_t *config, bool clu
 /* SIGUSR1. */
 void corral_logging_reopen(corral_log_collector_t *logs);
 
-/* SIGHUP: loads `file`; if it is valid and its appenders open, the
- * collector writes with them from now on and the new LogConfig is
- * returned (free with corral__v1__log_config__free_unpacked) for the
- * workers' levels. Otherwise logs why, keeps everything, returns NULL. */
-Corral__V1__LogConfig *corral_logging_reload(corral_log_collector_t *logs, const char *file);
+/* A reload: the collector writes with `router` (taken; opened from
+ * `config`) from now on. Returns config's LogConfig, taken from it (free
+ * with corral__v1__log_config__free_unpacked), for the workers' levels. */
+Corral__V1__LogConfig *corral_logging_apply(corral_log_collector_t *logs,
+                                            corral_log_router_t *router,
+                                            corral_config_t *config);
 
 /* A tool's `level LOGGER LEVEL`: `current` with that logger's level set
  * (added if it has none; "root" is the root logger), applied like SIGHUP.

@@ -58,13 +58,15 @@ struct corral_process {
     uint64_t started_unix_ms;
     uint64_t recycle_rss, recycle_requests;     /* thresholds with jitter; 0: none */
     int kill_timer;                 /* SIGKILL when due; -1: none */
+    uint32_t config_generation;     /* of the configuration it was started with */
+    corral_process_t *next_retiring;
     void *link;
 };
 
 typedef struct {
     corral_supervisor_t *owner;
     int id;
-    const corral_slot_spec_t *spec;
+    corral_slot_spec_t spec;        /* what its next process runs */
     corral_process_t *current;
     corral_process_t *beside;
     corral_slot_state_t state;      /* when there is no current process */
@@ -82,8 +84,10 @@ struct corral_supervisor {
     corral_supervision_t policy;
     corral_supervisor_ops_t ops;
     void *arg;
-    slot_t *slots;
-    int slot_count;
+    slot_t **slots;
+    int slot_count;                 /* slots in use: 1..slot_count */
+    int slot_capacity;              /* allocated; the ones past slot_count were removed */
+    corral_process_t *retiring;     /* replaced, stopping, not reaped yet */
     corral_process_t *main;         /* the holder of the main role, or NULL */
     bool booted;                    /* every slot was ready once */
     bool stopping;
@@ -93,6 +97,8 @@ struct corral_supervisor {
 };
 
 static void restart_slot(corral_supervisor_t *self, slot_t *slot);
+static void retire(corral_supervisor_t *self, corral_process_t *process);
+static void stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reason_t reason);
 static void stop_process(corral_process_t *process, int signal_number,
                          corral_exit_reason_t reason, uint64_t kill_after_ms);
 
@@ -124,24 +130,53 @@ void corral_process_set_link(corral_process_t *p, void *link) { p->link = link; 
 static slot_t *
 slot_of(const corral_process_t *process)
 {
-    return &process->owner->slots[process->slot_id - 1];
+    return process->owner->slots[process->slot_id - 1];
 }
 
 const char *
 corral_process_name(const corral_process_t *process)
 {
-    return slot_of(process)->spec->name;
+    return slot_of(process)->spec.name;
 }
 
 uint64_t
 corral_process_max_memory(const corral_process_t *process)
 {
-    return slot_of(process)->spec->max_memory;
+    return slot_of(process)->spec.max_memory;
 }
 
 /* --- Life and death of the supervisor ------------------------------------------ */
 
 static int on_hung_check(zloop_t *loop, int timer_id, void *arg);
+
+/* Slots slot_count+1.. with `specs`, allocated or reused (a removed slot
+ * keeps its history). */
+static int
+add_slots(corral_supervisor_t *self, const corral_slot_spec_t *specs, int count)
+{
+    int total = self->slot_count + count;
+    if (total > self->slot_capacity) {
+        slot_t **slots = realloc(self->slots, (size_t) total * sizeof *slots);
+        if (!slots)
+            return -1;
+        self->slots = slots;
+        for (; self->slot_capacity < total; self->slot_capacity++) {
+            slot_t *slot = calloc(1, sizeof *slot);
+            if (!slot)
+                return -1;
+            *slot = (slot_t) { .owner = self, .id = self->slot_capacity + 1,
+                               .restart_timer = -1 };
+            self->slots[self->slot_capacity] = slot;
+        }
+    }
+    for (int i = 0; i < count; i++) {
+        slot_t *slot = self->slots[self->slot_count + i];
+        slot->spec = specs[i];
+        slot->state = CORRAL_SLOT_EMPTY;
+    }
+    self->slot_count = total;
+    return 0;
+}
 
 corral_supervisor_t *
 corral_supervisor_new(zloop_t *loop, const corral_supervision_t *policy,
@@ -155,16 +190,11 @@ corral_supervisor_new(zloop_t *loop, const corral_supervision_t *policy,
     self->policy = *policy;
     self->ops = *ops;
     self->arg = arg;
-    self->slot_count = slot_count;
     self->hung_timer = -1;
-    self->slots = calloc((size_t) slot_count, sizeof *self->slots);
-    if (!self->slots) {
-        free(self);
+    if (add_slots(self, specs, slot_count) != 0) {
+        corral_supervisor_destroy(&self);
         return NULL;
     }
-    for (int i = 0; i < slot_count; i++)
-        self->slots[i] = (slot_t) { .owner = self, .id = i + 1, .spec = &specs[i],
-                                    .restart_timer = -1 };
     srandom((unsigned) getpid() ^ (unsigned) zclock_mono());
     if (policy->heartbeat_timeout_ms > 0 && policy->policy != CORRAL_RESTART_NEVER) {
         uint64_t every = policy->heartbeat_timeout_ms / 4;
@@ -197,12 +227,18 @@ corral_supervisor_destroy(corral_supervisor_t **self_p)
         return;
     if (self->hung_timer != -1)
         zloop_timer_end(self->loop, self->hung_timer);
-    for (int i = 0; i < self->slot_count; i++) {
-        slot_t *slot = &self->slots[i];
+    for (int i = 0; i < self->slot_capacity; i++) {
+        slot_t *slot = self->slots[i];
         if (slot->restart_timer != -1)
             zloop_timer_end(self->loop, slot->restart_timer);
         free_process(self, &slot->current);
         free_process(self, &slot->beside);
+        free(slot);
+    }
+    while (self->retiring) {
+        corral_process_t *process = self->retiring;
+        self->retiring = process->next_retiring;
+        free_process(self, &process);
     }
     free(self->slots);
     free(self);
@@ -230,12 +266,13 @@ spawn_process(corral_supervisor_t *self, slot_t *slot, bool main)
         return NULL;
     *process = (corral_process_t) {
         .owner = self, .slot_id = slot->id, .generation = slot->generations + 1,
+        .config_generation = slot->spec.config_generation,
         .state = CORRAL_SLOT_STARTING, .main = main, .kill_timer = -1,
         .started_ms = zclock_mono(), .started_unix_ms = corral_unix_ms(),
-        .recycle_rss = with_jitter(slot->spec->recycle_max_rss,
-                                   slot->spec->recycle_jitter_percent),
-        .recycle_requests = with_jitter(slot->spec->recycle_max_requests,
-                                        slot->spec->recycle_jitter_percent),
+        .recycle_rss = with_jitter(slot->spec.recycle_max_rss,
+                                   slot->spec.recycle_jitter_percent),
+        .recycle_requests = with_jitter(slot->spec.recycle_max_requests,
+                                        slot->spec.recycle_jitter_percent),
     };
     process->heard_ms = process->started_ms;
     char *error = NULL;
@@ -251,7 +288,7 @@ spawn_process(corral_supervisor_t *self, slot_t *slot, bool main)
     if (main)
         self->main = process;
     corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "started %s (pid %d, generation %u)%s",
-               slot->spec->name, (int) process->pid, process->generation,
+               slot->spec.name, (int) process->pid, process->generation,
                main ? ", main" : "");
     return process;
 }
@@ -274,10 +311,10 @@ int
 corral_supervisor_start(corral_supervisor_t *self)
 {
     int main = 0;       /* the first slot whose type may be main starts as main */
-    while (main < self->slot_count - 1 && !self->slots[main].spec->may_be_main)
+    while (main < self->slot_count - 1 && !self->slots[main]->spec.may_be_main)
         main++;
     for (int i = 0; i < self->slot_count; i++)
-        if (start_slot(self, &self->slots[i], i == main) != 0)
+        if (start_slot(self, self->slots[i], i == main) != 0)
             return -1;
     return 0;
 }
@@ -286,18 +323,91 @@ int
 corral_supervisor_replace(corral_supervisor_t *self, int slot_id, const char *why,
                           corral_replace_fn *done, void *done_arg)
 {
-    slot_t *slot = slot_id >= 1 && slot_id <= self->slot_count ? &self->slots[slot_id - 1] : NULL;
+    slot_t *slot = slot_id >= 1 && slot_id <= self->slot_count ? self->slots[slot_id - 1] : NULL;
     if (!slot || self->stopping || slot->beside || !slot->current
         || slot->current->state != CORRAL_SLOT_READY)
         return -1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d): %s; starting its replacement beside it",
-               slot->spec->name, (int) slot->current->pid, why);
+               slot->spec.name, (int) slot->current->pid, why);
     slot->beside = spawn_process(self, slot, false);
     if (!slot->beside)
         return -1;
     slot->done = done;
     slot->done_arg = done_arg;
     return 0;
+}
+
+void
+corral_supervisor_set_spec(corral_supervisor_t *self, int slot_id,
+                           const corral_slot_spec_t *spec)
+{
+    if (slot_id >= 1 && slot_id <= self->slot_capacity)
+        self->slots[slot_id - 1]->spec = *spec;
+}
+
+void
+corral_supervisor_set_policy(corral_supervisor_t *self, const corral_supervision_t *policy)
+{
+    uint64_t heartbeat_timeout_ms = self->policy.heartbeat_timeout_ms;
+    self->policy = *policy;
+    if (self->hung_timer == -1)     /* no hung check runs: none is started now */
+        self->policy.heartbeat_timeout_ms = heartbeat_timeout_ms;
+}
+
+int
+corral_supervisor_slot_count(const corral_supervisor_t *self)
+{
+    return self->slot_count;
+}
+
+int
+corral_supervisor_add(corral_supervisor_t *self, const corral_slot_spec_t *spec,
+                      corral_replace_fn *done, void *done_arg)
+{
+    if (self->stopping || add_slots(self, spec, 1) != 0)
+        return -1;
+    slot_t *slot = self->slots[self->slot_count - 1];
+    if (start_slot(self, slot, false) != 0)
+        return -1;
+    slot->done = done;
+    slot->done_arg = done_arg;
+    return slot->id;
+}
+
+static void stop_process(corral_process_t *process, int signal_number,
+                         corral_exit_reason_t reason, uint64_t kill_after_ms);
+
+void
+corral_supervisor_remove_last(corral_supervisor_t *self)
+{
+    if (self->slot_count <= 1)
+        return;
+    slot_t *slot = self->slots[self->slot_count - 1];
+    self->slot_count--;
+    slot->done = NULL;
+    for (corral_process_t *p = slot->current; p; p = p == slot->current ? slot->beside : NULL)
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d): its slot is removed; it stops "
+                   "gracefully", slot->spec.name, (int) p->pid);
+    stop_slot(self, slot, CORRAL_EXIT_RECYCLED);
+}
+
+void
+corral_supervisor_cancel(corral_supervisor_t *self, int slot_id)
+{
+    if (slot_id < 1 || slot_id > self->slot_capacity)
+        return;
+    slot_t *slot = self->slots[slot_id - 1];
+    slot->done = NULL;
+    corral_process_t *incoming = slot->beside && slot->beside->state == CORRAL_SLOT_STARTING
+                               ? slot->beside : NULL;
+    if (!incoming)
+        return;
+    corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d, the replacement): not ready in time; "
+               "stopping it, pid %d keeps serving", slot->spec.name, (int) incoming->pid,
+               slot->current ? (int) slot->current->pid : 0);
+    slot->beside = NULL;
+    retire(self, incoming);
+    stop_process(incoming, SIGTERM, CORRAL_EXIT_RECYCLED, self->policy.shutdown_timeout_ms);
 }
 
 /* --- Stopping -------------------------------------------------------------------- */
@@ -332,23 +442,29 @@ stop_process(corral_process_t *process, int signal_number, corral_exit_reason_t 
                                           on_kill_due, process);
 }
 
+/* No restart pending, and its processes asked to stop. */
+static void
+stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reason_t reason)
+{
+    if (slot->restart_timer != -1) {
+        zloop_timer_end(self->loop, slot->restart_timer);
+        slot->restart_timer = -1;
+        slot->state = CORRAL_SLOT_EXITED;
+    }
+    corral_process_t *processes[] = { slot->current, slot->beside };
+    for (int k = 0; k < 2; k++)
+        if (processes[k])
+            stop_process(processes[k], SIGTERM, reason, self->policy.shutdown_timeout_ms);
+}
+
 void
 corral_supervisor_stop(corral_supervisor_t *self)
 {
     self->stopping = true;
-    for (int i = 0; i < self->slot_count; i++) {
-        slot_t *slot = &self->slots[i];
-        if (slot->restart_timer != -1) {
-            zloop_timer_end(self->loop, slot->restart_timer);
-            slot->restart_timer = -1;
-            slot->state = CORRAL_SLOT_EXITED;
-        }
-        corral_process_t *processes[] = { slot->current, slot->beside };
-        for (int k = 0; k < 2; k++)
-            if (processes[k])
-                stop_process(processes[k], SIGTERM, CORRAL_EXIT_STOPPED,
-                             self->policy.shutdown_timeout_ms);
-    }
+    for (corral_process_t *p = self->retiring; p; p = p->next_retiring)
+        stop_process(p, SIGTERM, CORRAL_EXIT_STOPPED, self->policy.shutdown_timeout_ms);
+    for (int i = 0; i < self->slot_capacity; i++)
+        stop_slot(self, self->slots[i], CORRAL_EXIT_STOPPED);
 }
 
 /* --- The main role --------------------------------------------------------------- */
@@ -371,8 +487,8 @@ elect_main(corral_supervisor_t *self)
     if (self->main || self->stopping)
         return;
     for (int i = 0; i < self->slot_count; i++) {
-        corral_process_t *process = self->slots[i].current;
-        if (process && process->state == CORRAL_SLOT_READY && self->slots[i].spec->may_be_main) {
+        corral_process_t *process = self->slots[i]->current;
+        if (process && process->state == CORRAL_SLOT_READY && self->slots[i]->spec.may_be_main) {
             give_main(self, process);
             return;
         }
@@ -381,16 +497,37 @@ elect_main(corral_supervisor_t *self)
 
 /* --- Ready and heard --------------------------------------------------------------- */
 
+/* A replaced process stops on the side, so that its slot can be replaced
+ * again (the next reload, a rollback) before it is gone. */
+static void
+retire(corral_supervisor_t *self, corral_process_t *process)
+{
+    process->next_retiring = self->retiring;
+    self->retiring = process;
+}
+
+static bool
+unretire(corral_supervisor_t *self, corral_process_t *process)
+{
+    for (corral_process_t **p = &self->retiring; *p; p = &(*p)->next_retiring)
+        if (*p == process) {
+            *p = process->next_retiring;
+            return true;
+        }
+    return false;
+}
+
 static void
 swap_in(corral_supervisor_t *self, slot_t *slot)
 {
     corral_process_t *outgoing = slot->current;
     slot->current = slot->beside;
-    slot->beside = outgoing;
+    slot->beside = NULL;
+    retire(self, outgoing);
     self->ops.slot_changed(self->arg, slot->id, slot->current);
     stop_process(outgoing, SIGTERM, CORRAL_EXIT_RECYCLED, self->policy.shutdown_timeout_ms);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) replaces pid %d, which stops gracefully",
-               slot->spec->name, (int) slot->current->pid, (int) outgoing->pid);
+               slot->spec.name, (int) slot->current->pid, (int) outgoing->pid);
     if (slot->done)
         slot->done(slot->done_arg, slot->id, true);
     slot->done = NULL;
@@ -403,7 +540,7 @@ corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *process)
     process->state = CORRAL_SLOT_READY;
     process->was_ready = true;
     process->ready_ms = process->heard_ms = zclock_mono();
-    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready", slot->spec->name,
+    corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready", slot->spec.name,
                (int) process->pid);
     if (process == slot->beside && !self->stopping)
         swap_in(self, slot);
@@ -415,7 +552,7 @@ corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *process)
     if (self->booted)
         return;
     for (int i = 0; i < self->slot_count; i++)
-        if (!self->slots[i].current || self->slots[i].current->state != CORRAL_SLOT_READY)
+        if (!self->slots[i]->current || self->slots[i]->current->state != CORRAL_SLOT_READY)
             return;
     self->booted = true;
     self->ops.all_ready(self->arg);
@@ -451,14 +588,14 @@ on_hung_check(zloop_t *loop, int timer_id, void *arg)
     corral_supervisor_t *self = arg;
     int64_t now = zclock_mono();
     for (int i = 0; i < self->slot_count && !self->stopping; i++) {
-        corral_process_t *process = self->slots[i].current;
+        corral_process_t *process = self->slots[i]->current;
         if (!process || process->state != CORRAL_SLOT_READY
             || now - process->heard_ms <= (int64_t) self->policy.heartbeat_timeout_ms)
             continue;
         corral_log(CORRAL_LEVEL_ERROR, LOGGER,
                    "%s (pid %d) has not reported for %lld ms (heartbeat timeout %llu ms): "
                    "hung; sending SIGABRT, then SIGKILL after %d ms",
-                   self->slots[i].spec->name, (int) process->pid,
+                   self->slots[i]->spec.name, (int) process->pid,
                    (long long) (now - process->heard_ms),
                    (unsigned long long) self->policy.heartbeat_timeout_ms, HUNG_GRACE_MS);
         stop_process(process, SIGABRT, CORRAL_EXIT_HUNG, HUNG_GRACE_MS);
@@ -500,7 +637,7 @@ static void
 decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int status,
        corral_exit_reason_t reason, const char *how)
 {
-    const char *name = slot->spec->name;
+    const char *name = slot->spec.name;
     int pid = (int) process->pid;
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     if (code == CORRAL_WORKER_EXIT_CONFIG || code == CORRAL_WORKER_EXIT_MIGRATION) {
@@ -576,7 +713,7 @@ incoming_failed(corral_supervisor_t *self, slot_t *slot, const corral_process_t 
 {
     int within = corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
     corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d, the replacement) %s before it was "
-               "ready: crashed; pid %d keeps serving (%d exits in %llu ms)", slot->spec->name,
+               "ready: crashed; pid %d keeps serving (%d exits in %llu ms)", slot->spec.name,
                (int) process->pid, how, (int) slot->current->pid, within,
                (unsigned long long) self->policy.window_ms);
     if (slot->done)
@@ -617,7 +754,12 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
     bool was_main = self->main == process;
     corral_exit_history_record(&slot->exits, process->pid, status,
                                corral_exit_reason_name(reason));
-    if (process == slot->beside) {
+    if (unretire(self, process)) {
+        log_asked_exit(self, process, status, self->stopping ? CORRAL_EXIT_STOPPED : reason, how);
+        if (reason == CORRAL_EXIT_RECYCLED)
+            self->restarts_by_reason[reason]++;
+    }
+    else if (process == slot->beside) {
         slot->beside = NULL;
         if (process->state == CORRAL_SLOT_STOPPING) {
             log_asked_exit(self, process, status, reason, how);
@@ -640,10 +782,18 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
                            how);
             slot->state = CORRAL_SLOT_EXITED;
         }
+        else if (slot->done && !process->was_ready) {    /* an added slot that never came up */
+            corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s before it was ready",
+                       slot->spec.name, (int) process->pid, how);
+            slot->state = CORRAL_SLOT_EXITED;
+            corral_replace_fn *done = slot->done;
+            slot->done = NULL;
+            done(slot->done_arg, slot->id, false);
+        }
         else if (slot->current) {
             corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
             corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; its replacement "
-                       "(pid %d) is starting", slot->spec->name, (int) process->pid, how,
+                       "(pid %d) is starting", slot->spec.name, (int) process->pid, how,
                        corral_exit_reason_name(reason), (int) slot->current->pid);
             self->restarts_by_reason[reason]++;
         }
@@ -659,18 +809,23 @@ int
 corral_supervisor_live(const corral_supervisor_t *self)
 {
     int live = 0;
-    for (int i = 0; i < self->slot_count; i++)
-        live += (self->slots[i].current != NULL) + (self->slots[i].beside != NULL);
+    for (int i = 0; i < self->slot_capacity; i++)
+        live += (self->slots[i]->current != NULL) + (self->slots[i]->beside != NULL);
+    for (const corral_process_t *p = self->retiring; p; p = p->next_retiring)
+        live++;
     return live;
 }
 
 static corral_process_t *
-find_in(slot_t *slot, corral_process_match_fn *match, void *arg)
+find_in(corral_supervisor_t *self, slot_t *slot, corral_process_match_fn *match, void *arg)
 {
     if (slot->current && match(slot->current, arg))
         return slot->current;
     if (slot->beside && match(slot->beside, arg))
         return slot->beside;
+    for (corral_process_t *p = self->retiring; p; p = p->next_retiring)
+        if (p->slot_id == slot->id && match(p, arg))
+            return p;
     return NULL;
 }
 
@@ -678,8 +833,8 @@ corral_process_t *
 corral_supervisor_find(corral_supervisor_t *self, corral_process_match_fn *match, void *arg)
 {
     corral_process_t *found = NULL;
-    for (int i = 0; !found && i < self->slot_count; i++)
-        found = find_in(&self->slots[i], match, arg);
+    for (int i = 0; !found && i < self->slot_capacity; i++)
+        found = find_in(self, self->slots[i], match, arg);
     return found;
 }
 
@@ -687,9 +842,9 @@ corral_process_t *
 corral_supervisor_find_in_slot(corral_supervisor_t *self, int slot_id,
                                corral_process_match_fn *match, void *arg)
 {
-    if (slot_id < 1 || slot_id > self->slot_count)
+    if (slot_id < 1 || slot_id > self->slot_capacity)
         return NULL;
-    return find_in(&self->slots[slot_id - 1], match, arg);
+    return find_in(self, self->slots[slot_id - 1], match, arg);
 }
 
 static bool
@@ -707,7 +862,7 @@ corral_supervisor_process(corral_supervisor_t *self, pid_t pid)
 corral_process_t *
 corral_supervisor_current(corral_supervisor_t *self, int slot_id)
 {
-    return slot_id >= 1 && slot_id <= self->slot_count ? self->slots[slot_id - 1].current
+    return slot_id >= 1 && slot_id <= self->slot_count ? self->slots[slot_id - 1]->current
                                                        : NULL;
 }
 
@@ -728,13 +883,14 @@ corral_supervisor_fill_view(corral_supervisor_t *self, int slot_id,
 {
     if (slot_id < 1 || slot_id > self->slot_count)
         return;
-    slot_t *slot = &self->slots[slot_id - 1];
+    slot_t *slot = self->slots[slot_id - 1];
     view->restarts = slot->restarts;
     view->last_exit = slot->exits.has_last ? &slot->exits.last : NULL;
     view->state = (char *) state_name(slot->current ? slot->current->state : slot->state);
     if (slot->current) {
         view->started_unix_ms = slot->current->started_unix_ms;
         view->generation = slot->current->generation;
+        view->config_generation = slot->current->config_generation;
     }
     int64_t left = slot->restart_at_ms - zclock_mono();
     view->restart_in_ms = slot->restart_timer != -1 ? (uint64_t) (left > 1 ? left : 1) : 0;

@@ -60,6 +60,7 @@ typedef struct {
     uint64_t recycle_max_rss;   /* 0: never for its RSS */
     uint64_t recycle_max_requests;
     uint64_t recycle_jitter_percent;
+    uint32_t config_generation; /* the configuration's: 1, then one more per reload */
 } corral_slot_spec_t;
 
 typedef struct {
@@ -99,6 +100,25 @@ void corral_supervisor_stop(corral_supervisor_t *self);
 typedef void (corral_replace_fn)(void *arg, int slot_id, bool replaced);
 int corral_supervisor_replace(corral_supervisor_t *self, int slot_id, const char *why,
                               corral_replace_fn *done, void *done_arg);
+
+/* Slot `slot_id`'s next process runs `spec` (a reload, its rollback). */
+void corral_supervisor_set_spec(corral_supervisor_t *self, int slot_id,
+                                const corral_slot_spec_t *spec);
+/* A reload's restart policy and timers, from now on (the heartbeat check
+ * keeps its period). */
+void corral_supervisor_set_policy(corral_supervisor_t *self, const corral_supervision_t *policy);
+/* Slots in use. */
+int corral_supervisor_slot_count(const corral_supervisor_t *self);
+/* A new slot at the end, started with `spec`: returns its id, or -1.
+ * `done` learns whether its first process became ready (true) or died
+ * before (false; the slot is then left exited, not restarted). */
+int corral_supervisor_add(corral_supervisor_t *self, const corral_slot_spec_t *spec,
+                          corral_replace_fn *done, void *done_arg);
+/* The last slot goes: its processes stop gracefully (never slot 1). */
+void corral_supervisor_remove_last(corral_supervisor_t *self);
+/* Forgets slot `slot_id`'s pending `done`; a replacement still starting
+ * there is stopped (its old process keeps serving). */
+void corral_supervisor_cancel(corral_supervisor_t *self, int slot_id);
 
 /* --- What the coordinator tells it ------------------------------------------ */
 

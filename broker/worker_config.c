@@ -37,6 +37,7 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.header_timeout_ms = config->server.limits.header_timeout_ms;
     message.idle_timeout_ms = config->server.limits.idle_timeout_ms;
     message.migration_delay_ms = config->node.migrations.delay_ms;
+    message.startup_delay_ms = config->node.workers.startup_delay_ms;
     message.logging = config->logging.config;
     message.logs_endpoint = (char *) "";       /* clustered: set once logs is bound */
     message.worker_data_dir = (char *) "";     /* set with its directory */
@@ -46,10 +47,12 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
 }
 
 void
-corral_worker_config_set_type(corral_worker_config_t *self, const char *name, bool http)
+corral_worker_config_set_type(corral_worker_config_t *self, const char *name,
+                              const corral_worker_group_t *type)
 {
     snprintf(self->name, sizeof self->name, "%s", name);
-    self->message.without_http = !http;
+    self->message.without_http = !type->http;
+    self->message.startup_delay_ms = type->startup_delay_ms;
 }
 
 void

@@ -19,7 +19,8 @@ void corral_worker_config_init(corral_worker_config_t *self, const corral_config
                                bool clustered);
 
 /* Its name ("http-2") and whether it serves HTTP (the slot's type). */
-void corral_worker_config_set_type(corral_worker_config_t *self, const char *name, bool http);
+void corral_worker_config_set_type(corral_worker_config_t *self, const char *name,
+                                   const corral_worker_group_t *type);
 
 /* <path.data>/workers/<name>/: sets worker_data_dir and creates the
  * directory (mode 0700) if it does not exist yet. Returns 0, or -1 with

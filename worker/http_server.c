@@ -54,6 +54,9 @@ struct corral_http_server {
     corral_request_t *requests;     /* in flight, most recent first */
     size_t in_flight;
     bool draining;
+    bool drain_grace_over;
+    int drain_grace_timer;          /* -1: none */
+    int drain_check_timer;          /* -1: none */
     corral_drained_fn *on_drained;
     void *drained_arg;
     observer_t *observers;
@@ -77,6 +80,8 @@ corral_http_server_new(zloop_t *loop, int listen_fd, const char *worker_name)
     self->listen_fd = listen_fd;
     self->worker_name = strdup(worker_name);
     self->timer_id = -1;
+    self->drain_grace_timer = -1;
+    self->drain_check_timer = -1;
     return self;
 }
 
@@ -86,6 +91,10 @@ corral_http_server_destroy(corral_http_server_t **self_p)
     corral_http_server_t *self = *self_p;
     if (!self)
         return;
+    if (self->drain_grace_timer != -1)
+        zloop_timer_end(self->loop, self->drain_grace_timer);
+    if (self->drain_check_timer != -1)
+        zloop_timer_end(self->loop, self->drain_check_timer);
     if (self->daemon) {
         zloop_poller_end(self->loop, &self->poll_item);
         if (self->timer_id != -1)
@@ -289,6 +298,17 @@ on_request_completed(void *cls, struct MHD_Connection *connection,
     self->in_flight--;
 }
 
+static void finish_drain_if_idle(corral_http_server_t *self);
+
+static int
+on_drain_check(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_http_server_t *self = arg;
+    self->drain_check_timer = -1;
+    finish_drain_if_idle(self);
+    return 0;
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
               enum MHD_ConnectionNotificationCode code)
@@ -300,6 +320,10 @@ on_connection(void *cls, struct MHD_Connection *connection, void **socket_contex
     }
     else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         corral_http_guard_closed(self->guard, (corral_guarded_t **) socket_context);
+        /* it may have been the last fresh one: checked from the loop, not
+         * inside libmicrohttpd's call */
+        if (self->draining && self->loop && self->drain_check_timer == -1)
+            self->drain_check_timer = zloop_timer(self->loop, 1, 1, on_drain_check, self);
         if (self->handoff)
             corral_handoff_closed(self->handoff);
     }
@@ -393,7 +417,8 @@ wake_daemon(void *arg)
 static void
 finish_drain_if_idle(corral_http_server_t *self)
 {
-    if (!self->draining || self->in_flight > 0 || !self->on_drained)
+    if (!self->draining || self->in_flight > 0 || !self->on_drained || !self->drain_grace_over
+        || (self->guard && corral_http_guard_fresh(self->guard) > 0))
         return;
     corral_drained_fn *drained = self->on_drained;
     self->on_drained = NULL;
@@ -530,17 +555,60 @@ corral_http_server_start(corral_http_server_t *self)
     return 0;
 }
 
+/* A connection accepted just before the drain began may not have sent its
+ * request yet (a client writes right after connect): it gets this long
+ * for it to arrive, rather than a close without an answer. */
+#define DRAIN_GRACE_MS 100
+
+static int
+on_drain_grace(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_http_server_t *self = arg;
+    self->drain_grace_timer = -1;
+    self->drain_grace_over = true;
+    finish_drain_if_idle(self);
+    return 0;
+}
+
+/* The connections already queued on the socket are served before it is
+ * closed: with reuseport it may be this slot's own socket, and the last
+ * close of a listening socket resets what is still queued on it. */
+static void
+take_queued(corral_http_server_t *self, int listener)
+{
+    struct sockaddr_storage address;
+    socklen_t length = sizeof address;
+    int fd;
+    while ((fd = accept4(listener, (struct sockaddr *) &address, &length,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        /* MHD owns fd from here, and closes it itself if it cannot take it */
+        MHD_add_connection(self->daemon, fd, (struct sockaddr *) &address, length);
+        length = sizeof address;
+    }
+}
+
 void
 corral_http_server_drain(corral_http_server_t *self, corral_drained_fn *drained, void *arg)
 {
+    if (!self->draining && self->daemon && self->loop)
+        self->drain_grace_timer = zloop_timer(self->loop, DRAIN_GRACE_MS, 1, on_drain_grace,
+                                              self);
+    if (self->drain_grace_timer == -1)
+        self->drain_grace_over = true;
     self->on_drained = drained;
     self->drained_arg = arg;
     if (!self->draining && self->handoff)
         corral_handoff_draining(self->handoff);
     else if (!self->draining && self->daemon) {
         MHD_socket listener = MHD_quiesce_daemon(self->daemon);
-        if (listener != MHD_INVALID_SOCKET)
+        if (listener != MHD_INVALID_SOCKET) {
+            take_queued(self, listener);
             close(listener);    /* this process's copy; other workers keep theirs */
+        }
+    }
+    else if (!self->draining && self->listen_fd >= 0) {
+        close(self->listen_fd);     /* never accepted on it: let it go all the same */
+        self->listen_fd = -1;
     }
     self->draining = true;
     finish_drain_if_idle(self);

@@ -62,6 +62,7 @@ add_supervision(json_t *entry, worker_view_t *worker)
 {
     json_object_set_new(entry, "state", json_string(*worker->state ? worker->state : "ready"));
     json_object_set_new(entry, "generation", json_integer(worker->generation));
+    json_object_set_new(entry, "config_generation", json_integer(worker->config_generation));
     json_object_set_new(entry, "restarts", json_integer(worker->restarts));
     json_object_set_new(entry, "started_at", worker->started_unix_ms
                         ? corral_status_api_time(worker->started_unix_ms) : json_null());

@@ -179,6 +179,17 @@ overall_status(json_t *core, json_t *plugins, int silent, const char *silent_nam
     return level_json(level, summary);
 }
 
+/* The last reload (SIGHUP): a failed one was rolled back, and says why. */
+static json_t *
+reload_json(const Corral__V1__ReloadOutcome *reload)
+{
+    return json_pack("{s:b, s:b, s:s, s:o, s:I, s:I}", "running", reload->running,
+                     "ok", reload->ok, "summary", reload->summary ? reload->summary : "",
+                     "at", corral_status_api_time(reload->at_unix_ms),
+                     "config_generation", (json_int_t) reload->config_generation,
+                     "duration_ms", (json_int_t) reload->duration_ms);
+}
+
 json_t *
 corral_status_json(view_t *view, bool clustered, uint64_t view_age_ms, int *overall_level)
 {
@@ -207,12 +218,15 @@ corral_status_json(view_t *view, bool clustered, uint64_t view_age_ms, int *over
         add_coordinator_core(view_age_ms, view, core);
     json_t *overall = overall_status(core, plugins, silent, silent_names);
     *overall_level = level_of(overall);
-    return json_pack("{s:s, s:{s:s}, s:{s:o, s:o, s:o}, s:o, s:o, s:I}",
+    json_t *document = json_pack("{s:s, s:{s:s}, s:{s:o, s:o, s:o}, s:o, s:o, s:I}",
                      "name", CORRAL_STATUS_API_PRODUCT, "version", "number", CORRAL_VERSION_STRING,
                      "status", "overall", overall, "core", core, "plugins", plugins,
                      "workers", workers,
                      "last_updated", corral_status_api_time(view->generated_unix_ms),
                      "collection_interval_ms", (json_int_t) view->collection_interval_ms);
+    if (document && view->last_reload)
+        json_object_set_new(document, "reload", reload_json(view->last_reload));
+    return document;
 }
 
 static void

@@ -543,7 +543,9 @@ start_reporter(corral_worker_t *self)
 static int
 begin_serving(corral_worker_t *self)
 {
-    self->http = corral_http_server_new(self->loop, LISTEN_FD, self->identity.worker_name);
+    /* without HTTP, fd 3 is not ours to close at the stop (ZeroMQ may hold it) */
+    self->http = corral_http_server_new(self->loop, self->config->without_http ? -1 : LISTEN_FD,
+                                        self->identity.worker_name);
     if (self->http) {
         corral_http_server_set_limits(self->http, &(corral_http_limits_t) {
             self->config->max_connections, self->config->max_connections_per_ip,

@@ -17,6 +17,7 @@ Routes:
   POST /py/log?message=M         a log record (info, logger plugins.python)
   GET  /api/status               the instance's status, from the cluster view
 """
+import errno
 import json
 import os
 import resource
@@ -81,6 +82,7 @@ class Worker:
         self.level = LEVELS.get(self.config.log_level, 3)
         self.listener = socket.socket(fileno=LISTEN_FD)
         self.listener.setblocking(False)
+        self.listening = True
         self.connections = {}           # fd -> [socket, bytes received]
         self.status = ("available", "serving from Python")
         self.view = None                # the latest ClusterView
@@ -253,6 +255,14 @@ class Worker:
                 connection, _ = self.listener.accept()
             except BlockingIOError:
                 return
+            except OSError as error:
+                if error.errno != errno.EINVAL:
+                    raise
+                # the coordinator shut the socket down: the instance is
+                # stopping (our SIGTERM is on its way); accept no more
+                self.poller.unregister(self.listener.fileno())
+                self.listening = False
+                return
             connection.setblocking(False)
             self.connections[connection.fileno()] = [connection, b""]
             self.poller.register(connection.fileno(), zmq.POLLIN)
@@ -422,7 +432,8 @@ class Worker:
         """Stop accepting, close the connections (no request is ever left
         half-answered between two turns), flush the logs, say Bye, exit 0."""
         self.log(3, "stopping")
-        self.poller.unregister(self.listener.fileno())
+        if self.listening:
+            self.poller.unregister(self.listener.fileno())
         self.listener.close()
         for fd in list(self.connections):
             self.close(fd)

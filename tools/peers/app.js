@@ -106,8 +106,15 @@ const server = http.createServer((request, response) => {
 server.keepAliveTimeout = IDLE_CONNECTION_TIMEOUT_MS;
 
 const port = Number(process.env.PORT || 0);
-server.listen(port, '127.0.0.1', () => {
+// STARTUP_MS: an application slow to start (tools/bench-reload.sh), as
+// corral's node.workers.startup_delay
+setTimeout(() => server.listen(port, '127.0.0.1', () => {
   console.log(`listening ${process.pid} http://127.0.0.1:${server.address().port}`);
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
-process.on('SIGINT', () => server.close(() => process.exit(0)));
+}), Number(process.env.STARTUP_MS || 0));
+// a graceful stop: no new connections, idle keep-alive ones closed
+function stop() {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

@@ -135,21 +135,27 @@ migrations_setup(corral_plugin_handle_t *handle)
     return migrations.waiting ? 0 : -1;
 }
 
+static void
+busy_for(uint64_t ms)
+{
+    struct timespec delay = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000 };
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
+        ;
+}
+
 static int
 migrations_start(corral_plugin_handle_t *handle)
 {
     corral_node_t *node = corral_plugin_node(handle);
+    const Corral__V1__WorkerConfig *config = corral_plugin_worker_config(handle);
+    /* node.workers.startup_delay: an application slow to start (every
+     * process, before it can be ready), for reload tests and benchmarks */
+    busy_for(config->startup_delay_ms);
     if (!corral_node_is_main_worker(node))
         return 0;
-    const Corral__V1__WorkerConfig *config = corral_plugin_worker_config(handle);
-    if (config->migration_delay_ms > 0) {
-        /* node.migrations.delay: a slow migration, for tests and demos; the
-         * main worker is busy meanwhile, as with a real one */
-        struct timespec delay = { (time_t) (config->migration_delay_ms / 1000),
-                                  (long) (config->migration_delay_ms % 1000) * 1000000 };
-        while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
-            ;
-    }
+    /* node.migrations.delay: a slow migration, for tests and demos; the
+     * main worker is busy meanwhile, as with a real one */
+    busy_for(config->migration_delay_ms);
     int from = migrate(config->data_path, corral_node_worker_id(node));
     if (from < 0) {
         corral_plugin_fail_with(handle, CORRAL_WORKER_EXIT_MIGRATION);    /* never retried */

@@ -1,0 +1,122 @@
+/* config_reload.c: comparing a reloaded configuration with the running one. */
+#include "config_reload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "worker_config.h"
+
+#define LOGGER "coordinator"
+
+static void
+keep_string(const char *key, char *const *running, char **next, int *count)
+{
+    if (strcmp(*running ? *running : "", *next ? *next : "") == 0)
+        return;
+    corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s changed (%s -> %s): it needs a restart; "
+               "keeping %s", key, *running ? *running : "none", *next ? *next : "none",
+               *running ? *running : "none");
+    free(*next);
+    *next = *running ? strdup(*running) : NULL;
+    (*count)++;
+}
+
+static void
+keep_int(const char *key, int running, int *next, int *count)
+{
+    if (running == *next)
+        return;
+    corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s changed (%d -> %d): it needs a restart; "
+               "keeping %d", key, running, *next, running);
+    *next = running;
+    (*count)++;
+}
+
+int
+corral_config_pin_restart_keys(const corral_config_t *running, corral_config_t *next)
+{
+    int count = 0;
+    keep_string("server.host", &running->server.host, &next->server.host, &count);
+    keep_string("path.data", &running->path.data, &next->path.data, &count);
+    keep_string("pid.file", &running->pid.file, &next->pid.file, &count);
+    int port = next->server.port, balancing = (int) next->server.balancing;
+    int enabled = next->node.enabled;
+    keep_int("server.port", running->server.port, &port, &count);
+    keep_int("server.balancing", (int) running->server.balancing, &balancing, &count);
+    keep_int("node.enabled", running->node.enabled, &enabled, &count);
+    next->server.port = port;
+    next->server.balancing = (corral_balancing_t) balancing;
+    next->node.enabled = enabled;
+    return count;
+}
+
+static bool
+strings_differ(char *const *a, char *const *b)
+{
+    for (; a && b && *a && *b; a++, b++)
+        if (strcmp(*a, *b) != 0)
+            return true;
+    return (a && *a) != (b && *b);
+}
+
+/* The WorkerConfig of slot 1, packed, without what a reload applies in
+ * place (logging) or what is the instance's (endpoints, UUID). */
+static uint8_t *
+packed_worker(const corral_config_t *config, size_t *size)
+{
+    corral_worker_config_t worker;
+    corral_worker_config_init(&worker, config, 1, 1, 0, true);
+    worker.message.logging = NULL;
+    corral_worker_config_set_node(&worker, "", NULL, NULL);
+    *size = corral__v1__worker_config__get_packed_size(&worker.message);
+    uint8_t *packed = malloc(*size ? *size : 1);
+    if (packed)
+        corral__v1__worker_config__pack(&worker.message, packed);
+    return packed;
+}
+
+bool
+corral_config_workers_differ(const corral_config_t *a, const corral_config_t *b)
+{
+    size_t size_a, size_b;
+    uint8_t *packed_a = packed_worker(a, &size_a), *packed_b = packed_worker(b, &size_b);
+    bool differ = !packed_a || !packed_b || size_a != size_b
+               || memcmp(packed_a, packed_b, size_a) != 0;
+    free(packed_a);
+    free(packed_b);
+    return differ;
+}
+
+bool
+corral_slot_specs_differ(const corral_slot_spec_t *a, const corral_slot_spec_t *b)
+{
+    const corral_worker_group_t *x = a->type, *y = b->type;
+    return strcmp(a->name, b->name) != 0 || a->http != b->http
+        || a->listen_index != b->listen_index || a->max_memory != b->max_memory
+        || a->recycle_max_rss != b->recycle_max_rss
+        || a->recycle_max_requests != b->recycle_max_requests
+        || a->recycle_jitter_percent != b->recycle_jitter_percent
+        || strings_differ(x->program.command, y->program.command)
+        || strings_differ(x->program.env, y->program.env)
+        || x->startup_delay_ms != y->startup_delay_ms
+        || x->heartbeat_timeout_ms != y->heartbeat_timeout_ms;
+}
+
+bool
+corral_binary_id(const char *path, corral_binary_id_t *id)
+{
+    struct stat st;
+    memset(id, 0, sizeof *id);
+    if (!path || stat(path, &st) != 0)
+        return false;
+    *id = (corral_binary_id_t) { st.st_dev, st.st_ino, st.st_size, st.st_mtim };
+    return true;
+}
+
+bool
+corral_binary_id_equal(const corral_binary_id_t *a, const corral_binary_id_t *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size
+        && a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}

@@ -1,0 +1,115 @@
+/* coordinator_private.h: the coordinator's state, shared by the files
+ * that make it up (coordinator.c: desk, signals, the supervisor's
+ * requests; coordinator_reload.c: reloads). */
+#ifndef CORRAL_COORDINATOR_PRIVATE_H
+#define CORRAL_COORDINATOR_PRIVATE_H
+
+#include <czmq.h>
+
+#include "balancer.h"
+#include "bus.h"
+#include "cluster_view.h"
+#include "config_reload.h"
+#include "coordinator.h"
+#include "corral/signals.h"
+#include "desk_tools.h"
+#include "log_collector.h"
+#include "operator.h"
+#include "reload.h"
+#include "runtime_dir.h"
+#include "supervisor.h"
+#include "tap.h"
+#include "worker_config.h"
+#include "worker_types.h"
+#include "worker_secret.h"
+
+typedef struct {
+    int id;
+    const corral_config_t *config;  /* what its next process runs */
+    corral_slot_spec_t spec;        /* its place in that configuration (name, type, socket) */
+    int worker_count;               /* the instance's count in that configuration */
+    corral_binary_id_t binary;      /* its latest process's program on disk */
+    corral_worker_config_t message; /* its latest process's WorkerConfig */
+    char secret[CORRAL_SECRET_LENGTH + 1];  /* made at its first spawn; kept by its
+                                             * replacements, which share its log stream */
+} slot_t;
+
+/* What the coordinator knows of one process (corral_process_link). */
+typedef struct {
+    zframe_t *desk_peer;    /* the routing id its Hello came from */
+    bool said_bye;
+    uint64_t last_log_seq;  /* from its Bye */
+    int channel;            /* its connection channel (balancing shared), or -1 */
+} peer_t;
+
+struct corral_coordinator {
+    const corral_config_t *config;          /* running */
+    corral_config_t *owned_config;          /* running, when a reload loaded it */
+    corral_config_t *next_config;           /* during a reload */
+    corral_worker_slots_t plan;             /* the running configuration's slots */
+    corral_worker_slots_t next_plan;        /* during a reload: the new one's */
+    uint32_t next_generation;
+    bool workers_differ;                    /* instance-wide: every slot is replaced */
+    corral_listener_t *listener;
+    corral_balancer_t *balancer;            /* balancing shared */
+    char *worker_program;                   /* when the configuration names none */
+    zloop_t *loop;
+    corral_runtime_dir_t *runtime;
+    const char *runtime_dir;
+    char *desk_endpoint;
+    zsock_t *desk;
+    corral_cluster_view_t *view;
+    corral_bus_t *bus;
+    char *instance_uuid;
+    slot_t **slots;
+    int slot_count;                         /* in use */
+    int slot_capacity;
+    corral_supervisor_t *supervisor;
+    corral_reload_t *reload;
+    uint32_t config_generation;
+    int64_t reload_started_ms;
+    corral_reload_done_fn *reload_done;
+    void *reload_done_arg;
+    Corral__V1__ReloadOutcome reload_outcome;
+    char reload_summary[512];
+    corral_signals_t *signals;
+    corral_log_router_t *log_router;        /* until the collector takes it */
+    corral_log_collector_t *logs;
+    Corral__V1__LogConfig *reloaded_log_config;
+    corral_operator_t *operator;        /* tap, tools on desk, node.remote */
+    corral_tap_t *tap;                  /* the operator's */
+    corral_desk_tools_t *tools;         /* the operator's */
+    bool stopping;
+    int exit_code;
+    uint64_t desk_dropped;
+    uint64_t hello_refused;
+    int64_t desk_dropped_logged_at;
+    Corral__V1__InputCounters input;        /* what the views carry */
+    int64_t input_refreshed_at;
+};
+
+/* coordinator.c */
+slot_t *corral_coordinator_slot(corral_coordinator_t *self, int id);
+/* Slots up to `count` exist (allocated, not started). Returns 0 or -1. */
+int corral_coordinator_reserve_slots(corral_coordinator_t *self, int count);
+/* Slot `slot`'s next process runs `config` as `spec` (with `worker_count`
+ * workers, configuration generation `generation`). */
+void corral_coordinator_assign(corral_coordinator_t *self, slot_t *slot,
+                               const corral_config_t *config, const corral_slot_spec_t *spec,
+                               int worker_count, uint32_t generation);
+/* `config` (taken) is the logging in force from now on. */
+void corral_coordinator_apply_log_config(corral_coordinator_t *self,
+                                         Corral__V1__LogConfig *config);
+/* The supervision policy `config` asks for. */
+void corral_coordinator_policy(const corral_config_t *config, corral_supervision_t *out);
+/* The program a worker of `spec` runs. */
+const char *corral_coordinator_program(const corral_coordinator_t *self,
+                                       const corral_slot_spec_t *spec);
+
+/* coordinator_reload.c */
+int corral_coordinator_reload_setup(corral_coordinator_t *self);
+void corral_coordinator_reload_teardown(corral_coordinator_t *self);
+/* The instance stops: a running reload ends there. */
+void corral_coordinator_reload_abort(corral_coordinator_t *self);
+
+#endif

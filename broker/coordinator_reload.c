@@ -1,0 +1,367 @@
+/* coordinator_reload.c: a reload of the configuration file (SIGHUP, or
+ * the control tool through corral_coordinator_reload).
+ *
+ * The file is read and validated whole; a bad one changes nothing. A good
+ * one: its logging applies at once, keys that need a restart are named
+ * and kept (config_reload.c), and if what a worker is changed (or the
+ * count), reload.c replaces the slots one by one, each slot's next
+ * process running the new configuration (assign). On success the new
+ * configuration becomes the running one; on failure every slot is back on
+ * the running one. The outcome is logged with its duration and shown in
+ * /api/status (`reload`). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coordinator_private.h"
+#include "cpu_quota.h"
+#include "listener.h"
+#include "log.h"
+#include "logging_control.h"
+#include "process_metrics.h"
+
+#define LOGGER "coordinator"
+
+static void report(corral_coordinator_t *self, bool ok, const char *summary);
+
+/* The slots `config` asks for, `auto` counted as at the start. Returns 0
+ * or -1 (out of memory). */
+static int
+plan_slots(const corral_config_t *config, corral_worker_slots_t *plan)
+{
+    int cpus = corral_worker_types_count_cpus(config)
+             ? corral_cpu_auto_count(corral_cpu_affinity_count(), corral_cpu_quota("/")) : 1;
+    return corral_worker_slots_plan(plan, config, cpus);
+}
+
+/* Every slot's next process runs `config` as `plan` says; the WorkerConfig
+ * a process is welcomed with is built when it is spawned. */
+static void
+assign_all(corral_coordinator_t *self, const corral_config_t *config,
+           const corral_worker_slots_t *plan, uint32_t generation)
+{
+    for (int i = 0; i < self->slot_count && i < plan->slot_count; i++)
+        corral_coordinator_assign(self, self->slots[i], config, &plan->specs[i],
+                                  plan->slot_count, generation);
+}
+
+/* `next` (with the slots of next_plan) is the running configuration from
+ * now on. */
+static void
+adopt(corral_coordinator_t *self, corral_config_t *next, uint32_t generation)
+{
+    self->config_generation = generation;
+    assign_all(self, next, &self->next_plan, generation);
+    corral_worker_slots_clear(&self->plan);
+    self->plan = self->next_plan;
+    self->next_plan = (corral_worker_slots_t) { NULL, 0, 0 };
+    corral_config_destroy(&self->owned_config);
+    self->owned_config = next;
+    self->config = next;
+    corral_supervision_t policy;
+    corral_coordinator_policy(next, &policy);
+    corral_supervisor_set_policy(self->supervisor, &policy);
+}
+
+/* Whether slot `id`'s process must be replaced to run the new
+ * configuration: what the worker is changed, or its program on disk. */
+static bool
+slot_changes(corral_coordinator_t *self, int id, bool workers_differ)
+{
+    const slot_t *slot = corral_coordinator_slot(self, id);
+    const corral_slot_spec_t *next = &self->next_plan.specs[id - 1];
+    corral_binary_id_t binary;
+    corral_binary_id(corral_coordinator_program(self, next), &binary);
+    return workers_differ || corral_slot_specs_differ(&slot->spec, next)
+        || !corral_binary_id_equal(&binary, &slot->binary);
+}
+
+/* reuseport: which slots' sockets get new connections (listener.c). */
+static void
+steer(corral_coordinator_t *self, int active)
+{
+    if (corral_listener_steer(self->listener, active) != 0)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: cannot steer new connections to %d "
+                   "sockets (%s): a removed or added slot's socket may reset a few",
+                   active, strerror(errno));
+}
+
+/* reuseport: the sockets of both configurations exist before any new
+ * worker starts (a replacement joins its socket before the old process
+ * leaves it), and until the end new connections go only to the sockets
+ * both keep: none to one whose worker is not ready yet, none to one that
+ * goes away. Returns 0, or -1 (logged and reported: nothing changed). */
+static int
+prepare_sockets(corral_coordinator_t *self)
+{
+    int running = corral_listener_sockets(self->listener);
+    int next = self->next_plan.http_count > 0 ? self->next_plan.http_count : 1;
+    char *error = NULL;
+    if (next > running && corral_listener_resize(self->listener, next, &error) != 0) {
+        char summary[400];
+        snprintf(summary, sizeof summary, "cannot open the listening sockets for %d HTTP "
+                 "workers, nothing changed: %s", next, error ? error : strerror(errno));
+        free(error);
+        corral_listener_resize(self->listener, running, NULL);
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: %s", summary);
+        report(self, false, summary);
+        return -1;
+    }
+    steer(self, next < running ? next : running);
+    return 0;
+}
+
+/* --- What reload.c asks ------------------------------------------------------ */
+
+static bool
+changes_slot(void *arg, int slot_id)
+{
+    corral_coordinator_t *self = arg;
+    return slot_changes(self, slot_id, self->workers_differ);
+}
+
+static void
+assign_slot(void *arg, int slot_id, bool to_new)
+{
+    corral_coordinator_t *self = arg;
+    slot_t *slot = corral_coordinator_slot(self, slot_id);
+    if (!slot)
+        return;
+    if (to_new)
+        corral_coordinator_assign(self, slot, self->next_config,
+                                  &self->next_plan.specs[slot_id - 1],
+                                  self->next_plan.slot_count, self->next_generation);
+    else
+        corral_coordinator_assign(self, slot, self->config, &self->plan.specs[slot_id - 1],
+                                  self->plan.slot_count, self->config_generation);
+}
+
+static int
+add_slot(void *arg, corral_replace_fn *done, void *done_arg)
+{
+    corral_coordinator_t *self = arg;
+    int id = self->slot_count + 1;
+    const corral_slot_spec_t *spec = &self->next_plan.specs[id - 1];
+    char *error = NULL;
+    if (corral_coordinator_reserve_slots(self, id) != 0
+        || corral_cluster_view_resize(self->view, id) != 0
+        || (self->logs && corral_log_collector_grow(self->logs, id) != 0)) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: cannot add %s: %s", spec->name,
+                   error ? error : "out of memory");
+        free(error);
+        return -1;
+    }
+    slot_t *slot = self->slots[id - 1];
+    corral_coordinator_assign(self, slot, self->next_config, spec, self->next_plan.slot_count,
+                              self->next_generation);
+    self->slot_count = id;
+    int added = corral_supervisor_add(self->supervisor, &slot->spec, done, done_arg);
+    if (added != id) {
+        self->slot_count = id - 1;
+        return -1;
+    }
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: adding %s", spec->name);
+    return id;
+}
+
+static void
+remove_last_slot(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    if (self->slot_count <= 1)
+        return;
+    corral_supervisor_remove_last(self->supervisor);
+    self->slot_count--;
+    corral_cluster_view_resize(self->view, self->slot_count);
+}
+
+static void
+reload_finished(void *arg, bool ok, const char *why)
+{
+    corral_coordinator_t *self = arg;
+    int64_t took = zclock_mono() - self->reload_started_ms;
+    char summary[400];
+    if (ok) {
+        adopt(self, self->next_config, self->next_generation);
+        self->next_config = NULL;
+        snprintf(summary, sizeof summary, "applied in %lld ms: %d workers at configuration "
+                 "generation %u", (long long) took, self->slot_count, self->config_generation);
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: %s", summary);
+    }
+    else {
+        assign_all(self, self->config, &self->plan, self->config_generation);
+        corral_config_destroy(&self->next_config);
+        corral_worker_slots_clear(&self->next_plan);
+        snprintf(summary, sizeof summary, "failed after %lld ms and was rolled back: %s; "
+                 "%d workers at configuration generation %u", (long long) took, why,
+                 self->slot_count, self->config_generation);
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: %s", summary);
+    }
+    /* reuseport: a socket for each HTTP slot that runs, all steered to;
+     * those past it were steered away from since the start, and their
+     * workers have drained them */
+    int sockets = self->plan.http_count > 0 ? self->plan.http_count : 1;
+    corral_listener_resize(self->listener, sockets, NULL);
+    steer(self, sockets);
+    self->reload_outcome.duration_ms = (uint64_t) took;
+    report(self, ok, summary);
+}
+
+/* --- The outcome --------------------------------------------------------------- */
+
+static void
+report(corral_coordinator_t *self, bool ok, const char *summary)
+{
+    snprintf(self->reload_summary, sizeof self->reload_summary, "%s", summary);
+    Corral__V1__ReloadOutcome *outcome = &self->reload_outcome;
+    outcome->running = false;
+    outcome->ok = ok;
+    outcome->summary = self->reload_summary;
+    outcome->at_unix_ms = corral_unix_ms();
+    outcome->config_generation = self->config_generation;
+    corral_cluster_view_set_reload(self->view, outcome);
+    corral_reload_done_fn *done = self->reload_done;
+    self->reload_done = NULL;
+    if (done)
+        done(self->reload_done_arg, ok, summary);
+}
+
+int
+corral_coordinator_reload_setup(corral_coordinator_t *self)
+{
+    static const corral_reload_ops_t ops = {
+        .changes = changes_slot, .assign = assign_slot, .add = add_slot, .remove_last = remove_last_slot,
+        .finished = reload_finished,
+    };
+    corral__v1__reload_outcome__init(&self->reload_outcome);
+    self->reload = corral_reload_new(self->loop, self->supervisor, &ops, self);
+    return self->reload ? 0 : -1;
+}
+
+void
+corral_coordinator_reload_teardown(corral_coordinator_t *self)
+{
+    corral_reload_destroy(&self->reload);
+    corral_config_destroy(&self->next_config);
+    corral_config_destroy(&self->owned_config);
+    corral_worker_slots_clear(&self->next_plan);
+}
+
+void
+corral_coordinator_reload_abort(corral_coordinator_t *self)
+{
+    if (self->reload && corral_reload_running(self->reload))
+        corral_reload_abort(self->reload, "the instance is stopping");
+}
+
+/* --- Beginning ------------------------------------------------------------------- */
+
+/* The new levels to every process over desk, as they run now. */
+static void
+send_log_levels(corral_coordinator_t *self)
+{
+    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
+    envelope.log_config = self->reloaded_log_config;
+    for (int id = 1; id <= self->slot_count; id++) {
+        corral_process_t *process = corral_supervisor_current(self->supervisor, id);
+        peer_t *peer = process ? corral_process_link(process) : NULL;
+        if (peer && peer->desk_peer
+            && corral_envelope_send(self->desk, peer->desk_peer, &envelope,
+                                    ZFRAME_DONTWAIT) != 0)
+            corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to worker-%d",
+                       id);
+    }
+}
+
+/* The file, validated whole, with its appenders opened; NULL (logged,
+ * nothing changed) if anything is wrong. */
+static corral_config_t *
+load(corral_coordinator_t *self, corral_log_router_t **router)
+{
+    char *error = NULL;
+    corral_config_t *next = corral_config_load(self->config->file, &error);
+    if (next)
+        *router = corral_logging_open(next, true, &error);
+    if (next && *router)
+        return next;
+    corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: configuration error, nothing changed: %s",
+               error ? error : "out of memory");
+    char summary[400];
+    snprintf(summary, sizeof summary, "configuration error, nothing changed: %s",
+             error ? error : "out of memory");
+    free(error);
+    corral_config_destroy(&next);
+    report(self, false, summary);
+    return NULL;
+}
+
+void
+corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *done, void *arg)
+{
+    if (self->stopping || corral_reload_running(self->reload)) {
+        const char *why = self->stopping ? "the instance is stopping"
+                                         : "a reload is in progress; this one is ignored";
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s", why);
+        if (done)
+            done(arg, false, why);
+        return;
+    }
+    self->reload_done = done;
+    self->reload_done_arg = arg;
+    self->reload_started_ms = zclock_mono();
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: reading %s", self->config->file);
+    corral_log_router_t *router = NULL;
+    corral_config_t *next = load(self, &router);
+    if (!next)
+        return;
+    corral_config_pin_restart_keys(self->config, next);
+    Corral__V1__LogConfig *levels = corral_logging_apply(self->logs, router, next);
+    if (self->reloaded_log_config)
+        corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
+    self->reloaded_log_config = levels;
+    send_log_levels(self);
+
+    corral_worker_slots_t next_plan;
+    if (plan_slots(next, &next_plan) != 0) {
+        corral_config_destroy(&next);
+        report(self, false, "out of memory, nothing changed");
+        return;
+    }
+    self->next_plan = next_plan;
+    int count = next_plan.slot_count;
+    self->workers_differ = corral_config_workers_differ(self->config, next);
+    int changing = 0;
+    for (int id = 1; id <= self->slot_count && id <= count; id++)
+        changing += slot_changes(self, id, self->workers_differ);
+    if (changing == 0 && count == self->slot_count) {
+        adopt(self, next, self->config_generation);
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: the workers are unchanged");
+        report(self, true, "applied: the workers are unchanged");
+        return;
+    }
+    if (prepare_sockets(self) != 0) {
+        corral_config_destroy(&next);
+        corral_worker_slots_clear(&self->next_plan);
+        return;
+    }
+    self->next_config = next;
+    self->next_generation = self->config_generation + (changing ? 1 : 0);
+    char what[96] = "";
+    if (changing)
+        snprintf(what, sizeof what, "replacing %d workers (configuration generation %u), ",
+                 changing, self->next_generation);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: %s%d -> %d workers, %llu at a time, "
+               "ready_timeout %llu ms", what, self->slot_count, count,
+               (unsigned long long) (next->node.reload.parallel ? next->node.reload.parallel : 1),
+               (unsigned long long) next->node.reload.ready_timeout_ms);
+    self->reload_outcome.running = true;
+    self->reload_outcome.at_unix_ms = corral_unix_ms();
+    corral_reload_plan_t plan = {
+        .from_count = self->slot_count, .to_count = count,
+        .parallel = next->node.reload.parallel,
+        .ready_timeout_ms = next->node.reload.ready_timeout_ms,
+    };
+    corral_reload_start(self->reload, &plan);
+}
