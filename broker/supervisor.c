@@ -29,6 +29,7 @@
  * if there is none: never two holders, never none for longer than a
  * restart takes. */
 #include "supervisor.h"
+#include "supervisor_private.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -45,105 +46,11 @@
 #define LOGGER "coordinator"
 #define HUNG_GRACE_MS 2000      /* after SIGABRT (a core dump takes time), SIGKILL */
 
-struct corral_process {
-    corral_supervisor_t *owner;
-    int slot_id;
-    uint32_t generation;
-    pid_t pid;
-    corral_slot_state_t state;
-    bool main;
-    bool was_ready;
-    corral_exit_reason_t asked;     /* why it was asked to stop (when STOPPING) */
-    int64_t started_ms, ready_ms, heard_ms;
-    uint64_t started_unix_ms;
-    uint64_t recycle_rss, recycle_requests;     /* thresholds with jitter; 0: none */
-    int kill_timer;                 /* SIGKILL when due; -1: none */
-    uint32_t config_generation;     /* of the configuration it was started with */
-    corral_process_t *next_retiring;
-    void *link;
-};
-
-typedef struct {
-    corral_supervisor_t *owner;
-    int id;
-    corral_slot_spec_t spec;        /* what its next process runs */
-    corral_process_t *current;
-    corral_process_t *beside;
-    corral_slot_state_t state;      /* when there is no current process */
-    uint32_t generations;
-    uint32_t restarts;
-    corral_exit_history_t exits;
-    int restart_timer;
-    int64_t restart_at_ms;
-    corral_replace_fn *done;
-    void *done_arg;
-} slot_t;
-
-struct corral_supervisor {
-    zloop_t *loop;
-    corral_supervision_t policy;
-    corral_supervisor_ops_t ops;
-    void *arg;
-    slot_t **slots;
-    int slot_count;                 /* slots in use: 1..slot_count */
-    int slot_capacity;              /* allocated; the ones past slot_count were removed */
-    corral_process_t *retiring;     /* replaced, stopping, not reaped yet */
-    corral_process_t *main;         /* the holder of the main role, or NULL */
-    bool booted;                    /* every slot was ready once */
-    bool stopping;
-    bool killed_stragglers;
-    int hung_timer;
-    uint64_t restarts_by_reason[CORRAL_EXIT_REASONS];
-};
-
 static void restart_slot(corral_supervisor_t *self, slot_t *slot);
 static void retire(corral_supervisor_t *self, corral_process_t *process);
 static void stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reason_t reason);
 static void stop_process(corral_process_t *process, int signal_number,
                          corral_exit_reason_t reason, uint64_t kill_after_ms);
-
-const char *
-corral_exit_reason_name(corral_exit_reason_t reason)
-{
-    static const char *const names[] = { "crashed", "hung", "memory", "recycled", "stopped" };
-    return reason < CORRAL_EXIT_REASONS ? names[reason] : "?";
-}
-
-static const char *
-state_name(corral_slot_state_t state)
-{
-    static const char *const names[] = {
-        "empty", "starting", "ready", "stopping", "exited", "waiting" };
-    return names[state];
-}
-
-/* --- Accessors ------------------------------------------------------------------ */
-
-int corral_process_slot(const corral_process_t *p) { return p->slot_id; }
-pid_t corral_process_pid(const corral_process_t *p) { return p->pid; }
-uint32_t corral_process_generation(const corral_process_t *p) { return p->generation; }
-bool corral_process_main(const corral_process_t *p) { return p->main; }
-void *corral_process_link(const corral_process_t *p) { return p->link; }
-bool corral_process_starting(const corral_process_t *p) { return p->state == CORRAL_SLOT_STARTING; }
-void corral_process_set_link(corral_process_t *p, void *link) { p->link = link; }
-
-static slot_t *
-slot_of(const corral_process_t *process)
-{
-    return process->owner->slots[process->slot_id - 1];
-}
-
-const char *
-corral_process_name(const corral_process_t *process)
-{
-    return slot_of(process)->spec.name;
-}
-
-uint64_t
-corral_process_max_memory(const corral_process_t *process)
-{
-    return slot_of(process)->spec.max_memory;
-}
 
 /* --- Life and death of the supervisor ------------------------------------------ */
 
@@ -536,7 +443,7 @@ swap_in(corral_supervisor_t *self, slot_t *slot)
 void
 corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *process)
 {
-    slot_t *slot = slot_of(process);
+    slot_t *slot = corral_supervisor_slot_of(process);
     process->state = CORRAL_SLOT_READY;
     process->was_ready = true;
     process->ready_ms = process->heard_ms = zclock_mono();
@@ -563,7 +470,7 @@ corral_supervisor_heard(corral_supervisor_t *self, corral_process_t *process,
                         uint64_t rss_bytes, uint64_t requests)
 {
     process->heard_ms = zclock_mono();
-    slot_t *slot = slot_of(process);
+    slot_t *slot = corral_supervisor_slot_of(process);
     if (process != slot->current || process->state != CORRAL_SLOT_READY || slot->beside)
         return;
     char why[160];
@@ -747,7 +654,7 @@ log_asked_exit(corral_supervisor_t *self, const corral_process_t *process, int s
 void
 corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, int status)
 {
-    slot_t *slot = slot_of(process);
+    slot_t *slot = corral_supervisor_slot_of(process);
     char how[96];
     corral_exit_describe(status, how, sizeof how);
     corral_exit_reason_t reason = reason_of(process, status);
@@ -803,95 +710,4 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
     free_process(self, &process);
     if (was_main)
         elect_main(self);
-}
-
-int
-corral_supervisor_live(const corral_supervisor_t *self)
-{
-    int live = 0;
-    for (int i = 0; i < self->slot_capacity; i++)
-        live += (self->slots[i]->current != NULL) + (self->slots[i]->beside != NULL);
-    for (const corral_process_t *p = self->retiring; p; p = p->next_retiring)
-        live++;
-    return live;
-}
-
-static corral_process_t *
-find_in(corral_supervisor_t *self, slot_t *slot, corral_process_match_fn *match, void *arg)
-{
-    if (slot->current && match(slot->current, arg))
-        return slot->current;
-    if (slot->beside && match(slot->beside, arg))
-        return slot->beside;
-    for (corral_process_t *p = self->retiring; p; p = p->next_retiring)
-        if (p->slot_id == slot->id && match(p, arg))
-            return p;
-    return NULL;
-}
-
-corral_process_t *
-corral_supervisor_find(corral_supervisor_t *self, corral_process_match_fn *match, void *arg)
-{
-    corral_process_t *found = NULL;
-    for (int i = 0; !found && i < self->slot_capacity; i++)
-        found = find_in(self, self->slots[i], match, arg);
-    return found;
-}
-
-corral_process_t *
-corral_supervisor_find_in_slot(corral_supervisor_t *self, int slot_id,
-                               corral_process_match_fn *match, void *arg)
-{
-    if (slot_id < 1 || slot_id > self->slot_capacity)
-        return NULL;
-    return find_in(self, self->slots[slot_id - 1], match, arg);
-}
-
-static bool
-has_pid(const corral_process_t *process, void *pid)
-{
-    return process->pid == *(pid_t *) pid;
-}
-
-corral_process_t *
-corral_supervisor_process(corral_supervisor_t *self, pid_t pid)
-{
-    return corral_supervisor_find(self, has_pid, &pid);
-}
-
-corral_process_t *
-corral_supervisor_current(corral_supervisor_t *self, int slot_id)
-{
-    return slot_id >= 1 && slot_id <= self->slot_count ? self->slots[slot_id - 1]->current
-                                                       : NULL;
-}
-
-void
-corral_supervisor_describe_restarts(const corral_supervisor_t *self, char *out, size_t size)
-{
-    const uint64_t *by = self->restarts_by_reason;
-    snprintf(out, size, "%llu crashed, %llu hung, %llu memory, %llu recycled",
-             (unsigned long long) by[CORRAL_EXIT_CRASHED],
-             (unsigned long long) by[CORRAL_EXIT_HUNG],
-             (unsigned long long) by[CORRAL_EXIT_MEMORY],
-             (unsigned long long) by[CORRAL_EXIT_RECYCLED]);
-}
-
-void
-corral_supervisor_fill_view(corral_supervisor_t *self, int slot_id,
-                            Corral__V1__WorkerView *view)
-{
-    if (slot_id < 1 || slot_id > self->slot_count)
-        return;
-    slot_t *slot = self->slots[slot_id - 1];
-    view->restarts = slot->restarts;
-    view->last_exit = slot->exits.has_last ? &slot->exits.last : NULL;
-    view->state = (char *) state_name(slot->current ? slot->current->state : slot->state);
-    if (slot->current) {
-        view->started_unix_ms = slot->current->started_unix_ms;
-        view->generation = slot->current->generation;
-        view->config_generation = slot->current->config_generation;
-    }
-    int64_t left = slot->restart_at_ms - zclock_mono();
-    view->restart_in_ms = slot->restart_timer != -1 ? (uint64_t) (left > 1 ? left : 1) : 0;
 }
