@@ -47,7 +47,21 @@ struct instance {
     char *output;
     size_t output_length;
     bool output_closed;
+    instance_t *next_live;          /* in `live`, until destroyed */
 };
+
+/* Every instance not destroyed yet: a failed assertion leaves its test
+ * without destroying it (cmocka jumps out), so the process's exit does. */
+static instance_t *live;
+
+static void
+destroy_leftovers(void)
+{
+    while (live) {
+        instance_t *left = live;
+        instance_destroy(&left);
+    }
+}
 
 static int64_t
 now_ms(void)
@@ -84,6 +98,11 @@ instance_new(void)
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->grew, NULL);
     self->output = calloc(1, 1);
+    static bool registered;
+    if (!registered)
+        registered = atexit(destroy_leftovers) == 0;
+    self->next_live = live;
+    live = self;
     return self;
 }
 
@@ -99,6 +118,11 @@ instance_destroy(instance_t **self_p)
     instance_t *self = *self_p;
     if (!self)
         return;
+    for (instance_t **link = &live; *link; link = &(*link)->next_live)
+        if (*link == self) {
+            *link = self->next_live;
+            break;
+        }
     if (self->pid > 0 && !self->exited) {
         kill(self->pid, SIGKILL);
         instance_wait_exit(self, 5000);
