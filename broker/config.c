@@ -17,6 +17,7 @@
 #include <yaml.h>
 
 #include "config_logging.h"
+#include "config_text.h"
 #include "config_values.h"
 #include "fsutil.h"
 
@@ -222,9 +223,7 @@ typedef struct {
     char *error;                /* the first error, if any */
 } loader_t;
 
-static char *read_file(const char *file, size_t *length);
 static int load_document(loader_t *self, const char *text, size_t length);
-static int check_limits(loader_t *self, const char *text, size_t length);
 static void set_defaults(corral_config_t *config);
 static int fill_pointer_defaults(loader_t *self);
 static int parse_section(loader_t *self, yaml_node_t *node, const char *path,
@@ -258,7 +257,7 @@ corral_config_load(const char *file, char **error)
 {
     *error = NULL;
     size_t length;
-    char *text = read_file(file, &length);
+    char *text = corral_config_read_file(file, &length);
     if (!text) {
         *error = corral_format("%s: cannot read: %s", file, strerror(errno));
         return NULL;
@@ -281,7 +280,7 @@ corral_config_parse(const char *file, const char *text, size_t length,
         goto failed;
     }
     set_defaults(loader.config);
-    if (check_limits(&loader, text, length) != 0
+    if (corral_config_check_limits(file, text, length, &loader.error) != 0
         || load_document(&loader, text, length) != 0
         || fill_pointer_defaults(&loader) != 0)
         goto failed;
@@ -320,114 +319,6 @@ corral_config_destroy(corral_config_t **self_p)
         corral__v1__log_config__free_unpacked(self->logging.config, NULL);
     free(self);
     *self_p = NULL;
-}
-
-/* Reads a whole file into a NUL-terminated buffer; NULL with errno set. */
-static char *
-read_file(const char *file, size_t *length)
-{
-    FILE *stream = fopen(file, "rb");
-    if (!stream)
-        return NULL;
-    char *text = NULL;
-    size_t size = 0, used = 0;
-    for (;;) {
-        if (used > CORRAL_CONFIG_MAX_BYTES) {   /* enough to refuse it by its size */
-            text[used] = '\0';
-            fclose(stream);
-            *length = used;
-            return text;
-        }
-        if (used + 1 >= size) {
-            size = size ? size * 2 : 4096;
-            char *bigger = realloc(text, size);
-            if (!bigger)
-                break;
-            text = bigger;
-        }
-        size_t got = fread(text + used, 1, size - used - 1, stream);
-        used += got;
-        if (got == 0) {
-            if (ferror(stream))
-                break;
-            text[used] = '\0';
-            fclose(stream);
-            *length = used;
-            return text;
-        }
-    }
-    int saved = errno ? errno : EIO;
-    free(text);
-    fclose(stream);
-    errno = saved;
-    return NULL;
-}
-
-static int
-fail_limit(loader_t *self, const yaml_mark_t *mark, const char *message)
-{
-    self->error = corral_format("%s:%zu:%zu: %s", self->file, mark->line + 1, mark->column + 1,
-                                message);
-    return -1;
-}
-
-/* Reads the text's events once, before any document is built: a file
- * past CORRAL_CONFIG_MAX_BYTES, nested deeper than CORRAL_CONFIG_MAX_DEPTH,
- * with more than CORRAL_CONFIG_MAX_ENTRIES in a mapping or list, or with
- * more than CORRAL_CONFIG_MAX_ALIASES aliases (a walk expands each) is
- * refused at once. Syntax errors
- * are left to load_document, which reports them. */
-static int
-check_limits(loader_t *self, const char *text, size_t length)
-{
-    if (length > CORRAL_CONFIG_MAX_BYTES) {
-        self->error = corral_format("%s: larger than %d bytes: refused", self->file,
-                                    CORRAL_CONFIG_MAX_BYTES);
-        return -1;
-    }
-    yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser))
-        return -1;
-    yaml_parser_set_input_string(&parser, (const unsigned char *) text, length);
-    size_t entries[CORRAL_CONFIG_MAX_DEPTH + 2] = { 0 };
-    size_t most[CORRAL_CONFIG_MAX_DEPTH + 2] = { 0 };
-    int depth = 0, rc = 0, aliases = 0;
-    char message[128];
-    yaml_event_t event;
-    while (rc == 0 && yaml_parser_parse(&parser, &event)) {
-        yaml_event_type_t type = event.type;
-        bool opens = type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT;
-        if (type == YAML_ALIAS_EVENT && ++aliases > CORRAL_CONFIG_MAX_ALIASES) {
-            snprintf(message, sizeof message, "more than %d aliases (*name): refused",
-                     CORRAL_CONFIG_MAX_ALIASES);
-            rc = fail_limit(self, &event.start_mark, message);
-        }
-        else if ((opens || type == YAML_SCALAR_EVENT) && depth > 0
-                 && ++entries[depth] > most[depth]) {
-            snprintf(message, sizeof message, "more than %d entries in one %s: refused",
-                     CORRAL_CONFIG_MAX_ENTRIES,
-                     most[depth] > CORRAL_CONFIG_MAX_ENTRIES ? "mapping" : "list");
-            rc = fail_limit(self, &event.start_mark, message);
-        }
-        else if (opens && ++depth > CORRAL_CONFIG_MAX_DEPTH) {
-            snprintf(message, sizeof message, "nested deeper than %d levels: refused",
-                     CORRAL_CONFIG_MAX_DEPTH);
-            rc = fail_limit(self, &event.start_mark, message);
-        }
-        else if (opens) {
-            entries[depth] = 0;     /* a mapping's entries are its keys and values */
-            most[depth] = CORRAL_CONFIG_MAX_ENTRIES
-                        * (type == YAML_MAPPING_START_EVENT ? 2 : 1);
-        }
-        else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT)
-            depth--;
-        bool end = type == YAML_STREAM_END_EVENT;
-        yaml_event_delete(&event);
-        if (end)
-            break;
-    }
-    yaml_parser_delete(&parser);
-    return rc;
 }
 
 /* Parses exactly one YAML document and walks it against the schema. An
