@@ -1,9 +1,10 @@
 /* config.c: loads corral's YAML configuration (DESIGN section 7) with
  * libyaml's document API and validates it against the schema below. It owns
- * the corral_config_t it returns, the error messages it writes
- * ("FILE:LINE:COLUMN: KEY: message"), the resolution of relative paths
- * against the configuration file's directory, and the strict size and
- * duration parsers. */
+ * the corral_config_t it returns, its defaults, the walk of the document
+ * against the schema and the error messages it writes ("FILE:LINE:COLUMN:
+ * KEY: message"). The file's text and its limits are config_text.c's,
+ * node.workers config_types.c's, paths, sizes and durations
+ * config_values.c's. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "config_loader.h"
 #include "config_logging.h"
 #include "config_text.h"
 #include "config_values.h"
@@ -32,50 +34,14 @@
 #define DEFAULT_RESTART_WINDOW_MS 60000
 #define DEFAULT_BACKOFF_INITIAL_MS 100
 #define DEFAULT_BACKOFF_MAX_MS 30000
-#define DEFAULT_RECYCLE_JITTER 10
 #define DEFAULT_MAX_PERSISTED_BYTES (64ULL << 20)
 #define DEFAULT_KEEPALIVE_REQUESTS 1000     /* nginx's */
 #define DEFAULT_KEEPALIVE_TIME_MS 3600000   /* 1h, nginx's */
-#define KEY_PATH_MAX 256
 #define DEFAULT_MAX_CONNECTIONS 4096
 #define DEFAULT_HEADER_TIMEOUT_MS 20000
 #define DEFAULT_IDLE_TIMEOUT_MS 60000
 #define CONNECTIONS_MAX (1024 * 1024)
 #define HOUR_MS (60 * 60 * 1000)
-
-/* The schema: every key corral accepts, what its value must be, and where
- * it goes in corral_config_t. Any other key is an error. */
-typedef enum {
-    VALUE_SECTION,      /* a mapping of further keys (or null: all defaults) */
-    VALUE_STRING,       /* a non-empty string */
-    VALUE_PATH,         /* a non-empty string, made absolute */
-    VALUE_PORT,         /* an integer 0..65535 */
-    VALUE_BALANCING,    /* shared | reuseport */
-    VALUE_BOOL,         /* true | false */
-    VALUE_WORKER_COUNT, /* 1..WORKERS_MAX | auto */
-    VALUE_DURATION,     /* see corral_parse_duration; at most field->max or a year */
-    VALUE_TIMEOUT,      /* a duration from 1s to 1h */
-    VALUE_CONNECTIONS,  /* 1..CONNECTIONS_MAX */
-    VALUE_CONNECTIONS_OR_ZERO,  /* 0..CONNECTIONS_MAX; 0: no limit */
-    VALUE_SIZE,         /* see corral_parse_size; from 1 byte to field->max */
-    VALUE_COUNT,        /* a non-negative integer (uint64_t) */
-    VALUE_PERCENT,      /* "10%" or 10: 0..100 (uint64_t) */
-    VALUE_RESTART,      /* never | on-failure | always */
-    VALUE_LEVEL,        /* see corral_level_parse */
-    VALUE_LOGGING,      /* the logging section: config_logging.c */
-    VALUE_COMMAND,      /* an argv list: config_workers.c */
-    VALUE_ENV,          /* variables: config_workers.c */
-    VALUE_WORKERS,      /* node.workers: one group, or named types of them */
-    VALUE_MAIN,         /* a group's `main`: true | false, and that it was given */
-    VALUE_REMOTE        /* node.remote: a section, checked as a whole */
-} value_kind_t;
-
-typedef struct field {
-    const char *name;
-    value_kind_t kind;
-    size_t offset;                  /* into the section's base (corral_config_t, or a group) */
-    const struct field *fields;     /* for VALUE_SECTION; NULL-terminated */
-} field_t;
 
 #define AT(member) offsetof(corral_config_t, member)
 #define IN_GROUP(member) offsetof(corral_worker_group_t, member)
@@ -214,35 +180,13 @@ bounds_of(const field_t *field, uint64_t *min, uint64_t *max)
         }
 }
 
-/* One load in progress. */
-typedef struct {
-    const char *file;           /* names the configuration in messages */
-    char *dir;                  /* its directory, absolute */
-    yaml_document_t *document;
-    corral_config_t *config;
-    char *error;                /* the first error, if any */
-} loader_t;
 
 static int load_document(loader_t *self, const char *text, size_t length);
 static void set_defaults(corral_config_t *config);
 static int fill_pointer_defaults(loader_t *self);
-static int parse_section(loader_t *self, yaml_node_t *node, const char *path,
-                         const field_t *fields, void *base);
-static int parse_value(loader_t *self, yaml_node_t *node, const char *path,
-                       const field_t *field, void *base);
-static int parse_workers(loader_t *self, yaml_node_t *node, const char *path,
-                         const field_t *fields);
-static int add_type(loader_t *self, const corral_worker_group_t *group);
 static int parse_integer(const char *text, long long *value);
 static int check_remote(loader_t *self, yaml_node_t *node, const char *path);
-static bool is_null(const yaml_node_t *node);
 static bool is_plain(const yaml_node_t *node);
-static const char *scalar_text(const yaml_node_t *node);
-static int fail_expected(loader_t *self, const yaml_node_t *node,
-                         const char *path, const char *expected);
-static int fail_at(loader_t *self, const yaml_node_t *node, const char *path,
-                   const char *format, ...)
-    __attribute__((format(printf, 4, 5)));
 static int fail_message(void *loader, const yaml_node_t *node, const char *path,
                         const char *message);
 static char *resolve_against_config(void *loader, const char *path);
@@ -345,10 +289,10 @@ load_document(loader_t *self, const char *text, size_t length)
             fail_syntax(self, &parser, text, length);
         else {
             if (yaml_document_get_root_node(&extra))
-                fail_at(self, yaml_document_get_root_node(&extra), "",
-                        "only one YAML document is allowed");
+                corral_config_fail_at(self, yaml_document_get_root_node(&extra), "",
+                                      "only one YAML document is allowed");
             else
-                rc = parse_section(self, root, "", top_fields, self->config);
+                rc = corral_config_parse_section(self, root, "", top_fields, self->config);
             yaml_document_delete(&extra);
         }
     }
@@ -401,7 +345,7 @@ fill_pointer_defaults(loader_t *self)
         && !(config->path.data = corral_config_resolve_path(self->dir, DEFAULT_DATA)))
         return -1;
     if (config->node.type_count == 0       /* no node.workers: the default group */
-        && add_type(self, &config->node.workers) != 0)
+        && corral_config_add_type(self, &config->node.workers) != 0)
         return -1;
     return corral_config_logging_default(&config->logging.config);
 }
@@ -410,14 +354,14 @@ fill_pointer_defaults(loader_t *self)
 /* ---- Walking the document against the schema ------------------------ */
 
 /* A mapping whose keys must all be in `fields`, each at most once. */
-static int
-parse_section(loader_t *self, yaml_node_t *node, const char *path,
-              const field_t *fields, void *base)
+int
+corral_config_parse_section(loader_t *self, yaml_node_t *node, const char *path,
+                            const field_t *fields, void *base)
 {
-    if (is_null(node))
+    if (corral_config_is_null(node))
         return 0;
     if (node->type != YAML_MAPPING_NODE)
-        return fail_expected(self, node, path, "a mapping");
+        return corral_config_fail_expected(self, node, path, "a mapping");
 
     yaml_node_pair_t *first = node->data.mapping.pairs.start;
     yaml_node_pair_t *end = node->data.mapping.pairs.top;
@@ -425,9 +369,9 @@ parse_section(loader_t *self, yaml_node_t *node, const char *path,
         yaml_node_t *key = yaml_document_get_node(self->document, pair->key);
         yaml_node_t *value = yaml_document_get_node(self->document, pair->value);
         if (key->type != YAML_SCALAR_NODE)
-            return fail_expected(self, key, path, "a key name");
+            return corral_config_fail_expected(self, key, path, "a key name");
 
-        const char *name = scalar_text(key);
+        const char *name = corral_config_scalar_text(key);
         char child[KEY_PATH_MAX];
         snprintf(child, sizeof child, "%s%s%s", path, *path ? "." : "", name);
 
@@ -435,205 +379,18 @@ parse_section(loader_t *self, yaml_node_t *node, const char *path,
             yaml_node_t *other = yaml_document_get_node(self->document,
                                                         earlier->key);
             if (other->type == YAML_SCALAR_NODE
-                && strcmp(scalar_text(other), name) == 0)
-                return fail_at(self, key, child, "duplicate key");
+                && strcmp(corral_config_scalar_text(other), name) == 0)
+                return corral_config_fail_at(self, key, child, "duplicate key");
         }
         const field_t *field = fields;
         while (field->name && strcmp(field->name, name) != 0)
             field++;
         if (!field->name)
-            return fail_at(self, key, child, "unknown key");
-        if (parse_value(self, value, child, field, base) != 0)
+            return corral_config_fail_at(self, key, child, "unknown key");
+        if (corral_config_parse_value(self, value, child, field, base) != 0)
             return -1;
     }
     return 0;
-}
-
-/* ---- node.workers: one group, or named types ------------------------- */
-
-/* A group key that a named type cannot set: one value for the instance. */
-static bool
-instance_wide(const field_t *field)
-{
-    return strcmp(field->name, "heartbeat_timeout") == 0;
-}
-
-static const field_t *
-group_field(const field_t *fields, const char *name)
-{
-    while (fields->name && strcmp(fields->name, name) != 0)
-        fields++;
-    return fields->name ? fields : NULL;
-}
-
-/* A key of node.workers that names a type: it holds a mapping where its
- * group key, if it is one, holds none (`http: { count: 2 }` is a type,
- * `http: false` the group's key), or nothing at all where no group key has
- * that name. */
-static bool
-holds_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const field_t *fields)
-{
-    const field_t *field = key->type == YAML_SCALAR_NODE
-        ? group_field(fields, scalar_text(key)) : NULL;
-    if (value->type == YAML_MAPPING_NODE)
-        return !field || (field->kind != VALUE_SECTION && field->kind != VALUE_ENV);
-    return is_null(value) && key->type == YAML_SCALAR_NODE && !field;
-}
-
-/* Named types: some key of node.workers names one. */
-static bool
-names_types(loader_t *self, yaml_node_t *node, const field_t *fields)
-{
-    if (node->type != YAML_MAPPING_NODE)
-        return false;
-    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
-         pair < node->data.mapping.pairs.top; pair++)
-        if (holds_type(self, yaml_document_get_node(self->document, pair->key),
-                       yaml_document_get_node(self->document, pair->value), fields))
-            return true;
-    return false;
-}
-
-/* A copy of `group` (its program too) at the end of node.types. */
-static int
-add_type(loader_t *self, const corral_worker_group_t *group)
-{
-    corral_config_t *config = self->config;
-    corral_worker_group_t *grown = realloc(config->node.types, (size_t) (config->node.type_count
-                                           + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
-    config->node.types = grown;
-    corral_worker_group_t *type = &grown[config->node.type_count];
-    *type = *group;
-    type->program = (corral_worker_program_t) { NULL, NULL };
-    if (corral_worker_program_copy(&type->program, &group->program) != 0) {
-        corral_worker_program_clear(&type->program);
-        return -1;
-    }
-    config->node.type_count++;
-    return 0;
-}
-
-/* One named type: the group keys but the instance-wide ones, its own
- * defaults (count auto, http, the reference worker). */
-static int
-parse_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const char *path,
-           const field_t *fields)
-{
-    const char *name = scalar_text(key);
-    if (!corral_worker_type_name_valid(name, CORRAL_WORKER_TYPE_NAME_MAX))
-        return fail_at(self, key, path, "not a worker type name (a letter or _, then letters, "
-                       "digits and _; at most %d characters)", CORRAL_WORKER_TYPE_NAME_MAX - 1);
-    if (!is_null(value) && value->type != YAML_MAPPING_NODE)
-        return fail_expected(self, value, path, "a mapping of the type's keys");
-    for (yaml_node_pair_t *pair = is_null(value) ? NULL : value->data.mapping.pairs.start;
-         pair && pair < value->data.mapping.pairs.top; pair++) {
-        yaml_node_t *inner = yaml_document_get_node(self->document, pair->key);
-        const field_t *field = inner->type == YAML_SCALAR_NODE
-            ? group_field(fields, scalar_text(inner)) : NULL;
-        if (field && instance_wide(field))
-            return fail_at(self, inner, path, "%s is set once for every type: "
-                           "node.workers.%s", field->name, field->name);
-    }
-    corral_worker_group_t type = {
-        .count_auto = true, .http = true, .main = true,
-        .heartbeat_timeout_ms = self->config->node.workers.heartbeat_timeout_ms,
-        .recycle.jitter_percent = DEFAULT_RECYCLE_JITTER,
-    };
-    snprintf(type.name, sizeof type.name, "%s", name);
-    int rc = parse_section(self, value, path, fields, &type);
-    if (rc == 0)
-        rc = add_type(self, &type);
-    corral_worker_program_clear(&type.program);
-    return rc;
-}
-
-/* Named types: node.workers' keys are types, but for the instance-wide
- * keys (heartbeat_timeout). */
-static int
-parse_types(loader_t *self, yaml_node_t *node, const char *path, const field_t *fields)
-{
-    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
-         pair < node->data.mapping.pairs.top; pair++) {
-        yaml_node_t *key = yaml_document_get_node(self->document, pair->key);
-        yaml_node_t *value = yaml_document_get_node(self->document, pair->value);
-        if (key->type != YAML_SCALAR_NODE)
-            return fail_expected(self, key, path, "a worker type name");
-        char child[KEY_PATH_MAX];
-        snprintf(child, sizeof child, "%s.%s", path, scalar_text(key));
-        for (yaml_node_pair_t *earlier = node->data.mapping.pairs.start; earlier < pair;
-             earlier++) {
-            yaml_node_t *other = yaml_document_get_node(self->document, earlier->key);
-            if (other->type == YAML_SCALAR_NODE && !strcmp(scalar_text(other), scalar_text(key)))
-                return fail_at(self, key, child, "duplicate key");
-        }
-        const field_t *field = group_field(fields, scalar_text(key));
-        if (holds_type(self, key, value, fields)) {
-            if (parse_type(self, key, value, child, fields) != 0)
-                return -1;
-        }
-        else if (field && instance_wide(field)) {
-            if (parse_value(self, value, child, field, &self->config->node.workers) != 0)
-                return -1;
-        }
-        else if (field)
-            return fail_at(self, key, child, "a key of one group of workers beside named "
-                           "worker types: set it in each type");
-        else if (parse_type(self, key, value, child, fields) != 0)
-            return -1;
-    }
-    /* heartbeat_timeout may come after the types */
-    for (int i = 0; i < self->config->node.type_count; i++)
-        self->config->node.types[i].heartbeat_timeout_ms =
-            self->config->node.workers.heartbeat_timeout_ms;
-    return 0;
-}
-
-/* Which types may hold the main role: those with `main: true`, if any;
- * else the background types (http: false), if any, so that the task
- * manager runs off the request path; else every type. A type that says
- * `main: false` never may. */
-static int
-settle_types(loader_t *self, yaml_node_t *node, const char *path)
-{
-    corral_config_t *config = self->config;
-    bool any_true = false, any_background = false, any_http = false, any_main = false;
-    for (int i = 0; i < config->node.type_count; i++) {
-        const corral_worker_group_t *type = &config->node.types[i];
-        any_true |= type->main_given && type->main;
-        any_background |= !type->http && !(type->main_given && !type->main);
-        any_http |= type->http;
-    }
-    for (int i = 0; i < config->node.type_count; i++) {
-        corral_worker_group_t *type = &config->node.types[i];
-        if (!type->main_given)
-            type->main = any_true ? false : any_background ? !type->http : true;
-        any_main |= type->main;
-    }
-    if (!any_http)
-        return fail_at(self, node, path, "no worker serves HTTP (every %s has http: false), "
-                       "but the instance listens on server.port",
-                       config->node.types[0].name[0] ? "type" : "group");
-    if (!any_main)
-        return fail_at(self, node, path, "no worker may hold the main role "
-                       "(every %s has main: false)",
-                       config->node.types[0].name[0] ? "type" : "group");
-    return 0;
-}
-
-static int
-parse_workers(loader_t *self, yaml_node_t *node, const char *path, const field_t *fields)
-{
-    corral_config_t *config = self->config;
-    if (!names_types(self, node, fields)) {
-        if (parse_section(self, node, path, fields, &config->node.workers) != 0
-            || add_type(self, &config->node.workers) != 0)
-            return -1;
-    }
-    else if (parse_types(self, node, path, fields) != 0)
-        return -1;
-    return settle_types(self, node, path);
 }
 
 /* For the sections parsed in files of their own. */
@@ -645,27 +402,27 @@ reader_of(loader_t *self)
     };
 }
 
-static int
-parse_value(loader_t *self, yaml_node_t *node, const char *path,
-            const field_t *field, void *base)
+int
+corral_config_parse_value(loader_t *self, yaml_node_t *node, const char *path,
+                          const field_t *field, void *base)
 {
     char *target = (char *) base + field->offset;
-    const char *text = node->type == YAML_SCALAR_NODE ? scalar_text(node) : "";
+    const char *text = node->type == YAML_SCALAR_NODE ? corral_config_scalar_text(node) : "";
     long long number;
 
     switch (field->kind) {
     case VALUE_SECTION:
-        return parse_section(self, node, path, field->fields, target);
+        return corral_config_parse_section(self, node, path, field->fields, target);
 
     case VALUE_REMOTE:
-        if (parse_section(self, node, path, field->fields, target) != 0)
+        if (corral_config_parse_section(self, node, path, field->fields, target) != 0)
             return -1;
         return check_remote(self, node, path);
 
     case VALUE_STRING:
     case VALUE_PATH: {
-        if (node->type != YAML_SCALAR_NODE || is_null(node) || !*text)
-            return fail_expected(self, node, path, "a non-empty string");
+        if (node->type != YAML_SCALAR_NODE || corral_config_is_null(node) || !*text)
+            return corral_config_fail_expected(self, node, path, "a non-empty string");
         char *copy = field->kind == VALUE_PATH ? corral_config_resolve_path(self->dir, text)
                                                : strdup(text);
         if (!copy)
@@ -677,7 +434,7 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         if (node->type != YAML_SCALAR_NODE || !is_plain(node)
             || parse_integer(text, &number) != 0
             || number < 0 || number > 65535)
-            return fail_expected(self, node, path, "a port number 0..65535");
+            return corral_config_fail_expected(self, node, path, "a port number 0..65535");
         *(int *) target = (int) number;
         return 0;
 
@@ -687,7 +444,7 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         else if (node->type == YAML_SCALAR_NODE && strcmp(text, "reuseport") == 0)
             *(corral_balancing_t *) target = CORRAL_BALANCING_REUSEPORT;
         else
-            return fail_expected(self, node, path, "shared or reuseport");
+            return corral_config_fail_expected(self, node, path, "shared or reuseport");
         return 0;
 
     case VALUE_BOOL:
@@ -700,7 +457,7 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
                      || !strcmp(text, "FALSE")))
             *(bool *) target = false;
         else
-            return fail_expected(self, node, path, "true or false");
+            return corral_config_fail_expected(self, node, path, "true or false");
         return 0;
 
     case VALUE_WORKER_COUNT: {
@@ -713,11 +470,11 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         }
         if (node->type != YAML_SCALAR_NODE || !is_plain(node)
             || parse_integer(text, &number) != 0 || number < 1)
-            return fail_expected(self, node, path,
-                                 "a positive integer or \"auto\"");
+            return corral_config_fail_expected(self, node, path,
+                                               "a positive integer or \"auto\"");
         if (number > WORKERS_MAX)
-            return fail_at(self, node, path, "at most %d workers, got %s",
-                           WORKERS_MAX, text);
+            return corral_config_fail_at(self, node, path, "at most %d workers, got %s",
+                                         WORKERS_MAX, text);
         group->count = (int) number;
         group->count_auto = false;
         return 0;
@@ -725,11 +482,11 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
     case VALUE_MAIN: {
         corral_worker_group_t *group = (corral_worker_group_t *) (target - IN_GROUP(main));
         group->main_given = true;
-        return parse_value(self, node, path, &(field_t) { field->name, VALUE_BOOL,
-                                                         field->offset, NULL }, base);
+        return corral_config_parse_value(self, node, path, &(field_t) { field->name, VALUE_BOOL,
+                                                                       field->offset, NULL }, base);
     }
     case VALUE_WORKERS:
-        return parse_workers(self, node, path, field->fields);
+        return corral_config_parse_workers(self, node, path, field->fields);
     case VALUE_DURATION:
     case VALUE_SIZE: {
         bool duration = field->kind == VALUE_DURATION;
@@ -738,13 +495,15 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         if (node->type != YAML_SCALAR_NODE
             || (duration ? corral_parse_duration(text, &value)
                          : corral_parse_size(text, &value)) != 0)
-            return fail_expected(self, node, path, duration
-                                 ? "a duration such as 250ms, 30s, 5m or 1h"
-                                 : "a size such as 512kb, 64mb or 1gb");
+            return corral_config_fail_expected(self, node, path, duration
+                                               ? "a duration such as 250ms, 30s, 5m or 1h"
+                                               : "a size such as 512kb, 64mb or 1gb");
         if (value < min || value > max)
-            return fail_at(self, node, path, "expected %s from %llu to %llu%s, got %s",
-                           duration ? "a duration" : "a size", (unsigned long long) min,
-                           (unsigned long long) max, duration ? "ms" : " bytes", text);
+            return corral_config_fail_at(self, node, path,
+                                         "expected %s from %llu to %llu%s, got %s",
+                                         duration ? "a duration" : "a size",
+                                         (unsigned long long) min, (unsigned long long) max,
+                                         duration ? "ms" : " bytes", text);
         *(uint64_t *) target = value;
         return 0;
     }
@@ -753,7 +512,7 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         uint64_t ms;
         if (node->type != YAML_SCALAR_NODE || corral_parse_duration(text, &ms) != 0
             || ms < 1000 || ms > HOUR_MS)
-            return fail_expected(self, node, path, "a duration from 1s to 1h");
+            return corral_config_fail_expected(self, node, path, "a duration from 1s to 1h");
         *(uint64_t *) target = ms;
         return 0;
     }
@@ -763,15 +522,16 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         if (node->type != YAML_SCALAR_NODE || !is_plain(node)
             || parse_integer(text, &number) != 0 || number < least
             || number > CONNECTIONS_MAX)
-            return fail_expected(self, node, path, least ? "an integer from 1 to 1048576"
-                                                         : "an integer from 0 to 1048576");
+            return corral_config_fail_expected(self, node, path,
+                                               least ? "an integer from 1 to 1048576"
+                                                     : "an integer from 0 to 1048576");
         *(uint64_t *) target = (uint64_t) number;
         return 0;
     }
     case VALUE_COUNT:
         if (node->type != YAML_SCALAR_NODE || !is_plain(node)
             || parse_integer(text, &number) != 0 || number < 0)
-            return fail_expected(self, node, path, "a non-negative integer");
+            return corral_config_fail_expected(self, node, path, "a non-negative integer");
         *(uint64_t *) target = (uint64_t) number;
         return 0;
 
@@ -783,7 +543,7 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         snprintf(digits, sizeof digits, "%.*s", (int) length, text);
         if (node->type != YAML_SCALAR_NODE || parse_integer(digits, &number) != 0
             || number < 0 || number > 100)
-            return fail_expected(self, node, path, "a percentage 0%..100%");
+            return corral_config_fail_expected(self, node, path, "a percentage 0%..100%");
         *(uint64_t *) target = (uint64_t) number;
         return 0;
     }
@@ -795,7 +555,7 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
         else if (node->type == YAML_SCALAR_NODE && strcmp(text, "never") == 0)
             *(corral_restart_policy_t *) target = CORRAL_RESTART_NEVER;
         else
-            return fail_expected(self, node, path, "never, on-failure or always");
+            return corral_config_fail_expected(self, node, path, "never, on-failure or always");
         return 0;
 
     case VALUE_LOGGING: {
@@ -813,11 +573,11 @@ parse_value(loader_t *self, yaml_node_t *node, const char *path,
     case VALUE_LEVEL:
         if (node->type != YAML_SCALAR_NODE
             || corral_level_parse(text, (corral_level_t *) target) != 0)
-            return fail_expected(self, node, path, "one of all, trace, debug, "
-                                 "info, warn, error, fatal, off");
+            return corral_config_fail_expected(self, node, path, "one of all, trace, debug, "
+                                               "info, warn, error, fatal, off");
         return 0;
     }
-    return fail_at(self, node, path, "unsupported value kind");
+    return corral_config_fail_at(self, node, path, "unsupported value kind");
 }
 
 /* node.remote: a tcp:// endpoint, and never without CURVE keys that
@@ -830,18 +590,20 @@ check_remote(loader_t *self, yaml_node_t *node, const char *path)
     const char *authorized = self->config->node.remote.authorized_keys;
     struct stat st;
     if (!endpoint)
-        return fail_at(self, node, path, "an endpoint (tcp://HOST:PORT) is required");
+        return corral_config_fail_at(self, node, path, "an endpoint (tcp://HOST:PORT) is required");
     if (strncmp(endpoint, "tcp://", 6) != 0)
-        return fail_at(self, node, path, "endpoint must be tcp://HOST:PORT, got %s", endpoint);
+        return corral_config_fail_at(self, node, path, "endpoint must be tcp://HOST:PORT, got %s",
+                                     endpoint);
     if (!secret || !authorized)
-        return fail_at(self, node, path, "curve.secret_key and curve.authorized_keys are "
-                       "required: nothing is exposed without CURVE keys");
+        return corral_config_fail_at(self, node, path, "curve.secret_key and "
+                                     "curve.authorized_keys are "
+                                     "required: nothing is exposed without CURVE keys");
     if (access(secret, R_OK) != 0)
-        return fail_at(self, node, path, "curve.secret_key: cannot read %s: %s", secret,
-                       strerror(errno));
+        return corral_config_fail_at(self, node, path, "curve.secret_key: cannot read %s: %s",
+                                     secret, strerror(errno));
     if (stat(authorized, &st) != 0 || !S_ISDIR(st.st_mode))
-        return fail_at(self, node, path, "curve.authorized_keys: %s is not a directory",
-                       authorized);
+        return corral_config_fail_at(self, node, path,
+                                     "curve.authorized_keys: %s is not a directory", authorized);
     return 0;
 }
 
@@ -861,12 +623,12 @@ parse_integer(const char *text, long long *value)
 }
 
 /* A plain "", "~" or "null": YAML's null, as in `server:` with no value. */
-static bool
-is_null(const yaml_node_t *node)
+bool
+corral_config_is_null(const yaml_node_t *node)
 {
     if (node->type != YAML_SCALAR_NODE || !is_plain(node))
         return false;
-    const char *text = scalar_text(node);
+    const char *text = corral_config_scalar_text(node);
     return !*text || !strcmp(text, "~") || !strcmp(text, "null")
         || !strcmp(text, "Null") || !strcmp(text, "NULL");
 }
@@ -878,8 +640,8 @@ is_plain(const yaml_node_t *node)
     return node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 }
 
-static const char *
-scalar_text(const yaml_node_t *node)
+const char *
+corral_config_scalar_text(const yaml_node_t *node)
 {
     return (const char *) node->data.scalar.value;
 }
@@ -888,33 +650,33 @@ scalar_text(const yaml_node_t *node)
 /* ---- Messages ------------------------------------------------------- */
 
 /* "KEY: expected EXPECTED, got WHAT-WAS-THERE". */
-static int
-fail_expected(loader_t *self, const yaml_node_t *node, const char *path,
-              const char *expected)
+int
+corral_config_fail_expected(loader_t *self, const yaml_node_t *node, const char *path,
+                            const char *expected)
 {
     if (node->type == YAML_MAPPING_NODE)
-        return fail_at(self, node, path, "expected %s, got a mapping", expected);
+        return corral_config_fail_at(self, node, path, "expected %s, got a mapping", expected);
     if (node->type == YAML_SEQUENCE_NODE)
-        return fail_at(self, node, path, "expected %s, got a sequence", expected);
-    if (is_null(node))
-        return fail_at(self, node, path, "expected %s, got nothing", expected);
+        return corral_config_fail_at(self, node, path, "expected %s, got a sequence", expected);
+    if (corral_config_is_null(node))
+        return corral_config_fail_at(self, node, path, "expected %s, got nothing", expected);
 
     /* Quote the value, cut short and without control characters. */
     char shown[64];
-    const char *text = scalar_text(node);
+    const char *text = corral_config_scalar_text(node);
     size_t n = 0;
     for (; n < sizeof shown - 4 && text[n]; n++)
         shown[n] = (unsigned char) text[n] < 0x20 ? '?' : text[n];
     strcpy(shown + n, text[n] ? "..." : "");
-    return fail_at(self, node, path, "expected %s, got %s\"%s\"", expected,
-                   is_plain(node) ? "" : "the string ", shown);
+    return corral_config_fail_at(self, node, path, "expected %s, got %s\"%s\"", expected,
+                                 is_plain(node) ? "" : "the string ", shown);
 }
 
 /* Records "FILE:LINE:COLUMN: KEY: message" (no "KEY: " at the top level)
  * at the node's start, 1-based. Keeps the first error only. Returns -1. */
-static int
-fail_at(loader_t *self, const yaml_node_t *node, const char *path,
-        const char *format, ...)
+int
+corral_config_fail_at(loader_t *self, const yaml_node_t *node, const char *path,
+                      const char *format, ...)
 {
     if (self->error)
         return -1;
@@ -934,7 +696,7 @@ fail_at(loader_t *self, const yaml_node_t *node, const char *path,
 static int
 fail_message(void *loader, const yaml_node_t *node, const char *path, const char *message)
 {
-    return fail_at(loader, node, path, "%s", message);
+    return corral_config_fail_at(loader, node, path, "%s", message);
 }
 
 static char *
