@@ -1,7 +1,7 @@
 /* metrics_plugin.c: the built-in plugin `metrics`: GET /api/metrics, the
  * whole instance in the Prometheus text format (0.0.4, which OpenMetrics
  * parsers read too), from the same cluster view as /api/stats: per
- * process (labels worker and type: "coordinator" or the worker's),
+ * process (labels worker and type: "coordinator", or the worker's type),
  * requests by status code, the response-time histogram the workers
  * report, connections, memory, event-loop delay, report age, and the
  * coordinator's counters (bus, logs, desk, tools, tap). Counters are
@@ -9,6 +9,7 @@
 #include "status_api.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "line_buffer.h"
 #include "plugin_host.h"
@@ -61,8 +62,12 @@ list_processes(view_t *view, process_t *list, size_t max)
         if (worker->pid == 0)
             continue;
         list[n] = (process_t) { .process = worker->report->process, .worker = worker };
-        snprintf(list[n++].labels, sizeof list[0].labels, "worker=\"%s\",type=\"worker\"",
-                 worker->name);
+        /* its worker type: the name without its number ("http" of
+         * "http-2"; "worker" for the single group's "worker-3") */
+        const char *dash = strrchr(worker->name, '-');
+        int type_length = dash ? (int) (dash - worker->name) : (int) strlen(worker->name);
+        snprintf(list[n++].labels, sizeof list[0].labels, "worker=\"%s\",type=\"%.*s\"",
+                 worker->name, type_length, worker->name);
     }
     return n;
 }
