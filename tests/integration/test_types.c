@@ -202,6 +202,13 @@ test_named_types_in_logs_status_stats_and_sockets(void **state)
     json_t *entry = json_object_get(json_object_get(stats.json, "workers"), "background-1");
     assert_int_equal(json_integer_value(json_object_get(entry, "pid")), background_pid);
     response_clear(&stats);
+    /* /api/metrics labels each worker with its type */
+    response_t metrics;
+    assert_true(http_get(instance_port(instance), "/api/metrics", &metrics));
+    assert_int_equal(metrics.status, 200);
+    assert_non_null(strstr(metrics.body, "worker=\"background-1\",type=\"background\""));
+    assert_non_null(strstr(metrics.body, "worker=\"http-1\",type=\"http\""));
+    response_clear(&metrics);
 
     assert_only_served_by(instance, "http-");
 
