@@ -61,6 +61,7 @@ struct corral_cluster_view {
     void *filler_arg;
     const Corral__V1__ReloadOutcome *last_reload;
     const Corral__V1__InputCounters *input;
+    const Corral__V1__BalancerCounters *balancer;
     zframe_t *packed;           /* the envelope, for those who ask meanwhile */
     int64_t packed_at_ms;
 };
@@ -357,6 +358,13 @@ corral_cluster_view_set_input(corral_cluster_view_t *self, const Corral__V1__Inp
     self->input = input;
 }
 
+void
+corral_cluster_view_set_balancer(corral_cluster_view_t *self,
+                                 const Corral__V1__BalancerCounters *balancer)
+{
+    self->balancer = balancer;
+}
+
 const corral_envelope_t *
 corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
 {
@@ -377,6 +385,7 @@ corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
     message.coordinator_logs = &self->logs;
     message.last_reload = (Corral__V1__ReloadOutcome *) self->last_reload;
     message.input = (Corral__V1__InputCounters *) self->input;
+    message.balancer = (Corral__V1__BalancerCounters *) self->balancer;
     message.bus = (Corral__V1__BusStats *) self->bus;
     message.tools = (Corral__V1__ToolCounters *) self->tools;
     self->message = message;

@@ -67,6 +67,10 @@ int corral_cluster_view_accept(corral_cluster_view_t *self, int id,
 void corral_cluster_view_set_input(corral_cluster_view_t *self,
                                    const Corral__V1__InputCounters *input);
 
+/* balancing shared: the balancer's counters, the same way. */
+void corral_cluster_view_set_balancer(corral_cluster_view_t *self,
+                                      const Corral__V1__BalancerCounters *balancer);
+
 /* The view now, as a ClusterView envelope to send; valid until the next
  * call. `desk_dropped` is the coordinator's count of bad input on desk. */
 const corral_envelope_t *corral_cluster_view_envelope(corral_cluster_view_t *self,

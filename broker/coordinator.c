@@ -369,8 +369,9 @@ announce_ready(void *arg)
                corral_listener_port(self->listener));
 }
 
-/* Bad input on every broker socket, for /api/stats; summed once per
- * status interval, not per report (the sum is O(workers)). */
+/* Bad input on every broker socket and the balancer's counters, for
+ * /api/stats; summed once per status interval, not per report (the sum
+ * is O(workers)). */
 static void
 refresh_input_counters(corral_coordinator_t *self)
 {
@@ -392,6 +393,18 @@ refresh_input_counters(corral_coordinator_t *self)
     }
     self->input = input;
     corral_cluster_view_set_input(self->view, &self->input);
+    if (self->balancer) {
+        corral_balancer_stats_t stats;
+        corral_balancer_stats(self->balancer, &stats);
+        self->balancing = (Corral__V1__BalancerCounters) CORRAL__V1__BALANCER_COUNTERS__INIT;
+        self->balancing.accepted = stats.accepted;
+        self->balancing.handed = stats.handed;
+        self->balancing.taken_back = stats.taken_back;
+        self->balancing.dropped = stats.dropped;
+        self->balancing.accept_errors = stats.accept_errors;
+        self->balancing.bad_messages = stats.bad_messages;
+        corral_cluster_view_set_balancer(self->view, &self->balancing);
+    }
 }
 
 /* The cluster view now, with the tools' counters now. */

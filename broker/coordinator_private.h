@@ -85,6 +85,7 @@ struct corral_coordinator {
     uint64_t hello_refused;
     int64_t desk_dropped_logged_at;
     Corral__V1__InputCounters input;        /* what the views carry */
+    Corral__V1__BalancerCounters balancing; /* the same */
     int64_t input_refreshed_at;
 };
 

@@ -224,6 +224,18 @@ coordinator_families(out_t *out, view_t *view)
         family(out, "corral_tap_events_total", "counter", "Events published on tap.");
         count(out, "corral_tap_events_total", labels, t->tap_events);
     }
+    if (view->balancer) {
+        const Corral__V1__BalancerCounters *b = view->balancer;
+        family(out, "corral_balancer_accepted_total", "counter", "Connections the coordinator "
+               "accepted (balancing shared).");
+        count(out, "corral_balancer_accepted_total", labels, b->accepted);
+        family(out, "corral_balancer_dropped_total", "counter", "Connections closed because no "
+               "worker could take them.");
+        count(out, "corral_balancer_dropped_total", labels, b->dropped);
+        family(out, "corral_balancer_accept_errors_total", "counter", "accept() failures for "
+               "want of descriptors or memory.");
+        count(out, "corral_balancer_accept_errors_total", labels, b->accept_errors);
+    }
     family(out, "corral_view_generated_timestamp_seconds", "gauge", "When the coordinator "
            "made the view these figures come from (Unix time).");
     sample(out, "corral_view_generated_timestamp_seconds", labels,

@@ -257,6 +257,14 @@ corral_stats_json(view_t *view, bool clustered)
                             json_pack("{s:I}", "dropped", counter(view->desk_dropped)));
     if (view->input)
         json_object_set_new(document, "input", input_json(view->input));
+    const Corral__V1__BalancerCounters *balancer = view->balancer;
+    if (balancer)       /* balancing shared */
+        json_object_set_new(document, "balancer", json_pack(
+            "{s:I, s:I, s:I, s:I, s:I, s:I}", "accepted", counter(balancer->accepted),
+            "handed", counter(balancer->handed), "taken_back", counter(balancer->taken_back),
+            "dropped", counter(balancer->dropped),
+            "accept_errors", counter(balancer->accept_errors),
+            "bad_messages", counter(balancer->bad_messages)));
     return document;
 }
 

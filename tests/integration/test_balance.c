@@ -292,6 +292,19 @@ test_keepalive_requests_close_gracefully(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(stats.json,
         "requests"), "disconnects")), 0);
     response_clear(&stats);
+    /* the coordinator counts what it accepted and handed over, once per
+     * status interval: the 2 connections above, and the stats requests */
+    bool counted = false;
+    for (int i = 0; i < 2000 && !counted; i++) {
+        assert_true(http_get(port, "/api/stats", &stats));
+        json_t *balancer = json_object_get(stats.json, "balancer");
+        counted = json_integer_value(json_object_get(balancer, "accepted")) >= 3
+            && json_integer_value(json_object_get(balancer, "handed")) >= 3
+            && json_integer_value(json_object_get(balancer, "dropped")) == 0
+            && json_integer_value(json_object_get(balancer, "bad_messages")) == 0;
+        response_clear(&stats);
+    }
+    assert_true(counted);
     stop(instance);
 }
 
