@@ -154,6 +154,21 @@ check_transfer_encoding(check_t *self)
         refuse(self, 400, "a Transfer-Encoding that does not end with chunked");
 }
 
+bool
+corral_http_framing_target_intact(const char *uri)
+{
+#if MHD_VERSION == 0x00097500
+    /* libmicrohttpd 0.9.75 cuts the request line where its last space
+     * was, so an intact target's NUL is followed by the version; one
+     * from the client is followed by the rest of the target */
+    size_t length = strlen(uri);
+    return strncmp(uri + length + 1, "HTTP/", 5) == 0;
+#else
+    (void) uri;
+    return true;        /* 1.0 refuses a NUL in the request line itself */
+#endif
+}
+
 unsigned
 corral_http_framing_check(struct MHD_Connection *connection, const char *method,
                           const char *version, const char **problem)

@@ -5,11 +5,17 @@
 #define CORRAL_HTTP_FRAMING_H
 
 #include <microhttpd.h>
+#include <stdbool.h>
 
 /* For the access handler's first call (the headers are in): 0 if the
  * request may be served, else the status to answer with before closing
  * the connection (400 or 501), and *problem says why. */
 unsigned corral_http_framing_check(struct MHD_Connection *connection, const char *method,
                                    const char *version, const char **problem);
+
+/* For MHD_OPTION_URI_LOG_CALLBACK (the request target as received, before
+ * libmicrohttpd decodes it in place): false if a NUL cut it short, so
+ * that the path a route would see is not the one the client sent. */
+bool corral_http_framing_target_intact(const char *uri);
 
 #endif

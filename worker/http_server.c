@@ -209,14 +209,25 @@ past_keepalive_limits(corral_http_server_t *self, const corral_guarded_t *guarde
     return past;
 }
 
+/* The request's first context when its target held a NUL (on_target):
+ * the access handler refuses it. */
+static char cut_target;
+
+static void *
+on_target(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    return corral_http_framing_target_intact(uri) ? NULL : &cut_target;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *connection, const char *url,
            const char *method, const char *version, const char *upload_data,
            size_t *upload_data_size, void **request_p)
 {
     corral_http_server_t *self = cls;
-    corral_request_t *request = *request_p;
+    corral_request_t *request = *request_p == &cut_target ? NULL : *request_p;
     if (!request) {
+        bool target_cut = *request_p == &cut_target;
         request = corral_request_new(connection, self->worker_name);
         if (!request)
             return MHD_NO;
@@ -235,6 +246,10 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         uint64_t requests = corral_http_guard_request_started(self->guard, guarded);
         const char *problem;
         unsigned status = corral_http_framing_check(connection, method, version, &problem);
+        if (target_cut) {
+            status = 400;
+            problem = "a NUL in the request target";
+        }
         if (status) {
             /* answered now, so libmicrohttpd skips any body and closes */
             corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s %s: refused: %s", method, url, problem);
@@ -283,7 +298,7 @@ on_request_completed(void *cls, struct MHD_Connection *connection,
 {
     corral_http_server_t *self = cls;
     corral_request_t *request = *request_p;
-    if (!request)
+    if (!request || request == (void *) &cut_target)
         return;
     tell_observers(self, request, reason);
     corral_http_guard_request_ended(self->guard, guarded_of(connection));
@@ -530,6 +545,7 @@ corral_http_server_start(corral_http_server_t *self)
         MHD_OPTION_EXTERNAL_LOGGER, log_from_mhd, NULL,     /* first, or MHD warns */
         MHD_OPTION_ARRAY, listen_options,
         MHD_OPTION_NOTIFY_COMPLETED, on_request_completed, self,
+        MHD_OPTION_URI_LOG_CALLBACK, on_target, self,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, self,
         MHD_OPTION_CONNECTION_TIMEOUT, corral_http_guard_idle_seconds(self->guard),
         MHD_OPTION_CONNECTION_LIMIT, corral_http_guard_mhd_limit(self->guard),

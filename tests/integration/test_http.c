@@ -247,6 +247,10 @@ test_ambiguous_framing_is_refused_and_closed(void **state)
              "Content-Length : 41\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
         CASE("two Hosts", "GET /api/hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n"
              SMUGGLED, "HTTP/1.1 400"),
+        CASE("a NUL in the request target", "GET /api/hello\0/../node HTTP/1.1\r\nHost: x\r\n"
+             "\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("a NUL in the query", "GET /api/hello?a\0b HTTP/1.1\r\nHost: x\r\n\r\n"
+             SMUGGLED, "HTTP/1.1 400"),
 #undef CASE
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
