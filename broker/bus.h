@@ -29,4 +29,11 @@ void corral_bus_take_subscription(corral_bus_t *self, const void *data, size_t s
 /* bus-in's counters (what was sequenced and what was dropped, by reason). */
 Corral__V1__BusStats *corral_bus_stats(corral_bus_t *self);
 
+/* Binary upgrade: the persisted store packed as one Snapshot, for the
+ * successor (free it; NULL when out of memory), and the successor's side:
+ * keeps the messages of such a Snapshot, sequenced after its own. Returns
+ * how many were kept, or -1 if `data` is not a Snapshot. */
+uint8_t *corral_bus_export(corral_bus_t *self, size_t *size);
+int corral_bus_import(corral_bus_t *self, const uint8_t *data, size_t size);
+
 #endif

@@ -38,6 +38,7 @@
 #include "runtime_dir.h"
 #include "spawn.h"
 #include "supervisor.h"
+#include "upgrade.h"
 #include "worker_config.h"
 #include "worker_secret.h"
 
@@ -47,6 +48,7 @@
 #define DRAIN_GRACE_MS 250          /* after the shutdown timeout, at most, for the
                                      * records the last workers sent before dying */
 #define DESK_BATCH 256              /* desk messages read in one turn */
+#define UPGRADE_LOG_HOLD_BYTES (64u << 20)  /* records held while the predecessor writes */
 
 typedef struct {
     int id;
@@ -94,9 +96,11 @@ struct corral_coordinator {
     int64_t desk_dropped_logged_at;
     Corral__V1__InputCounters input;        /* what the views carry */
     int64_t input_refreshed_at;
+    corral_upgrade_t *upgrade;          /* SIGUSR2 (upgrade.h); not owned */
 };
 
 static int start_supervisor(corral_coordinator_t *self);
+static void upgrade_taken_over(corral_coordinator_t *self);
 
 corral_coordinator_t *
 corral_coordinator_new(const corral_config_t *config, corral_listener_t *listener,
@@ -140,6 +144,8 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
+    if (self->upgrade)
+        corral_upgrade_detach(self->upgrade);
     corral_operator_destroy(&self->operator);
     corral_supervisor_destroy(&self->supervisor);
     corral_balancer_destroy(&self->balancer);
@@ -160,6 +166,12 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     free(self->specs);
     free(self);
     *self_p = NULL;
+}
+
+void
+corral_coordinator_set_upgrade(corral_coordinator_t *self, corral_upgrade_t *upgrade)
+{
+    self->upgrade = upgrade;
 }
 
 void
@@ -202,7 +214,9 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     if (self->stopping)
         return;
     self->stopping = true;
-    corral_notify("STOPPING=1");
+    corral_upgrade_cancel(self->upgrade);
+    if (!corral_upgrade_handed_over(self->upgrade))
+        corral_notify("STOPPING=1");
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                corral_supervisor_live(self->supervisor), why);
     corral_supervisor_stop(self->supervisor);
@@ -347,6 +361,7 @@ announce_ready(void *arg)
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "ready: %d workers serving http://%s:%d",
                self->slot_count, self->config->server.host,
                corral_listener_port(self->listener));
+    upgrade_taken_over(self);
 }
 
 /* Bad input on every broker socket, for /api/stats; summed once per
@@ -634,6 +649,8 @@ reap_workers(corral_coordinator_t *self)
         corral_process_t *process = corral_supervisor_process(self->supervisor, pid);
         if (process)
             worker_exited(self, process, status);
+        else
+            corral_upgrade_reaped(self->upgrade, pid, status);
     }
 }
 
@@ -778,6 +795,48 @@ start_supervisor(corral_coordinator_t *self)
         return -1;
     corral_cluster_view_set_filler(self->view, fill_slot_view, self);
     return 0;
+}
+
+/* --- Binary upgrade (upgrade.h) ------------------------------------------------ */
+
+/* The predecessor: the successor serves now; the sockets it shares are
+ * left listening, and this instance stops. */
+static void
+successor_ready(void *arg, pid_t pid)
+{
+    corral_coordinator_t *self = arg;
+    corral_listener_keep(self->listener, INT_MAX);
+    char why[64];
+    snprintf(why, sizeof why, "upgraded: pid %d serves", (int) pid);
+    begin_stop(self, 0, why);
+}
+
+/* The successor: the log files are ours to write. */
+static void
+predecessor_gone(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    if (self->logs)
+        corral_log_collector_release(self->logs);
+}
+
+/* The successor, all its workers ready: it serves, and says so. */
+static void
+upgrade_taken_over(corral_coordinator_t *self)
+{
+    if (!corral_upgrade_is_successor(self->upgrade))
+        return;
+    corral_upgrade_announce_ready(self->upgrade);
+    corral_operator_write_endpoints(self->operator);
+}
+
+static int
+watch_upgrade(corral_coordinator_t *self)
+{
+    static const corral_upgrade_ops_t ops = {
+        .successor_ready = successor_ready, .predecessor_gone = predecessor_gone,
+    };
+    return self->upgrade ? corral_upgrade_attach(self->upgrade, self->loop, &ops, self) : 0;
 }
 
 /* --- Signals and the loop ----------------------------------------------------- */
@@ -925,6 +984,8 @@ on_signal(int signal_number, void *arg)
         corral_logging_reopen(self->logs);
     else if (signal_number == SIGHUP && self->logs)
         reload_logging(self);       /* it logs what went wrong */
+    else if (signal_number == SIGUSR2 && self->upgrade)
+        corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping);
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
@@ -934,7 +995,7 @@ on_signal(int signal_number, void *arg)
 static int
 watch_signals(corral_coordinator_t *self)
 {
-    static const int signals[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 };
+    static const int signals[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2 };
     self->signals = corral_signals_new(self->loop, signals,
                                        sizeof signals / sizeof signals[0], on_signal, self);
     return self->signals ? 0 : -1;
@@ -964,8 +1025,11 @@ make_runtime_dir(corral_coordinator_t *self)
 {
     char *error = NULL;
     self->instance_uuid = corral_instance_uuid_load(self->config->path.data, &error);
-    if (self->instance_uuid)
-        self->runtime = corral_runtime_dir_new(self->instance_uuid, &error);
+    char *name = self->instance_uuid ? corral_upgrade_runtime_name(self->upgrade,
+                                                                   self->instance_uuid) : NULL;
+    if (name)
+        self->runtime = corral_runtime_dir_new(name, &error);
+    free(name);
     if (!self->runtime) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
         free(error);
@@ -983,6 +1047,7 @@ start_node_service(corral_coordinator_t *self)
                                self->config->node.bus.max_persisted_bytes);
     if (!self->bus)
         return -1;
+    corral_upgrade_seed_bus(self->upgrade, self->bus);
     for (int i = 0; i < self->slot_count; i++)
         corral_worker_config_set_node(&self->slots[i].config, self->instance_uuid,
                                       corral_bus_in_endpoint(self->bus),
@@ -1012,6 +1077,8 @@ bind_logs(corral_coordinator_t *self)
     self->log_router = NULL;
     if (!self->logs)
         return -1;
+    if (corral_upgrade_predecessor_alive(self->upgrade))
+        corral_log_collector_hold(self->logs, UPGRADE_LOG_HOLD_BYTES);
     for (int i = 0; i < self->slot_count; i++) {
         self->slots[i].config.message.logs_endpoint =
             (char *) corral_log_collector_endpoint(self->logs);
@@ -1030,6 +1097,7 @@ start_operator(corral_coordinator_t *self)
         .runtime_dir = self->runtime_dir, .desk_endpoint = self->desk_endpoint,
         .port = corral_listener_port(self->listener), .bus = self->bus, .logs = self->logs,
         .view = self->view,
+        .hold_endpoints = corral_upgrade_is_successor(self->upgrade),
         .tools = { .view = tool_view, .config_json = effective_config,
                    .command = run_tool_command, .arg = self },
     };
@@ -1047,7 +1115,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         return 1;
     }
     if (make_runtime_dir(self) != 0 || bind_desk(self) != 0 || start_node_service(self) != 0
-        || bind_logs(self) != 0 || start_balancer(self) != 0 || start_operator(self) != 0)
+        || bind_logs(self) != 0 || start_balancer(self) != 0 || start_operator(self) != 0
+        || watch_upgrade(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

@@ -23,6 +23,11 @@ void corral_coordinator_destroy(corral_coordinator_t **self_p);
 void corral_coordinator_set_log_router(corral_coordinator_t *self,
                                        corral_log_router_t *router);
 
+/* SIGUSR2 (upgrade.h; not owned, NULL: none): starts a successor, or this
+ * coordinator is one. */
+struct corral_upgrade;
+void corral_coordinator_set_upgrade(corral_coordinator_t *self, struct corral_upgrade *upgrade);
+
 /* Spawns the workers and runs until the instance stops. Returns the exit
  * status: 0 after a graceful stop, non-zero when a worker failed. */
 int corral_coordinator_run(corral_coordinator_t *self);

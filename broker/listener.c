@@ -262,3 +262,21 @@ corral_listener_adopt(int inherited, const char *host, bool reuseport, int count
     }
     return self;
 }
+
+int
+corral_listener_count(const corral_listener_t *self)
+{
+    return self->count;
+}
+
+int
+corral_listener_kept(const corral_listener_t *self)
+{
+    return self->inherited;
+}
+
+void
+corral_listener_keep(corral_listener_t *self, int count)
+{
+    self->inherited = count < self->count ? count : self->count;
+}

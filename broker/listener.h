@@ -41,7 +41,14 @@ int corral_listener_steer(corral_listener_t *self, int active);
  * listening (shutdown) in every process, so that a new connection is
  * refused rather than queued; inherited ones (systemd) are left as they
  * are. The descriptors are closed by destroy. */
-void corral_listener_shut(corral_listener_t *self);/* The bound port. */
+void corral_listener_shut(corral_listener_t *self);
+/* Binary upgrade (upgrade.h): how many sockets there are (fds 1..count
+ * by slot), and how many of the first are never shut down (systemd's,
+ * or, once handed to a successor, all). */
+int corral_listener_count(const corral_listener_t *self);
+int corral_listener_kept(const corral_listener_t *self);
+void corral_listener_keep(corral_listener_t *self, int count);
+/* The bound port. */
 int corral_listener_port(const corral_listener_t *self);
 
 #endif

@@ -1,0 +1,610 @@
+/* upgrade.c: the binary upgrade, both sides of it (upgrade.h).
+ *
+ * What passes from the predecessor to the successor, set up between fork
+ * and exec: the listening sockets at fd 3.. (LISTEN_FDS, LISTEN_PID as
+ * systemd sets them), then the socketpair, the PID file's descriptor and
+ * a memfd holding the persisted bus messages (a packed Snapshot), named
+ * in CORRAL_UPGRADE=<channel>,<pidfile>,<store>,<kept>,<predecessor pid>
+ * (kept: how many of the sockets are systemd's, never shut down). On the
+ * socketpair (SOCK_SEQPACKET) the successor sends one message, "R"
+ * (ready); the predecessor sends nothing: its exit closes its end. */
+#include "upgrade.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "corral/notify.h"
+#include "exit_history.h"
+#include "fsutil.h"
+#include "log.h"
+
+#define LOGGER "coordinator.upgrade"
+#define ENV_NAME "CORRAL_UPGRADE"
+#define LISTEN_FDS_START 3
+#define READY_TIMEOUT_MS (5 * 60 * 1000)    /* a successor not ready by then is stopped */
+#define READY_MESSAGE 'R'
+
+extern char **environ;
+
+struct corral_upgrade {
+    char *program;              /* argv[0] made absolute at start */
+    char **argv;                /* ours, argv[0] as given (for ps) */
+    corral_pidfile_t *pidfile;  /* not owned */
+    zloop_t *loop;
+    const corral_upgrade_ops_t *ops;
+    void *arg;
+    int channel;                /* our end of the socketpair, or -1 */
+    bool polling;               /* the channel is in the loop */
+    /* the predecessor's side */
+    pid_t successor;            /* 0: none */
+    bool handed_over;
+    bool cancelled;
+    int timer;                  /* the ready timeout, or -1 */
+    /* the successor's side */
+    bool is_successor;
+    bool predecessor_alive;
+    bool announced;
+    pid_t predecessor;
+    int pidfile_fd;
+    int store_fd;
+    int kept;                   /* the first `kept` sockets are systemd's */
+};
+
+/* --- Start ----------------------------------------------------------------------- */
+
+/* argv[0] as an absolute path, now: a relative one against the working
+ * directory, a bare name along PATH. */
+static char *
+absolute_program(const char *name)
+{
+    if (name[0] == '/')
+        return strdup(name);
+    char cwd[PATH_MAX];
+    if (strchr(name, '/'))
+        return getcwd(cwd, sizeof cwd) ? corral_format("%s/%s", cwd, name) : NULL;
+    const char *path = getenv("PATH");
+    char *copy = strdup(path ? path : "/usr/bin:/bin");
+    char *found = NULL, *saved = NULL;
+    for (char *dir = copy ? strtok_r(copy, ":", &saved) : NULL; dir && !found;
+         dir = strtok_r(NULL, ":", &saved)) {
+        char *candidate = corral_format("%s/%s", *dir ? dir : ".", name);
+        if (candidate && access(candidate, X_OK) == 0 && candidate[0] == '/')
+            found = candidate;
+        else
+            free(candidate);
+    }
+    free(copy);
+    return found;
+}
+
+/* CORRAL_UPGRADE, in a process a predecessor started. */
+static void
+take_environment(corral_upgrade_t *self)
+{
+    const char *value = getenv(ENV_NAME);
+    int channel, pidfile, store, kept, predecessor;
+    if (value && sscanf(value, "%d,%d,%d,%d,%d", &channel, &pidfile, &store, &kept,
+                        &predecessor) == 5 && channel >= 0) {
+        self->is_successor = true;
+        self->predecessor_alive = true;
+        self->channel = channel;
+        self->pidfile_fd = pidfile;
+        self->store_fd = store;
+        self->predecessor = (pid_t) predecessor;
+        /* not for our workers, nor a successor of ours */
+        fcntl(channel, F_SETFD, FD_CLOEXEC);
+        if (pidfile >= 0)
+            fcntl(pidfile, F_SETFD, FD_CLOEXEC);
+        if (store >= 0)
+            fcntl(store, F_SETFD, FD_CLOEXEC);
+        self->kept = kept;
+    }
+    unsetenv(ENV_NAME);
+}
+
+corral_upgrade_t *
+corral_upgrade_new(int argc, char *const *argv)
+{
+    corral_upgrade_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->channel = self->pidfile_fd = self->store_fd = self->timer = -1;
+    self->argv = calloc((size_t) argc + 1, sizeof *self->argv);
+    for (int i = 0; self->argv && i < argc; i++)
+        self->argv[i] = argv[i];        /* main's, alive as long as we are */
+    self->program = argc > 0 ? absolute_program(argv[0]) : NULL;
+    if (!self->argv) {
+        corral_upgrade_destroy(&self);
+        return NULL;
+    }
+    take_environment(self);
+    return self;
+}
+
+void
+corral_upgrade_destroy(corral_upgrade_t **self_p)
+{
+    corral_upgrade_t *self = *self_p;
+    if (!self)
+        return;
+    corral_upgrade_detach(self);
+    if (self->channel >= 0)
+        close(self->channel);
+    if (self->store_fd >= 0)
+        close(self->store_fd);
+    free(self->program);
+    free(self->argv);
+    free(self);
+    *self_p = NULL;
+}
+
+bool
+corral_upgrade_is_successor(const corral_upgrade_t *self)
+{
+    return self && self->is_successor;
+}
+
+int
+corral_upgrade_pidfile_fd(const corral_upgrade_t *self)
+{
+    return self && self->is_successor ? self->pidfile_fd : -1;
+}
+
+int
+corral_upgrade_kept_sockets(const corral_upgrade_t *self)
+{
+    return self && self->is_successor ? self->kept : 0;
+}
+
+void
+corral_upgrade_set_pidfile(corral_upgrade_t *self, corral_pidfile_t *pidfile)
+{
+    if (self)
+        self->pidfile = pidfile;
+}
+
+/* --- The channel --------------------------------------------------------------------- */
+
+static void
+stop_polling(corral_upgrade_t *self)
+{
+    if (self->polling) {
+        zmq_pollitem_t item = { NULL, self->channel, ZMQ_POLLIN, 0 };
+        zloop_poller_end(self->loop, &item);
+        self->polling = false;
+    }
+}
+
+static void
+close_channel(corral_upgrade_t *self)
+{
+    stop_polling(self);
+    if (self->channel >= 0)
+        close(self->channel);
+    self->channel = -1;
+}
+
+static void successor_said(corral_upgrade_t *self, const char *message, ssize_t size);
+
+/* The predecessor hears "ready" or the end; the successor only the end. */
+static int
+on_channel(zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    corral_upgrade_t *self = arg;
+    char message[16];
+    ssize_t size = recv(self->channel, message, sizeof message, MSG_DONTWAIT);
+    if (size < 0 && (errno == EAGAIN || errno == EINTR))
+        return 0;
+    if (!self->is_successor) {
+        successor_said(self, message, size);
+        return 0;
+    }
+    if (size > 0)
+        return 0;           /* nothing is said this way */
+    close_channel(self);
+    self->predecessor_alive = false;
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "the previous coordinator (pid %d) has exited",
+               (int) self->predecessor);
+    self->ops->predecessor_gone(self->arg);
+    return 0;
+}
+
+static int
+poll_channel(corral_upgrade_t *self)
+{
+    if (!self->loop || self->channel < 0 || self->polling)
+        return 0;
+    zmq_pollitem_t item = { NULL, self->channel, ZMQ_POLLIN, 0 };
+    if (zloop_poller(self->loop, &item, on_channel, self) != 0)
+        return -1;
+    self->polling = true;
+    return 0;
+}
+
+int
+corral_upgrade_attach(corral_upgrade_t *self, zloop_t *loop, const corral_upgrade_ops_t *ops,
+                      void *arg)
+{
+    self->loop = loop;
+    self->ops = ops;
+    self->arg = arg;
+    return poll_channel(self);
+}
+
+void
+corral_upgrade_detach(corral_upgrade_t *self)
+{
+    stop_polling(self);
+    if (self->timer >= 0)
+        zloop_timer_end(self->loop, self->timer);
+    self->timer = -1;
+    self->loop = NULL;
+}
+
+/* --- The predecessor ----------------------------------------------------------------- */
+
+/* What the child needs, built before the fork (it then calls only
+ * async-signal-safe functions). */
+typedef struct {
+    char **envp;
+    char *listen_fds;
+    char *listen_pid;       /* "LISTEN_PID=" and room for the child's PID */
+    char *upgrade;
+    int sources[LISTEN_FDS_START + 64];
+    int targets[LISTEN_FDS_START + 64];
+    int count;
+} plan_t;
+
+static bool
+passed_on(const char *entry)
+{
+    static const char *const names[] = {
+        "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", ENV_NAME "=",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strncmp(entry, names[i], strlen(names[i])) == 0)
+            return false;
+    return true;
+}
+
+static void
+plan_clear(plan_t *plan)
+{
+    free(plan->envp);
+    free(plan->listen_fds);
+    free(plan->listen_pid);
+    free(plan->upgrade);
+}
+
+/* fds: the listening sockets, then channel, PID file (or -1), store. */
+static int
+plan_build(plan_t *plan, corral_listener_t *listener, int channel, int pidfile, int store)
+{
+    memset(plan, 0, sizeof *plan);
+    int sockets = corral_listener_count(listener);
+    if (sockets > 64) {
+        errno = EMFILE;
+        return -1;
+    }
+    for (int i = 0; i < sockets; i++)
+        plan->sources[plan->count++] = corral_listener_fd(listener, i + 1);
+    int base = LISTEN_FDS_START + sockets;
+    plan->sources[plan->count++] = channel;
+    plan->sources[plan->count++] = pidfile;
+    plan->sources[plan->count++] = store;
+    for (int i = 0; i < plan->count; i++)
+        plan->targets[i] = plan->sources[i] < 0 ? -1 : LISTEN_FDS_START + i;
+    size_t count = 0;
+    while (environ[count])
+        count++;
+    plan->envp = calloc(count + 4, sizeof *plan->envp);
+    plan->listen_fds = corral_format("LISTEN_FDS=%d", sockets);
+    plan->listen_pid = calloc(1, sizeof "LISTEN_PID=" + 24);
+    plan->upgrade = corral_format(ENV_NAME "=%d,%d,%d,%d,%d", base, pidfile < 0 ? -1 : base + 1,
+                                  base + 2, corral_listener_kept(listener), (int) getpid());
+    if (!plan->envp || !plan->listen_fds || !plan->listen_pid || !plan->upgrade)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++)
+        if (passed_on(environ[i]))
+            plan->envp[n++] = environ[i];
+    plan->envp[n++] = plan->listen_fds;
+    plan->envp[n++] = plan->listen_pid;
+    plan->envp[n++] = plan->upgrade;
+    return 0;
+}
+
+/* Async-signal-safe: "LISTEN_PID=<pid>". */
+static void
+write_listen_pid(char *out, pid_t pid)
+{
+    char digits[24];
+    int n = 0;
+    do
+        digits[n++] = (char) ('0' + pid % 10);
+    while ((pid /= 10) > 0);
+    memcpy(out, "LISTEN_PID=", 11);
+    out += 11;
+    while (n > 0)
+        *out++ = digits[--n];
+    *out = '\0';
+}
+
+/* Async-signal-safe: every source above the targets first (one may sit
+ * where another goes), then each at its place, open across exec. */
+static int
+place_fds(const plan_t *plan)
+{
+    int high[LISTEN_FDS_START + 64];
+    int above = LISTEN_FDS_START + plan->count;
+    for (int i = 0; i < plan->count; i++)
+        if (plan->sources[i] >= 0 && (high[i] = fcntl(plan->sources[i], F_DUPFD_CLOEXEC,
+                                                      above)) < 0)
+            return -1;
+    for (int i = 0; i < plan->count; i++)
+        if (plan->sources[i] >= 0 && dup2(high[i], plan->targets[i]) != plan->targets[i])
+            return -1;
+    return 0;
+}
+
+/* fork+exec of the binary now at self->program. Returns the child's PID,
+ * or -1 with errno set (exec failures included). */
+static pid_t
+start_successor(corral_upgrade_t *self, const plan_t *plan)
+{
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        write_listen_pid(plan->listen_pid, getpid());
+        if (place_fds(plan) == 0)
+            execve(self->program, self->argv, plan->envp);
+        int failure = errno;
+        ssize_t ignored = write(report[1], &failure, sizeof failure);
+        (void) ignored;
+        _exit(127);
+    }
+    int saved = errno;
+    close(report[1]);
+    int failure = 0;
+    if (pid > 0) {
+        ssize_t n;
+        do
+            n = read(report[0], &failure, sizeof failure);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t) sizeof failure)
+            failure = 0;            /* closed by a successful exec */
+    }
+    close(report[0]);
+    if (pid < 0 || failure) {
+        errno = pid < 0 ? saved : failure;
+        return pid < 0 ? -1 : -pid;     /* an exec failure still has a child to reap */
+    }
+    return pid;
+}
+
+/* The persisted messages in a memfd, read from the start. */
+static int
+store_memfd(corral_bus_t *bus)
+{
+    size_t size = 0;
+    uint8_t *packed = corral_bus_export(bus, &size);
+    int fd = packed ? memfd_create("corral-bus-store", MFD_CLOEXEC) : -1;
+    size_t written = 0;
+    while (fd >= 0 && written < size) {
+        ssize_t n = write(fd, packed + written, size - written);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            fd = -1;
+        }
+        else
+            written += (size_t) n;
+    }
+    free(packed);
+    return fd;
+}
+
+static int
+ready_timeout(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_upgrade_t *self = arg;
+    self->timer = -1;
+    if (self->successor > 0 && !self->handed_over) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "upgrade failed: the new coordinator (pid %d) "
+                   "was not ready within %d s; stopping it; this coordinator keeps serving",
+                   (int) self->successor, READY_TIMEOUT_MS / 1000);
+        kill(self->successor, SIGTERM);
+    }
+    return 0;
+}
+
+void
+corral_upgrade_begin(corral_upgrade_t *self, corral_listener_t *listener, corral_bus_t *bus,
+                     bool stopping)
+{
+    if (stopping || self->handed_over) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "SIGUSR2 ignored: the instance is stopping");
+        return;
+    }
+    if (self->successor > 0 || self->predecessor_alive) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "SIGUSR2 ignored: an upgrade is in progress "
+                   "(the %s coordinator is pid %d)", self->successor > 0 ? "new" : "previous",
+                   (int) (self->successor > 0 ? self->successor : self->predecessor));
+        return;
+    }
+    if (!self->program) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "SIGUSR2: the path of the corral binary could "
+                   "not be resolved at start; no upgrade");
+        return;
+    }
+    int pair[2] = { -1, -1 };
+    int store = store_memfd(bus);
+    plan_t plan = { 0 };
+    pid_t pid = -1;
+    if (store >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0
+        && plan_build(&plan, listener, pair[1], self->pidfile ? corral_pidfile_fd(self->pidfile)
+                                                              : -1, store) == 0)
+        pid = start_successor(self, &plan);
+    int saved = errno;
+    plan_clear(&plan);
+    if (store >= 0)
+        close(store);
+    if (pair[1] >= 0)
+        close(pair[1]);
+    if (pid <= 0) {
+        if (pair[0] >= 0)
+            close(pair[0]);
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "upgrade failed: cannot start %s: %s; this "
+                   "coordinator keeps serving", self->program, strerror(saved));
+        return;             /* an exec failure's child is reaped as a stranger */
+    }
+    self->successor = pid;
+    self->cancelled = false;
+    self->channel = pair[0];
+    poll_channel(self);
+    self->timer = zloop_timer(self->loop, READY_TIMEOUT_MS, 1, ready_timeout, self);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIGUSR2: started the new coordinator %s (pid %d) "
+               "on %d listening sockets; this one serves until it is ready", self->program,
+               (int) pid, corral_listener_count(listener));
+}
+
+static void
+forget_successor(corral_upgrade_t *self)
+{
+    close_channel(self);
+    if (self->timer >= 0)
+        zloop_timer_end(self->loop, self->timer);
+    self->timer = -1;
+    self->successor = 0;
+}
+
+static void
+successor_said(corral_upgrade_t *self, const char *message, ssize_t size)
+{
+    if (size <= 0) {        /* it closed its end: its exit is reaped */
+        stop_polling(self);
+        return;
+    }
+    if (message[0] != READY_MESSAGE || self->handed_over || self->cancelled)
+        return;
+    self->handed_over = true;
+    stop_polling(self);
+    if (self->timer >= 0)
+        zloop_timer_end(self->loop, self->timer);
+    self->timer = -1;
+    char state[32];
+    snprintf(state, sizeof state, "MAINPID=%d", (int) self->successor);
+    corral_notify(state);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "the new coordinator (pid %d) is ready: it serves "
+               "from now on; this one stops its workers gracefully and exits",
+               (int) self->successor);
+    self->ops->successor_ready(self->arg, self->successor);
+}
+
+bool
+corral_upgrade_reaped(corral_upgrade_t *self, pid_t pid, int status)
+{
+    if (!self || pid != self->successor || pid <= 0)
+        return false;
+    char how[96];
+    corral_exit_describe(status, how, sizeof how);
+    if (self->handed_over)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "the new coordinator (pid %d) %s while this "
+                   "one stops", (int) pid, how);
+    else
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "upgrade failed: the new coordinator (pid %d) "
+                   "%s before it was ready; this coordinator keeps serving (SIGUSR2 tries "
+                   "again)", (int) pid, how);
+    bool handed_over = self->handed_over;
+    forget_successor(self);
+    self->handed_over = handed_over;
+    return true;
+}
+
+void
+corral_upgrade_cancel(corral_upgrade_t *self)
+{
+    if (!self || self->successor <= 0 || self->handed_over || self->cancelled)
+        return;
+    self->cancelled = true;
+    corral_log(CORRAL_LEVEL_WARN, LOGGER, "stopping: the new coordinator (pid %d) is not ready "
+               "yet; it is stopped too", (int) self->successor);
+    kill(self->successor, SIGTERM);
+}
+
+bool
+corral_upgrade_handed_over(const corral_upgrade_t *self)
+{
+    return self && self->handed_over;
+}
+
+/* --- The successor --------------------------------------------------------------------- */
+
+char *
+corral_upgrade_runtime_name(const corral_upgrade_t *self, const char *uuid)
+{
+    return self && self->is_successor ? corral_format("%s.%d", uuid, (int) getpid())
+                                      : strdup(uuid);
+}
+
+void
+corral_upgrade_seed_bus(corral_upgrade_t *self, corral_bus_t *bus)
+{
+    if (!self || !self->is_successor || self->store_fd < 0)
+        return;
+    struct stat status;
+    void *data = MAP_FAILED;
+    if (fstat(self->store_fd, &status) == 0 && status.st_size > 0)
+        data = mmap(NULL, (size_t) status.st_size, PROT_READ, MAP_PRIVATE, self->store_fd, 0);
+    int kept = data != MAP_FAILED ? corral_bus_import(bus, data, (size_t) status.st_size) : 0;
+    if (data != MAP_FAILED)
+        munmap(data, (size_t) status.st_size);
+    close(self->store_fd);
+    self->store_fd = -1;
+    if (kept < 0)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "the persisted bus messages of the previous "
+                   "coordinator (pid %d) are unreadable: none taken over",
+                   (int) self->predecessor);
+    else
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "took over %d persisted bus messages from the "
+                   "previous coordinator (pid %d)", kept, (int) self->predecessor);
+}
+
+void
+corral_upgrade_announce_ready(corral_upgrade_t *self)
+{
+    if (!self || !self->is_successor || self->announced)
+        return;
+    self->announced = true;
+    char ready = READY_MESSAGE;
+    if (self->channel >= 0 && send(self->channel, &ready, 1, MSG_NOSIGNAL) != 1)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot tell the previous coordinator (pid %d) "
+                   "that this one is ready: %s", (int) self->predecessor, strerror(errno));
+    if (self->pidfile && corral_pidfile_write_pid(self->pidfile) != 0)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot write the PID file: %s",
+                   strerror(errno));
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "upgrade: this coordinator (pid %d) serves from now "
+               "on; the previous one (pid %d) stops its workers and exits", (int) getpid(),
+               (int) self->predecessor);
+}
+
+bool
+corral_upgrade_predecessor_alive(const corral_upgrade_t *self)
+{
+    return self && self->predecessor_alive;
+}
