@@ -336,6 +336,7 @@ welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hell
     peer->desk_peer = zframe_dup(routing_id);
     slot->config.message.main = corral_process_main(process);
     slot->config.message.generation = corral_process_generation(process);
+    slot->config.message.accept_when_ready = corral_upgrade_predecessor_alive(self->upgrade);
     Corral__V1__Welcome body = CORRAL__V1__WELCOME__INIT;
     body.config = &slot->config.message;
     corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;

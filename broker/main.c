@@ -261,8 +261,8 @@ run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgra
             exit_code = corral_coordinator_run(coordinator);
         }
         corral_coordinator_destroy(&coordinator);
-        if (corral_upgrade_handed_over(upgrade))
-            corral_pidfile_forget(&pidfile);    /* the successor's now */
+        if (!corral_upgrade_owns_pidfile(upgrade))
+            corral_pidfile_forget(&pidfile);    /* the other coordinator's */
     }
     free(program);
     corral_worker_slots_clear(&slots);

@@ -195,7 +195,7 @@ close_channel(corral_upgrade_t *self)
 
 static void successor_said(corral_upgrade_t *self, const char *message, ssize_t size);
 
-/* The predecessor hears "ready" or the end; the successor only the end. */
+/* As a predecessor, "ready" or the end; as a successor, only the end. */
 static int
 on_channel(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -204,7 +204,7 @@ on_channel(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     ssize_t size = recv(self->channel, message, sizeof message, MSG_DONTWAIT);
     if (size < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
-    if (!self->is_successor) {
+    if (self->successor > 0) {
         successor_said(self, message, size);
         return 0;
     }
@@ -551,6 +551,12 @@ bool
 corral_upgrade_handed_over(const corral_upgrade_t *self)
 {
     return self && self->handed_over;
+}
+
+bool
+corral_upgrade_owns_pidfile(const corral_upgrade_t *self)
+{
+    return !self || (!self->handed_over && (!self->is_successor || self->announced));
 }
 
 /* --- The successor --------------------------------------------------------------------- */

@@ -76,6 +76,10 @@ void corral_upgrade_cancel(corral_upgrade_t *self);
 /* The successor said ready: the listening sockets, the PID file and the
  * endpoints are its now (do not shut, remove or unlink them). */
 bool corral_upgrade_handed_over(const corral_upgrade_t *self);
+/* At exit: whether the PID file is this process's to remove (not once
+ * handed over, nor by a successor that never got ready: the predecessor
+ * still holds it). */
+bool corral_upgrade_owns_pidfile(const corral_upgrade_t *self);
 
 /* --- The successor -------------------------------------------------------------- */
 

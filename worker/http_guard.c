@@ -63,6 +63,7 @@ struct corral_http_guard {
     uint64_t idle_timeout_ms;
     list_t lists[3];                /* by list_id_t; [LIST_NONE] unused */
     size_t connections;
+    size_t fresh;                   /* of those, never started a request */
     int timer_id;                   /* -1: none */
     int64_t timer_due;
     void (*wake)(void *arg);
@@ -153,6 +154,12 @@ unsigned
 corral_http_guard_per_ip(const corral_http_guard_t *self)
 {
     return self->per_ip;
+}
+
+size_t
+corral_http_guard_fresh(const corral_http_guard_t *self)
+{
+    return self->fresh;
 }
 
 size_t
@@ -286,6 +293,7 @@ corral_http_guard_opened(corral_http_guard_t *self, struct MHD_Connection *conne
     guarded->fd = info ? info->connect_fd : -1;
     guarded->opened_at = zclock_mono();
     self->connections++;
+    self->fresh++;
     if (self->connections > self->max_connections) {
         corral_guarded_t *oldest = longest_waiting(self);
         if (oldest) {
@@ -309,6 +317,8 @@ corral_http_guard_request_started(corral_http_guard_t *self, corral_guarded_t *g
     if (!guarded)
         return 0;
     unlink_guarded(self, guarded);
+    if (guarded->requests == 0 && self->fresh > 0)
+        self->fresh--;
     return ++guarded->requests;
 }
 
@@ -334,6 +344,8 @@ corral_http_guard_closed(corral_http_guard_t *self, corral_guarded_t **guarded_p
     unlink_guarded(self, guarded);
     if (self->connections > 0)
         self->connections--;
+    if (guarded->requests == 0 && self->fresh > 0)
+        self->fresh--;
     free(guarded);
     *guarded_p = NULL;
 }

@@ -58,5 +58,9 @@ void corral_http_guard_request_ended(corral_http_guard_t *self, corral_guarded_t
 void corral_http_guard_closed(corral_http_guard_t *self, corral_guarded_t **guarded_p);
 
 size_t corral_http_guard_connections(const corral_http_guard_t *self);
+/* Open connections that have not started a request yet: a graceful stop
+ * waits for their request (a client writes it right after connecting)
+ * rather than closing them unanswered; header_timeout bounds the wait. */
+size_t corral_http_guard_fresh(const corral_http_guard_t *self);
 
 #endif

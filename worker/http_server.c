@@ -54,6 +54,7 @@ struct corral_http_server {
     corral_request_t *requests;     /* in flight, most recent first */
     size_t in_flight;
     bool draining;
+    int drain_check_timer;          /* -1: none */
     corral_drained_fn *on_drained;
     void *drained_arg;
     observer_t *observers;
@@ -77,6 +78,7 @@ corral_http_server_new(zloop_t *loop, int listen_fd, const char *worker_name)
     self->listen_fd = listen_fd;
     self->worker_name = strdup(worker_name);
     self->timer_id = -1;
+    self->drain_check_timer = -1;
     return self;
 }
 
@@ -86,6 +88,8 @@ corral_http_server_destroy(corral_http_server_t **self_p)
     corral_http_server_t *self = *self_p;
     if (!self)
         return;
+    if (self->drain_check_timer != -1)
+        zloop_timer_end(self->loop, self->drain_check_timer);
     if (self->daemon) {
         zloop_poller_end(self->loop, &self->poll_item);
         if (self->timer_id != -1)
@@ -289,6 +293,17 @@ on_request_completed(void *cls, struct MHD_Connection *connection,
     self->in_flight--;
 }
 
+static void finish_drain_if_idle(corral_http_server_t *self);
+
+static int
+on_drain_check(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_http_server_t *self = arg;
+    self->drain_check_timer = -1;
+    finish_drain_if_idle(self);
+    return 0;
+}
+
 static void
 on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
               enum MHD_ConnectionNotificationCode code)
@@ -300,6 +315,10 @@ on_connection(void *cls, struct MHD_Connection *connection, void **socket_contex
     }
     else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         corral_http_guard_closed(self->guard, (corral_guarded_t **) socket_context);
+        /* it may have been the last fresh one: checked from the loop, not
+         * inside libmicrohttpd's call */
+        if (self->draining && self->loop && self->drain_check_timer == -1)
+            self->drain_check_timer = zloop_timer(self->loop, 1, 1, on_drain_check, self);
         if (self->handoff)
             corral_handoff_closed(self->handoff);
     }
@@ -393,7 +412,8 @@ wake_daemon(void *arg)
 static void
 finish_drain_if_idle(corral_http_server_t *self)
 {
-    if (!self->draining || self->in_flight > 0 || !self->on_drained)
+    if (!self->draining || self->in_flight > 0 || !self->on_drained
+        || (self->guard && corral_http_guard_fresh(self->guard) > 0))
         return;
     corral_drained_fn *drained = self->on_drained;
     self->on_drained = NULL;
