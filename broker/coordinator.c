@@ -49,6 +49,8 @@
                                      * records the last workers sent before dying */
 #define DESK_BATCH 256              /* desk messages read in one turn */
 #define UPGRADE_LOG_HOLD_BYTES (64u << 20)  /* records held while the predecessor writes */
+#define UPGRADE_SETTLE_CHECK_MS 5   /* handed over: are accepted connections with workers? */
+#define UPGRADE_SETTLE_MS 2000      /* at most that long */
 
 typedef struct {
     int id;
@@ -97,6 +99,7 @@ struct corral_coordinator {
     Corral__V1__InputCounters input;        /* what the views carry */
     int64_t input_refreshed_at;
     corral_upgrade_t *upgrade;          /* SIGUSR2 (upgrade.h); not owned */
+    int64_t handed_over_at;             /* to the successor; 0: not */
 };
 
 static int start_supervisor(corral_coordinator_t *self);
@@ -800,16 +803,31 @@ start_supervisor(corral_coordinator_t *self)
 
 /* --- Binary upgrade (upgrade.h) ------------------------------------------------ */
 
+static int
+stop_once_settled(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_coordinator_t *self = arg;
+    if (self->balancer && !corral_balancer_settled(self->balancer)
+        && zclock_mono() < self->handed_over_at + UPGRADE_SETTLE_MS)
+        return 0;
+    zloop_timer_end(loop, timer_id);
+    begin_stop(self, 0, "upgraded: the new coordinator serves");
+    return 0;
+}
+
 /* The predecessor: the successor serves now; the sockets it shares are
- * left listening, and this instance stops. */
+ * left listening, and this instance stops once the connections it
+ * accepted are with its workers. */
 static void
 successor_ready(void *arg, pid_t pid)
 {
     corral_coordinator_t *self = arg;
     corral_listener_keep(self->listener, INT_MAX);
-    char why[64];
-    snprintf(why, sizeof why, "upgraded: pid %d serves", (int) pid);
-    begin_stop(self, 0, why);
+    if (self->balancer)
+        corral_balancer_hand_over(self->balancer);
+    self->handed_over_at = zclock_mono();
+    if (zloop_timer(self->loop, UPGRADE_SETTLE_CHECK_MS, 0, stop_once_settled, self) < 0)
+        begin_stop(self, 0, "upgraded: the new coordinator serves");
 }
 
 /* The successor: the log files are ours to write. */
