@@ -169,14 +169,9 @@ corral_pidfile_forget(corral_pidfile_t **self_p)
 void
 corral_pidfile_release(corral_pidfile_t **self_p)
 {
-    corral_pidfile_t *self = *self_p;
-    if (!self)
-        return;
-    unlink(self->path);
-    close(self->fd);
-    free(self->path);
-    free(self);
-    *self_p = NULL;
+    if (*self_p)
+        unlink((*self_p)->path);
+    corral_pidfile_forget(self_p);
 }
 
 void

@@ -26,6 +26,7 @@
 #include "exit_history.h"
 #include "fsutil.h"
 #include "log.h"
+#include "spawn.h"
 
 #define LOGGER "coordinator.upgrade"
 #define ENV_NAME "CORRAL_UPGRADE"
@@ -323,22 +324,6 @@ plan_build(plan_t *plan, corral_listener_t *listener, int channel, int pidfile, 
     return 0;
 }
 
-/* Async-signal-safe: "LISTEN_PID=<pid>". */
-static void
-write_listen_pid(char *out, pid_t pid)
-{
-    char digits[24];
-    int n = 0;
-    do
-        digits[n++] = (char) ('0' + pid % 10);
-    while ((pid /= 10) > 0);
-    memcpy(out, "LISTEN_PID=", 11);
-    out += 11;
-    while (n > 0)
-        *out++ = digits[--n];
-    *out = '\0';
-}
-
 /* Async-signal-safe: every source above the targets first (one may sit
  * where another goes), then each at its place, open across exec. */
 static int
@@ -369,26 +354,13 @@ start_successor(corral_upgrade_t *self, const plan_t *plan)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        write_listen_pid(plan->listen_pid, getpid());
+        corral_spawn_write_listen_pid(plan->listen_pid, getpid());
         if (place_fds(plan) == 0)
             execve(self->program, self->argv, plan->envp);
-        int failure = errno;
-        ssize_t ignored = write(report[1], &failure, sizeof failure);
-        (void) ignored;
-        _exit(127);
+        corral_spawn_exec_failed(report[1]);
     }
     int saved = errno;
-    close(report[1]);
-    int failure = 0;
-    if (pid > 0) {
-        ssize_t n;
-        do
-            n = read(report[0], &failure, sizeof failure);
-        while (n < 0 && errno == EINTR);
-        if (n != (ssize_t) sizeof failure)
-            failure = 0;            /* closed by a successful exec */
-    }
-    close(report[0]);
+    int failure = corral_spawn_exec_result(report, pid);
     if (pid < 0 || failure) {
         errno = pid < 0 ? saved : failure;
         return pid < 0 ? -1 : -pid;     /* an exec failure still has a child to reap */
