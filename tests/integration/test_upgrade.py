@@ -13,8 +13,9 @@ What a user relies on, checked here:
 - the instance UUID is the same;
 - a persisted broadcast sent before the upgrade reaches a handler registered
   after it, in every new worker;
-- the log file holds every record exactly once (no seq twice, none missing
-  per process), and it had one writer at a time: every line of the old
+- the log file (a rolling file that rolls every 4 KB, so both coordinators
+  roll it) holds every record exactly once (no seq twice, none missing per
+  process), and it had one writer at a time: every line of the old
   coordinator and its workers comes before every line of the new ones;
 - a failed upgrade leaves the old coordinator serving, says so in its log,
   and a later SIGUSR2 succeeds.
@@ -113,7 +114,12 @@ class Instance:
                 "pid: { file: ./corral.pid }\n"
                 "logging:\n"
                 "  appenders:\n"
-                "    file: { type: file, fileName: ./data/corral.log, layout: { type: json } }\n"
+                "    file:\n"
+                "      type: rolling-file\n"
+                "      fileName: ./data/corral.log\n"
+                "      policy: { type: size-limit, size: 4kb }\n"
+                "      strategy: { type: numeric, pattern: '-%%i', max: 100 }\n"
+                "      layout: { type: json }\n"
                 "  root: { level: info, appenders: [file] }\n"
                 "node:\n"
                 "  workers: { count: 2%s }\n"
@@ -142,8 +148,11 @@ class Instance:
             return document if document.get("pid") == pid else None
         return await_true(f"endpoints.json of pid {pid}", current)
 
+    def log_text(self):
+        return "".join(read(part) for part in rolled_files(self.log))
+
     def await_log(self, text):
-        return await_true(f"'{text}' in the log", lambda: text in read(self.log))
+        return await_true(f"'{text}' in the log", lambda: text in self.log_text())
 
     def pid_in_file(self):
         text = read(self.pid_file).strip()
@@ -175,15 +184,29 @@ def load_class(tools_dir):
     return Load
 
 
+def rolled_files(path):
+    """The file and its rolled parts (rolling-file, size-limit: it rolls
+    every 4 KB), oldest first."""
+    parts = []
+    directory, name = os.path.split(path)
+    stem, extension = os.path.splitext(name)       # corral.log rolls to corral-1.log
+    for entry in os.listdir(directory):
+        rolled = re.fullmatch(re.escape(stem) + r"-(\d+)" + re.escape(extension), entry)
+        if rolled:
+            parts.append((int(rolled.group(1)), os.path.join(directory, entry)))
+    return [p for _, p in sorted(parts, reverse=True)] + [path]
+
+
 def records(path):
-    """Every line of the log file, parsed: a torn or interleaved line fails."""
+    """Every line of the log files, parsed: a torn or interleaved line fails."""
     lines = []
-    with open(path) as source:
-        for number, line in enumerate(source, 1):
-            try:
-                lines.append(json.loads(line))
-            except ValueError:
-                fail(f"log line {number} is not one JSON record: {line[:200]!r}")
+    for part in rolled_files(path):
+        with open(part) as source:
+            for number, line in enumerate(source, 1):
+                try:
+                    lines.append(json.loads(line))
+                except ValueError:
+                    fail(f"{part}:{number} is not one JSON record: {line[:200]!r}")
     return lines
 
 
@@ -295,10 +318,10 @@ def failed_upgrade(instance, Load, what):
     old = instance.process.pid
     load = Load(instance.port, 2, 2)
     await_true("requests served", lambda: load.ok >= 20)
-    failures = read(instance.log).count("upgrade failed:")
+    failures = instance.log_text().count("upgrade failed:")
     os.kill(old, signal.SIGUSR2)
     await_true(f"the log to say the upgrade failed ({what})",
-               lambda: read(instance.log).count("upgrade failed:") > failures)
+               lambda: instance.log_text().count("upgrade failed:") > failures)
     served = load.ok
     await_true("requests served after the failure", lambda: load.ok >= served + 20)
     ok, failed, resets = load.stop()
