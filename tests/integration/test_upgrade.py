@@ -222,6 +222,8 @@ def family(lines, coordinator):
 
 
 def check_log(instance, old, new):
+    if len(rolled_files(instance.log)) < 2:
+        fail("the log file never rolled")
     lines = records(instance.log)
     seen = {}
     for record in lines:
