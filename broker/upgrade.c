@@ -1,13 +1,7 @@
-/* upgrade.c: the binary upgrade, both sides of it (upgrade.h).
- *
- * What passes from the predecessor to the successor, set up between fork
- * and exec: the listening sockets at fd 3.. (LISTEN_FDS, LISTEN_PID as
- * systemd sets them), then the socketpair, the PID file's descriptor and
- * a memfd holding the persisted bus messages (a packed Snapshot), named
- * in CORRAL_UPGRADE=<channel>,<pidfile>,<store>,<kept>,<predecessor pid>
- * (kept: how many of the sockets are systemd's, never shut down). On the
- * socketpair (SOCK_SEQPACKET) the successor sends one message, "R"
- * (ready); the predecessor sends nothing: its exit closes its end. */
+/* upgrade.c: the binary upgrade, both sides of it (upgrade.h). What the
+ * successor inherits is set up by upgrade_exec.c. On the socketpair
+ * (SOCK_SEQPACKET) the successor sends one message, "R" (ready); the
+ * predecessor sends nothing: its exit closes its end. */
 #include "upgrade.h"
 
 #include <errno.h>
@@ -26,15 +20,11 @@
 #include "exit_history.h"
 #include "fsutil.h"
 #include "log.h"
-#include "spawn.h"
+#include "upgrade_exec.h"
 
 #define LOGGER "coordinator.upgrade"
-#define ENV_NAME "CORRAL_UPGRADE"
-#define LISTEN_FDS_START 3
 #define READY_TIMEOUT_MS (5 * 60 * 1000)    /* a successor not ready by then is stopped */
 #define READY_MESSAGE 'R'
-
-extern char **environ;
 
 struct corral_upgrade {
     char *program;              /* argv[0] made absolute at start */
@@ -91,7 +81,7 @@ absolute_program(const char *name)
 static void
 take_environment(corral_upgrade_t *self)
 {
-    const char *value = getenv(ENV_NAME);
+    const char *value = getenv(CORRAL_UPGRADE_ENV);
     int channel, pidfile, store, kept, predecessor;
     if (value && sscanf(value, "%d,%d,%d,%d,%d", &channel, &pidfile, &store, &kept,
                         &predecessor) == 5 && channel >= 0) {
@@ -109,7 +99,7 @@ take_environment(corral_upgrade_t *self)
             fcntl(store, F_SETFD, FD_CLOEXEC);
         self->kept = kept;
     }
-    unsetenv(ENV_NAME);
+    unsetenv(CORRAL_UPGRADE_ENV);
 }
 
 corral_upgrade_t *
@@ -253,144 +243,6 @@ corral_upgrade_detach(corral_upgrade_t *self)
 
 /* --- The predecessor ----------------------------------------------------------------- */
 
-/* What the child needs, built before the fork (it then calls only
- * async-signal-safe functions). */
-typedef struct {
-    char **envp;
-    char *listen_fds;
-    char *listen_pid;       /* "LISTEN_PID=" and room for the child's PID */
-    char *upgrade;
-    int sources[LISTEN_FDS_START + 64];
-    int targets[LISTEN_FDS_START + 64];
-    int count;
-} plan_t;
-
-static bool
-passed_on(const char *entry)
-{
-    static const char *const names[] = {
-        "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", ENV_NAME "=",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strncmp(entry, names[i], strlen(names[i])) == 0)
-            return false;
-    return true;
-}
-
-static void
-plan_clear(plan_t *plan)
-{
-    free(plan->envp);
-    free(plan->listen_fds);
-    free(plan->listen_pid);
-    free(plan->upgrade);
-}
-
-/* fds: the listening sockets, then channel, PID file (or -1), store. */
-static int
-plan_build(plan_t *plan, corral_listener_t *listener, int channel, int pidfile, int store)
-{
-    memset(plan, 0, sizeof *plan);
-    int sockets = corral_listener_count(listener);
-    if (sockets > 64) {
-        errno = EMFILE;
-        return -1;
-    }
-    for (int i = 0; i < sockets; i++)
-        plan->sources[plan->count++] = corral_listener_fd(listener, i + 1);
-    int base = LISTEN_FDS_START + sockets;
-    plan->sources[plan->count++] = channel;
-    plan->sources[plan->count++] = pidfile;
-    plan->sources[plan->count++] = store;
-    for (int i = 0; i < plan->count; i++)
-        plan->targets[i] = plan->sources[i] < 0 ? -1 : LISTEN_FDS_START + i;
-    size_t count = 0;
-    while (environ[count])
-        count++;
-    plan->envp = calloc(count + 4, sizeof *plan->envp);
-    plan->listen_fds = corral_format("LISTEN_FDS=%d", sockets);
-    plan->listen_pid = calloc(1, sizeof "LISTEN_PID=" + 24);
-    plan->upgrade = corral_format(ENV_NAME "=%d,%d,%d,%d,%d", base, pidfile < 0 ? -1 : base + 1,
-                                  base + 2, corral_listener_kept(listener), (int) getpid());
-    if (!plan->envp || !plan->listen_fds || !plan->listen_pid || !plan->upgrade)
-        return -1;
-    size_t n = 0;
-    for (size_t i = 0; i < count; i++)
-        if (passed_on(environ[i]))
-            plan->envp[n++] = environ[i];
-    plan->envp[n++] = plan->listen_fds;
-    plan->envp[n++] = plan->listen_pid;
-    plan->envp[n++] = plan->upgrade;
-    return 0;
-}
-
-/* Async-signal-safe: every source above the targets first (one may sit
- * where another goes), then each at its place, open across exec. */
-static int
-place_fds(const plan_t *plan)
-{
-    int high[LISTEN_FDS_START + 64];
-    int above = LISTEN_FDS_START + plan->count;
-    for (int i = 0; i < plan->count; i++)
-        if (plan->sources[i] >= 0 && (high[i] = fcntl(plan->sources[i], F_DUPFD_CLOEXEC,
-                                                      above)) < 0)
-            return -1;
-    for (int i = 0; i < plan->count; i++)
-        if (plan->sources[i] >= 0 && dup2(high[i], plan->targets[i]) != plan->targets[i])
-            return -1;
-    return 0;
-}
-
-/* fork+exec of the binary now at self->program. Returns the child's PID,
- * or -1 with errno set (exec failures included). */
-static pid_t
-start_successor(corral_upgrade_t *self, const plan_t *plan)
-{
-    int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        corral_spawn_write_listen_pid(plan->listen_pid, getpid());
-        if (place_fds(plan) == 0)
-            execve(self->program, self->argv, plan->envp);
-        corral_spawn_exec_failed(report[1]);
-    }
-    int saved = errno;
-    int failure = corral_spawn_exec_result(report, pid);
-    if (pid < 0 || failure) {
-        errno = pid < 0 ? saved : failure;
-        return pid < 0 ? -1 : -pid;     /* an exec failure still has a child to reap */
-    }
-    return pid;
-}
-
-/* The persisted messages in a memfd, read from the start. */
-static int
-store_memfd(corral_bus_t *bus)
-{
-    size_t size = 0;
-    uint8_t *packed = corral_bus_export(bus, &size);
-    int fd = packed ? memfd_create("corral-bus-store", MFD_CLOEXEC) : -1;
-    size_t written = 0;
-    while (fd >= 0 && written < size) {
-        ssize_t n = write(fd, packed + written, size - written);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            fd = -1;
-        }
-        else
-            written += (size_t) n;
-    }
-    free(packed);
-    return fd;
-}
-
 static int
 ready_timeout(zloop_t *loop, int timer_id, void *arg)
 {
@@ -425,17 +277,11 @@ corral_upgrade_begin(corral_upgrade_t *self, corral_listener_t *listener, corral
         return;
     }
     int pair[2] = { -1, -1 };
-    int store = store_memfd(bus);
-    plan_t plan = { 0 };
     pid_t pid = -1;
-    if (store >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0
-        && plan_build(&plan, listener, pair[1], self->pidfile ? corral_pidfile_fd(self->pidfile)
-                                                              : -1, store) == 0)
-        pid = start_successor(self, &plan);
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0)
+        pid = corral_upgrade_exec(self->program, self->argv, listener, pair[1],
+                                  self->pidfile ? corral_pidfile_fd(self->pidfile) : -1, bus);
     int saved = errno;
-    plan_clear(&plan);
-    if (store >= 0)
-        close(store);
     if (pair[1] >= 0)
         close(pair[1]);
     if (pid <= 0) {

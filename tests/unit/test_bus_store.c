@@ -55,14 +55,12 @@ broadcast(side_t *side, const char *type, const char *payload, bool persist)
     body.persist = persist;
     body.sender = "S/0123456789abcdef";
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
-    envelope.protocol = CORRAL_PROTOCOL_VERSION;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_BROADCAST;
     envelope.broadcast = &body;
-    size_t size = corral__v1__envelope__get_packed_size(&envelope);
-    uint8_t *bytes = malloc(size);
-    corral__v1__envelope__pack(&envelope, bytes);
-    corral_bus_take_frame(side->bus, bytes, size);
-    free(bytes);
+    zframe_t *frame = corral_envelope_pack(&envelope);     /* it sets the protocol */
+    assert_non_null(frame);
+    corral_bus_take_frame(side->bus, zframe_data(frame), zframe_size(frame));
+    zframe_destroy(&frame);
 }
 
 static Corral__V1__Snapshot *
