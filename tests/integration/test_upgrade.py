@@ -301,6 +301,12 @@ def stop(instance, pid):
     await_exit(pid)
     if os.path.exists(instance.pid_file):
         fail("the PID file is still there after the stop")
+    # the new coordinator is not our child: its exit status is not ours to
+    # see, but a sanitizer's report (--sanitize) is in the output
+    output = read(os.path.join(instance.dir, "output.txt"))
+    for report in ("Sanitizer", "runtime error:"):
+        if report in output:
+            fail(f"{report} in the output:\n{output[-3000:]}")
 
 
 def test_upgrade(bin_dir, Load, balancing):
