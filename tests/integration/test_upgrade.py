@@ -18,7 +18,9 @@ What a user relies on, checked here:
   process), and it had one writer at a time: every line of the old
   coordinator and its workers comes before every line of the new ones;
 - a failed upgrade leaves the old coordinator serving, says so in its log,
-  and a later SIGUSR2 succeeds.
+  and a later SIGUSR2 succeeds; a SIGUSR2 during an upgrade is ignored,
+  with a log line; a SIGTERM during an upgrade stops the new coordinator
+  too.
 
 usage: test_upgrade.py BIN_DIR TOOLS_DIR [shared|reuseport|failure]...
 """
@@ -256,14 +258,19 @@ def check_log(instance, old, new):
     return len(lines)
 
 
-def upgrade(instance, Load):
-    """SIGUSR2 under load; returns the new coordinator's pid."""
+def upgrade(instance, Load, twice=False):
+    """SIGUSR2 under load; returns the new coordinator's pid. twice: a
+    second SIGUSR2 while the first one's is starting is ignored."""
     old = instance.process.pid
     instance.debug_node("action=broadcast&worker=1&plugin=probe-a&type=kept"
                         "&payload=before-upgrade&persist=1&self=1")
     load = Load(instance.port, 2, 2)
     await_true("requests served", lambda: load.ok >= 20)
     os.kill(old, signal.SIGUSR2)
+    if twice:
+        instance.await_log("SIGUSR2: started the new coordinator")
+        os.kill(old, signal.SIGUSR2)
+        instance.await_log("SIGUSR2 ignored: an upgrade is in progress")
     new = await_true("the PID file to name the new coordinator",
                      lambda: instance.pid_in_file() not in (0, old) and instance.pid_in_file())
     instance.pids.add(new)
@@ -355,12 +362,39 @@ def test_failure(bin_dir, Load):
                       + "  restart: { policy: never }\n")
         instance.put_script(f"exec {instance.real} -c {bad}\n")
         failed_upgrade(instance, Load, "workers that never get ready")
-        # the same coordinator upgrades later
-        instance.put_binary(instance.real)
-        new, served = upgrade(instance, Load)
+        # the same coordinator upgrades later, to a binary slow to start
+        # (a fixture, not synchronisation): a SIGUSR2 meanwhile is ignored
+        instance.put_script(f"sleep 2\nexec {instance.real} \"$@\"\n")
+        new, served = upgrade(instance, Load, twice=True)
         stop(instance, new)
         check_log(instance, old, new)
-        print(f"ok failure: the old coordinator kept serving twice, then pid {old} -> {new}",
+        print(f"ok failure: the old coordinator kept serving twice, then pid {old} -> {new} "
+              f"(a second SIGUSR2 meanwhile ignored)", flush=True)
+    finally:
+        instance.destroy()
+
+
+def test_stop_during_upgrade(bin_dir):
+    """SIGTERM before the new coordinator is ready stops it too: nothing is
+    left half-started, the PID file is removed."""
+    instance = Instance(bin_dir, "shared")
+    try:
+        old = instance.process.pid
+        instance.put_script(f"sleep 2\nexec {instance.real} \"$@\"\n")
+        os.kill(old, signal.SIGUSR2)
+        instance.await_log("SIGUSR2: started the new coordinator")
+        new = int(re.search(r"started the new coordinator \S+ \(pid (\d+)\)",
+                            instance.log_text()).group(1))
+        instance.pids.add(new)
+        os.kill(old, signal.SIGTERM)
+        if instance.process.wait(DEADLINE) != 0:
+            fail(f"the old coordinator exited with {instance.process.returncode}")
+        await_exit(new)
+        if os.path.exists(instance.pid_file):
+            fail("the PID file is still there after the stop")
+        if "it is stopped too" not in instance.log_text():
+            fail("the stop does not say it stops the new coordinator")
+        print(f"ok stop during an upgrade: pid {old} and its successor {new} stopped",
               flush=True)
     finally:
         instance.destroy()
@@ -372,6 +406,7 @@ def main():
     for case in sys.argv[3:] or ["shared", "reuseport", "failure"]:
         if case == "failure":
             test_failure(bin_dir, Load)
+            test_stop_during_upgrade(bin_dir)
         else:
             test_upgrade(bin_dir, Load, case)
 
