@@ -165,8 +165,6 @@ limit_own_memory(const corral_config_t *config)
                    strerror(errno));
 }
 
-/* log_router: the opened appenders, taken (classic mode: the worker opens
- * its own). */
 /* The PID file: acquired, or, in a coordinator started by SIGUSR2, the
  * predecessor's descriptor (its lock) adopted. */
 static corral_pidfile_t *
@@ -183,6 +181,18 @@ take_pidfile(const corral_config_t *config, corral_upgrade_t *upgrade, char **er
     return pidfile;
 }
 
+/* At exit: removed, unless the other coordinator of an upgrade holds it. */
+static void
+drop_pidfile(corral_pidfile_t **pidfile, const corral_upgrade_t *upgrade)
+{
+    if (corral_upgrade_owns_pidfile(upgrade))
+        corral_pidfile_release(pidfile);
+    else
+        corral_pidfile_forget(pidfile);
+}
+
+/* log_router: the opened appenders, taken (classic mode: the worker opens
+ * its own). */
 static int
 run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgrade_t *upgrade)
 {
@@ -207,7 +217,7 @@ run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgra
     corral_worker_slots_t slots = { NULL, 0, 1 };
     if (clustered && corral_worker_slots_plan(&slots, config, usable_cpus(config)) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "out of memory");
-        corral_pidfile_release(&pidfile);
+        drop_pidfile(&pidfile, upgrade);
         corral_log_router_destroy(&log_router);
         return 1;
     }
@@ -218,7 +228,7 @@ run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgra
         free(error);
         corral_worker_slots_clear(&slots);
         corral_log_router_destroy(&log_router);
-        corral_pidfile_release(&pidfile);
+        drop_pidfile(&pidfile, upgrade);
         return 1;
     }
     int inherited = corral_listener_inherited();
@@ -246,6 +256,9 @@ run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgra
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
         free(error);
     }
+    else if (!clustered && corral_upgrade_is_successor(upgrade))
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "the configuration now runs classic mode: a "
+                   "binary upgrade cannot switch to it (restart instead)");
     else if (!clustered) {
         corral_log_router_destroy(&log_router);
         exit_code = run_classic(config, listener, &pidfile, program, first);
@@ -261,14 +274,12 @@ run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgra
             exit_code = corral_coordinator_run(coordinator);
         }
         corral_coordinator_destroy(&coordinator);
-        if (!corral_upgrade_owns_pidfile(upgrade))
-            corral_pidfile_forget(&pidfile);    /* the other coordinator's */
     }
     free(program);
     corral_worker_slots_clear(&slots);
     corral_log_router_destroy(&log_router);
     corral_listener_destroy(&listener);
-    corral_pidfile_release(&pidfile);
+    drop_pidfile(&pidfile, upgrade);
     return exit_code;
 }
 
