@@ -233,12 +233,13 @@ run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgra
     }
     int inherited = corral_listener_inherited();
     corral_listener_t *listener =
-        inherited ? corral_listener_adopt(inherited, config->server.host, reuseport,
-                                          slots.http_count, &error)
-                  : corral_listener_new(config->server.host, config->server.port, reuseport,
-                                        slots.http_count, &error);
-    if (listener && inherited && corral_upgrade_is_successor(upgrade))
-        corral_listener_keep(listener, corral_upgrade_kept_sockets(upgrade));
+        inherited && corral_upgrade_is_successor(upgrade)
+            ? corral_upgrade_adopt_listener(upgrade, inherited, config->server.host, reuseport,
+                                            slots.http_count, &error)
+        : inherited ? corral_listener_adopt(inherited, config->server.host, reuseport,
+                                            slots.http_count, &error)
+                    : corral_listener_new(config->server.host, config->server.port, reuseport,
+                                          slots.http_count, &error);
     if (listener && inherited)
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "listening socket from %s (LISTEN_FDS=%d): "
                    "port %d; server.host and server.port are not used",

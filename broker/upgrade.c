@@ -22,6 +22,7 @@
 #include "log.h"
 #include "upgrade_exec.h"
 
+#define LISTEN_FDS_START 3      /* systemd's, as upgrade_exec.c places them */
 #define LOGGER "coordinator.upgrade"
 #define READY_TIMEOUT_MS (5 * 60 * 1000)    /* a successor not ready by then is stopped */
 #define READY_MESSAGE 'R'
@@ -150,17 +151,41 @@ corral_upgrade_pidfile_fd(const corral_upgrade_t *self)
     return self && self->is_successor ? self->pidfile_fd : -1;
 }
 
-int
-corral_upgrade_kept_sockets(const corral_upgrade_t *self)
-{
-    return self && self->is_successor ? self->kept : 0;
-}
-
 void
 corral_upgrade_set_pidfile(corral_upgrade_t *self, corral_pidfile_t *pidfile)
 {
     if (self)
         self->pidfile = pidfile;
+}
+
+corral_listener_t *
+corral_upgrade_adopt_listener(const corral_upgrade_t *self, int inherited, const char *host,
+                              bool reuseport, int count, char **error)
+{
+    int on = 0;
+    socklen_t length = sizeof on;
+    if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_REUSEPORT, &on, &length) != 0
+        || (on != 0) != reuseport) {
+        *error = corral_format("server.balancing is %s now, the previous coordinator's sockets "
+                               "are not: a change of balancing needs a restart",
+                               reuseport ? "reuseport" : "shared");
+        return NULL;
+    }
+    corral_listener_t *listener = corral_listener_adopt(inherited, host, reuseport, count, error);
+    if (!listener)
+        return NULL;
+    corral_listener_keep(listener, self->kept);
+    /* fewer HTTP slots than before: new connections go to theirs only, the
+     * sockets past them close once the old workers have let go of them */
+    if (reuseport && corral_listener_count(listener) > count
+        && (corral_listener_steer(listener, count) != 0
+            || corral_listener_resize(listener, count, error) != 0)) {
+        if (!*error)
+            *error = corral_format("cannot use fewer sockets than the previous coordinator: "
+                                   "%s", strerror(errno));
+        corral_listener_destroy(&listener);
+    }
+    return listener;
 }
 
 /* --- The channel --------------------------------------------------------------------- */

@@ -266,9 +266,11 @@ def upgrade(instance, Load, twice=False):
                         "&payload=before-upgrade&persist=1&self=1")
     load = Load(instance.port, 2, 2)
     await_true("requests served", lambda: load.ok >= 20)
+    started = instance.log_text().count("SIGUSR2: started the new coordinator")
     os.kill(old, signal.SIGUSR2)
     if twice:
-        instance.await_log("SIGUSR2: started the new coordinator")
+        await_true("the new coordinator to start", lambda: instance.log_text().count(
+            "SIGUSR2: started the new coordinator") > started)
         os.kill(old, signal.SIGUSR2)
         instance.await_log("SIGUSR2 ignored: an upgrade is in progress")
     new = await_true("the PID file to name the new coordinator",
@@ -362,13 +364,20 @@ def test_failure(bin_dir, Load):
                       + "  restart: { policy: never }\n")
         instance.put_script(f"exec {instance.real} -c {bad}\n")
         failed_upgrade(instance, Load, "workers that never get ready")
+        # a configuration whose balancing needs other sockets
+        with open(bad, "w") as out:
+            out.write(instance.yaml("reuseport", ""))
+        failed_upgrade(instance, Load, "another balancing mode")
+        await_true("the new coordinator to say why (its stderr: the log file is not its own)",
+                   lambda: "a change of balancing needs a restart"
+                   in read(os.path.join(instance.dir, "output.txt")))
         # the same coordinator upgrades later, to a binary slow to start
         # (a fixture, not synchronisation): a SIGUSR2 meanwhile is ignored
         instance.put_script(f"sleep 2\nexec {instance.real} \"$@\"\n")
         new, served = upgrade(instance, Load, twice=True)
         stop(instance, new)
         check_log(instance, old, new)
-        print(f"ok failure: the old coordinator kept serving twice, then pid {old} -> {new} "
+        print(f"ok failure: the old coordinator kept serving three times, then pid {old} -> {new} "
               f"(a second SIGUSR2 meanwhile ignored)", flush=True)
     finally:
         instance.destroy()
