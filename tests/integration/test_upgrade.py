@@ -108,6 +108,7 @@ class Instance:
         self.pids = {self.process.pid}
         self.endpoints = self.await_endpoints(self.process.pid)
         self.port = int(self.endpoints["http"].rsplit(":", 1)[1])
+        self.await_log("ready: 2 workers serving")      # every worker, migrations done
         self.uuid = read(os.path.join(self.data, "uuid")).strip()
 
     def yaml(self, balancing, extra):
