@@ -42,6 +42,7 @@ struct corral_bus {
     Corral__V1__BusStats stats;
     int64_t drop_logged_at;
     corral_arena_t arena;       /* broadcasts in transit, one at a time */
+    uint64_t imported_upto;     /* a successor's: the predecessor's store ends here */
 };
 
 static int on_bus_in(zloop_t *loop, zsock_t *reader, void *arg);
@@ -299,6 +300,13 @@ on_bus_in(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+void
+corral_bus_read_pending(corral_bus_t *self)
+{
+    for (int i = 0; i < 64 && zsock_events(self->in) & ZMQ_POLLIN; i++)
+        on_bus_in(self->loop, self->in, self);
+}
+
 /* --- bus-out: snapshots --------------------------------------------------------- */
 
 static int
@@ -449,18 +457,27 @@ corral_bus_take_frame(corral_bus_t *self, const void *data, size_t size)
 
 /* --- Binary upgrade (upgrade.h) --------------------------------------------------- */
 
+uint64_t
+corral_bus_last_seq(const corral_bus_t *self)
+{
+    return self->seq;
+}
+
 uint8_t *
-corral_bus_export(corral_bus_t *self, size_t *size)
+corral_bus_export(corral_bus_t *self, uint64_t after_seq, size_t *size)
 {
     size_t n;
     Corral__V1__Broadcast **messages = persisted_by_seq(self, &n);
     if (!messages)
         return NULL;
+    size_t first = 0;
+    while (first < n && messages[first]->seq <= after_seq)
+        first++;
     Corral__V1__Snapshot snapshot = CORRAL__V1__SNAPSHOT__INIT;
     snapshot.upto_seq = self->seq;
     snapshot.epoch = self->epoch;
-    snapshot.n_messages = n;
-    snapshot.messages = messages;
+    snapshot.n_messages = n - first;
+    snapshot.messages = messages + first;
     *size = corral__v1__snapshot__get_packed_size(&snapshot);
     uint8_t *packed = malloc(*size ? *size : 1);
     if (packed)
@@ -469,8 +486,23 @@ corral_bus_export(corral_bus_t *self, size_t *size)
     return packed;
 }
 
+/* A late message of the predecessor's, unless this bus's own traffic
+ * has replaced it since the store was taken over: sequenced and sent as
+ * if broadcast now. Returns 1 if it was. */
+static int
+take_late(corral_bus_t *self, const char *key, corral_envelope_t *envelope)
+{
+    corral_envelope_t *ours = zhashx_lookup(self->persisted, key);
+    if (ours && ours->broadcast->seq > self->imported_upto)
+        return 0;
+    uint64_t seq = self->seq;
+    envelope->broadcast->persist = true;
+    sequence(self, envelope);
+    return self->seq > seq;
+}
+
 int
-corral_bus_import(corral_bus_t *self, const uint8_t *data, size_t size)
+corral_bus_import(corral_bus_t *self, const uint8_t *data, size_t size, bool late)
 {
     Corral__V1__Snapshot *snapshot = corral__v1__snapshot__unpack(NULL, size, data);
     if (!snapshot)
@@ -483,6 +515,11 @@ corral_bus_import(corral_bus_t *self, const uint8_t *data, size_t size)
         envelope.protocol = CORRAL_PROTOCOL_VERSION;
         envelope.body_case = CORRAL__V1__ENVELOPE__BODY_BROADCAST;
         envelope.broadcast = broadcast;
+        if (late) {
+            kept += key ? take_late(self, key, &envelope) : 0;
+            free(key);
+            continue;
+        }
         /* sequenced anew, in their order, in this bus's epoch: a
          * subscriber's snapshot and stream join on this bus's numbers */
         broadcast->seq = self->seq + 1;
@@ -495,5 +532,7 @@ corral_bus_import(corral_bus_t *self, const uint8_t *data, size_t size)
         free(key);
     }
     corral__v1__snapshot__free_unpacked(snapshot, NULL);
+    if (!late)
+        self->imported_upto = self->seq;
     return kept;
 }

@@ -1146,6 +1146,7 @@ corral_coordinator_run(corral_coordinator_t *self)
     corral_supervisor_start(self->supervisor);
     if (!self->stopping || corral_supervisor_live(self->supervisor) > 0)
         zloop_start(self->loop);
+    corral_upgrade_send_late_store(self->upgrade, self->bus);
     char restarts[160];
     corral_supervisor_describe_restarts(self->supervisor, restarts, sizeof restarts);
     if (self->exit_code == 0)

@@ -26,6 +26,7 @@
 #define LOGGER "coordinator.upgrade"
 #define READY_TIMEOUT_MS (5 * 60 * 1000)    /* a successor not ready by then is stopped */
 #define READY_MESSAGE 'R'
+#define LATE_STORE_MESSAGE 'S'     /* with a memfd: persisted messages taken after the start */
 
 struct corral_upgrade {
     char *program;              /* argv[0] made absolute at start */
@@ -38,6 +39,7 @@ struct corral_upgrade {
     bool polling;               /* the channel is in the loop */
     /* the predecessor's side */
     pid_t successor;            /* 0: none */
+    uint64_t exported_upto;     /* the bus's last seq when the store was passed on */
     bool handed_over;
     bool cancelled;
     int timer;                  /* the ready timeout, or -1 */
@@ -49,6 +51,7 @@ struct corral_upgrade {
     int pidfile_fd;
     int store_fd;
     int kept;                   /* the first `kept` sockets are systemd's */
+    corral_bus_t *bus;          /* not owned: the late store goes there */
 };
 
 /* --- Start ----------------------------------------------------------------------- */
@@ -211,21 +214,47 @@ close_channel(corral_upgrade_t *self)
 
 static void successor_said(corral_upgrade_t *self, const char *message, ssize_t size);
 
-/* As a predecessor, "ready" or the end; as a successor, only the end. */
+static void take_late_store(corral_upgrade_t *self, int fd);
+
+/* One message and the descriptor it carries (*fd -1: none). */
+static ssize_t
+receive(int channel, char *message, size_t size, int *fd)
+{
+    char control[CMSG_SPACE(sizeof(int))];
+    struct iovec io = { message, size };
+    struct msghdr header = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof control };
+    *fd = -1;
+    ssize_t n = recvmsg(channel, &header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+    struct cmsghdr *cmsg = n >= 0 ? CMSG_FIRSTHDR(&header) : NULL;
+    if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS)
+        memcpy(fd, CMSG_DATA(cmsg), sizeof *fd);
+    return n;
+}
+
+/* As a predecessor, "ready" or the end; as a successor, the late store,
+ * then the end. */
 static int
 on_channel(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
     corral_upgrade_t *self = arg;
     char message[16];
-    ssize_t size = recv(self->channel, message, sizeof message, MSG_DONTWAIT);
+    int fd;
+    ssize_t size = receive(self->channel, message, sizeof message, &fd);
     if (size < 0 && (errno == EAGAIN || errno == EINTR))
         return 0;
+    if (size > 0 && message[0] == LATE_STORE_MESSAGE && fd >= 0 && self->successor <= 0) {
+        take_late_store(self, fd);
+        return 0;
+    }
+    if (fd >= 0)
+        close(fd);
     if (self->successor > 0) {
         successor_said(self, message, size);
         return 0;
     }
     if (size > 0)
-        return 0;           /* nothing is said this way */
+        return 0;           /* nothing else is said this way */
     close_channel(self);
     self->predecessor_alive = false;
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "the previous coordinator (pid %d) has exited",
@@ -303,10 +332,14 @@ corral_upgrade_begin(corral_upgrade_t *self, corral_listener_t *listener, corral
     }
     int pair[2] = { -1, -1 };
     pid_t pid = -1;
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0)
+    int store = corral_upgrade_store_memfd(bus, 0);
+    self->exported_upto = corral_bus_last_seq(bus);
+    if (store >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == 0)
         pid = corral_upgrade_exec(self->program, self->argv, listener, pair[1],
-                                  self->pidfile ? corral_pidfile_fd(self->pidfile) : -1, bus);
+                                  self->pidfile ? corral_pidfile_fd(self->pidfile) : -1, store);
     int saved = errno;
+    if (store >= 0)
+        close(store);
     if (pair[1] >= 0)
         close(pair[1]);
     if (pid <= 0) {
@@ -380,6 +413,31 @@ corral_upgrade_reaped(corral_upgrade_t *self, pid_t pid, int status)
 }
 
 void
+corral_upgrade_send_late_store(corral_upgrade_t *self, corral_bus_t *bus)
+{
+    if (!self || !self->handed_over || self->channel < 0 || !bus)
+        return;
+    corral_bus_read_pending(bus);       /* what the last workers sent before exiting */
+    int fd = corral_upgrade_store_memfd(bus, self->exported_upto);
+    char message = LATE_STORE_MESSAGE;
+    char control[CMSG_SPACE(sizeof(int))];
+    memset(control, 0, sizeof control);
+    struct iovec io = { &message, 1 };
+    struct msghdr header = { .msg_iov = &io, .msg_iovlen = 1, .msg_control = control,
+                             .msg_controllen = sizeof control };
+    struct cmsghdr *cmsg = CMSG_FIRSTHDR(&header);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    if (fd < 0 || sendmsg(self->channel, &header, MSG_NOSIGNAL) != 1)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot pass the persisted bus messages taken "
+                   "since the new coordinator started on to it: %s", strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
+void
 corral_upgrade_cancel(corral_upgrade_t *self)
 {
     if (!self || self->successor <= 0 || self->handed_over || self->cancelled)
@@ -411,19 +469,45 @@ corral_upgrade_runtime_name(const corral_upgrade_t *self, const char *uuid)
                                       : strdup(uuid);
 }
 
+/* The Snapshot in memfd `fd` (closed) into `bus`: how many messages were
+ * taken, or -1. */
+static int
+import_memfd(corral_bus_t *bus, int fd, bool late)
+{
+    struct stat status;
+    void *data = MAP_FAILED;
+    if (fstat(fd, &status) == 0 && status.st_size > 0)
+        data = mmap(NULL, (size_t) status.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int kept = data != MAP_FAILED ? corral_bus_import(bus, data, (size_t) status.st_size, late)
+                                  : 0;
+    if (data != MAP_FAILED)
+        munmap(data, (size_t) status.st_size);
+    close(fd);
+    return kept;
+}
+
+/* What the predecessor's bus took after it started us: ours now, unless
+ * our own workers have broadcast the same (plugin, type) since. */
+static void
+take_late_store(corral_upgrade_t *self, int fd)
+{
+    if (!self->bus) {
+        close(fd);
+        return;
+    }
+    int kept = import_memfd(self->bus, fd, true);
+    corral_log(kept < 0 ? CORRAL_LEVEL_ERROR : CORRAL_LEVEL_INFO, LOGGER, "%d persisted bus "
+               "messages the previous coordinator took after this one started are broadcast "
+               "here (-1: unreadable)", kept);
+}
+
 void
 corral_upgrade_seed_bus(corral_upgrade_t *self, corral_bus_t *bus)
 {
     if (!self || !self->is_successor || self->store_fd < 0)
         return;
-    struct stat status;
-    void *data = MAP_FAILED;
-    if (fstat(self->store_fd, &status) == 0 && status.st_size > 0)
-        data = mmap(NULL, (size_t) status.st_size, PROT_READ, MAP_PRIVATE, self->store_fd, 0);
-    int kept = data != MAP_FAILED ? corral_bus_import(bus, data, (size_t) status.st_size) : 0;
-    if (data != MAP_FAILED)
-        munmap(data, (size_t) status.st_size);
-    close(self->store_fd);
+    self->bus = bus;
+    int kept = import_memfd(bus, self->store_fd, false);
     self->store_fd = -1;
     if (kept < 0)
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "the persisted bus messages of the previous "

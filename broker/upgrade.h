@@ -73,6 +73,10 @@ void corral_upgrade_detach(corral_upgrade_t *self);
  * does. */
 void corral_upgrade_begin(corral_upgrade_t *self, corral_listener_t *listener,
                           corral_bus_t *bus, bool stopping);
+/* Once this instance's workers are all gone after the hand-over: the
+ * persisted messages its bus took since the successor started, passed on
+ * to it (they would be lost otherwise). */
+void corral_upgrade_send_late_store(corral_upgrade_t *self, corral_bus_t *bus);
 /* SIGCHLD: true if `pid` was the successor (then its exit is logged, and
  * another SIGUSR2 may try again if it was not ready). */
 bool corral_upgrade_reaped(corral_upgrade_t *self, pid_t pid, int status);

@@ -133,12 +133,11 @@ fork_exec(const char *program, char *const *argv, const plan_t *plan)
     return pid;
 }
 
-/* The persisted messages in a memfd, read from the start. */
-static int
-store_memfd(corral_bus_t *bus)
+int
+corral_upgrade_store_memfd(corral_bus_t *bus, uint64_t after_seq)
 {
     size_t size = 0;
-    uint8_t *packed = corral_bus_export(bus, &size);
+    uint8_t *packed = corral_bus_export(bus, after_seq, &size);
     int fd = packed ? memfd_create("corral-bus-store", MFD_CLOEXEC) : -1;
     size_t written = 0;
     while (fd >= 0 && written < size) {
@@ -158,17 +157,14 @@ store_memfd(corral_bus_t *bus)
 
 pid_t
 corral_upgrade_exec(const char *program, char *const *argv, corral_listener_t *listener,
-                    int channel, int pidfile, corral_bus_t *bus)
+                    int channel, int pidfile, int store)
 {
-    int store = store_memfd(bus);
     plan_t plan = { 0 };
     pid_t pid = -1;
-    if (store >= 0 && plan_build(&plan, listener, channel, pidfile, store) == 0)
+    if (plan_build(&plan, listener, channel, pidfile, store) == 0)
         pid = fork_exec(program, argv, &plan);
     int saved = errno;
     plan_clear(&plan);
-    if (store >= 0)
-        close(store);
     errno = saved;
     return pid;
 }

@@ -261,7 +261,9 @@ def check_log(instance, old, new):
 
 def upgrade(instance, Load, twice=False):
     """SIGUSR2 under load; returns the new coordinator's pid. twice: a
-    second SIGUSR2 while the first one's is starting is ignored."""
+    second SIGUSR2 while the first one's is starting is ignored, and a
+    persisted broadcast the old workers send meanwhile is the one the new
+    ones get."""
     old = instance.process.pid
     instance.debug_node("action=broadcast&worker=1&plugin=probe-a&type=kept"
                         "&payload=before-upgrade&persist=1&self=1")
@@ -274,6 +276,9 @@ def upgrade(instance, Load, twice=False):
             "SIGUSR2: started the new coordinator") > started)
         os.kill(old, signal.SIGUSR2)
         instance.await_log("SIGUSR2 ignored: an upgrade is in progress")
+        instance.debug_node("action=broadcast&worker=1&plugin=probe-a&type=kept"
+                            "&payload=during-upgrade&persist=1&self=1")
+    expected = ["during-upgrade" if twice else "before-upgrade"]
     new = await_true("the PID file to name the new coordinator",
                      lambda: instance.pid_in_file() not in (0, old) and instance.pid_in_file())
     instance.pids.add(new)
@@ -300,7 +305,7 @@ def upgrade(instance, Load, twice=False):
         if result["instance_uuid"] != instance.uuid:
             fail(f"worker {reply['worker']} is in instance {result['instance_uuid']}")
         payloads = [p for h in result["handlers"] if h["type"] == "kept" for p in h["payloads"]]
-        if payloads != ["before-upgrade"]:
+        if payloads != expected:
             fail(f"worker {reply['worker']}: the handler registered after the upgrade got "
                  f"{payloads}")
     return new, ok
@@ -374,8 +379,9 @@ def test_failure(bin_dir, Load):
                    in read(os.path.join(instance.dir, "output.txt")))
         # the same coordinator upgrades later, to a binary slow to start
         # (a fixture, not synchronisation): a SIGUSR2 meanwhile is ignored
-        instance.put_script(f"sleep 2\nexec {instance.real} \"$@\"\n")
+        instance.put_script(f"sleep 3\nexec {instance.real} \"$@\"\n")
         new, served = upgrade(instance, Load, twice=True)
+        instance.await_log("1 persisted bus messages the previous coordinator took after")
         stop(instance, new)
         check_log(instance, old, new)
         print(f"ok failure: the old coordinator kept serving three times, then pid {old} -> {new} "

@@ -1,7 +1,9 @@
 /* test_bus_store.c: the persisted store across a binary upgrade
  * (upgrade.h): what one bus exports another imports, in seq order,
  * sequenced anew in its own epoch after what it holds, within its byte
- * limit; the last message of a (plugin, type) wins. Two real buses on
+ * limit; the last message of a (plugin, type) wins; what the old bus
+ * took afterwards follows unless the new one's own traffic replaced it.
+ * Two real buses on
  * real ipc endpoints in temporary runtime directories. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -67,7 +69,7 @@ static Corral__V1__Snapshot *
 store_of(side_t *side)
 {
     size_t size = 0;
-    uint8_t *packed = corral_bus_export(side->bus, &size);
+    uint8_t *packed = corral_bus_export(side->bus, 0, &size);
     assert_non_null(packed);
     Corral__V1__Snapshot *snapshot = corral__v1__snapshot__unpack(NULL, size, packed);
     free(packed);
@@ -79,8 +81,8 @@ static int
 import(side_t *to, side_t *from)
 {
     size_t size = 0;
-    uint8_t *packed = corral_bus_export(from->bus, &size);
-    int kept = corral_bus_import(to->bus, packed, size);
+    uint8_t *packed = corral_bus_export(from->bus, 0, &size);
+    int kept = corral_bus_import(to->bus, packed, size, false);
     free(packed);
     return kept;
 }
@@ -131,7 +133,38 @@ test_the_limit_holds_and_garbage_is_refused(void **state)
     assert_int_equal(import(&new, &old), 1);    /* the second would pass 200 bytes */
     assert_true(corral_bus_stats(new.bus)->persisted_bytes <= 200);
     static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0x01 };
-    assert_int_equal(corral_bus_import(new.bus, garbage, sizeof garbage), -1);
+    assert_int_equal(corral_bus_import(new.bus, garbage, sizeof garbage, false), -1);
+    side_destroy(&old);
+    side_destroy(&new);
+}
+
+/* What the old bus took after the store was passed on: broadcast in the
+ * new one, unless the new one's own traffic replaced that (plugin, type). */
+static void
+test_late_messages_unless_replaced(void **state)
+{
+    side_t old, new;
+    side_new(&old, 1 << 20);
+    side_new(&new, 1 << 20);
+    broadcast(&old, "a", "a1", true);
+    broadcast(&old, "c", "c1", true);
+    uint64_t upto = corral_bus_last_seq(old.bus);
+    assert_int_equal(import(&new, &old), 2);
+    broadcast(&old, "b", "b1", true);           /* late, a new key */
+    broadcast(&old, "a", "a2", true);           /* late, but replaced below */
+    broadcast(&old, "c", "c2", true);           /* late, over the imported c1 */
+    broadcast(&new, "a", "a-new", true);
+    size_t size = 0;
+    uint8_t *late = corral_bus_export(old.bus, upto, &size);
+    assert_int_equal(corral_bus_import(new.bus, late, size, true), 2);
+    free(late);
+    Corral__V1__Snapshot *store = store_of(&new);
+    assert_int_equal(store->n_messages, 3);
+    const char *expected[] = { "a-new", "b1", "c2" };   /* in seq order */
+    for (size_t i = 0; i < 3; i++)
+        assert_memory_equal(store->messages[i]->payload.data, expected[i],
+                            strlen(expected[i]));
+    corral__v1__snapshot__free_unpacked(store, NULL);
     side_destroy(&old);
     side_destroy(&new);
 }
@@ -143,6 +176,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_store_moves_in_order),
         cmocka_unit_test(test_the_limit_holds_and_garbage_is_refused),
+        cmocka_unit_test(test_late_messages_unless_replaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
