@@ -1,7 +1,8 @@
 /* upgrade.c: the binary upgrade, both sides of it (upgrade.h). What the
  * successor inherits is set up by upgrade_exec.c. On the socketpair
  * (SOCK_SEQPACKET) the successor sends one message, "R" (ready); the
- * predecessor sends nothing: its exit closes its end. */
+ * predecessor one, "S" with a memfd (the persisted messages its bus took
+ * since), once its workers are gone; then its exit closes its end. */
 #include "upgrade.h"
 
 #include <errno.h>

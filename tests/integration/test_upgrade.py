@@ -19,8 +19,9 @@ What a user relies on, checked here:
   coordinator and its workers comes before every line of the new ones;
 - a failed upgrade leaves the old coordinator serving, says so in its log,
   and a later SIGUSR2 succeeds; a SIGUSR2 during an upgrade is ignored,
-  with a log line; a SIGTERM during an upgrade stops the new coordinator
-  too.
+  with a log line, and a persisted broadcast the old workers send during
+  it reaches the new ones; a SIGTERM during an upgrade stops the new
+  coordinator too.
 
 usage: test_upgrade.py BIN_DIR TOOLS_DIR [shared|reuseport|failure]...
 """
