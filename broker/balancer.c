@@ -82,6 +82,7 @@ struct corral_balancer {
     bool listening;             /* listen_fd is in the epoll set */
     int64_t paused_until_ms;    /* accept failed for want of resources */
     atomic_bool stopping;
+    bool handed_over;           /* another process accepts on listen_fd now */
     corral_balancer_stats_t stats;
     int held[HELD_MAX];         /* accepted or taken back while no worker takes any */
     int held_count;
@@ -451,7 +452,8 @@ static void
 update_listening(corral_balancer_t *self)
 {
     bool paused = self->paused_until_ms > now_ms();
-    bool want = !paused && !atomic_load(&self->stopping) && anyone_takes(self);
+    bool want = !paused && !atomic_load(&self->stopping) && !self->handed_over
+              && anyone_takes(self);
     if (want == self->listening)
         return;
     struct epoll_event event = { .events = EPOLLIN, .data.u32 = TAG_LISTEN };
@@ -621,4 +623,32 @@ corral_balancer_stats(corral_balancer_t *self, corral_balancer_stats_t *stats)
     pthread_mutex_lock(&self->lock);
     *stats = self->stats;
     pthread_mutex_unlock(&self->lock);
+}
+
+/* --- Binary upgrade ------------------------------------------------------------------ */
+
+void
+corral_balancer_hand_over(corral_balancer_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    self->handed_over = true;
+    update_listening(self);
+    pthread_mutex_unlock(&self->lock);
+    uint64_t one = 1;
+    ssize_t ignored = write(self->wake_fd, &one, sizeof one);
+    (void) ignored;
+}
+
+bool
+corral_balancer_settled(corral_balancer_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    bool settled = self->held_count == 0;
+    for (int i = 0; settled && i < self->channel_count; i++) {
+        const channel_t *channel = &self->channels[i];
+        settled = !channel->used || (channel->pending_count == 0
+                                     && queued_connections(channel) == 0);
+    }
+    pthread_mutex_unlock(&self->lock);
+    return settled;
 }

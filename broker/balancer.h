@@ -12,6 +12,7 @@
 #ifndef CORRAL_BALANCER_H
 #define CORRAL_BALANCER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct corral_balancer corral_balancer_t;
@@ -54,5 +55,12 @@ typedef struct {
 } corral_balancer_stats_t;
 
 void corral_balancer_stats(corral_balancer_t *self, corral_balancer_stats_t *stats);
+
+/* Binary upgrade (upgrade.h): a successor accepts on the same socket from
+ * now on; this balancer accepts no more. Settled: every connection it
+ * accepted was taken by a worker (none queued or held), so the workers
+ * may stop: none is left to be taken back with nobody to take it. */
+void corral_balancer_hand_over(corral_balancer_t *self);
+bool corral_balancer_settled(corral_balancer_t *self);
 
 #endif

@@ -42,6 +42,7 @@ struct corral_bus {
     Corral__V1__BusStats stats;
     int64_t drop_logged_at;
     corral_arena_t arena;       /* broadcasts in transit, one at a time */
+    uint64_t imported_upto;     /* a successor's: the predecessor's store ends here */
 };
 
 static int on_bus_in(zloop_t *loop, zsock_t *reader, void *arg);
@@ -299,6 +300,13 @@ on_bus_in(zloop_t *loop, zsock_t *reader, void *arg)
     return 0;
 }
 
+void
+corral_bus_read_pending(corral_bus_t *self)
+{
+    for (int i = 0; i < 64 && zsock_events(self->in) & ZMQ_POLLIN; i++)
+        on_bus_in(self->loop, self->in, self);
+}
+
 /* --- bus-out: snapshots --------------------------------------------------------- */
 
 static int
@@ -326,20 +334,32 @@ send_snapshot_part(corral_bus_t *self, const char *topic, size_t topic_length,
     send_on_topic(self, topic, topic_length, &envelope);
 }
 
+/* The persisted messages in seq order (borrowed from the store; free the
+ * array), or NULL when out of memory. */
+static Corral__V1__Broadcast **
+persisted_by_seq(corral_bus_t *self, size_t *n_out)
+{
+    size_t count = zhashx_size(self->persisted);
+    Corral__V1__Broadcast **messages = calloc(count ? count : 1, sizeof *messages);
+    size_t n = 0;
+    for (corral_envelope_t *envelope = zhashx_first(self->persisted);
+         messages && envelope && n < count; envelope = zhashx_next(self->persisted))
+        messages[n++] = envelope->broadcast;
+    if (messages)
+        qsort(messages, n, sizeof *messages, by_seq);
+    *n_out = n;
+    return messages;
+}
+
 /* The persisted store in seq order, in parts that each fit in a frame
  * (every persisted message is at most CORRAL_MAX_BROADCAST_BYTES). */
 static void
 send_snapshot(corral_bus_t *self, const char *topic, size_t topic_length)
 {
-    size_t count = zhashx_size(self->persisted);
-    Corral__V1__Broadcast **messages = calloc(count ? count : 1, sizeof *messages);
+    size_t n;
+    Corral__V1__Broadcast **messages = persisted_by_seq(self, &n);
     if (!messages)
         return;
-    size_t n = 0;
-    for (corral_envelope_t *envelope = zhashx_first(self->persisted); envelope && n < count;
-         envelope = zhashx_next(self->persisted))
-        messages[n++] = envelope->broadcast;
-    qsort(messages, n, sizeof *messages, by_seq);
     size_t first = 0, bytes = 0;
     for (size_t i = 0; i < n; i++) {
         size_t size = corral__v1__broadcast__get_packed_size(messages[i]) + 16;
@@ -433,4 +453,86 @@ void
 corral_bus_take_frame(corral_bus_t *self, const void *data, size_t size)
 {
     take_broadcast(self, data, size);
+}
+
+/* --- Binary upgrade (upgrade.h) --------------------------------------------------- */
+
+uint64_t
+corral_bus_last_seq(const corral_bus_t *self)
+{
+    return self->seq;
+}
+
+uint8_t *
+corral_bus_export(corral_bus_t *self, uint64_t after_seq, size_t *size)
+{
+    size_t n;
+    Corral__V1__Broadcast **messages = persisted_by_seq(self, &n);
+    if (!messages)
+        return NULL;
+    size_t first = 0;
+    while (first < n && messages[first]->seq <= after_seq)
+        first++;
+    Corral__V1__Snapshot snapshot = CORRAL__V1__SNAPSHOT__INIT;
+    snapshot.upto_seq = self->seq;
+    snapshot.epoch = self->epoch;
+    snapshot.n_messages = n - first;
+    snapshot.messages = messages + first;
+    *size = corral__v1__snapshot__get_packed_size(&snapshot);
+    uint8_t *packed = malloc(*size ? *size : 1);
+    if (packed)
+        corral__v1__snapshot__pack(&snapshot, packed);
+    free(messages);
+    return packed;
+}
+
+/* A late message of the predecessor's, unless this bus's own traffic
+ * has replaced it since the store was taken over: sequenced and sent as
+ * if broadcast now. Returns 1 if it was. */
+static int
+take_late(corral_bus_t *self, const char *key, corral_envelope_t *envelope)
+{
+    corral_envelope_t *ours = zhashx_lookup(self->persisted, key);
+    if (ours && ours->broadcast->seq > self->imported_upto)
+        return 0;
+    uint64_t seq = self->seq;
+    envelope->broadcast->persist = true;
+    sequence(self, envelope);
+    return self->seq > seq;
+}
+
+int
+corral_bus_import(corral_bus_t *self, const uint8_t *data, size_t size, bool late)
+{
+    Corral__V1__Snapshot *snapshot = corral__v1__snapshot__unpack(NULL, size, data);
+    if (!snapshot)
+        return -1;
+    int kept = 0;
+    for (size_t i = 0; i < snapshot->n_messages; i++) {
+        Corral__V1__Broadcast *broadcast = snapshot->messages[i];
+        char *key = persisted_key(broadcast);
+        corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+        envelope.protocol = CORRAL_PROTOCOL_VERSION;
+        envelope.body_case = CORRAL__V1__ENVELOPE__BODY_BROADCAST;
+        envelope.broadcast = broadcast;
+        if (late) {
+            kept += key ? take_late(self, key, &envelope) : 0;
+            free(key);
+            continue;
+        }
+        /* sequenced anew, in their order, in this bus's epoch: a
+         * subscriber's snapshot and stream join on this bus's numbers */
+        broadcast->seq = self->seq + 1;
+        broadcast->epoch = self->epoch;
+        if (key && store_bytes_with(self, key, &envelope) <= self->max_persisted_bytes) {
+            self->seq++;
+            keep_persisted(self, key, &envelope);
+            kept++;
+        }
+        free(key);
+    }
+    corral__v1__snapshot__free_unpacked(snapshot, NULL);
+    if (!late)
+        self->imported_upto = self->seq;
+    return kept;
 }

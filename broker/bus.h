@@ -6,6 +6,7 @@
 #define CORRAL_BUS_H
 
 #include <czmq.h>
+#include <stdbool.h>
 
 #include "corral/v1/corral.pb-c.h"
 
@@ -28,5 +29,19 @@ void corral_bus_take_subscription(corral_bus_t *self, const void *data, size_t s
 
 /* bus-in's counters (what was sequenced and what was dropped, by reason). */
 Corral__V1__BusStats *corral_bus_stats(corral_bus_t *self);
+
+/* Binary upgrade (upgrade.h). The predecessor's side: the persisted
+ * messages sequenced after `after_seq` (0: the whole store), packed as one
+ * Snapshot (free it; NULL when out of memory); the last seq sequenced.
+ * The successor's: keeps the messages of such a Snapshot, sequenced after
+ * its own, before any subscriber; or, `late` (those the predecessor took
+ * after that), sequences and sends each as a new broadcast unless this
+ * bus's own traffic has replaced it since. Returns how many were taken,
+ * or -1 if `data` is not a Snapshot. */
+uint8_t *corral_bus_export(corral_bus_t *self, uint64_t after_seq, size_t *size);
+uint64_t corral_bus_last_seq(const corral_bus_t *self);
+/* Reads what bus-in holds now, outside the loop (a stop's end). */
+void corral_bus_read_pending(corral_bus_t *self);
+int corral_bus_import(corral_bus_t *self, const uint8_t *data, size_t size, bool late);
 
 #endif

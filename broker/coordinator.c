@@ -39,6 +39,7 @@
 #include "runtime_dir.h"
 #include "spawn.h"
 #include "supervisor.h"
+#include "upgrade.h"
 #include "worker_config.h"
 #include "worker_secret.h"
 
@@ -48,8 +49,12 @@
 #define DRAIN_GRACE_MS 250          /* after the shutdown timeout, at most, for the
                                      * records the last workers sent before dying */
 #define DESK_BATCH 256              /* desk messages read in one turn */
+#define UPGRADE_LOG_HOLD_BYTES (64u << 20)  /* records held while the predecessor writes */
+#define UPGRADE_SETTLE_CHECK_MS 5   /* handed over: are accepted connections with workers? */
+#define UPGRADE_SETTLE_MS 2000      /* at most that long */
 
 static int start_supervisor(corral_coordinator_t *self);
+static void upgrade_taken_over(corral_coordinator_t *self);
 
 corral_coordinator_t *
 corral_coordinator_new(const corral_config_t *config, corral_listener_t *listener,
@@ -148,6 +153,8 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
     corral_coordinator_reload_teardown(self);
+    if (self->upgrade)
+        corral_upgrade_detach(self->upgrade);
     corral_operator_destroy(&self->operator);
     corral_supervisor_destroy(&self->supervisor);
     corral_balancer_destroy(&self->balancer);
@@ -170,6 +177,12 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     corral_worker_slots_clear(&self->plan);
     free(self);
     *self_p = NULL;
+}
+
+void
+corral_coordinator_set_upgrade(corral_coordinator_t *self, corral_upgrade_t *upgrade)
+{
+    self->upgrade = upgrade;
 }
 
 void
@@ -218,10 +231,13 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
     if (self->stopping)
         return;
     self->stopping = true;
-    corral_notify("STOPPING=1");
+    corral_upgrade_cancel(self->upgrade);
+    if (!corral_upgrade_handed_over(self->upgrade))
+        corral_notify("STOPPING=1");
     corral_coordinator_reload_abort(self);
     /* no process accepts again: a new connection is refused at once rather
-     * than left in the backlog until the last worker exits */
+     * than left in the backlog until the last worker exits (sockets handed
+     * to a successor are kept: corral_listener_keep) */
     corral_listener_shut(self->listener);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                corral_supervisor_live(self->supervisor), why);
@@ -342,6 +358,7 @@ welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hell
     peer->desk_peer = zframe_dup(routing_id);
     slot->message.message.main = corral_process_main(process);
     slot->message.message.generation = corral_process_generation(process);
+    slot->message.message.accept_when_ready = corral_upgrade_predecessor_alive(self->upgrade);
     Corral__V1__Welcome body = CORRAL__V1__WELCOME__INIT;
     body.config = &slot->message.message;
     corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
@@ -367,6 +384,7 @@ announce_ready(void *arg)
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "ready: %d workers serving http://%s:%d",
                self->slot_count, self->config->server.host,
                corral_listener_port(self->listener));
+    upgrade_taken_over(self);
 }
 
 /* Bad input on every broker socket and the balancer's counters, for
@@ -667,6 +685,8 @@ reap_workers(corral_coordinator_t *self)
         corral_process_t *process = corral_supervisor_process(self->supervisor, pid);
         if (process)
             worker_exited(self, process, status);
+        else
+            corral_upgrade_reaped(self->upgrade, pid, status);
     }
 }
 
@@ -829,6 +849,63 @@ start_supervisor(corral_coordinator_t *self)
     return 0;
 }
 
+/* --- Binary upgrade (upgrade.h) ------------------------------------------------ */
+
+static int
+stop_once_settled(zloop_t *loop, int timer_id, void *arg)
+{
+    corral_coordinator_t *self = arg;
+    if (self->balancer && !corral_balancer_settled(self->balancer)
+        && zclock_mono() < self->handed_over_at + UPGRADE_SETTLE_MS)
+        return 0;
+    zloop_timer_end(loop, timer_id);
+    begin_stop(self, 0, "upgraded: the new coordinator serves");
+    return 0;
+}
+
+/* The predecessor: the successor serves now; the sockets it shares are
+ * left listening, and this instance stops once the connections it
+ * accepted are with its workers. */
+static void
+successor_ready(void *arg, pid_t pid)
+{
+    corral_coordinator_t *self = arg;
+    corral_listener_keep(self->listener, INT_MAX);
+    if (self->balancer)
+        corral_balancer_hand_over(self->balancer);
+    self->handed_over_at = zclock_mono();
+    if (zloop_timer(self->loop, UPGRADE_SETTLE_CHECK_MS, 0, stop_once_settled, self) < 0)
+        begin_stop(self, 0, "upgraded: the new coordinator serves");
+}
+
+/* The successor: the log files are ours to write. */
+static void
+predecessor_gone(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    if (self->logs)
+        corral_log_collector_release(self->logs);
+}
+
+/* The successor, all its workers ready: it serves, and says so. */
+static void
+upgrade_taken_over(corral_coordinator_t *self)
+{
+    if (!corral_upgrade_is_successor(self->upgrade))
+        return;
+    corral_upgrade_announce_ready(self->upgrade);
+    corral_operator_write_endpoints(self->operator);
+}
+
+static int
+watch_upgrade(corral_coordinator_t *self)
+{
+    static const corral_upgrade_ops_t ops = {
+        .successor_ready = successor_ready, .predecessor_gone = predecessor_gone,
+    };
+    return self->upgrade ? corral_upgrade_attach(self->upgrade, self->loop, &ops, self) : 0;
+}
+
 /* --- Signals and the loop ----------------------------------------------------- */
 
 /* `config` (taken) is the logging in force from now on: new levels to
@@ -968,6 +1045,12 @@ on_signal(int signal_number, void *arg)
         corral_logging_reopen(self->logs);
     else if (signal_number == SIGHUP)
         corral_coordinator_reload(self, NULL, NULL);
+    else if (signal_number == SIGUSR2 && self->upgrade) {
+        if (corral_reload_running(self->reload))
+            corral_log(CORRAL_LEVEL_WARN, LOGGER, "SIGUSR2 ignored: a reload is in progress");
+        else
+            corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping);
+    }
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
@@ -977,7 +1060,7 @@ on_signal(int signal_number, void *arg)
 static int
 watch_signals(corral_coordinator_t *self)
 {
-    static const int signals[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1 };
+    static const int signals[] = { SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1, SIGUSR2 };
     self->signals = corral_signals_new(self->loop, signals,
                                        sizeof signals / sizeof signals[0], on_signal, self);
     return self->signals ? 0 : -1;
@@ -1007,8 +1090,11 @@ make_runtime_dir(corral_coordinator_t *self)
 {
     char *error = NULL;
     self->instance_uuid = corral_instance_uuid_load(self->config->path.data, &error);
-    if (self->instance_uuid)
-        self->runtime = corral_runtime_dir_new(self->instance_uuid, &error);
+    char *name = self->instance_uuid ? corral_upgrade_runtime_name(self->upgrade,
+                                                                   self->instance_uuid) : NULL;
+    if (name)
+        self->runtime = corral_runtime_dir_new(name, &error);
+    free(name);
     if (!self->runtime) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
         free(error);
@@ -1026,6 +1112,7 @@ start_node_service(corral_coordinator_t *self)
                                self->config->node.bus.max_persisted_bytes);
     if (!self->bus)
         return -1;
+    corral_upgrade_seed_bus(self->upgrade, self->bus);
     return 0;
 }
 
@@ -1051,6 +1138,8 @@ bind_logs(corral_coordinator_t *self)
     self->log_router = NULL;
     if (!self->logs)
         return -1;
+    if (corral_upgrade_predecessor_alive(self->upgrade))
+        corral_log_collector_hold(self->logs, UPGRADE_LOG_HOLD_BYTES);
     for (int i = 0; i < self->slot_count; i++)
         corral_log_collector_name_worker(self->logs, i + 1, self->slots[i]->spec.name);
     corral_log_counters_set_source(sample_log_counters, self->logs);
@@ -1066,6 +1155,7 @@ start_operator(corral_coordinator_t *self)
         .runtime_dir = self->runtime_dir, .desk_endpoint = self->desk_endpoint,
         .port = corral_listener_port(self->listener), .bus = self->bus, .logs = self->logs,
         .view = self->view,
+        .hold_endpoints = corral_upgrade_is_successor(self->upgrade),
         .tools = { .view = tool_view, .config_json = effective_config,
                    .command = run_tool_command, .arg = self },
     };
@@ -1083,7 +1173,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         return 1;
     }
     if (make_runtime_dir(self) != 0 || bind_desk(self) != 0 || start_node_service(self) != 0
-        || bind_logs(self) != 0 || start_balancer(self) != 0 || start_operator(self) != 0)
+        || bind_logs(self) != 0 || start_balancer(self) != 0 || start_operator(self) != 0
+        || watch_upgrade(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",
@@ -1094,6 +1185,7 @@ corral_coordinator_run(corral_coordinator_t *self)
     corral_supervisor_start(self->supervisor);
     if (!self->stopping || corral_supervisor_live(self->supervisor) > 0)
         zloop_start(self->loop);
+    corral_upgrade_send_late_store(self->upgrade, self->bus);
     char restarts[160];
     corral_supervisor_describe_restarts(self->supervisor, restarts, sizeof restarts);
     if (self->exit_code == 0)

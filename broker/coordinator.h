@@ -34,6 +34,11 @@ typedef void (corral_reload_done_fn)(void *arg, bool ok, const char *summary);
 void corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *done,
                                void *arg);
 
+/* SIGUSR2 (upgrade.h; not owned, NULL: none): starts a successor, or this
+ * coordinator is one. */
+struct corral_upgrade;
+void corral_coordinator_set_upgrade(corral_coordinator_t *self, struct corral_upgrade *upgrade);
+
 /* Spawns the workers and runs until the instance stops. Returns the exit
  * status: 0 after a graceful stop, non-zero when a worker failed. */
 int corral_coordinator_run(corral_coordinator_t *self);

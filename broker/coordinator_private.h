@@ -19,6 +19,7 @@
 #include "runtime_dir.h"
 #include "supervisor.h"
 #include "tap.h"
+#include "upgrade.h"
 #include "worker_config.h"
 #include "worker_types.h"
 #include "worker_secret.h"
@@ -86,6 +87,8 @@ struct corral_coordinator {
     int64_t desk_dropped_logged_at;
     Corral__V1__InputCounters input;        /* what the views carry */
     Corral__V1__BalancerCounters balancing; /* the same */
+    corral_upgrade_t *upgrade;          /* SIGUSR2 (upgrade.h); not owned */
+    int64_t handed_over_at;             /* to the successor; 0: not */
     int64_t input_refreshed_at;
 };
 

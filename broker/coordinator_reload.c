@@ -95,7 +95,7 @@ steer(corral_coordinator_t *self, int active)
 static int
 prepare_sockets(corral_coordinator_t *self)
 {
-    int running = corral_listener_sockets(self->listener);
+    int running = corral_listener_count(self->listener);
     int next = self->next_plan.http_count > 0 ? self->next_plan.http_count : 1;
     char *error = NULL;
     if (next > running && corral_listener_resize(self->listener, next, &error) != 0) {
@@ -300,9 +300,12 @@ load(corral_coordinator_t *self, corral_log_router_t **router)
 void
 corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *done, void *arg)
 {
-    if (self->stopping || corral_reload_running(self->reload)) {
+    if (self->stopping || corral_reload_running(self->reload)
+        || corral_upgrade_in_progress(self->upgrade)) {
         const char *why = self->stopping ? "the instance is stopping"
-                                         : "a reload is in progress; this one is ignored";
+                        : corral_reload_running(self->reload)
+                        ? "a reload is in progress; this one is ignored"
+                        : "a binary upgrade (SIGUSR2) is in progress; no reload meanwhile";
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s", why);
         if (done)
             done(arg, false, why);

@@ -154,12 +154,6 @@ corral_listener_port(const corral_listener_t *self)
 }
 
 int
-corral_listener_sockets(const corral_listener_t *self)
-{
-    return self->count;
-}
-
-int
 corral_listener_resize(corral_listener_t *self, int count, char **error)
 {
     if (!self->reuseport || count == self->count)
@@ -267,4 +261,22 @@ corral_listener_adopt(int inherited, const char *host, bool reuseport, int count
         return NULL;
     }
     return self;
+}
+
+int
+corral_listener_count(const corral_listener_t *self)
+{
+    return self->count;
+}
+
+int
+corral_listener_kept(const corral_listener_t *self)
+{
+    return self->inherited;
+}
+
+void
+corral_listener_keep(corral_listener_t *self, int count)
+{
+    self->inherited = count < self->count ? count : self->count;
 }

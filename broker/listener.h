@@ -29,8 +29,6 @@ corral_listener_t *corral_listener_adopt(int inherited, const char *host, bool r
 
 /* The socket for worker slot `worker_id` (1-based). */
 int corral_listener_fd(const corral_listener_t *self, int worker_id);
-/* How many sockets it holds (1 with shared balancing). */
-int corral_listener_sockets(const corral_listener_t *self);
 /* reuseport: a socket per slot up to `count` (a reload changed the worker
  * count); the ones past it are closed. Shared: nothing to do. */
 int corral_listener_resize(corral_listener_t *self, int count, char **error);
@@ -43,7 +41,14 @@ int corral_listener_steer(corral_listener_t *self, int active);
  * listening (shutdown) in every process, so that a new connection is
  * refused rather than queued; inherited ones (systemd) are left as they
  * are. The descriptors are closed by destroy. */
-void corral_listener_shut(corral_listener_t *self);/* The bound port. */
+void corral_listener_shut(corral_listener_t *self);
+/* Binary upgrade (upgrade.h): how many sockets there are (fds 1..count
+ * by slot), and how many of the first are never shut down (systemd's,
+ * or, once handed to a successor, all). */
+int corral_listener_count(const corral_listener_t *self);
+int corral_listener_kept(const corral_listener_t *self);
+void corral_listener_keep(corral_listener_t *self, int count);
+/* The bound port. */
 int corral_listener_port(const corral_listener_t *self);
 
 #endif

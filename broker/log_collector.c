@@ -8,6 +8,7 @@
 #include "envelope.h"
 #include "fsutil.h"
 #include "log.h"
+#include "log_hold.h"
 #include "worker_secret.h"
 #include "loop_delay.h"
 
@@ -59,6 +60,7 @@ struct corral_log_collector {
     int64_t deadline;               /* 0: none; else no drain reads past it */
     uint64_t records_received;      /* from every worker */
     uint64_t frames_unread;         /* left on the socket at the deadline */
+    corral_log_hold_t *hold;        /* binary upgrade: another process writes the files */
 };
 
 static void *
@@ -111,11 +113,21 @@ arena_reset(arena_t *arena)
     }
 }
 
+/* To the appenders, or held while they are not ours to write. */
+static void
+emit(corral_log_collector_t *self, const corral_log_record_t *record)
+{
+    if (self->hold)
+        corral_log_hold_push(self->hold, record);
+    else
+        corral_log_router_write(self->router, record);
+}
+
 static void
 write_own(const corral_log_record_t *record, void *arg)
 {
     corral_log_collector_t *self = arg;
-    corral_log_router_write(self->router, record);
+    emit(self, record);
     corral_log_router_flush(self->router);
     if (self->observer)
         self->observer(record, self->observer_arg);
@@ -202,7 +214,7 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
             .worker = worker->name,
             .seq = in->seq,
         };
-        corral_log_router_write(self->router, &record);
+        emit(self, &record);
         if (self->observer)
             self->observer(&record, self->observer_arg);
     }
@@ -370,6 +382,10 @@ corral_log_collector_destroy(corral_log_collector_t **self_p)
     }
     corral_log_set_sink(NULL, NULL);
     corral_log_set_levels(NULL);
+    if (self->hold) {       /* never released: the files are someone else's */
+        corral_log_hold_spill(self->hold, 2);
+        corral_log_hold_destroy(&self->hold);
+    }
     if (self->loop && self->socket)
         zloop_reader_end(self->loop, self->socket);
     zsock_destroy(&self->socket);
@@ -501,4 +517,29 @@ corral_log_collector_worker_counters(const corral_log_collector_t *self, int wor
     out->dropped = saturating_add(worker->reported_dropped, worker->gaps);
     out->gaps = worker->gaps;
     out->unwritten = worker->bye_seq > worker->last_seq ? worker->bye_seq - worker->last_seq : 0;
+}
+
+void
+corral_log_collector_hold(corral_log_collector_t *self, size_t max_bytes)
+{
+    if (!self->hold)
+        self->hold = corral_log_hold_new(max_bytes);
+}
+
+void
+corral_log_collector_release(corral_log_collector_t *self)
+{
+    corral_log_hold_t *hold = self->hold;
+    if (!hold)
+        return;
+    self->hold = NULL;
+    /* the files as they are now: the other writer may have rolled them */
+    corral_log_router_reopen(self->router);
+    uint64_t count = corral_log_hold_count(hold), dropped = corral_log_hold_dropped(hold);
+    corral_log_hold_replay(hold, self->router);
+    corral_log_hold_destroy(&hold);
+    corral_log(dropped ? CORRAL_LEVEL_WARN : CORRAL_LEVEL_INFO, LOGGER,
+               "logs: writing the log files from now on (%llu records held meanwhile, %llu "
+               "dropped past the bound)", (unsigned long long) count,
+               (unsigned long long) dropped);
 }

@@ -73,6 +73,12 @@ void corral_log_collector_name_worker(corral_log_collector_t *self, int worker_i
 
 /* SIGUSR1: reopens the files. */
 void corral_log_collector_reopen(corral_log_collector_t *self);
+/* Binary upgrade (upgrade.h): while another process writes the files,
+ * records are held in memory (at most max_bytes; more are counted as
+ * dropped); release reopens the files and writes what was held first. A
+ * collector destroyed still holding writes what it held on stderr. */
+void corral_log_collector_hold(corral_log_collector_t *self, size_t max_bytes);
+void corral_log_collector_release(corral_log_collector_t *self);
 /* SIGHUP: writes with `router` from now on (taken); the old one is
  * flushed and closed. */
 void corral_log_collector_replace_router(corral_log_collector_t *self,

@@ -24,6 +24,7 @@
 #include "logging_control.h"
 #include "pidfile.h"
 #include "spawn.h"
+#include "upgrade.h"
 #include "worker_config.h"
 #include "worker_types.h"
 
@@ -164,10 +165,36 @@ limit_own_memory(const corral_config_t *config)
                    strerror(errno));
 }
 
+/* The PID file: acquired, or, in a coordinator started by SIGUSR2, the
+ * predecessor's descriptor (its lock) adopted. */
+static corral_pidfile_t *
+take_pidfile(const corral_config_t *config, corral_upgrade_t *upgrade, char **error)
+{
+    int inherited = corral_upgrade_pidfile_fd(upgrade);
+    if (inherited >= 0)
+        return corral_pidfile_adopt(config->pid.file, inherited, error);
+    pid_t stale = 0;
+    corral_pidfile_t *pidfile = corral_pidfile_acquire(config->pid.file, &stale, error);
+    if (stale)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "took over stale PID file %s (process %d is gone)",
+                   config->pid.file, (int) stale);
+    return pidfile;
+}
+
+/* At exit: removed, unless the other coordinator of an upgrade holds it. */
+static void
+drop_pidfile(corral_pidfile_t **pidfile, const corral_upgrade_t *upgrade)
+{
+    if (corral_upgrade_owns_pidfile(upgrade))
+        corral_pidfile_release(pidfile);
+    else
+        corral_pidfile_forget(pidfile);
+}
+
 /* log_router: the opened appenders, taken (classic mode: the worker opens
  * its own). */
 static int
-run(const corral_config_t *config, corral_log_router_t *log_router)
+run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgrade_t *upgrade)
 {
     if (corral_make_dirs(config->path.data) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot create path.data %s: %s",
@@ -178,24 +205,19 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     corral_pidfile_t *pidfile = NULL;
     char *error = NULL;
     if (config->pid.file) {
-        pid_t stale = 0;
-        pidfile = corral_pidfile_acquire(config->pid.file, &stale, &error);
+        pidfile = take_pidfile(config, upgrade, &error);
         if (!pidfile) {
-            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+            corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
             free(error);
             corral_log_router_destroy(&log_router);
             return 1;
         }
-        if (stale)
-            corral_log(CORRAL_LEVEL_WARN, LOGGER,
-                       "took over stale PID file %s (process %d is gone)",
-                       config->pid.file, (int) stale);
     }
     bool clustered = config->node.enabled && !memory_limit_forbids_clustering(config);
     corral_worker_slots_t slots = { NULL, 0, 1 };
     if (clustered && corral_worker_slots_plan(&slots, config, usable_cpus(config)) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "out of memory");
-        corral_pidfile_release(&pidfile);
+        drop_pidfile(&pidfile, upgrade);
         corral_log_router_destroy(&log_router);
         return 1;
     }
@@ -206,19 +228,23 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
         free(error);
         corral_worker_slots_clear(&slots);
         corral_log_router_destroy(&log_router);
-        corral_pidfile_release(&pidfile);
+        drop_pidfile(&pidfile, upgrade);
         return 1;
     }
     int inherited = corral_listener_inherited();
     corral_listener_t *listener =
-        inherited ? corral_listener_adopt(inherited, config->server.host, reuseport,
-                                          slots.http_count, &error)
-                  : corral_listener_new(config->server.host, config->server.port, reuseport,
-                                        slots.http_count, &error);
+        inherited && corral_upgrade_is_successor(upgrade)
+            ? corral_upgrade_adopt_listener(upgrade, inherited, config->server.host, reuseport,
+                                            slots.http_count, &error)
+        : inherited ? corral_listener_adopt(inherited, config->server.host, reuseport,
+                                            slots.http_count, &error)
+                    : corral_listener_new(config->server.host, config->server.port, reuseport,
+                                          slots.http_count, &error);
     if (listener && inherited)
-        corral_log(CORRAL_LEVEL_INFO, LOGGER, "listening socket from systemd (LISTEN_FDS=%d): "
-                   "port %d; server.host and server.port are not used", inherited,
-                   corral_listener_port(listener));
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "listening socket from %s (LISTEN_FDS=%d): "
+                   "port %d; server.host and server.port are not used",
+                   corral_upgrade_is_successor(upgrade) ? "the previous coordinator" : "systemd",
+                   inherited, corral_listener_port(listener));
     /* classic mode: one worker of the first type that serves HTTP */
     const corral_worker_group_t *first = &config->node.types[0];
     for (int i = config->node.type_count - 1; i >= 0; i--)
@@ -231,6 +257,9 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
         free(error);
     }
+    else if (!clustered && corral_upgrade_is_successor(upgrade))
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "the configuration now runs classic mode: a "
+                   "binary upgrade cannot switch to it (restart instead)");
     else if (!clustered) {
         corral_log_router_destroy(&log_router);
         exit_code = run_classic(config, listener, &pidfile, program, first);
@@ -241,6 +270,8 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
         if (coordinator) {
             corral_coordinator_set_log_router(coordinator, log_router);
             log_router = NULL;
+            corral_upgrade_set_pidfile(upgrade, pidfile);
+            corral_coordinator_set_upgrade(coordinator, upgrade);
             exit_code = corral_coordinator_run(coordinator);
         }
         corral_coordinator_destroy(&coordinator);
@@ -249,7 +280,7 @@ run(const corral_config_t *config, corral_log_router_t *log_router)
     corral_worker_slots_clear(&slots);
     corral_log_router_destroy(&log_router);
     corral_listener_destroy(&listener);
-    corral_pidfile_release(&pidfile);
+    drop_pidfile(&pidfile, upgrade);
     return exit_code;
 }
 
@@ -310,8 +341,12 @@ main(int argc, char *argv[])
         corral_log_router_destroy(&log_router);
         printf("corral: %s is valid\n", file);
     }
-    else
-        exit_code = run(config, log_router);
+    else {
+        corral_upgrade_t *upgrade = corral_upgrade_new(argc, argv);
+        exit_code = run(config, log_router, upgrade);     /* upgrade NULL: none */
+        /* after the log files are closed: a successor writes them now */
+        corral_upgrade_destroy(&upgrade);
+    }
     corral_config_destroy(&config);
     return exit_code;
 }

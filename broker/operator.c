@@ -20,6 +20,7 @@ struct corral_operator {
     corral_cluster_view_t *view;        /* it tells the tap of status changes */
     Corral__V1__ToolCounters counters;  /* what the cluster view carries */
     char *endpoints_file;
+    corral_operator_setup_t setup;      /* for endpoints.json written later */
 };
 
 static int
@@ -105,8 +106,9 @@ corral_operator_new(const corral_operator_setup_t *setup)
                                      &self->counters);
     self->view = setup->view;
     corral_cluster_view_set_tap(self->view, self->tap);
+    self->setup = *setup;
     if ((setup->config->node.remote.endpoint && start_remote(self, setup) != 0)
-        || write_endpoints(self, setup) != 0)
+        || (!setup->hold_endpoints && write_endpoints(self, setup) != 0))
         corral_operator_destroy(&self);
     return self;
 }
@@ -150,4 +152,11 @@ corral_operator_count(corral_operator_t *self)
         return;
     corral_desk_tools_counters(self->tools, &self->counters);
     corral_tap_counters(self->tap, &self->counters);
+}
+
+void
+corral_operator_write_endpoints(corral_operator_t *self)
+{
+    if (self && !self->endpoints_file)
+        write_endpoints(self, &self->setup);        /* it logs a failure */
 }

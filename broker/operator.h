@@ -29,6 +29,7 @@ typedef struct {
     corral_log_collector_t *logs;       /* NULL: records stay on stderr */
     corral_cluster_view_t *view;        /* gets the counters of bus-in and the tools */
     corral_desk_tools_setup_t tools;    /* the coordinator's callbacks; uuid set here */
+    bool hold_endpoints;                /* endpoints.json later (a successor, upgrade.h) */
 } corral_operator_setup_t;
 
 /* Binds tap (and node.remote), writes endpoints.json; NULL (logged) on
@@ -39,6 +40,9 @@ void corral_operator_destroy(corral_operator_t **self_p);
 
 corral_tap_t *corral_operator_tap(const corral_operator_t *self);
 corral_desk_tools_t *corral_operator_tools(const corral_operator_t *self);
+
+/* Writes endpoints.json now, if it was held. */
+void corral_operator_write_endpoints(corral_operator_t *self);
 
 /* Before each cluster view: the tools' and the tap's counters now. */
 void corral_operator_count(corral_operator_t *self);

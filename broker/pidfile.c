@@ -87,6 +87,26 @@ open_locked(const char *path, char **error)
     return -1;
 }
 
+/* Our PID, in place of what the file holds. */
+static int
+write_own_pid(int fd)
+{
+    char text[32];
+    int length = snprintf(text, sizeof text, "%d\n", (int) getpid());
+    return ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t) length, 0) == length ? 0 : -1;
+}
+
+static corral_pidfile_t *
+holding(const char *path, int fd)
+{
+    corral_pidfile_t *self = calloc(1, sizeof *self);
+    if (self) {
+        self->path = strdup(path);
+        self->fd = fd;
+    }
+    return self;
+}
+
 corral_pidfile_t *
 corral_pidfile_acquire(const char *path, pid_t *stale_pid, char **error)
 {
@@ -100,32 +120,58 @@ corral_pidfile_acquire(const char *path, pid_t *stale_pid, char **error)
     if (fd < 0)
         return NULL;
     *stale_pid = read_pid(fd);
-    char text[32];
-    int length = snprintf(text, sizeof text, "%d\n", (int) getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t) length, 0) != length) {
+    if (write_own_pid(fd) != 0) {
         *error = corral_format("cannot write PID file %s: %s", path, strerror(errno));
         close(fd);
         return NULL;
     }
-    corral_pidfile_t *self = calloc(1, sizeof *self);
-    if (self) {
-        self->path = strdup(path);
-        self->fd = fd;
+    return holding(path, fd);
+}
+
+corral_pidfile_t *
+corral_pidfile_adopt(const char *path, int fd, char **error)
+{
+    struct stat opened, named;
+    if (fstat(fd, &opened) != 0 || lstat(path, &named) != 0 || opened.st_ino != named.st_ino
+        || opened.st_dev != named.st_dev) {
+        *error = corral_format("PID file %s is not the one the previous coordinator holds "
+                               "(pid.file changed?)", path);
+        return NULL;
     }
-    return self;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return holding(path, fd);
+}
+
+int
+corral_pidfile_fd(const corral_pidfile_t *self)
+{
+    return self->fd;
+}
+
+int
+corral_pidfile_write_pid(corral_pidfile_t *self)
+{
+    return write_own_pid(self->fd);
+}
+
+void
+corral_pidfile_forget(corral_pidfile_t **self_p)
+{
+    corral_pidfile_t *self = *self_p;
+    if (!self)
+        return;
+    close(self->fd);
+    free(self->path);
+    free(self);
+    *self_p = NULL;
 }
 
 void
 corral_pidfile_release(corral_pidfile_t **self_p)
 {
-    corral_pidfile_t *self = *self_p;
-    if (!self)
-        return;
-    unlink(self->path);
-    close(self->fd);
-    free(self->path);
-    free(self);
-    *self_p = NULL;
+    if (*self_p)
+        unlink((*self_p)->path);
+    corral_pidfile_forget(self_p);
 }
 
 void

@@ -22,4 +22,14 @@ void corral_pidfile_release(corral_pidfile_t **self_p);
  * removes the file at exit) and forgets the file here. */
 void corral_pidfile_hand_over(corral_pidfile_t **self_p);
 
+/* Binary upgrade (upgrade.h). The predecessor passes its locked
+ * descriptor on (the lock belongs to the open file, so both hold it);
+ * the successor adopts it (NULL and *error if `fd` is not the file at
+ * `path`), writes its PID once it is ready, and the predecessor forgets
+ * the file without removing it. */
+corral_pidfile_t *corral_pidfile_adopt(const char *path, int fd, char **error);
+int corral_pidfile_fd(const corral_pidfile_t *self);
+int corral_pidfile_write_pid(corral_pidfile_t *self);
+void corral_pidfile_forget(corral_pidfile_t **self_p);
+
 #endif

@@ -132,6 +132,32 @@ lock_parent(const char *parent)
     return fd;
 }
 
+/* A live coordinator started by SIGUSR2 for the same instance holds
+ * <uuid>.<pid> (upgrade.h): a fresh start beside it is refused as beside
+ * <uuid>. */
+static bool
+held_by_successor(const char *parent, const char *uuid)
+{
+    DIR *dir = opendir(parent);
+    if (!dir)
+        return false;
+    size_t length = strlen(uuid);
+    bool held = false;
+    struct dirent *entry;
+    while (!held && (entry = readdir(dir))) {
+        if (strncmp(entry->d_name, uuid, length) != 0 || entry->d_name[length] != '.')
+            continue;
+        char *path = corral_format("%s/%s", parent, entry->d_name);
+        int fd = path ? take_lock(path) : -1;
+        held = fd < 0 && errno == EWOULDBLOCK;
+        if (fd >= 0)
+            close(fd);
+        free(path);
+    }
+    closedir(dir);
+    return held;
+}
+
 static corral_runtime_dir_t *make_locked(const char *parent, const char *uuid, char **error);
 
 corral_runtime_dir_t *
@@ -179,6 +205,12 @@ make_locked(const char *parent, const char *uuid, char **error)
                             strerror(errno));
         free(self->path);
         self->path = NULL;      /* not ours to remove */
+        goto failed;
+    }
+    if (!strchr(uuid, '.') && held_by_successor(parent, uuid)) {
+        *error = corral_format("runtime directory %s.* is held by a running instance with the "
+                               "same instance UUID (a coordinator started by SIGUSR2)",
+                               self->path);
         goto failed;
     }
     remove_entries(self->path, LOCK_FILE);  /* a killed instance's sockets */

@@ -10,7 +10,8 @@
 
 typedef struct corral_runtime_dir corral_runtime_dir_t;
 
-/* Creates (or takes over a stale) directory for `uuid`. NULL with *error
+/* Creates (or takes over a stale) directory for `uuid` (or, for a
+ * coordinator started by SIGUSR2, "<uuid>.<pid>": upgrade.h). NULL with *error
  * set (free it) when it cannot, or when a live instance holds it. */
 corral_runtime_dir_t *corral_runtime_dir_new(const char *uuid, char **error);
 /* Removes the directory and what is in it, drops the lock. */

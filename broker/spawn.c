@@ -121,9 +121,8 @@ plan_build(exec_plan_t *plan, const corral_spawn_t *spawn, bool keep_notify_sock
     return 0;
 }
 
-/* Async-signal-safe: writes "LISTEN_PID=<pid>" into the planned buffer. */
-static void
-write_listen_pid(char *out, pid_t pid)
+void
+corral_spawn_write_listen_pid(char *out, pid_t pid)
 {
     char digits[24];
     int n = 0;
@@ -254,30 +253,17 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
         sigprocmask(SIG_SETMASK, &none, NULL);
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
             _exit(127);             /* the coordinator is already gone */
-        write_listen_pid(plan.listen_pid, getpid());
+        corral_spawn_write_listen_pid(plan.listen_pid, getpid());
         if (setrlimit(RLIMIT_AS, &cap) == 0
             && place_fds(spawn->listen_fd, secret) == 0
             && keep_handoff_fds(spawn) == 0)
             execve(spawn->program, plan.argv, plan.envp);
-        int failure = errno;
-        ssize_t ignored = write(report[1], &failure, sizeof failure);
-        (void) ignored;
-        _exit(127);
+        corral_spawn_exec_failed(report[1]);
     }
     int saved = errno;
-    close(report[1]);
     if (secret >= 0)
         close(secret);
-    int failure = 0;
-    if (pid > 0) {
-        ssize_t n;
-        do
-            n = read(report[0], &failure, sizeof failure);
-        while (n < 0 && errno == EINTR);
-        if (n != (ssize_t) sizeof failure)
-            failure = 0;            /* closed by a successful exec */
-    }
-    close(report[0]);
+    int failure = corral_spawn_exec_result(report, pid);
     plan_destroy(&plan);
     if (pid < 0)
         *error = corral_format("cannot fork %s: %s", spawn->name, strerror(saved));
@@ -293,10 +279,36 @@ corral_spawn_exec_standalone(const corral_spawn_t *spawn, char **error)
 {
     exec_plan_t plan;
     if (plan_build(&plan, spawn, true) == 0) {
-        write_listen_pid(plan.listen_pid, getpid());
+        corral_spawn_write_listen_pid(plan.listen_pid, getpid());
         if (place_listen_fd(spawn->listen_fd) == 0)
             execve(spawn->program, plan.argv, plan.envp);
     }
     *error = corral_format("cannot exec %s: %s", spawn->program, strerror(errno));
     plan_destroy(&plan);
+}
+
+void
+corral_spawn_exec_failed(int report_fd)
+{
+    int failure = errno;
+    ssize_t ignored = write(report_fd, &failure, sizeof failure);
+    (void) ignored;
+    _exit(127);
+}
+
+int
+corral_spawn_exec_result(int report[2], pid_t pid)
+{
+    close(report[1]);
+    int failure = 0;
+    if (pid > 0) {
+        ssize_t n;
+        do
+            n = read(report[0], &failure, sizeof failure);
+        while (n < 0 && errno == EINTR);
+        if (n != (ssize_t) sizeof failure)
+            failure = 0;            /* closed by a successful exec */
+    }
+    close(report[0]);
+    return failure;
 }

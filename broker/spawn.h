@@ -41,4 +41,14 @@ pid_t corral_spawn_worker(const corral_spawn_t *spawn, char **error);
  * Returns only on failure, with *error set. */
 void corral_spawn_exec_standalone(const corral_spawn_t *spawn, char **error);
 
+/* The pieces of a fork+exec that the binary upgrade shares (upgrade.c).
+ * Async-signal-safe: "LISTEN_PID=<pid>" into `out` (sizeof "LISTEN_PID="
+ * + 24 bytes); in the child, errno on `report_fd` (the write end of an
+ * O_CLOEXEC pipe), then _exit(127). In the parent, after the fork (pid
+ * -1: it failed): closes both ends and returns the child's exec errno,
+ * or 0 once it exec'ed. */
+void corral_spawn_write_listen_pid(char *out, pid_t pid);
+void corral_spawn_exec_failed(int report_fd) __attribute__((noreturn));
+int corral_spawn_exec_result(int report[2], pid_t pid);
+
 #endif

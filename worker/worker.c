@@ -485,11 +485,12 @@ accept_connections(corral_worker_t *self)
 /* A replacement (generation 2 on) takes connections only once it is
  * ready: the workers that serve meanwhile answer them, and nobody gets
  * the 503 of a worker still waiting for migration-complete. The first
- * processes of an instance accept at once (nothing else serves yet). */
+ * processes of an instance accept at once (nothing else serves yet),
+ * unless another coordinator's workers serve meanwhile (an upgrade). */
 static bool
 accepts_when_ready(const corral_worker_t *self)
 {
-    return self->desk && self->config->generation > 1;
+    return self->desk && (self->config->generation > 1 || self->config->accept_when_ready);
 }
 
 static void report_ready(void *arg);

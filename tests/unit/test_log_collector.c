@@ -2,7 +2,9 @@
  * from a worker that holds its secret (issue 15): a seq that jumps past
  * the records the worker said it dropped is invalid input, not loss; a
  * frame of more than CORRAL_LOG_BATCH_MAX_RECORDS records writes nothing;
- * no counter wraps; and a batch without the secret is forged. A real
+ * no counter wraps; and a batch without the secret is forged. While it
+ * holds (a binary upgrade's successor), nothing reaches the file until it
+ * is released, then everything, in order, within the bound. A real
  * collector (a real `logs` socket in a temporary runtime directory) writes
  * to a real file. */
 #include <setjmp.h>
@@ -171,6 +173,54 @@ test_without_the_secret_nothing_is_taken(void **state)
     assert_int_equal(after.dropped, 0);
 }
 
+static int
+lines_in(const fixture_t *self)
+{
+    FILE *file = fopen(self->file, "r");
+    int lines = 0, c;
+    while (file && (c = fgetc(file)) != EOF)
+        lines += c == '\n';
+    if (file)
+        fclose(file);
+    return lines;
+}
+
+static void
+flush(fixture_t *self)
+{
+    corral_log_collector_drain_worker(self->collector, 0, 0, 0);
+}
+
+static void
+test_held_records_are_written_at_release(void **state)
+{
+    fixture_t *self = *state;
+    take(self, 1, 1, 3, 0, SECRET);
+    flush(self);
+    assert_int_equal(lines_in(self), 3);
+    corral_log_collector_hold(self->collector, 1 << 20);
+    take(self, 1, 4, 4, 0, SECRET);
+    flush(self);
+    assert_int_equal(lines_in(self), 3);        /* another process writes the file */
+    assert_int_equal(counters(self).received, 7);
+    corral_log_collector_release(self->collector);
+    assert_int_equal(lines_in(self), 7);
+    take(self, 1, 8, 1, 0, SECRET);
+    flush(self);
+    assert_int_equal(lines_in(self), 8);
+}
+
+static void
+test_hold_is_bounded(void **state)
+{
+    fixture_t *self = *state;
+    corral_log_collector_hold(self->collector, 1000);
+    take(self, 1, 1, 100, 0, SECRET);
+    corral_log_collector_release(self->collector);
+    int written = lines_in(self);
+    assert_true(written > 0 && written < 100);
+}
+
 int
 main(void)
 {
@@ -181,6 +231,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_no_counter_wraps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_without_the_secret_nothing_is_taken, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_held_records_are_written_at_release, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hold_is_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
