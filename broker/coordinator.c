@@ -236,9 +236,11 @@ begin_stop(corral_coordinator_t *self, int exit_code, const char *why)
         corral_notify("STOPPING=1");
     corral_coordinator_reload_abort(self);
     /* no process accepts again: a new connection is refused at once rather
-     * than left in the backlog until the last worker exits (sockets handed
-     * to a successor are kept: corral_listener_keep) */
-    corral_listener_shut(self->listener);
+     * than left in the backlog until the last worker exits. Not the
+     * sockets handed to a successor (corral_listener_keep), nor those of
+     * a successor whose predecessor still serves on them. */
+    if (!corral_upgrade_predecessor_alive(self->upgrade))
+        corral_listener_shut(self->listener);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                corral_supervisor_live(self->supervisor), why);
     corral_supervisor_stop(self->supervisor);
