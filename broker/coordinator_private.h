@@ -92,23 +92,59 @@ struct corral_coordinator {
     int64_t input_refreshed_at;
 };
 
-/* coordinator.c */
-slot_t *corral_coordinator_slot(corral_coordinator_t *self, int id);
+/* coordinator.c: the instance's life */
+/* Slot `id` (1-based; slots past the ones in use exist too), or NULL. */
+slot_t *corral_coordinator_slot(corral_coordinator_t *self, uint32_t id);
 /* Slots up to `count` exist (allocated, not started). Returns 0 or -1. */
 int corral_coordinator_reserve_slots(corral_coordinator_t *self, int count);
+/* Stops gracefully with `exit_code` at least (raised, never lowered). */
+void corral_coordinator_begin_stop(corral_coordinator_t *self, int exit_code, const char *why);
+/* Upgrade: the successor is ready; this coordinator stops. */
+void corral_coordinator_upgrade_taken_over(corral_coordinator_t *self);
+
+/* coordinator_desk.c: the workers' side of desk */
+/* Sends on desk to `process`, without blocking. Returns 0, or -1 if it
+ * never said Hello or its queue is full. */
+int corral_coordinator_send_to_process(corral_coordinator_t *self,
+                                       const corral_process_t *process,
+                                       const corral_envelope_t *envelope);
+int corral_coordinator_on_desk(zloop_t *loop, zsock_t *reader, void *arg);
+/* Reads what desk holds now (at a stop: the last Byes). */
+void corral_coordinator_drain_desk(corral_coordinator_t *self);
+/* The cluster view for a tool (operator.h). */
+const Corral__V1__ClusterView *corral_coordinator_tool_view(void *arg);
+
+/* coordinator_workers.c: the supervisor's requests, the slots */
 /* Slot `slot`'s next process runs `config` as `spec` (with `worker_count`
  * workers, configuration generation `generation`). */
 void corral_coordinator_assign(corral_coordinator_t *self, slot_t *slot,
                                const corral_config_t *config, const corral_slot_spec_t *spec,
                                int worker_count, uint32_t generation);
-/* `config` (taken) is the logging in force from now on. */
-void corral_coordinator_apply_log_config(corral_coordinator_t *self,
-                                         Corral__V1__LogConfig *config);
 /* The supervision policy `config` asks for. */
 void corral_coordinator_policy(const corral_config_t *config, corral_supervision_t *out);
 /* The program a worker of `spec` runs. */
 const char *corral_coordinator_program(const corral_coordinator_t *self,
                                        const corral_slot_spec_t *spec);
+int corral_coordinator_start_supervisor(corral_coordinator_t *self);
+/* balancing shared: the accepting thread (balancer.h). */
+int corral_coordinator_start_balancer(corral_coordinator_t *self);
+/* SIGCHLD: every exited child reaped and told to the supervisor. */
+void corral_coordinator_reap_workers(corral_coordinator_t *self);
+/* What the coordinator keeps of `process` (made at its spawn; NULL only
+ * when out of memory). */
+peer_t *corral_coordinator_link_peer(corral_process_t *process);
+/* A process's life changed: the cluster view and the tap learn it. */
+void corral_coordinator_lifecycle(corral_coordinator_t *self, const corral_process_t *process,
+                                  const char *kind, const char *detail);
+
+/* coordinator_tools.c: tools' commands */
+/* `config` (taken) is the logging in force from now on. */
+void corral_coordinator_apply_log_config(corral_coordinator_t *self,
+                                         Corral__V1__LogConfig *config);
+int corral_coordinator_run_tool_command(void *arg, const char *command, char **args,
+                                        size_t argc, char **message);
+/* The configuration in force, as JSON (corralctl config). */
+char *corral_coordinator_effective_config(void *arg);
 
 /* coordinator_reload.c */
 int corral_coordinator_reload_setup(corral_coordinator_t *self);
