@@ -200,6 +200,8 @@ static void
 successor_ready(void *arg, pid_t pid)
 {
     corral_coordinator_t *self = arg;
+    corral_tap_event(self->tap, "upgrade", 0, NULL, pid, "the new coordinator (pid %d) serves; "
+                     "this one stops", (int) pid);
     corral_listener_keep(self->listener, INT_MAX);
     if (self->balancer)
         corral_balancer_hand_over(self->balancer);
@@ -254,7 +256,10 @@ on_signal(int signal_number, void *arg)
         if (corral_reload_running(self->reload))
             corral_log(CORRAL_LEVEL_WARN, LOGGER, "SIGUSR2 ignored: a reload is in progress");
         else
+        {
             corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping);
+            corral_tap_event(self->tap, "upgrade", 0, NULL, 0, "SIGUSR2");
+        }
     }
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",

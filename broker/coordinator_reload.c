@@ -176,6 +176,17 @@ remove_last_slot(void *arg)
     corral_cluster_view_resize(self->view, self->slot_count);
 }
 
+/* The tap's `reload` events: each step, with the slot's name. */
+static void
+step_slot(void *arg, int slot_id, const char *what)
+{
+    corral_coordinator_t *self = arg;
+    const slot_t *slot = corral_coordinator_slot(self, (uint32_t) slot_id);
+    corral_process_t *process = corral_supervisor_current(self->supervisor, slot_id);
+    corral_tap_event(self->tap, "reload", slot_id, slot ? slot->spec.name : NULL,
+                     process ? corral_process_pid(process) : 0, "%s", what);
+}
+
 static void
 reload_finished(void *arg, bool ok, const char *why)
 {
@@ -221,6 +232,7 @@ report(corral_coordinator_t *self, bool ok, const char *summary)
     outcome->at_unix_ms = corral_unix_ms();
     outcome->config_generation = self->config_generation;
     corral_cluster_view_set_reload(self->view, outcome);
+    corral_tap_event(self->tap, "reload", 0, NULL, 0, "%s: %s", ok ? "ok" : "failed", summary);
     corral_reload_done_fn *done = self->reload_done;
     self->reload_done = NULL;
     if (done)
@@ -231,7 +243,7 @@ int
 corral_coordinator_reload_setup(corral_coordinator_t *self)
 {
     static const corral_reload_ops_t ops = {
-        .changes = changes_slot, .assign = assign_slot, .add = add_slot, .remove_last = remove_last_slot,
+        .changes = changes_slot, .assign = assign_slot, .add = add_slot, .step = step_slot, .remove_last = remove_last_slot,
         .finished = reload_finished,
     };
     corral__v1__reload_outcome__init(&self->reload_outcome);
@@ -361,6 +373,8 @@ corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *don
                (unsigned long long) next->node.reload.ready_timeout_ms);
     self->reload_outcome.running = true;
     self->reload_outcome.at_unix_ms = corral_unix_ms();
+    corral_tap_event(self->tap, "reload", 0, NULL, 0, "started: %d -> %d workers, %d to "
+                     "replace", self->slot_count, count, changing);
     corral_reload_plan_t plan = {
         .from_count = self->slot_count, .to_count = count,
         .parallel = next->node.reload.parallel,

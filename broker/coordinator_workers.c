@@ -138,8 +138,9 @@ corral_coordinator_reap_workers(corral_coordinator_t *self)
         corral_process_t *process = corral_supervisor_process(self->supervisor, pid);
         if (process)
             worker_exited(self, process, status);
-        else
-            corral_upgrade_reaped(self->upgrade, pid, status);
+        else if (corral_upgrade_reaped(self->upgrade, pid, status))
+            corral_tap_event(self->tap, "upgrade", 0, NULL, pid, "the new coordinator exited "
+                             "(wait status %d)", status);
     }
 }
 

@@ -123,10 +123,12 @@ step_done(void *arg, int slot_id, bool ok)
     self->in_flight--;
     if (ok && self->phase == PHASE_ROLLING && slot_id <= self->plan.from_count)
         self->replaced[slot_id] = true;
-    if (ok)
-        corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: worker-%d %s", slot_id,
-                   self->phase == PHASE_ROLLING_BACK ? "rolled back"
-                   : slot_id <= self->plan.from_count ? "replaced" : "added");
+    if (ok) {
+        const char *what = self->phase == PHASE_ROLLING_BACK ? "rolled back"
+                         : slot_id <= self->plan.from_count ? "replaced" : "added";
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: worker-%d %s", slot_id, what);
+        self->ops.step(self->arg, slot_id, what);
+    }
     else {
         char why[96];
         snprintf(why, sizeof why, "the new worker-%d exited before it was ready", slot_id);
@@ -220,6 +222,7 @@ pump(corral_reload_t *self)
     if (self->phase == PHASE_ROLLING)
         for (int id = self->plan.from_count; id > self->plan.to_count; id--) {
             corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: removing worker-%d", id);
+            self->ops.step(self->arg, id, "removed");
             self->ops.remove_last(self->arg);
         }
     finish(self);

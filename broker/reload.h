@@ -28,6 +28,9 @@ typedef struct {
     int (*add)(void *arg, corral_replace_fn *done, void *done_arg);
     /* Removes the last slot (its process stops gracefully). */
     void (*remove_last)(void *arg);
+    /* A step happened to slot `slot_id` ("replaced", "added", "removed",
+     * "rolled back", "failed: ..."): for the tap. */
+    void (*step)(void *arg, int slot_id, const char *what);
     /* The reload ended: `ok`, or why it failed (it was rolled back). */
     void (*finished)(void *arg, bool ok, const char *why);
 } corral_reload_ops_t;

@@ -219,6 +219,32 @@ test_logs_follow_level(void **state)
     assert_true(instance_stop(&instance));
 }
 
+/* A reload's steps reach the tap: its start, each slot replaced, its end. */
+static void
+test_events_reload(void **state)
+{
+    instance_t *instance = start(2);
+    follower_t follower;
+    char *args[] = { "events", "-f", NULL };
+    follow(instance, &follower, "events", args);
+    await_events_follower(instance, &follower);
+    /* what every worker is changes: each slot is replaced */
+    instance_write_cluster_config_with(instance, 2,
+                                       "test_routes: true, limits: { idle_timeout: 30s }", NULL);
+    kill(instance_pid(instance), SIGHUP);
+    assert_true(await_file(follower.path, "ok: applied", DEADLINE_MS));
+    stop_follower(&follower);
+    char *lines = read_file(follower.path);
+    const char *started = strstr(lines, "started: 2 -> 2 workers, 2 to replace");
+    assert_non_null(started);
+    const char *first = strstr(started, "worker-1");
+    assert_non_null(first);
+    assert_non_null(strstr(first, "replaced"));
+    assert_non_null(strstr(started, "worker-2"));
+    free(lines);
+    assert_true(instance_stop(&instance));
+}
+
 static void
 test_events_worker_killed(void **state)
 {
@@ -359,6 +385,7 @@ main(void)
         cmocka_unit_test(test_stale_files),
         cmocka_unit_test(test_logs_follow_level),
         cmocka_unit_test(test_events_worker_killed),
+        cmocka_unit_test(test_events_reload),
         cmocka_unit_test(test_desk_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
