@@ -269,24 +269,6 @@ corral_coordinator_reload_abort(corral_coordinator_t *self)
 
 /* --- Beginning ------------------------------------------------------------------- */
 
-/* The new levels to every process over desk, as they run now. */
-static void
-send_log_levels(corral_coordinator_t *self)
-{
-    corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
-    envelope.body_case = CORRAL__V1__ENVELOPE__BODY_LOG_CONFIG;
-    envelope.log_config = self->reloaded_log_config;
-    for (int id = 1; id <= self->slot_count; id++) {
-        corral_process_t *process = corral_supervisor_current(self->supervisor, id);
-        peer_t *peer = process ? corral_process_link(process) : NULL;
-        if (peer && peer->desk_peer
-            && corral_envelope_send(self->desk, peer->desk_peer, &envelope,
-                                    ZFRAME_DONTWAIT) != 0)
-            corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to worker-%d",
-                       id);
-    }
-}
-
 /* The file, validated whole, with its appenders opened; NULL (logged,
  * nothing changed) if anything is wrong. */
 static corral_config_t *
@@ -333,10 +315,7 @@ corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *don
         return;
     corral_config_pin_restart_keys(self->config, next);
     Corral__V1__LogConfig *levels = corral_logging_apply(self->logs, router, next);
-    if (self->reloaded_log_config)
-        corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
-    self->reloaded_log_config = levels;
-    send_log_levels(self);
+    corral_coordinator_apply_log_config(self, levels);     /* the new levels to every worker */
 
     corral_worker_slots_t next_plan;
     if (plan_slots(next, &next_plan) != 0) {
