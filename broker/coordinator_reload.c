@@ -114,6 +114,13 @@ prepare_sockets(corral_coordinator_t *self)
 
 /* --- What reload.c asks ------------------------------------------------------ */
 
+static const char *
+name_slot(void *arg, int slot_id)
+{
+    const slot_t *slot = corral_coordinator_slot(arg, (uint32_t) slot_id);
+    return slot && slot->spec.name[0] ? slot->spec.name : "a removed slot";
+}
+
 static bool
 changes_slot(void *arg, int slot_id)
 {
@@ -243,7 +250,7 @@ int
 corral_coordinator_reload_setup(corral_coordinator_t *self)
 {
     static const corral_reload_ops_t ops = {
-        .changes = changes_slot, .assign = assign_slot, .add = add_slot, .step = step_slot, .remove_last = remove_last_slot,
+        .name = name_slot, .changes = changes_slot, .assign = assign_slot, .add = add_slot, .step = step_slot, .remove_last = remove_last_slot,
         .finished = reload_finished,
     };
     corral__v1__reload_outcome__init(&self->reload_outcome);

@@ -126,12 +126,14 @@ step_done(void *arg, int slot_id, bool ok)
     if (ok) {
         const char *what = self->phase == PHASE_ROLLING_BACK ? "rolled back"
                          : slot_id <= self->plan.from_count ? "replaced" : "added";
-        corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: worker-%d %s", slot_id, what);
+        corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: %s %s", self->ops.name(self->arg, slot_id),
+                   what);
         self->ops.step(self->arg, slot_id, what);
     }
     else {
         char why[96];
-        snprintf(why, sizeof why, "the new worker-%d exited before it was ready", slot_id);
+        snprintf(why, sizeof why, "the new %s exited before it was ready",
+                 self->ops.name(self->arg, slot_id));
         fail(self, why);
     }
     pump(self);
@@ -147,8 +149,9 @@ on_ready_timeout(zloop_t *loop, int timer_id, void *arg)
             self->in_flight--;
             corral_supervisor_cancel(self->supervisor, id);
             char why[128];
-            snprintf(why, sizeof why, "the new worker-%d was not ready within ready_timeout "
-                     "(%llu ms)", id, (unsigned long long) self->plan.ready_timeout_ms);
+            snprintf(why, sizeof why, "the new %s was not ready within ready_timeout "
+                     "(%llu ms)", self->ops.name(self->arg, id),
+                     (unsigned long long) self->plan.ready_timeout_ms);
             fail(self, why);
             pump(self);
             break;
@@ -208,7 +211,8 @@ pump(corral_reload_t *self)
         int k = self->next++;
         if (start_step(self, k) != 0) {
             char why[128];
-            snprintf(why, sizeof why, "worker-%d cannot be %s now (it is not ready)", k,
+            snprintf(why, sizeof why, "%s cannot be %s now (it is not ready)",
+                     self->ops.name(self->arg, k),
                      self->phase == PHASE_ROLLING_BACK ? "rolled back" : "replaced");
             fail(self, why);
             if (self->phase == PHASE_ROLLING) {
@@ -221,7 +225,8 @@ pump(corral_reload_t *self)
         return;
     if (self->phase == PHASE_ROLLING)
         for (int id = self->plan.from_count; id > self->plan.to_count; id--) {
-            corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: removing worker-%d", id);
+            corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: removing %s",
+                       self->ops.name(self->arg, id));
             self->ops.step(self->arg, id, "removed");
             self->ops.remove_last(self->arg);
         }

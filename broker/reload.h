@@ -19,6 +19,8 @@
 typedef struct corral_reload corral_reload_t;
 
 typedef struct {
+    /* Slot `slot_id`'s name for the log ("worker-2", "http-3"). */
+    const char *(*name)(void *arg, int slot_id);
     /* Whether slot `slot_id` must be replaced to run the new configuration. */
     bool (*changes)(void *arg, int slot_id);
     /* Slot `slot_id`'s next process runs the new configuration (or, with
