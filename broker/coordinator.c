@@ -257,7 +257,8 @@ on_signal(int signal_number, void *arg)
             corral_log(CORRAL_LEVEL_WARN, LOGGER, "SIGUSR2 ignored: a reload is in progress");
         else
         {
-            corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping);
+            corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping,
+                                 self->config->node.reload.ready_timeout_ms);
             corral_tap_event(self->tap, "upgrade", 0, NULL, 0, "SIGUSR2");
         }
     }

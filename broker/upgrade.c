@@ -25,7 +25,6 @@
 
 #define LISTEN_FDS_START 3      /* systemd's, as upgrade_exec.c places them */
 #define LOGGER "coordinator.upgrade"
-#define READY_TIMEOUT_MS (5 * 60 * 1000)    /* a successor not ready by then is stopped */
 #define READY_MESSAGE 'R'
 #define LATE_STORE_MESSAGE 'S'     /* with a memfd: persisted messages taken after the start */
 
@@ -44,6 +43,7 @@ struct corral_upgrade {
     bool handed_over;
     bool cancelled;
     int timer;                  /* the ready timeout, or -1 */
+    uint64_t ready_timeout_ms;  /* a successor not ready by then is stopped */
     /* the successor's side */
     bool is_successor;
     bool predecessor_alive;
@@ -305,8 +305,9 @@ ready_timeout(zloop_t *loop, int timer_id, void *arg)
     self->timer = -1;
     if (self->successor > 0 && !self->handed_over) {
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "upgrade failed: the new coordinator (pid %d) "
-                   "was not ready within %d s; stopping it; this coordinator keeps serving",
-                   (int) self->successor, READY_TIMEOUT_MS / 1000);
+                   "was not ready within %llu ms (node.reload.ready_timeout); stopping it; "
+                   "this coordinator keeps serving", (int) self->successor,
+                   (unsigned long long) self->ready_timeout_ms);
         kill(self->successor, SIGTERM);
     }
     return 0;
@@ -314,8 +315,9 @@ ready_timeout(zloop_t *loop, int timer_id, void *arg)
 
 void
 corral_upgrade_begin(corral_upgrade_t *self, corral_listener_t *listener, corral_bus_t *bus,
-                     bool stopping)
+                     bool stopping, uint64_t ready_timeout_ms)
 {
+    self->ready_timeout_ms = ready_timeout_ms ? ready_timeout_ms : 1;
     if (stopping || self->handed_over) {
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "SIGUSR2 ignored: the instance is stopping");
         return;
@@ -354,7 +356,8 @@ corral_upgrade_begin(corral_upgrade_t *self, corral_listener_t *listener, corral
     self->cancelled = false;
     self->channel = pair[0];
     poll_channel(self);
-    self->timer = zloop_timer(self->loop, READY_TIMEOUT_MS, 1, ready_timeout, self);
+    self->timer = zloop_timer(self->loop, (size_t) self->ready_timeout_ms, 1, ready_timeout,
+                              self);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIGUSR2: started the new coordinator %s (pid %d) "
                "on %d listening sockets; this one serves until it is ready", self->program,
                (int) pid, corral_listener_count(listener));

@@ -18,6 +18,7 @@
 
 #include <czmq.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "bus.h"
@@ -69,10 +70,10 @@ void corral_upgrade_detach(corral_upgrade_t *self);
 /* --- The predecessor ------------------------------------------------------------ */
 
 /* SIGUSR2: starts the successor with `listener`'s sockets and `bus`'s
- * persisted messages; one at a time, never while `stopping`. Logs what it
- * does. */
+ * persisted messages; one at a time, never while `stopping`. A successor
+ * not ready within `ready_timeout_ms` is stopped. Logs what it does. */
 void corral_upgrade_begin(corral_upgrade_t *self, corral_listener_t *listener,
-                          corral_bus_t *bus, bool stopping);
+                          corral_bus_t *bus, bool stopping, uint64_t ready_timeout_ms);
 /* Once this instance's workers are all gone after the hand-over: the
  * persisted messages its bus took since the successor started, passed on
  * to it (they would be lost otherwise). */

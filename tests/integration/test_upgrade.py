@@ -128,6 +128,7 @@ class Instance:
                 "node:\n"
                 "  workers: { count: 2%s }\n"
                 "  shutdown_timeout: 10s\n"
+                "  reload: { ready_timeout: 10s }\n"
                 "  debug_routes: true\n" % (balancing, extra))
 
     def put_binary(self, source):
@@ -364,6 +365,10 @@ def test_failure(bin_dir, Load):
         instance.put_script("echo 'corral: this build is broken' >&2\nexit 3\n")
         failed_upgrade(instance, Load, "a binary that exits")
         instance.await_log("exited with status 3 before it was ready")
+        # a new coordinator that hangs: stopped at node.reload.ready_timeout
+        instance.put_script("exec sleep 60\n")
+        failed_upgrade(instance, Load, "a new coordinator that hangs")
+        instance.await_log("was not ready within 10000 ms (node.reload.ready_timeout)")
         # a new coordinator that starts, but whose workers never get ready
         bad = os.path.join(instance.dir, "bad.yml")
         with open(bad, "w") as out:
