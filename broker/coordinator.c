@@ -62,7 +62,8 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
                                              config->node.workers.heartbeat_timeout_ms,
                                              corral_cpu_quota("/"));
     if (reserved != 0 || !self->loop || !self->view || !self->worker_program
-        || corral_coordinator_start_supervisor(self) != 0 || corral_coordinator_reload_setup(self) != 0)
+        || corral_coordinator_start_supervisor(self) != 0
+        || corral_coordinator_reload_setup(self) != 0)
         corral_coordinator_destroy(&self);
     return self;
 }
@@ -160,11 +161,9 @@ corral_coordinator_begin_stop(corral_coordinator_t *self, int exit_code, const c
         corral_notify("STOPPING=1");
     corral_coordinator_reload_abort(self);
     /* no process accepts again: a new connection is refused at once rather
-     * than left in the backlog until the last worker exits. Not the
-     * sockets handed to a successor (corral_listener_keep), nor those of
-     * a successor whose predecessor still serves on them. */
-    if (!corral_upgrade_predecessor_alive(self->upgrade))
-        corral_listener_shut(self->listener);
+     * than left in the backlog until the last worker exits (not the
+     * sockets another coordinator serves on: corral_listener_keep) */
+    corral_listener_shut(self->listener);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "stopping %d workers (%s)",
                corral_supervisor_live(self->supervisor), why);
     corral_supervisor_stop(self->supervisor);
@@ -367,7 +366,8 @@ start_operator(corral_coordinator_t *self)
         .port = corral_listener_port(self->listener), .bus = self->bus, .logs = self->logs,
         .view = self->view,
         .hold_endpoints = corral_upgrade_is_successor(self->upgrade),
-        .tools = { .view = corral_coordinator_tool_view, .config_json = corral_coordinator_effective_config,
+        .tools = { .view = corral_coordinator_tool_view,
+                   .config_json = corral_coordinator_effective_config,
                    .command = corral_coordinator_run_tool_command, .arg = self },
     };
     self->operator = corral_operator_new(&setup);
@@ -384,8 +384,8 @@ corral_coordinator_run(corral_coordinator_t *self)
         return 1;
     }
     if (make_runtime_dir(self) != 0 || bind_desk(self) != 0 || start_node_service(self) != 0
-        || bind_logs(self) != 0 || corral_coordinator_start_balancer(self) != 0 || start_operator(self) != 0
-        || watch_upgrade(self) != 0)
+        || bind_logs(self) != 0 || corral_coordinator_start_balancer(self) != 0
+        || start_operator(self) != 0 || watch_upgrade(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

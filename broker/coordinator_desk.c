@@ -133,14 +133,15 @@ refresh_input_counters(corral_coordinator_t *self)
     if (self->balancer) {
         corral_balancer_stats_t stats;
         corral_balancer_stats(self->balancer, &stats);
-        self->balancing = (Corral__V1__BalancerCounters) CORRAL__V1__BALANCER_COUNTERS__INIT;
-        self->balancing.accepted = stats.accepted;
-        self->balancing.handed = stats.handed;
-        self->balancing.taken_back = stats.taken_back;
-        self->balancing.dropped = stats.dropped;
-        self->balancing.accept_errors = stats.accept_errors;
-        self->balancing.bad_messages = stats.bad_messages;
-        corral_cluster_view_set_balancer(self->view, &self->balancing);
+        Corral__V1__BalancerCounters counters = CORRAL__V1__BALANCER_COUNTERS__INIT;
+        counters.accepted = stats.accepted;
+        counters.handed = stats.handed;
+        counters.taken_back = stats.taken_back;
+        counters.dropped = stats.dropped;
+        counters.accept_errors = stats.accept_errors;
+        counters.bad_messages = stats.bad_messages;
+        self->balancer_counters = counters;
+        corral_cluster_view_set_balancer(self->view, &self->balancer_counters);
     }
 }
 
@@ -234,9 +235,10 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
         if (!process)
             count_dropped(self, "a Ready that is not from the worker it names");
         else if (corral_process_starting(process)) {  /* not one asked to stop meanwhile */
-            if (self->balancer && corral_coordinator_link_peer(process)->channel >= 0)
+            peer = corral_process_link(process);
+            if (self->balancer && peer && peer->channel >= 0)
                 /* its channel is open before the instance says ready */
-                corral_balancer_sync(self->balancer, corral_coordinator_link_peer(process)->channel);
+                corral_balancer_sync(self->balancer, peer->channel);
             corral_supervisor_ready(self->supervisor, process);
             corral_coordinator_lifecycle(self, process, "ready", "serving");
         }

@@ -1,6 +1,8 @@
 /* coordinator_private.h: the coordinator's state, shared by the files
- * that make it up (coordinator.c: desk, signals, the supervisor's
- * requests; coordinator_reload.c: reloads). */
+ * that make it up: coordinator.c (its life, signals, the loop),
+ * coordinator_desk.c (the workers' side of desk), coordinator_workers.c
+ * (the supervisor's requests, the slots), coordinator_tools.c (tools'
+ * commands, the logging in force), coordinator_reload.c (reloads). */
 #ifndef CORRAL_COORDINATOR_PRIVATE_H
 #define CORRAL_COORDINATOR_PRIVATE_H
 
@@ -86,10 +88,10 @@ struct corral_coordinator {
     uint64_t hello_refused;
     int64_t desk_dropped_logged_at;
     Corral__V1__InputCounters input;        /* what the views carry */
-    Corral__V1__BalancerCounters balancing; /* the same */
+    Corral__V1__BalancerCounters balancer_counters;     /* the same */
+    int64_t input_refreshed_at;             /* when both were summed */
     corral_upgrade_t *upgrade;          /* SIGUSR2 (upgrade.h); not owned */
     int64_t handed_over_at;             /* to the successor; 0: not */
-    int64_t input_refreshed_at;
 };
 
 /* coordinator.c: the instance's life */

@@ -64,18 +64,6 @@ adopt(corral_coordinator_t *self, corral_config_t *next, uint32_t generation)
     corral_supervisor_set_policy(self->supervisor, &policy);
 }
 
-/* Whether slot `id`'s process must be replaced to run the new
- * configuration: what the worker is changed, or its program on disk. */
-static bool
-slot_changes(corral_coordinator_t *self, int id, bool workers_differ)
-{
-    const slot_t *slot = corral_coordinator_slot(self, id);
-    const corral_slot_spec_t *next = &self->next_plan.specs[id - 1];
-    corral_binary_id_t binary;
-    corral_binary_id(corral_coordinator_program(self, next), &binary);
-    return workers_differ || corral_slot_specs_differ(&slot->spec, next)
-        || !corral_binary_id_equal(&binary, &slot->binary);
-}
 
 /* reuseport: which slots' sockets get new connections (listener.c). */
 static void
@@ -121,11 +109,19 @@ name_slot(void *arg, int slot_id)
     return slot && slot->spec.name[0] ? slot->spec.name : "a removed slot";
 }
 
+/* Whether slot `slot_id`'s process must be replaced to run the new
+ * configuration: what every worker is told changed, or what this slot
+ * runs (its spec), or its program on disk. */
 static bool
 changes_slot(void *arg, int slot_id)
 {
     corral_coordinator_t *self = arg;
-    return slot_changes(self, slot_id, self->workers_differ);
+    const slot_t *slot = corral_coordinator_slot(self, (uint32_t) slot_id);
+    const corral_slot_spec_t *next = &self->next_plan.specs[slot_id - 1];
+    corral_binary_id_t binary;
+    corral_binary_id(corral_coordinator_program(self, next), &binary);
+    return self->workers_differ || corral_slot_specs_differ(&slot->spec, next)
+        || !corral_binary_id_equal(&binary, &slot->binary);
 }
 
 static void
@@ -250,8 +246,8 @@ int
 corral_coordinator_reload_setup(corral_coordinator_t *self)
 {
     static const corral_reload_ops_t ops = {
-        .name = name_slot, .changes = changes_slot, .assign = assign_slot, .add = add_slot, .step = step_slot, .remove_last = remove_last_slot,
-        .finished = reload_finished,
+        .name = name_slot, .changes = changes_slot, .assign = assign_slot, .add = add_slot,
+        .remove_last = remove_last_slot, .step = step_slot, .finished = reload_finished,
     };
     corral__v1__reload_outcome__init(&self->reload_outcome);
     self->reload = corral_reload_new(self->loop, self->supervisor, &ops, self);
@@ -335,7 +331,7 @@ corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *don
     self->workers_differ = corral_config_workers_differ(self->config, next);
     int changing = 0;
     for (int id = 1; id <= self->slot_count && id <= count; id++)
-        changing += slot_changes(self, id, self->workers_differ);
+        changing += changes_slot(self, id);
     if (changing == 0 && count == self->slot_count) {
         adopt(self, next, self->config_generation);
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: the workers are unchanged");

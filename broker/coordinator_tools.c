@@ -101,7 +101,8 @@ tool_reload_done(void *arg, bool ok, const char *summary)
 }
 
 int
-corral_coordinator_run_tool_command(void *arg, const char *command, char **args, size_t argc, char **message)
+corral_coordinator_run_tool_command(void *arg, const char *command, char **args, size_t argc,
+                                    char **message)
 {
     corral_coordinator_t *self = arg;
     corral_tap_event(self->tap, "command", 0, NULL, 0, "%s", command);

@@ -59,8 +59,8 @@ build_worker_config(corral_coordinator_t *self, slot_t *slot)
 
 /* A process's life changed: the cluster view and the tap learn it. */
 void
-corral_coordinator_lifecycle(corral_coordinator_t *self, const corral_process_t *process, const char *kind,
-          const char *detail)
+corral_coordinator_lifecycle(corral_coordinator_t *self, const corral_process_t *process,
+                             const char *kind, const char *detail)
 {
     int id = corral_process_slot(process);
     corral_cluster_view_worker_state(self->view, id, kind, corral_process_main(process));
@@ -185,7 +185,8 @@ spawn_process(void *arg, corral_process_t *process, char **error)
     }
     if (self->logs) {
         corral_log_collector_set_secret(self->logs, slot->id, slot->secret);
-        corral_log_collector_name_worker(self->logs, slot->id, spec->name);  /* a reload may rename it */
+        /* a reload may have renamed the slot (background-1 to http-3) */
+        corral_log_collector_name_worker(self->logs, slot->id, spec->name);
     }
     corral_binary_id(spawn.program, &slot->binary);     /* a reload compares it */
     pid_t pid = -1;
@@ -216,8 +217,10 @@ slot_changed(void *arg, int slot_id, const corral_process_t *process)
     if (process) {
         corral_cluster_view_worker_started(self->view, slot_id, corral_process_name(process),
                                            corral_process_pid(process));
-        corral_coordinator_lifecycle(self, process, corral_process_generation(process) > 1 ? "restarted" : "started",
-                  corral_process_main(process) ? "main" : "");
+        corral_coordinator_lifecycle(self, process,
+                                     corral_process_generation(process) > 1 ? "restarted"
+                                                                            : "started",
+                                     corral_process_main(process) ? "main" : "");
     }
     else
         corral_cluster_view_worker_gone(self->view, slot_id);

@@ -52,6 +52,8 @@ struct corral_upgrade {
     int pidfile_fd;
     int store_fd;
     int kept;                   /* the first `kept` sockets are systemd's */
+    corral_listener_t *listener;    /* not owned: ours, whose predecessor's sockets are
+                                     * never shut while it serves on them */
     corral_bus_t *bus;          /* not owned: the late store goes there */
 };
 
@@ -163,7 +165,7 @@ corral_upgrade_set_pidfile(corral_upgrade_t *self, corral_pidfile_t *pidfile)
 }
 
 corral_listener_t *
-corral_upgrade_adopt_listener(const corral_upgrade_t *self, int inherited, const char *host,
+corral_upgrade_adopt_listener(corral_upgrade_t *self, int inherited, const char *host,
                               bool reuseport, int count, char **error)
 {
     int on = 0;
@@ -178,7 +180,11 @@ corral_upgrade_adopt_listener(const corral_upgrade_t *self, int inherited, const
     corral_listener_t *listener = corral_listener_adopt(inherited, host, reuseport, count, error);
     if (!listener)
         return NULL;
-    corral_listener_keep(listener, self->kept);
+    /* adopted sockets are never shut down (as systemd's): the predecessor
+     * serves on them until it exits, and a stop of ours (we failed before
+     * we were ready) must not shut them under it; once it has exited
+     * (on_channel), only systemd's are kept */
+    self->listener = listener;
     /* fewer HTTP slots than before: new connections go to theirs only, the
      * sockets past them close once the old workers have let go of them */
     if (reuseport && corral_listener_count(listener) > count
@@ -188,6 +194,7 @@ corral_upgrade_adopt_listener(const corral_upgrade_t *self, int inherited, const
             *error = corral_format("cannot use fewer sockets than the previous coordinator: "
                                    "%s", strerror(errno));
         corral_listener_destroy(&listener);
+        self->listener = NULL;
     }
     return listener;
 }
@@ -258,6 +265,8 @@ on_channel(zloop_t *loop, zmq_pollitem_t *item, void *arg)
         return 0;           /* nothing else is said this way */
     close_channel(self);
     self->predecessor_alive = false;
+    if (self->listener)
+        corral_listener_keep(self->listener, self->kept);   /* ours alone now */
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "the previous coordinator (pid %d) has exited",
                (int) self->predecessor);
     self->ops->predecessor_gone(self->arg);

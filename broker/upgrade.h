@@ -50,12 +50,13 @@ bool corral_upgrade_is_successor(const corral_upgrade_t *self);
 /* Successor: the predecessor's locked PID file descriptor, or -1. */
 int corral_upgrade_pidfile_fd(const corral_upgrade_t *self);
 /* Successor: the listener on the inherited sockets (listener.h's
- * corral_listener_adopt), ours but for systemd's (never shut down), if
- * they are of the balancing mode configured now (SO_REUSEPORT or not),
- * `count` of them with reuseport; else NULL and *error (free it): a
- * shared socket would leave the others' queues unaccepted, and reuseport
- * cannot join a socket without it. */
-corral_listener_t *corral_upgrade_adopt_listener(const corral_upgrade_t *self, int inherited,
+ * corral_listener_adopt), if they are of the balancing mode configured
+ * now (SO_REUSEPORT or not), `count` of them with reuseport; else NULL
+ * and *error (free it): a shared socket would leave the others' queues
+ * unaccepted, and reuseport cannot join a socket without it. None of the
+ * inherited sockets is shut down while the predecessor serves on them;
+ * once it has exited, all but systemd's are ours to shut. */
+corral_listener_t *corral_upgrade_adopt_listener(corral_upgrade_t *self, int inherited,
                                                  const char *host, bool reuseport, int count,
                                                  char **error);
 /* The PID file (not owned; NULL: none): the predecessor passes its
