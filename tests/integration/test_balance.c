@@ -172,6 +172,18 @@ assert_even(const int *held, int workers, int connections, const char *what)
     }
 }
 
+/* Each of two workers holds a connection: its share, within the lag of
+ * the close counts (a close is counted when the worker cleans the
+ * connection up, a little after its client sees it). */
+static void
+assert_both_hold(const int *held, const char *what)
+{
+    if (held[1] < 1 || held[2] < 1) {
+        fprintf(stderr, "%s: worker-1 %d, worker-2 %d\n", what, held[1], held[2]);
+        fail();
+    }
+}
+
 /* /api/stats, asked on a connection already counted, until each worker's
  * open connections there are `held` (the reports come every 100 ms). */
 static void
@@ -406,13 +418,8 @@ test_recycled_connections_reach_a_worker_that_was_away(void **state)
     recycle(fds, 4, port, 11);
     count_holders(fds, 4, 2, held);
     /* each recycled connection goes to the worker with fewer open ones as
-     * counted at that moment (a close is counted when the worker cleans
-     * the connection up, a little after the client sees it): the worker
-     * that was away has its share back, within what that lag allows */
-    if (held[1] < 1 || held[2] < 1) {
-        fprintf(stderr, "after recycling: worker-1 %d, worker-2 %d\n", held[1], held[2]);
-        fail();
-    }
+     * counted at that moment: the worker that was away has its share back */
+    assert_both_hold(held, "after recycling");
     for (int i = 0; i < 4; i++)
         close(fds[i]);
     stop(instance);
@@ -457,7 +464,9 @@ test_replaced_worker_gets_new_and_recycled_connections(void **state)
     }
     recycle(fds, 4, port, 21);
     count_holders(fds, 4, 2, held);
-    assert_even(held, 2, 4, "after the replacement");
+    /* the replacement has its share ("within one" is a race here: a
+     * loaded run saw 1 and 3) */
+    assert_both_hold(held, "after the replacement");
     for (int i = 0; i < 4; i++)
         close(fds[i]);
     stop(instance);
