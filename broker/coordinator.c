@@ -24,7 +24,7 @@
 #include "log.h"
 #include "log_counters.h"
 #include "logging_control.h"
-#include "corral/notify.h"
+#include "notify.h"
 #include "spawn.h"
 
 #define LOGGER "coordinator"

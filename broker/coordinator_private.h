@@ -13,7 +13,7 @@
 #include "cluster_view.h"
 #include "config_reload.h"
 #include "coordinator.h"
-#include "corral/signals.h"
+#include "signals.h"
 #include "desk_tools.h"
 #include "log_collector.h"
 #include "operator.h"

@@ -14,7 +14,7 @@
 #include "exit_history.h"
 #include "fsutil.h"
 #include "log.h"
-#include "corral/notify.h"
+#include "notify.h"
 #include "spawn.h"
 
 #define LOGGER "coordinator"

@@ -8,7 +8,7 @@ include(GNUInstallDirs)
 # Every object libcorral is made of; the internal libraries are static
 # archives with position-independent code.
 set(CORRAL_LIB_OBJECTS
-  $<TARGET_OBJECTS:libcorral> $<TARGET_OBJECTS:corral_envelope>
+  $<TARGET_OBJECTS:libcorral> $<TARGET_OBJECTS:corral_base> $<TARGET_OBJECTS:corral_envelope>
   $<TARGET_OBJECTS:corral_proto> $<TARGET_OBJECTS:corral_logging>
   $<TARGET_OBJECTS:corral_metrics>)
 set(CORRAL_LIB_DEPENDENCIES PkgConfig::CZMQ PkgConfig::ZMQ PkgConfig::MHD
@@ -36,7 +36,7 @@ install(TARGETS corral corral-worker RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
 install(TARGETS corral_shared corral_static
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/worker/include/corral
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/corral
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 install(FILES ${CMAKE_BINARY_DIR}/corral.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 # the wire protocol, for workers in other languages (protoc --python_out, ...)

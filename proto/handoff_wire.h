@@ -1,5 +1,5 @@
 /* handoff_wire.h: the connection channel between the coordinator's
- * balancer (broker/balancer.c) and one worker process, in the `shared`
+ * balancer (broker/net/balancer.c) and one worker process, in the `shared`
  * balancing mode (DESIGN section 1): the coordinator accepts on the
  * listening socket and hands each connection to the worker with the
  * fewest open connections.

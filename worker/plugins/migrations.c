@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "corral/atomic_file.h"
+#include "atomic_file.h"
 #include "corral/worker.h"
 #include "log.h"
 #include "plugin_host.h"

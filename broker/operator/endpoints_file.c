@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "corral/atomic_file.h"
+#include "atomic_file.h"
 #include "fsutil.h"
 
 #define FORMAT_VERSION 1

@@ -10,7 +10,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "corral/atomic_file.h"
+#include "atomic_file.h"
 #include "fsutil.h"
 
 #define UUID_LENGTH 36

@@ -2,7 +2,7 @@
  * private (0600): it holds an instance's identity or its data. The
  * temporary name is predictable, so it is created afresh (O_EXCL) and
  * never through a symbolic link another user planted. */
-#include "corral/atomic_file.h"
+#include "atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
-/* signals.c: a signalfd registered with a zloop (corral/signals.h). */
-#include "corral/signals.h"
+/* signals.c: a signalfd registered with a zloop (signals.h). */
+#include "signals.h"
 
 #include <signal.h>
 #include <stdlib.h>

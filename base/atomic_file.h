@@ -1,4 +1,4 @@
-/* corral/atomic_file.h: writing a file so that it is whole or absent,
+/* atomic_file.h: writing a file so that it is whole or absent,
  * never half-written, even if the process dies midway: a temporary file in
  * the same directory, fsync, rename over the target. */
 #ifndef CORRAL_ATOMIC_FILE_H

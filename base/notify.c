@@ -1,5 +1,5 @@
 /* notify.c: one datagram to $NOTIFY_SOCKET, as sd_notify(3) sends it. */
-#include "corral/notify.h"
+#include "notify.h"
 
 #include <stddef.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* corral/signals.h: signals delivered to a zloop as events through one
+/* signals.h: signals delivered to a zloop as events through one
  * signalfd. The watched signals are blocked, so they never run a handler
  * or take their default action; each one that arrives calls `fn` on the
  * loop's thread. */

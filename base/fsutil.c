@@ -1,4 +1,4 @@
-/* fsutil.c: mkdir -p and a malloc'd printf. */
+/* fsutil.c: mkdir -p and a malloc'd printf, shared by the coordinator and libcorral. */
 #include "fsutil.h"
 
 #include <errno.h>

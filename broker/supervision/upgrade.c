@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "corral/notify.h"
+#include "notify.h"
 #include "exit_history.h"
 #include "fsutil.h"
 #include "log.h"
