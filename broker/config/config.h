@@ -14,7 +14,6 @@
 #include "corral/v1/corral.pb-c.h"
 #include "level.h"
 
-#define CORRAL_EX_CONFIG 78     /* sysexits.h EX_CONFIG */
 
 /* Upper bounds, checked at parse time: every size and duration has one,
  * so no arithmetic on a configured value can overflow. */
