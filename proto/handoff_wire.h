@@ -1,6 +1,6 @@
 /* handoff_wire.h: the connection channel between the coordinator's
  * balancer (broker/net/balancer.c) and one worker process, in the `shared`
- * balancing mode (DESIGN section 1): the coordinator accepts on the
+ * balancing mode (docs/architecture.md section 10.1): the coordinator accepts on the
  * listening socket and hands each connection to the worker with the
  * fewest open connections.
  *

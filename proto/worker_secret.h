@@ -1,5 +1,5 @@
 /* worker_secret.h: the secret the coordinator makes for each worker it
- * spawns (DESIGN section 1). It reaches the worker on an inherited pipe
+ * spawns (docs/architecture.md section 1). It reaches the worker on an inherited pipe
  * (fd CORRAL_SECRET_FD of base/launch_contract.h, named in $CORRAL_SECRET_FD),
  * never in argv or the environment, so no other process of the same user
  * can read it; the worker presents it in its Hello on desk and in every LogBatch on logs. */
