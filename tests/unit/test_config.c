@@ -249,11 +249,11 @@ static void
 test_unknown_keys(void **state)
 {
     static const bad_case_t cases[] = {
-        { "servr:\n  port: 1\n", "1:1: servr: unknown key" },
-        { "server:\n  hots: x\n", "2:3: server.hots: unknown key" },
-        { "node:\n  workers:\n    cnt: 2\n", "3:5: node.workers.cnt: unknown key" },
+        { "servr:\n  port: 1\n", "1:1: servr: unknown key (did you mean server?)" },
+        { "server:\n  hots: x\n", "2:3: server.hots: unknown key (did you mean host?)" },
+        { "node:\n  workers:\n    cnt: 2\n", "3:5: node.workers.cnt: unknown key (did you mean count?)" },
         { "node:\n  reload: { paralel: 1 }\n",
-          "2:13: node.reload.paralel: unknown key" },
+          "2:13: node.reload.paralel: unknown key (did you mean parallel?)" },
         { "node:\n  restart: { policy: sometimes }\n",
           "2:22: node.restart.policy: expected never, on-failure or always, got \"sometimes\"" },
         { "node:\n  workers: { recycle: { jitter: 150% } }\n",
@@ -262,7 +262,7 @@ test_unknown_keys(void **state)
           "2:26: node.workers.max_memory: expected a size such as 512kb, 64mb or 1gb, got \"1tb\"" },
         { "logging: { root: { level: info, additivity: true } }\n",
           "1:33: logging.root.additivity: unknown key" },
-        { "server: { Port: 80 }\n", "1:11: server.Port: unknown key" },
+        { "server: { Port: 80 }\n", "1:11: server.Port: unknown key (did you mean port?)" },
     };
     ASSERT_ERRORS(cases);
 }
@@ -470,9 +470,11 @@ test_yaml_syntax_errors(void **state)
         { "server: { host: \"abc }\n",
           "2:1: invalid YAML: found unexpected end of stream "
           "(while scanning a quoted scalar)" },
+        /* libyaml says "found character that cannot start any token" */
         { "server:\n\tport: 1\n",
-          "2:1: invalid YAML: found character that cannot start any token "
-          "(while scanning for the next token)" },
+          "2:1: tabs are not allowed in YAML: indent with spaces" },
+        { "server:\n  port: 1\n  host:\t\tx\n\t\n",
+          "4:1: tabs are not allowed in YAML: indent with spaces" },
         { "server: *nowhere\n", "1:9: invalid YAML: found undefined alias" },
         { "server: {}\n---\nnode: {}\n",
           "3:1: only one YAML document is allowed" },

@@ -1,0 +1,122 @@
+/* config_files.c: what corral would create or open at its start (path.data,
+ * the PID file, the log files), checked without creating anything, for
+ * `corral --check`. The start itself still reports what fails when it
+ * really creates them; this check is what a dry run can know. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+
+/* Why `dir` could not be made with its parents (as corral_make_dirs would),
+ * or NULL if it exists or could be: every existing part is a directory, and
+ * the deepest one that exists is writable when something is missing. */
+static const char *
+not_creatable(const char *dir, char **where)
+{
+    char *path = strdup(dir);
+    if (!path)
+        return "out of memory";
+    struct stat st;
+    const char *why = NULL;
+    /* the deepest part that exists */
+    while (stat(path, &st) != 0) {
+        if (errno != ENOENT) {
+            why = strerror(errno);
+            break;
+        }
+        char *slash = strrchr(path, '/');
+        if (!slash || slash == path) {
+            strcpy(path, "/");
+            continue;
+        }
+        *slash = '\0';
+    }
+    bool missing = strcmp(path, dir) != 0;
+    if (!why && !S_ISDIR(st.st_mode))
+        why = "not a directory";
+    else if (!why && missing && access(path, W_OK | X_OK) != 0)
+        why = strerror(errno);
+    if (why)
+        *where = path;
+    else
+        free(path);
+    return why;
+}
+
+/* A file corral opens for writing, creating it if missing: it is a writable
+ * file, or its directory exists and is writable, or its directory is
+ * `made` (created before the file is opened). */
+static const char *
+not_writable(const char *file, const char *made, char **where)
+{
+    struct stat st;
+    if (stat(file, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return "a directory";
+        return access(file, W_OK) == 0 ? NULL : strerror(errno);
+    }
+    const char *slash = strrchr(file, '/');
+    char *dir = slash == file ? strdup("/") : strndup(file, (size_t) (slash - file));
+    if (!dir)
+        return "out of memory";
+    const char *why = NULL;
+    if (made && strcmp(dir, made) == 0)
+        ;
+    else if (stat(dir, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a directory";
+    else if (access(dir, W_OK | X_OK) != 0)
+        why = strerror(errno);
+    if (why)
+        *where = dir;
+    else
+        free(dir);
+    return why;
+}
+
+static int
+fail(const corral_config_t *self, const char *key, const char *what, const char *where,
+     const char *why, char **error)
+{
+    *error = corral_config_error(self, key, "cannot %s: %s: %s", what, where, why);
+    return -1;
+}
+
+int
+corral_config_check_files(const corral_config_t *self, char **error)
+{
+    char *where = NULL;
+    const char *why = not_creatable(self->path.data, &where);
+    int rc = 0;
+    if (why)
+        rc = fail(self, "path.data", "create it", where, why, error);
+    if (rc == 0 && self->pid.file) {
+        const char *slash = strrchr(self->pid.file, '/');
+        char *dir = strndup(self->pid.file, slash > self->pid.file
+                                             ? (size_t) (slash - self->pid.file) : 1);
+        why = !dir ? "out of memory" : not_creatable(dir, &where);
+        if (why)
+            rc = fail(self, "pid.file", "create it", where ? where : self->pid.file, why, error);
+        free(dir);
+    }
+    const Corral__V1__LogConfig *logging = self->logging.config;
+    for (size_t i = 0; rc == 0 && logging && i < logging->n_appenders; i++) {
+        const Corral__V1__LogAppender *appender = logging->appenders[i];
+        if (!appender->file_name || !*appender->file_name)
+            continue;
+        why = not_writable(appender->file_name, self->path.data, &where);
+        if (why) {
+            char key[256];
+            snprintf(key, sizeof key, "logging.appenders.%s.fileName", appender->name);
+            rc = fail(self, key, "open the log file", where ? where : appender->file_name, why,
+                      error);
+        }
+    }
+    free(where);
+    return rc;
+}
