@@ -79,11 +79,15 @@ not_writable(const char *file, const char *made, char **where)
     return why;
 }
 
+/* "KEY: cannot create|open TARGET: [WHERE: ]why". */
 static int
-fail(const corral_config_t *self, const char *key, const char *what, const char *where,
-     const char *why, char **error)
+fail(const corral_config_t *self, const char *key, const char *verb, const char *target,
+     const char *where, const char *why, char **error)
 {
-    *error = corral_config_error(self, key, "cannot %s: %s: %s", what, where, why);
+    if (!where || strcmp(where, target) == 0)
+        *error = corral_config_error(self, key, "cannot %s %s: %s", verb, target, why);
+    else
+        *error = corral_config_error(self, key, "cannot %s %s: %s: %s", verb, target, where, why);
     return -1;
 }
 
@@ -94,14 +98,14 @@ corral_config_check_files(const corral_config_t *self, char **error)
     const char *why = not_creatable(self->path.data, &where);
     int rc = 0;
     if (why)
-        rc = fail(self, "path.data", "create it", where, why, error);
+        rc = fail(self, "path.data", "create", self->path.data, where, why, error);
     if (rc == 0 && self->pid.file) {
         const char *slash = strrchr(self->pid.file, '/');
         char *dir = strndup(self->pid.file, slash > self->pid.file
                                              ? (size_t) (slash - self->pid.file) : 1);
         why = !dir ? "out of memory" : not_creatable(dir, &where);
         if (why)
-            rc = fail(self, "pid.file", "create it", where ? where : self->pid.file, why, error);
+            rc = fail(self, "pid.file", "create", self->pid.file, where, why, error);
         free(dir);
     }
     const Corral__V1__LogConfig *logging = self->logging.config;
@@ -113,8 +117,7 @@ corral_config_check_files(const corral_config_t *self, char **error)
         if (why) {
             char key[256];
             snprintf(key, sizeof key, "logging.appenders.%s.fileName", appender->name);
-            rc = fail(self, key, "open the log file", where ? where : appender->file_name, why,
-                      error);
+            rc = fail(self, key, "open", appender->file_name, where, why, error);
         }
     }
     free(where);
