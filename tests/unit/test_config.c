@@ -623,6 +623,198 @@ test_docs_examples(void **state)
     free(file);
 }
 
+/* Every key of the schema (corral_config_keys) has a row in the table of
+ * docs/configuration.md, and every row names a key that exists. */
+typedef struct {
+    char *keys[256];
+    bool section[256];
+    size_t count;
+} key_list_t;
+
+static void
+add_key(const char *key, bool section, void *arg)
+{
+    key_list_t *list = arg;
+    assert_true(list->count < 256);
+    list->section[list->count] = section;
+    list->keys[list->count++] = strdup(key);
+}
+
+static bool
+listed(const key_list_t *list, const char *key)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp(list->keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+static void
+test_docs_name_every_key(void **state)
+{
+    key_list_t schema = { .count = 0 }, documented = { .count = 0 };
+    corral_config_keys(add_key, &schema);
+    assert_true(schema.count > 60);
+    char *file = source_path("docs/configuration.md");
+    FILE *stream = fopen(file, "r");
+    if (!stream)
+        fail_msg("cannot open %s", file);
+    char *line = NULL;
+    size_t size = 0;
+    while (getline(&line, &size, stream) > 0) {
+        if (strncmp(line, "| `", 3) != 0)
+            continue;
+        char *end = strchr(line + 3, '`');
+        assert_non_null(end);
+        *end = '\0';
+        add_key(line + 3, false, &documented);
+    }
+    int wrong = 0;
+    for (size_t i = 0; i < documented.count; i++)
+        if (!listed(&schema, documented.keys[i]))
+            wrong++, print_message("docs/configuration.md documents `%s`, which is not a key\n",
+                                   documented.keys[i]);
+    for (size_t i = 0; i < schema.count; i++)
+        if (!schema.section[i] && !listed(&documented, schema.keys[i]))
+            wrong++, print_message("`%s` is a key, but docs/configuration.md's table has no "
+                                   "row for it\n", schema.keys[i]);
+    assert_int_equal(wrong, 0);
+    for (size_t i = 0; i < schema.count; i++)
+        free(schema.keys[i]);
+    for (size_t i = 0; i < documented.count; i++)
+        free(documented.keys[i]);
+    free(line);
+    fclose(stream);
+    free(file);
+}
+
+/* ---- Null ------------------------------------------------------------ */
+
+/* `key: VALUE` nested as YAML blocks ("node.reload.parallel" is three
+ * levels), with a second worker type beside node.workers.<type>. */
+static char *
+nested(const char *key, const char *value)
+{
+    char *text = calloc(1, 1024), *at = text;
+    assert_non_null(text);
+    int depth = 0;
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", key);
+    for (char *part = strtok(copy, "."); part; part = strtok(NULL, ".")) {
+        bool last = !strchr(key + (part - copy), '.');
+        const char *name = strcmp(part, "<type>") == 0 ? "jobs" : part;
+        at += sprintf(at, "%*s%s:%s%s\n", depth * 2, "", name, last && *value ? " " : "",
+                      last ? value : "");
+        if (strcmp(part, "<type>") == 0)
+            at += sprintf(at, "%*sweb: { count: 1 }\n", depth * 2, "");
+        depth++;
+    }
+    return text;
+}
+
+/* The outcome of a parse, without the position (an empty value has none
+ * of its own): "ok", or the message after "LINE:COLUMN: ". */
+static char *
+outcome(const char *text)
+{
+    char *error = NULL;
+    corral_config_t *config = corral_config_parse(FAKE_FILE, text, strlen(text), &error);
+    if (config) {
+        corral_config_destroy(&config);
+        return strdup("ok");
+    }
+    const char *message = error + strlen(FAKE_FILE) + 1;
+    message = strchr(strchr(message, ':') + 1, ':') + 2;
+    char *copy = strdup(message);
+    free(error);
+    return copy;
+}
+
+static void
+check_null_spellings(const char *key, bool section, void *arg)
+{
+    static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+    if (strstr(key, "NAME") || strstr(key, "[]"))
+        return;         /* under a user's name or in a list: below */
+    char *text = nested(key, nulls[0]);
+    char *first = outcome(text);
+    free(text);
+    for (size_t i = 1; i < sizeof nulls / sizeof nulls[0]; i++) {
+        text = nested(key, nulls[i]);
+        char *other = outcome(text);
+        if (strcmp(first, other) != 0)
+            fail_msg("%s: \"%s\" gives %s but an empty value gives %s", key, nulls[i], other,
+                     first);
+        free(other);
+        free(text);
+    }
+    /* a section or a list with no value keeps its defaults */
+    if ((section && strncmp(key, "node.remote.", 12) != 0)
+        || !strcmp(key, "node.workers.command") || !strcmp(key, "node.workers.env")
+        || !strcmp(key, "node.workers.<type>")) {
+        if (strcmp(first, "ok") != 0)
+            fail_msg("%s with no value: %s", key, first);
+        text = nested(key, "NULL");
+        corral_config_t *config = parse_ok(text);
+        if (strcmp(key, "node.workers.<type>") != 0)
+            assert_defaults(config);
+        assert_int_equal(config->server.limits.keepalive_requests, 1000);
+        assert_null(config->node.workers.program.command);
+        assert_null(config->node.workers.program.env);
+        assert_null(config->node.remote.endpoint);
+        assert_int_equal(config->logging.config->n_appenders, 0);
+        assert_int_equal(config->logging.config->n_loggers, 0);
+        corral_config_destroy(&config);
+        free(text);
+    }
+    free(first);
+}
+
+/* NULL, Null, null, ~ and an empty value mean the same for every key of
+ * every section: the defaults for a section or a list, and the same error
+ * for a value that must be given. */
+static void
+test_null_means_the_same_everywhere(void **state)
+{
+    corral_config_keys(check_null_spellings, NULL);
+    /* the keys under a user's name and in lists */
+    static const struct { const char *before, *after; } texts[] = {
+        { "logging:\n  appenders:\n    f: { type: file, fileName: x.log, layout: ", " }\n" },
+        { "logging:\n  appenders:\n    f: ", "\n" },
+        { "logging:\n  root: { appenders: ", " }\n" },
+        { "logging:\n  loggers: [ { name: a, appenders: ", " } ]\n" },
+        { "logging:\n  loggers: ", "\n" },
+        { "logging:\n  appenders: ", "\n  root: { level: debug }\n" },
+    };
+    static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char *first = NULL;
+        for (size_t j = 0; j < sizeof nulls / sizeof nulls[0]; j++) {
+            char text[256];
+            snprintf(text, sizeof text, "%s%s%s", texts[i].before, nulls[j], texts[i].after);
+            char *other = outcome(text);
+            if (!first)
+                first = other;
+            else if (strcmp(first, other) != 0)
+                fail_msg("%s: %s, but with nothing: %s", text, other, first);
+            if (other != first)
+                free(other);
+        }
+        free(first);
+    }
+    /* what the issue saw: accepted in one section, refused in another */
+    corral_config_t *config = parse_ok("server: NULL\nlogging: { appenders: NULL }\n");
+    assert_defaults(config);
+    corral_config_destroy(&config);
+    config = parse_ok("logging: { appenders: null, root: { appenders: NULL } }\n");
+    corral_config_destroy(&config);
+    /* a quoted "null" is a string, not null */
+    char *error = NULL;
+    assert_null(parse("t.yml", "server: \"null\"\n", &error));
+    assert_string_equal(error, "t.yml:1:9: server: expected a mapping, got the string \"null\"");
+    free(error);
+}
+
 /* ---- Sizes and durations -------------------------------------------- */
 
 typedef struct {
@@ -970,6 +1162,8 @@ main(void)
         cmocka_unit_test(test_fixtures),
         cmocka_unit_test(test_shipped_config),
         cmocka_unit_test(test_docs_examples),
+        cmocka_unit_test(test_docs_name_every_key),
+        cmocka_unit_test(test_null_means_the_same_everywhere),
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_logging_section_errors),
