@@ -14,8 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #include "config_loader.h"
@@ -92,6 +90,61 @@ failed:
     free(loader.dir);
     corral_config_destroy(&loader.config);
     return NULL;
+}
+
+/* The value of `key` in the mapping `node`, or NULL. */
+static yaml_node_t *
+value_of(const loader_t *self, yaml_node_t *node, const char *key)
+{
+    if (!node || node->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
+         pair < node->data.mapping.pairs.top; pair++) {
+        const char *name = corral_config_text(corral_config_node(self, pair->key));
+        if (name && strcmp(name, key) == 0)
+            return corral_config_node(self, pair->value);
+    }
+    return NULL;
+}
+
+char *
+corral_config_read_data_dir(const char *file, char **error)
+{
+    *error = NULL;
+    size_t length;
+    char *text = corral_config_read_file(file, &length);
+    if (!text) {
+        *error = corral_format("%s: cannot read: %s", file, strerror(errno));
+        return NULL;
+    }
+    loader_t loader = { .file = file, .dir = corral_config_directory(file) };
+    yaml_parser_t parser;
+    yaml_document_t document;
+    char *data = NULL;
+    if (loader.dir && corral_config_check_limits(file, text, length, error) == 0
+        && yaml_parser_initialize(&parser)) {
+        yaml_parser_set_input_string(&parser, (const unsigned char *) text, length);
+        if (yaml_parser_load(&parser, &document)) {
+            loader.document = &document;
+            yaml_node_t *value = value_of(&loader, value_of(&loader,
+                yaml_document_get_root_node(&document), "path"), "data");
+            const char *given = DEFAULT_DATA;
+            if (!value || corral_config_is_null(value)
+                || corral_config_string(&loader, value, "path.data", &given) == 0)
+                data = corral_config_resolve(&loader, given);
+            yaml_document_delete(&document);
+        }
+        else
+            fail_syntax(&loader, &parser, text, length);
+        yaml_parser_delete(&parser);
+    }
+    if (!data && !*error)
+        *error = loader.error ? loader.error : corral_format("%s: out of memory", file);
+    else
+        free(loader.error);
+    free(loader.dir);
+    free(text);
+    return data;
 }
 
 void

@@ -140,6 +140,12 @@ corral_config_t *corral_config_parse(const char *file, const char *text,
 
 void corral_config_destroy(corral_config_t **self_p);
 
+/* path.data of `file` (absolute; the default where not given), read
+ * leniently: the file must be YAML, but any other key may be wrong, so
+ * that a tool finds a running instance while its file has a typo.
+ * Freed by the caller; NULL with *error set. */
+char *corral_config_read_data_dir(const char *file, char **error);
+
 /* "FILE:LINE:COLUMN: KEY: message" at the value of `key` (a dotted path,
  * "logging.appenders.file.fileName"), or "FILE: KEY: message" when the file
  * did not give it (a default). Freed by the caller; NULL: out of memory. */

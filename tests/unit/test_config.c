@@ -815,6 +815,55 @@ test_null_means_the_same_everywhere(void **state)
     free(error);
 }
 
+/* ---- path.data for tools, read leniently ------------------------------- */
+
+static char *
+data_dir_of(const char *text, char **error)
+{
+    char dir[] = "/tmp/corral-data-dir-XXXXXX", file[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/corral.yml", dir);
+    FILE *out = fopen(file, "w");
+    assert_non_null(out);
+    fputs(text, out);
+    fclose(out);
+    char *data = corral_config_read_data_dir(file, error);
+    char *relative = data && strncmp(data, dir, strlen(dir)) == 0
+        ? strdup(data + strlen(dir)) : data ? strdup(data) : NULL;
+    free(data);
+    if (*error) {     /* the message without the temporary directory */
+        char *message = strdup(*error + strlen(dir) + 1);
+        free(*error);
+        *error = message;
+    }
+    unlink(file);
+    rmdir(dir);
+    return relative;
+}
+
+static void
+test_data_dir_is_read_leniently(void **state)
+{
+    char *error = NULL;
+    char *data = data_dir_of("node:\n  shutdown_timout: 1s\npath: { data: ./state }\n", &error);
+    assert_null(error);
+    assert_string_equal(data, "/state");
+    free(data);
+    data = data_dir_of("server: { port: lots }\n", &error);
+    assert_string_equal(data, "/data");
+    free(data);
+    data = data_dir_of("path: { data: /srv/corral/ }\n", &error);
+    assert_string_equal(data, "/srv/corral");
+    free(data);
+    assert_null(data_dir_of("path:\n  data: [a]\n", &error));
+    assert_string_equal(error, "corral.yml:2:9: path.data: expected a non-empty string, "
+                               "got a sequence");
+    free(error);
+    assert_null(data_dir_of("path: { data: x\n", &error));
+    assert_non_null(strstr(error, "invalid YAML"));
+    free(error);
+}
+
 /* ---- Sizes and durations -------------------------------------------- */
 
 typedef struct {
@@ -1164,6 +1213,7 @@ main(void)
         cmocka_unit_test(test_docs_examples),
         cmocka_unit_test(test_docs_name_every_key),
         cmocka_unit_test(test_null_means_the_same_everywhere),
+        cmocka_unit_test(test_data_dir_is_read_leniently),
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_logging_section_errors),
