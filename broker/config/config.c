@@ -92,6 +92,134 @@ failed:
     return NULL;
 }
 
+void
+corral_config_destroy(corral_config_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    corral_config_t *self = *self_p;
+    free(self->file);
+    free(self->server.host);
+    free(self->path.data);
+    free(self->pid.file);
+    corral_worker_program_clear(&self->node.workers.program);
+    for (int i = 0; i < self->node.type_count; i++)
+        corral_worker_program_clear(&self->node.types[i].program);
+    free(self->node.types);
+    free(self->node.remote.endpoint);
+    free(self->node.remote.secret_key);
+    free(self->node.remote.authorized_keys);
+    if (self->logging.config)
+        corral__v1__log_config__free_unpacked(self->logging.config, NULL);
+    for (size_t i = 0; i < self->position_count; i++)
+        free(self->positions[i].key);
+    free(self->positions);
+    free(self);
+    *self_p = NULL;
+}
+
+static void
+set_defaults(corral_config_t *config)
+{
+    config->server.port = DEFAULT_PORT;
+    config->server.balancing = CORRAL_BALANCING_SHARED;
+    corral__v1__http_limits__init(&config->server.limits);
+    config->server.limits.max_connections = CORRAL_DEFAULT_MAX_CONNECTIONS;
+    config->server.limits.header_timeout_ms = CORRAL_DEFAULT_HEADER_TIMEOUT_MS;
+    config->server.limits.idle_timeout_ms = CORRAL_DEFAULT_IDLE_TIMEOUT_MS;
+    config->server.limits.keepalive_requests = CORRAL_DEFAULT_KEEPALIVE_REQUESTS;
+    config->server.limits.keepalive_time_ms = CORRAL_DEFAULT_KEEPALIVE_TIME_MS;
+    config->node.enabled = true;
+    corral_config_group_defaults(&config->node.workers);
+    config->node.workers.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
+    config->node.shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    config->node.reload.parallel = 1;
+    config->node.reload.ready_timeout_ms = DEFAULT_RELOAD_READY_TIMEOUT_MS;
+    config->node.status.interval_ms = DEFAULT_STATUS_INTERVAL_MS;
+    config->node.restart.policy = CORRAL_RESTART_ON_FAILURE;
+    config->node.restart.max_restarts = DEFAULT_MAX_RESTARTS;
+    config->node.restart.window_ms = DEFAULT_RESTART_WINDOW_MS;
+    config->node.restart.backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS;
+    config->node.restart.backoff_max_ms = DEFAULT_BACKOFF_MAX_MS;
+    config->node.bus.max_persisted_bytes = DEFAULT_MAX_PERSISTED_BYTES;
+    config->logging.root_level = CORRAL_LEVEL_INFO;
+}
+
+/* A group of workers' own defaults (node.workers, and each named type;
+ * heartbeat_timeout is the instance's): count auto, serving HTTP, the
+ * reference worker. */
+void
+corral_config_group_defaults(corral_worker_group_t *group)
+{
+    *group = (corral_worker_group_t) {
+        .count_auto = true, .http = true, .main = true,
+        .recycle.jitter_percent = DEFAULT_RECYCLE_JITTER,
+    };
+}
+
+/* Parses exactly one YAML document and walks it against the schema. An
+ * empty document (or a lone null) leaves every default in place. */
+static int
+load_document(loader_t *self, const char *text, size_t length)
+{
+    yaml_parser_t parser;
+    yaml_document_t document, extra;
+    int rc = -1;
+
+    if (!yaml_parser_initialize(&parser))
+        return -1;
+    yaml_parser_set_input_string(&parser, (const unsigned char *) text, length);
+    if (!yaml_parser_load(&parser, &document)) {
+        fail_syntax(self, &parser, text, length);
+        yaml_parser_delete(&parser);
+        return -1;
+    }
+    self->document = &document;
+    yaml_node_t *root = yaml_document_get_root_node(&document);
+    if (root) {
+        if (!yaml_parser_load(&parser, &extra))
+            fail_syntax(self, &parser, text, length);
+        else {
+            if (yaml_document_get_root_node(&extra))
+                corral_config_fail_at(self, yaml_document_get_root_node(&extra), "",
+                                      "only one YAML document is allowed");
+            else
+                rc = corral_config_parse_section(self, root, "", corral_config_top_fields,
+                                                 self->config);
+            yaml_document_delete(&extra);
+        }
+    }
+    else
+        rc = 0;
+    self->document = NULL;
+    yaml_document_delete(&document);
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
+/* Defaults that are allocated: filled in after parsing, where not given. */
+static int
+fill_pointer_defaults(loader_t *self)
+{
+    corral_config_t *config = self->config;
+    if (!config->server.host && !(config->server.host = strdup(DEFAULT_HOST)))
+        return -1;
+    if (!config->path.data
+        && !(config->path.data = corral_config_resolve_path(self->dir, DEFAULT_DATA)))
+        return -1;
+    if (config->node.type_count == 0       /* no node.workers: the default group */
+        && corral_config_add_type(self, &config->node.workers) != 0)
+        return -1;
+    static const Corral__V1__LogConfig every_default = CORRAL__V1__LOG_CONFIG__INIT;
+    if (!config->logging.config
+        && !(config->logging.config = corral_log_config_copy(&every_default)))
+        return -1;
+    return 0;
+}
+
+
+/* ---- path.data alone, for tools ---------------------------------------- */
+
 /* The value of `key` in the mapping `node`, or NULL. */
 static yaml_node_t *
 value_of(const loader_t *self, yaml_node_t *node, const char *key)
@@ -146,132 +274,6 @@ corral_config_read_data_dir(const char *file, char **error)
     free(text);
     return data;
 }
-
-void
-corral_config_destroy(corral_config_t **self_p)
-{
-    if (!self_p || !*self_p)
-        return;
-    corral_config_t *self = *self_p;
-    free(self->file);
-    free(self->server.host);
-    free(self->path.data);
-    free(self->pid.file);
-    corral_worker_program_clear(&self->node.workers.program);
-    for (int i = 0; i < self->node.type_count; i++)
-        corral_worker_program_clear(&self->node.types[i].program);
-    free(self->node.types);
-    free(self->node.remote.endpoint);
-    free(self->node.remote.secret_key);
-    free(self->node.remote.authorized_keys);
-    if (self->logging.config)
-        corral__v1__log_config__free_unpacked(self->logging.config, NULL);
-    for (size_t i = 0; i < self->position_count; i++)
-        free(self->positions[i].key);
-    free(self->positions);
-    free(self);
-    *self_p = NULL;
-}
-
-/* Parses exactly one YAML document and walks it against the schema. An
- * empty document (or a lone null) leaves every default in place. */
-static int
-load_document(loader_t *self, const char *text, size_t length)
-{
-    yaml_parser_t parser;
-    yaml_document_t document, extra;
-    int rc = -1;
-
-    if (!yaml_parser_initialize(&parser))
-        return -1;
-    yaml_parser_set_input_string(&parser, (const unsigned char *) text, length);
-    if (!yaml_parser_load(&parser, &document)) {
-        fail_syntax(self, &parser, text, length);
-        yaml_parser_delete(&parser);
-        return -1;
-    }
-    self->document = &document;
-    yaml_node_t *root = yaml_document_get_root_node(&document);
-    if (root) {
-        if (!yaml_parser_load(&parser, &extra))
-            fail_syntax(self, &parser, text, length);
-        else {
-            if (yaml_document_get_root_node(&extra))
-                corral_config_fail_at(self, yaml_document_get_root_node(&extra), "",
-                                      "only one YAML document is allowed");
-            else
-                rc = corral_config_parse_section(self, root, "", corral_config_top_fields,
-                                                 self->config);
-            yaml_document_delete(&extra);
-        }
-    }
-    else
-        rc = 0;
-    self->document = NULL;
-    yaml_document_delete(&document);
-    yaml_parser_delete(&parser);
-    return rc;
-}
-
-static void
-set_defaults(corral_config_t *config)
-{
-    config->server.port = DEFAULT_PORT;
-    config->server.balancing = CORRAL_BALANCING_SHARED;
-    corral__v1__http_limits__init(&config->server.limits);
-    config->server.limits.max_connections = CORRAL_DEFAULT_MAX_CONNECTIONS;
-    config->server.limits.header_timeout_ms = CORRAL_DEFAULT_HEADER_TIMEOUT_MS;
-    config->server.limits.idle_timeout_ms = CORRAL_DEFAULT_IDLE_TIMEOUT_MS;
-    config->server.limits.keepalive_requests = CORRAL_DEFAULT_KEEPALIVE_REQUESTS;
-    config->server.limits.keepalive_time_ms = CORRAL_DEFAULT_KEEPALIVE_TIME_MS;
-    config->node.enabled = true;
-    corral_config_group_defaults(&config->node.workers);
-    config->node.workers.heartbeat_timeout_ms = DEFAULT_HEARTBEAT_TIMEOUT_MS;
-    config->node.shutdown_timeout_ms = DEFAULT_SHUTDOWN_TIMEOUT_MS;
-    config->node.reload.parallel = 1;
-    config->node.reload.ready_timeout_ms = DEFAULT_RELOAD_READY_TIMEOUT_MS;
-    config->node.status.interval_ms = DEFAULT_STATUS_INTERVAL_MS;
-    config->node.restart.policy = CORRAL_RESTART_ON_FAILURE;
-    config->node.restart.max_restarts = DEFAULT_MAX_RESTARTS;
-    config->node.restart.window_ms = DEFAULT_RESTART_WINDOW_MS;
-    config->node.restart.backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS;
-    config->node.restart.backoff_max_ms = DEFAULT_BACKOFF_MAX_MS;
-    config->node.bus.max_persisted_bytes = DEFAULT_MAX_PERSISTED_BYTES;
-    config->logging.root_level = CORRAL_LEVEL_INFO;
-}
-
-/* A group of workers' own defaults (node.workers, and each named type;
- * heartbeat_timeout is the instance's): count auto, serving HTTP, the
- * reference worker. */
-void
-corral_config_group_defaults(corral_worker_group_t *group)
-{
-    *group = (corral_worker_group_t) {
-        .count_auto = true, .http = true, .main = true,
-        .recycle.jitter_percent = DEFAULT_RECYCLE_JITTER,
-    };
-}
-
-/* Defaults that are allocated: filled in after parsing, where not given. */
-static int
-fill_pointer_defaults(loader_t *self)
-{
-    corral_config_t *config = self->config;
-    if (!config->server.host && !(config->server.host = strdup(DEFAULT_HOST)))
-        return -1;
-    if (!config->path.data
-        && !(config->path.data = corral_config_resolve_path(self->dir, DEFAULT_DATA)))
-        return -1;
-    if (config->node.type_count == 0       /* no node.workers: the default group */
-        && corral_config_add_type(self, &config->node.workers) != 0)
-        return -1;
-    static const Corral__V1__LogConfig every_default = CORRAL__V1__LOG_CONFIG__INIT;
-    if (!config->logging.config
-        && !(config->logging.config = corral_log_config_copy(&every_default)))
-        return -1;
-    return 0;
-}
-
 
 /* ---- Messages ------------------------------------------------------- */
 
