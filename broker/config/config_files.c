@@ -37,7 +37,7 @@ not_creatable(const char *dir, char **where)
     }
     bool missing = strcmp(path, dir) != 0;
     if (!why && !S_ISDIR(st.st_mode))
-        why = "not a directory";
+        why = strerror(ENOTDIR);
     else if (!why && missing && access(path, W_OK | X_OK) != 0)
         why = strerror(errno);
     if (why)
@@ -49,16 +49,18 @@ not_creatable(const char *dir, char **where)
 
 /* A file corral opens for writing, creating it if missing: it is a writable
  * file, or its directory exists and is writable, or its directory is
- * `made` (created before the file is opened). */
+ * `made` (created before the file is opened). Why not, in open(2)'s words. */
 static const char *
-not_writable(const char *file, const char *made, char **where)
+not_writable(const char *file, const char *made)
 {
     struct stat st;
     if (stat(file, &st) == 0) {
         if (S_ISDIR(st.st_mode))
-            return "a directory";
+            return strerror(EISDIR);
         return access(file, W_OK) == 0 ? NULL : strerror(errno);
     }
+    if (errno != ENOENT)
+        return strerror(errno);
     const char *slash = strrchr(file, '/');
     char *dir = slash == file ? strdup("/") : strndup(file, (size_t) (slash - file));
     if (!dir)
@@ -69,13 +71,10 @@ not_writable(const char *file, const char *made, char **where)
     else if (stat(dir, &st) != 0)
         why = strerror(errno);
     else if (!S_ISDIR(st.st_mode))
-        why = "not a directory";
+        why = strerror(ENOTDIR);
     else if (access(dir, W_OK | X_OK) != 0)
         why = strerror(errno);
-    if (why)
-        *where = dir;
-    else
-        free(dir);
+    free(dir);
     return why;
 }
 
@@ -113,11 +112,11 @@ corral_config_check_files(const corral_config_t *self, char **error)
         const Corral__V1__LogAppender *appender = logging->appenders[i];
         if (!appender->file_name || !*appender->file_name)
             continue;
-        why = not_writable(appender->file_name, self->path.data, &where);
+        why = not_writable(appender->file_name, self->path.data);
         if (why) {
             char key[256];
             snprintf(key, sizeof key, "logging.appenders.%s.fileName", appender->name);
-            rc = fail(self, key, "open", appender->file_name, where, why, error);
+            rc = fail(self, key, "open", appender->file_name, NULL, why, error);
         }
     }
     free(where);

@@ -434,7 +434,7 @@ test_check_creates_nothing(void **state)
     assert_int_equal(WEXITSTATUS(status), 78);
     if (!strstr(output, "corral.yml:3:32: logging.appenders.f.fileName: cannot open "))
         fail_msg("unexpected: %s", output);
-    assert_non_null(strstr(output, "/missing: No such file or directory"));
+    assert_non_null(strstr(output, "/missing/corral.log: No such file or directory"));
     free(output);
     assert_int_equal(entries_besides_config(dir), 0);
 
