@@ -11,6 +11,7 @@
 
 #include "config_loader.h"
 #include "layout_pattern.h"
+#include "policy.h"
 #include "router.h"
 #include "strategy.h"
 
@@ -295,8 +296,8 @@ parse_policy(builder_t *self, yaml_node_t *node, const char *path, Corral__V1__L
     if (by_size && values[POLICY_MODULATE])
         return fail_key(self, values[POLICY_MODULATE], path, "modulate",
                         "not a key of a size-limit policy");
-    policy->size = 100 * 1024 * 1024;       /* Kibana's defaults: 100mb, 24h, true */
-    policy->interval_ms = 24 * 3600 * 1000;
+    policy->size = CORRAL_POLICY_DEFAULT_SIZE;
+    policy->interval_ms = CORRAL_POLICY_DEFAULT_INTERVAL_MS;
     policy->modulate = true;
     const char *text = size ? corral_config_text(size) : NULL;
     if (size && (!text || corral_parse_size(text, &policy->size) != 0 || policy->size == 0))
@@ -328,8 +329,8 @@ parse_strategy(builder_t *self, yaml_node_t *node, const char *path,
         return -1;
     corral__v1__log_strategy__init(strategy);
     strategy->type = (char *) "numeric";
-    strategy->pattern = (char *) "-%i";
-    strategy->max = 7;
+    strategy->pattern = (char *) CORRAL_STRATEGY_DEFAULT_PATTERN;
+    strategy->max = CORRAL_STRATEGY_DEFAULT_MAX;
     yaml_node_t *pattern = values[STRATEGY_PATTERN], *max = values[STRATEGY_MAX];
     if ((values[STRATEGY_TYPE] && choice_value(self, values[STRATEGY_TYPE], path, "type", types,
                                                "numeric", &strategy->type) != 0)
