@@ -51,11 +51,9 @@ corral_config_load(const char *file, char **error)
 {
     *error = NULL;
     size_t length;
-    char *text = corral_config_read_file(file, &length);
-    if (!text) {
-        *error = corral_format("%s: cannot read: %s", file, strerror(errno));
+    char *text = corral_config_read_file(file, &length, error);
+    if (!text)
         return NULL;
-    }
     corral_config_t *config = corral_config_parse(file, text, length, error);
     free(text);
     return config;
@@ -240,11 +238,9 @@ corral_config_read_data_dir(const char *file, char **error)
 {
     *error = NULL;
     size_t length;
-    char *text = corral_config_read_file(file, &length);
-    if (!text) {
-        *error = corral_format("%s: cannot read: %s", file, strerror(errno));
+    char *text = corral_config_read_file(file, &length, error);
+    if (!text)
         return NULL;
-    }
     loader_t loader = { .file = file, .dir = corral_config_directory(file) };
     yaml_parser_t parser;
     yaml_document_t document;
