@@ -11,14 +11,25 @@ set(CORRAL_LIB_OBJECTS
   $<TARGET_OBJECTS:libcorral> $<TARGET_OBJECTS:corral_base> $<TARGET_OBJECTS:corral_envelope>
   $<TARGET_OBJECTS:corral_proto> $<TARGET_OBJECTS:corral_logging>
   $<TARGET_OBJECTS:corral_metrics>)
+# Compiled with hidden visibility: libcorral.so exports only what
+# include/corral/ declares with CORRAL_EXPORT (tests/abi checks it), not
+# its internal functions nor the generated protobuf-c code.
+set_target_properties(libcorral corral_base corral_envelope corral_proto corral_logging
+  corral_metrics PROPERTIES C_VISIBILITY_PRESET hidden)
 set(CORRAL_LIB_DEPENDENCIES PkgConfig::CZMQ PkgConfig::ZMQ PkgConfig::MHD
   PkgConfig::JANSSON PkgConfig::PROTOBUF_C m)
 
 add_library(corral_shared SHARED ${CORRAL_LIB_OBJECTS})
 target_link_libraries(corral_shared PRIVATE ${CORRAL_LIB_DEPENDENCIES})
 set_target_properties(corral_shared PROPERTIES
-  OUTPUT_NAME corral VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}
+  OUTPUT_NAME corral VERSION ${PROJECT_VERSION} SOVERSION ${CORRAL_ABI_VERSION}
   LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/lib)
+
+# Writes the public ABI of this build's libcorral.so as the baseline the
+# abi_baseline test compares with (tools/abi, docs/abi.md).
+add_custom_target(abi-baseline
+  COMMAND ${PROJECT_SOURCE_DIR}/tools/abi update $<TARGET_FILE:corral_shared>
+  DEPENDS corral_shared VERBATIM)
 
 add_library(corral_static STATIC ${CORRAL_LIB_OBJECTS})
 set_target_properties(corral_static PROPERTIES

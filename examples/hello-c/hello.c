@@ -3,10 +3,14 @@
  *   GET  /hello             a greeting from the worker that served it
  *   POST /hello/shout?text= broadcast `text` to every worker (this one too)
  *   GET  /hello/heard       the last shout this worker heard, from whom
+ * Each worker logs what it hears (logger `plugins.hello`, corral/log.h):
+ * the line lands in the instance's log beside corral's own.
  * Run it as node.workers.command of a corral instance. */
+#include <corral/log.h>
 #include <corral/status.h>
 #include <corral/worker.h>
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +66,8 @@ on_shout(const corral_message_t *message, void *arg)
     memcpy(self->heard, message->payload, length);
     self->heard[length] = '\0';
     self->heard_from = message->sender_worker_id;
+    corral_log_write(CORRAL_LOG_INFO, "plugins.hello", "heard \"%s\" from worker %d",
+                     self->heard, self->heard_from);
 }
 
 static int

@@ -8,6 +8,7 @@
  *                         suspended meanwhile: the loop keeps serving
  *   GET /uv/ticks         how often the program's own 5 ms uv_timer ran */
 #include <corral/worker.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include <stdio.h>

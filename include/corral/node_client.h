@@ -13,6 +13,11 @@
 #define CORRAL_NODE_CLIENT_H
 
 #include "corral/node.h"
+#include "corral/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct corral_node_client corral_node_client_t;
 
@@ -28,23 +33,30 @@ typedef struct {
 
 /* Connects to the bus in `runtime_dir` and waits up to timeout_ms for
  * the first snapshot. NULL (logged) on failure. */
-corral_node_client_t *corral_node_client_new(const char *runtime_dir, int timeout_ms);
-void corral_node_client_destroy(corral_node_client_t **self_p);
+CORRAL_EXPORT corral_node_client_t *corral_node_client_new(const char *runtime_dir,
+                                                           int timeout_ms);
+CORRAL_EXPORT void corral_node_client_destroy(corral_node_client_t **self_p);
 
 /* A handle scoped to `plugin`, owned by the client. */
-corral_node_t *corral_node_client_plugin(corral_node_client_t *self, const char *plugin);
+CORRAL_EXPORT corral_node_t *corral_node_client_plugin(corral_node_client_t *self,
+                                                       const char *plugin);
 
 /* Waits up to timeout_ms for messages and runs the handlers of those that
  * arrived. Returns the number of messages delivered (0 on timeout). */
-int corral_node_client_poll(corral_node_client_t *self, int timeout_ms);
+CORRAL_EXPORT int corral_node_client_poll(corral_node_client_t *self, int timeout_ms);
 
 /* The seq of the last message delivered. */
-uint64_t corral_node_client_last_seq(const corral_node_client_t *self);
+CORRAL_EXPORT uint64_t corral_node_client_last_seq(const corral_node_client_t *self);
 
 /* Asks for a fresh snapshot, waits up to timeout_ms for it (delivering
  * what arrives meanwhile) and reads bus-in's counters from it. Returns 0,
  * or -1 on timeout. */
-int corral_node_client_stats(corral_node_client_t *self, corral_bus_stats_t *stats,
-                             int timeout_ms);
+CORRAL_EXPORT int corral_node_client_stats(corral_node_client_t *self,
+                                           corral_bus_stats_t *stats,
+                                           int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,6 +9,11 @@
 #define CORRAL_STATUS_H
 
 #include "corral/plugin.h"
+#include "corral/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* In order of severity (the values are the wire protocol's StatusLevel). */
 typedef enum {
@@ -20,12 +25,17 @@ typedef enum {
 
 /* Sets the plugin's status; `summary` is copied (NULL: the level's name).
  * Returns 0, or -1 if `level` is not a level or memory ran out. */
-int corral_plugin_set_status(corral_plugin_handle_t *handle, corral_status_level_t level,
-                             const char *summary);
+CORRAL_EXPORT int corral_plugin_set_status(corral_plugin_handle_t *handle,
+                                           corral_status_level_t level,
+                                           const char *summary);
 
 /* "available", "degraded", "unavailable", "critical"; "unknown" otherwise. */
-const char *corral_status_level_name(int level);
+CORRAL_EXPORT const char *corral_status_level_name(int level);
 /* The reverse; returns 0, or -1 if `name` is not a level. */
-int corral_status_level_parse(const char *name, corral_status_level_t *level);
+CORRAL_EXPORT int corral_status_level_parse(const char *name, corral_status_level_t *level);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

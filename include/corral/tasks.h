@@ -16,6 +16,11 @@
 #include <stdint.h>
 
 #include "corral/plugin.h"
+#include "corral/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* One run of the task `name`. Returns 0, or -1 when the run failed. */
 typedef int (corral_task_fn)(corral_plugin_handle_t *handle, const char *name, void *arg);
@@ -24,7 +29,11 @@ typedef int (corral_task_fn)(corral_plugin_handle_t *handle, const char *name, v
  * the first time one interval after the worker started (or took the main
  * role). During setup or start. Returns 0, or -1 when the name is empty or
  * taken for this plugin, or memory ran out. */
-int corral_task_register(corral_plugin_handle_t *handle, const char *name,
-                         uint64_t interval_ms, corral_task_fn *fn, void *arg);
+CORRAL_EXPORT int corral_task_register(corral_plugin_handle_t *handle, const char *name,
+                                       uint64_t interval_ms, corral_task_fn *fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,20 +10,26 @@
 #define CORRAL_WORKER_H
 
 #include "corral/exit_status.h"
+#include "corral/export.h"
 #include "corral/plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct corral_worker corral_worker_t;
 
-corral_worker_t *corral_worker_new(void);
-void corral_worker_destroy(corral_worker_t **self_p);
+CORRAL_EXPORT corral_worker_t *corral_worker_new(void);
+CORRAL_EXPORT void corral_worker_destroy(corral_worker_t **self_p);
 
 /* Plugins are set up and started in the order they are added, stopped in
  * reverse. Add them before corral_worker_run(). */
-int corral_worker_add_plugin(corral_worker_t *self, const corral_plugin_t *plugin);
+CORRAL_EXPORT int corral_worker_add_plugin(corral_worker_t *self,
+                                           const corral_plugin_t *plugin);
 
 /* Joins the instance, serves until told to stop (SIGTERM, SIGINT), stops
  * gracefully. Returns the process exit status: 0 after a graceful stop. */
-int corral_worker_run(corral_worker_t *self);
+CORRAL_EXPORT int corral_worker_run(corral_worker_t *self);
 
 /* --- A program with an event loop of its own --------------------------------
  *
@@ -47,23 +53,27 @@ int corral_worker_run(corral_worker_t *self);
 
 /* Joins the instance and starts serving. Returns 0, or the exit status to
  * exit with (non-zero: the reason is logged). */
-int corral_worker_start(corral_worker_t *self);
+CORRAL_EXPORT int corral_worker_start(corral_worker_t *self);
 /* The descriptor to watch (an epoll descriptor); -1 before start. */
-int corral_worker_fd(const corral_worker_t *self);
+CORRAL_EXPORT int corral_worker_fd(const corral_worker_t *self);
 /* The longest to wait before calling process() anyway, in milliseconds. */
-int corral_worker_timeout_ms(const corral_worker_t *self);
+CORRAL_EXPORT int corral_worker_timeout_ms(const corral_worker_t *self);
 /* Runs what is ready, without blocking. Returns 0 while serving, 1 once
  * the worker has stopped (then call corral_worker_finish). */
-int corral_worker_process(corral_worker_t *self);
+CORRAL_EXPORT int corral_worker_process(corral_worker_t *self);
 /* Begins a graceful stop, as SIGTERM does: keep calling process() until it
  * returns 1. */
-void corral_worker_stop(corral_worker_t *self);
+CORRAL_EXPORT void corral_worker_stop(corral_worker_t *self);
 /* Flushes the logs and says Bye (stopping at once if process() did not
  * return 1 yet). Returns the exit status. */
-int corral_worker_finish(corral_worker_t *self);
+CORRAL_EXPORT int corral_worker_finish(corral_worker_t *self);
 /* Watches one more descriptor, or ZeroMQ socket (zsock_t or libzmq
  * handle), that a plugin polls on corral_plugin_loop(). Returns 0 or -1. */
-int corral_worker_watch_fd(corral_worker_t *self, int fd);
-int corral_worker_watch_socket(corral_worker_t *self, void *socket);
+CORRAL_EXPORT int corral_worker_watch_fd(corral_worker_t *self, int fd);
+CORRAL_EXPORT int corral_worker_watch_socket(corral_worker_t *self, void *socket);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

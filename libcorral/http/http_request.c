@@ -2,6 +2,7 @@
  * answers it (corral/http.h). */
 #include "http_request.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 

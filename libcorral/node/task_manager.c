@@ -1,6 +1,8 @@
 /* task_manager.c: registered tasks and their timers (task_manager.h). */
 #include "task_manager.h"
 
+#include <czmq.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "corral/status.h"
+#include "corral/version.h"
 #include "plugin_host.h"
 #include "reporter.h"
 

@@ -2,12 +2,15 @@
 promises: corral, libcorral (shared and static), its headers and corral.pc.
 examples/hello-c is built outside the tree against that prefix with
 pkg-config alone, and runs as the workers of a real corral from the same
-prefix: its routes answer, its broadcast reaches every worker, its status
-shows in /api/status, and the instance stops cleanly.
+prefix: its routes answer, its broadcast reaches every worker, the line
+each worker logs through corral/log.h lands in the instance's log (the
+coordinator's console) with that worker's name, its status shows in
+/api/status, and the instance stops cleanly.
 
 usage: test_install.py BUILD_DIR SOURCE_DIR"""
 import glob
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -46,6 +49,10 @@ def check_hello(prefix, program, workers):
                 heard.add(worker)
             return len(heard) == workers
         instance.until("every worker heard the shout", every_worker_heard)
+        # the public log call: through the worker's pipeline to the coordinator
+        for worker_name in sorted(heard):
+            instance.wait_output(r"\[INFO \]\[" + re.escape(worker_name)
+                                 + r"\]\[plugins\.hello\] heard \"hi all\" from worker \d+$")
         _, status, _ = instance.request("GET", "/api/status", expect=200)
         plugin = status["status"]["plugins"]["hello"]
         assert plugin["summary"] == "ready to greet", plugin

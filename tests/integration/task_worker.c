@@ -5,6 +5,7 @@
  *   task "tick", every 50 ms: appends "<worker id> <pid> <run>" to
  *                             <worker data dir>/tick.runs
  *   GET /thirdparty/data-dir  {"data_dir": ..., "existed_at_setup": true} */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>

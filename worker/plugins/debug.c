@@ -24,6 +24,7 @@
  * was sent before the previous command's replies. */
 #include "plugins.h"
 
+#include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "plugin_host.h"
 
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

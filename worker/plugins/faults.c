@@ -14,6 +14,7 @@
  *   POST /api/debug/exit?worker=N&code=C      exits at once with status C */
 #include "plugins.h"
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

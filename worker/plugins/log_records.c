@@ -11,6 +11,7 @@
  * server.test_routes (off by default: one request could fill the disk). */
 #include "plugins.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 
 #include "log.h"

@@ -10,6 +10,7 @@
  * instance with an error naming the file. */
 #include "plugins.h"
 
+#include <jansson.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
