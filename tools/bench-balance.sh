@@ -46,8 +46,8 @@ command -v jq >/dev/null || die "jq is missing (apt-get install jq)"
 
 # start_instance NAME MODE|classic
 start_instance() {
-    local node="workers: { count: 2 }, status: { interval: 100ms }"
-    [ "$2" != classic ] || node="enabled: false"
+    local node="workers: { count: 2, command: [$TEST_WORKER] }, status: { interval: 100ms }"
+    [ "$2" != classic ] || node="enabled: false, workers: { command: [$TEST_WORKER] }"
     start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: ${2/classic/shared} }
 path: { data: $TMP/$1/data }
 node: { $node, shutdown_timeout: 5s }

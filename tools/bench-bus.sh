@@ -22,13 +22,15 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
 fi
 cmake --build "$BUILD" -j"$(nproc)" >/dev/null
+# the test worker (tests/plugins/): the debug routes that drive the bus
+TEST_WORKER=$BUILD/bin/corral-test-worker
 
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/corral-bench-bus.XXXXXX")
 cat > "$DIR/corral.yml" <<YAML
 server: { host: 127.0.0.1, port: 0 }
 path: { data: ./data }
 node:
-  workers: { count: 2 }
+  workers: { count: 2, command: [$TEST_WORKER] }
   debug_routes: true
 logging: { root: { level: info } }
 YAML

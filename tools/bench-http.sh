@@ -45,9 +45,8 @@ CPU_WORK=${CPU_WORK:-175000}
 READY_TIMEOUT=${READY_TIMEOUT:-10}
 OWN_WORKERS=${OWN_WORKERS:-1}
 
-# corral must not tell a supervising systemd about our instances, and must
-# run the worker from $BUILD_DIR, next to itself
-unset NOTIFY_SOCKET CORRAL_WORKER_PROGRAM
+# corral must not tell a supervising systemd about our instances
+unset NOTIFY_SOCKET
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "bench-http: $*"; exit 1; }
@@ -66,7 +65,9 @@ if ! command -v wrk >/dev/null 2>&1; then
 fi
 
 CORRAL=$BUILD_DIR/bin/corral
-if [ ! -x "$CORRAL" ] || [ ! -x "$BUILD_DIR/bin/corral-worker" ]; then
+# the test worker (tests/plugins/): /api/hello and the test route /api/cpu
+TEST_WORKER=$BUILD_DIR/bin/corral-test-worker
+if [ ! -x "$CORRAL" ] || [ ! -x "$TEST_WORKER" ]; then
     log "bench-http: building $BUILD_DIR"
     # a tree that is configured already keeps its own build type
     if [ -f "$BUILD_DIR/CMakeCache.txt" ]; then
@@ -107,9 +108,9 @@ start_corral() {
     local setup=$1 dir=$TMP/$1 node pattern line
     mkdir -p "$dir"
     case $setup in
-        classic)     node="enabled: false" ;;
-        clustered-1) node="enabled: true, workers: { count: 1 }" ;;
-        clustered-2) node="enabled: true, workers: { count: 2 }" ;;
+        classic)     node="enabled: false, workers: { command: [$TEST_WORKER] }" ;;
+        clustered-1) node="enabled: true, workers: { count: 1, command: [$TEST_WORKER] }" ;;
+        clustered-2) node="enabled: true, workers: { count: 2, command: [$TEST_WORKER] }" ;;
         uv-1)        node="enabled: true, workers: { count: 1, command: [$TMP/own/uv-worker] }" ;;
         python-1)    node="enabled: true, workers: { count: 1, command: [/usr/bin/python3,
                            $ROOT/examples/python-worker/worker.py], env: { PYTHONPATH: $TMP/own } }" ;;

@@ -5,7 +5,10 @@
 #
 # bench_init NAME [TOOL...]: call first; NAME prefixes messages; the
 # TOOLs (default: wrk curl) must be installed. Uses BUILD_DIR (default
-# <repo>/build). Sets ROOT, CORRAL, TMP.
+# <repo>/build). Sets ROOT, CORRAL, TMP, and TEST_WORKER: the test worker
+# (tests/plugins/: the reference worker's plugins and the test routes,
+# /api/cpu, /api/wait, /api/log, the debug routes...), which every
+# benchmark names in node.workers.command.
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "$BENCH_NAME: $*"; exit 1; }
@@ -15,14 +18,15 @@ bench_init() {
     ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
     BUILD_DIR=${BUILD_DIR:-$ROOT/build}
     shift
-    unset NOTIFY_SOCKET CORRAL_WORKER_PROGRAM
+    unset NOTIFY_SOCKET
     local tool tools=("$@")
     [ $# -gt 0 ] || tools=(wrk curl)
     for tool in "${tools[@]}"; do
         command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (apt-get install $tool)"
     done
     CORRAL=$BUILD_DIR/bin/corral
-    if [ ! -x "$CORRAL" ] || [ ! -x "$BUILD_DIR/bin/corral-worker" ]; then
+    TEST_WORKER=$BUILD_DIR/bin/corral-test-worker
+    if [ ! -x "$CORRAL" ] || [ ! -x "$TEST_WORKER" ]; then
         log "$BENCH_NAME: building $BUILD_DIR (Release)"
         cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >&2
         cmake --build "$BUILD_DIR" -j"$(nproc)" >&2

@@ -36,7 +36,7 @@ start_logging() {
     start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: reuseport, test_routes: true }
 path: { data: $TMP/$1/data }
 pid: { file: $TMP/$1/corral.pid }
-node: { workers: { count: 2 }, shutdown_timeout: 120s }
+node: { workers: { count: 2, command: [$TEST_WORKER] }, shutdown_timeout: 120s }
 logging:
 $2"
 }

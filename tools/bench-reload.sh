@@ -66,7 +66,7 @@ await_lines() {
 corral_config() {   # MODE DEPLOYMENT
     printf '%s\n' "server: { host: 127.0.0.1, port: 0, balancing: $1 }
 node:
-  workers: { count: 2, startup_delay: $STARTUP_DELAY, env: { DEPLOYMENT: \"$2\" } }
+  workers: { count: 2, command: [$TEST_WORKER], startup_delay: $STARTUP_DELAY, env: { DEPLOYMENT: \"$2\" } }
   reload: { parallel: 1, ready_timeout: 30s }
 logging: { root: { level: info } }"
 }

@@ -31,7 +31,7 @@ run() {
     local mode=$1 worker times hung
     start_corral "$mode" "server: { host: 127.0.0.1, port: 0, balancing: $mode }
 path: { data: $TMP/$mode/data }
-node: { workers: { count: $WORKERS } }"
+node: { workers: { count: $WORKERS, command: [$TEST_WORKER] } }"
     worker=$(pgrep -P "$CORRAL_PID" | sort -n | sed -n 2p)
     [ -n "$worker" ] || die "no second worker"
     kill -STOP "$worker"

@@ -90,8 +90,8 @@ SERVER_PID=
 SETUP=
 
 start_corral_setup() {     # NAME WORKERS (0: classic)
-    local node="enabled: false"
-    [ "$2" -eq 0 ] || node="enabled: true, workers: { count: $2 }"
+    local node="enabled: false, workers: { command: [$TEST_WORKER] }"
+    [ "$2" -eq 0 ] || node="enabled: true, workers: { count: $2, command: [$TEST_WORKER] }"
     start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: shared }
 path: { data: $TMP/$1/data }
 pid: { file: $TMP/$1/corral.pid }

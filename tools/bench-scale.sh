@@ -85,7 +85,7 @@ measure() {
 path: { data: $dir/data }
 pid: { file: $dir/corral.pid }
 node:
-  workers: { count: $count }
+  workers: { count: $count, command: [$TEST_WORKER] }
   status: { interval: $INTERVAL }
   shutdown_timeout: 60s
 logging: { root: { level: info } }"

@@ -39,7 +39,7 @@ start_reporting() {
     start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: shared }
 path: { data: $TMP/$1/data }
 node:
-  workers: { count: $WORKERS, heartbeat_timeout: 2h }
+  workers: { count: $WORKERS, command: [$TEST_WORKER], heartbeat_timeout: 2h }
   status: { interval: $1 }
   shutdown_timeout: 5s
 logging: { root: { level: info } }"

@@ -28,7 +28,7 @@ WRK_CONNECTIONS=${WRK_CONNECTIONS:-64}
 
 CONFIG='server: { host: 127.0.0.1, port: 0 }
 node:
-  workers: { count: 2 }
+  workers: { count: 2, command: [$TEST_WORKER] }
   restart: { policy: on-failure, max_restarts: 5, window: 1s,
              backoff: { initial: 10ms, max: 30s } }
 logging: { root: { level: info }, loggers: [ { name: coordinator, level: debug } ] }'

@@ -47,7 +47,7 @@ start_access() {
     start_corral "$1" "server: { host: 127.0.0.1, port: 0, balancing: reuseport }
 path: { data: $TMP/$1/data }
 pid: { file: $TMP/$1/corral.pid }
-node: { workers: { count: 2 } }
+node: { workers: { count: 2, command: [$TEST_WORKER] } }
 logging:
   appenders:
     access: { type: file, fileName: $TMP/$1/access.log }
@@ -127,7 +127,7 @@ CURRENT=records
 start_corral records "server: { host: 127.0.0.1, port: 0 }
 path: { data: $TMP/records/data }
 pid: { file: $TMP/records/corral.pid }
-node: { workers: { count: 1 } }
+node: { workers: { count: 1, command: [$TEST_WORKER] } }
 logging: { root: { level: info } }"
 "$CORRALCTL" --data "$TMP/records/data" logs -f --level info --logger demo.records \
     --count "$RECORDS" >"$TMP/records.out" 2>"$TMP/records.err" &

@@ -44,6 +44,11 @@ typedef struct {
 CORRAL_EXPORT const char *corral_plugin_name(const corral_plugin_handle_t *handle);
 CORRAL_EXPORT const corral_identity_t *
 corral_plugin_identity(const corral_plugin_handle_t *handle);
+/* The instance's data directory (`path.data`, as the coordinator resolved
+ * it), shared by every worker: for data the workers share, such as the
+ * migrations plugin's store (corral_node_worker_data_dir() is this
+ * worker's own). NULL before setup. */
+CORRAL_EXPORT const char *corral_plugin_data_path(const corral_plugin_handle_t *handle);
 /* The worker's event loop, for timers and readers of the plugin's own. */
 CORRAL_EXPORT zloop_t *corral_plugin_loop(corral_plugin_handle_t *handle);
 /* The plugin's private state. */

@@ -192,6 +192,13 @@ corral_plugin_identity(const corral_plugin_handle_t *handle)
     return handle->host->identity;
 }
 
+const char *
+corral_plugin_data_path(const corral_plugin_handle_t *handle)
+{
+    const Corral__V1__WorkerConfig *config = handle->host->config;
+    return config && config->data_path && *config->data_path ? config->data_path : NULL;
+}
+
 zloop_t *
 corral_plugin_loop(corral_plugin_handle_t *handle)
 {

@@ -1,7 +1,9 @@
 """test_python_worker.py: the Python worker (examples/python-worker) beside
 the C reference worker in one real instance, as two named worker types:
-`http` (http-1) runs corral-worker, `python` (python-1 and python-2) runs
-worker.py with its own `command` and `env`. Through the public
+`http` (http-1) runs the C test worker (corral-test-worker: the reference
+worker's plugins and the debug routes that drive the node service),
+`python` (python-1 and python-2) runs worker.py with its own `command`
+and `env`. Through the public
 routes only: the Python workers serve HTTP on fd 3, their status reports
 reach /api/status and /api/stats on the C worker (and the cluster view
 reaches their own /api/status), their log records come out of the
@@ -16,10 +18,11 @@ import sys
 from instance import Instance
 
 
-def config(source, python_out):
+def config(bin_dir, source, python_out):
     worker = os.path.join(source, "examples", "python-worker", "worker.py")
+    test_worker = os.path.join(bin_dir, "corral-test-worker")
     return ("node:\n  workers:\n"
-            "    http: { count: 1 }\n"
+            f"    http: {{ count: 1, command: [{test_worker}] }}\n"
             f"    python: {{ count: 2, command: [/usr/bin/python3, {worker}],\n"
             f"              env: {{ PYTHONPATH: {python_out} }} }}\n"
             "  status: { interval: 200ms }\n"
@@ -29,7 +32,7 @@ def config(source, python_out):
 
 def main():
     bin_dir, source, python_out = sys.argv[1:4]
-    instance = Instance(os.path.join(bin_dir, "corral"), config(source, python_out),
+    instance = Instance(os.path.join(bin_dir, "corral"), config(bin_dir, source, python_out),
                         balancing="reuseport")
     try:
         instance.wait_ready()           # every worker said Ready, Python ones too

@@ -180,7 +180,7 @@ instance_write_cluster_config_with(instance_t *self, int workers, const char *se
              "path: { data: ./data }\n"
              "pid: { file: ./corral.pid }\n"
              "node:\n"
-             "  workers: { count: %d }\n"
+             "  workers: { count: %d, " TEST_WORKER " }\n"
              "  shutdown_timeout: 10s\n"
              "logging: { root: { level: debug } }\n"
              "%s", server ? ", " : "", server ? server : "", workers, extra ? extra : "");

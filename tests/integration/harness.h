@@ -21,6 +21,16 @@ instance_t *instance_new(void);
 void instance_destroy(instance_t **self_p);
 
 const char *instance_dir(const instance_t *self);
+/* corral-test-worker (tests/plugins/): the reference worker's plugins and
+ * the test routes (/api/cpu, /api/wait, /api/node, the debug and fault
+ * routes, ...). A test that needs them names it in its configuration as
+ * an administrator names a program: `node.workers.command`, through
+ * TEST_WORKER inside the `workers` mapping ({ count: 2, TEST_WORKER }).
+ * instance_write_cluster_config() does. Without it, corral runs the
+ * reference corral-worker, which serves none of them. */
+#define TEST_WORKER_PROGRAM CORRAL_BIN_DIR "/corral-test-worker"
+#define TEST_WORKER "command: [" TEST_WORKER_PROGRAM "]"
+
 /* <dir>/corral.pid: the PID file the configs in the tests use. */
 const char *instance_pid_file(const instance_t *self);
 

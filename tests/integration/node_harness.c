@@ -20,7 +20,7 @@ instance_write_node_config(instance_t *instance, int workers, const char *node_e
              "logging: { root: { level: debug } }\n"
              "node:\n"
              "  enabled: %s\n"
-             "  workers: { count: %d }\n"
+             "  workers: { count: %d, " TEST_WORKER " }\n"
              "  shutdown_timeout: 10s\n"
              "  debug_routes: true\n"
              "%s",

@@ -98,7 +98,7 @@ reuseport_start_is_refused(int port)
     snprintf(yaml, sizeof yaml,
              "server: { host: 127.0.0.1, port: %d, balancing: reuseport }\n"
              "path: { data: ./data }\n"
-             "node: { workers: { count: 2 } }\n", port);
+             "node: { workers: { count: 2, " TEST_WORKER " } }\n", port);
     instance_write_config(instance, yaml);
     instance_start(instance);
     bool refused = instance_wait_exit(instance, 15000)

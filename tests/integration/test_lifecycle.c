@@ -126,7 +126,7 @@ test_reuseport_balancing_serves_from_both(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0, balancing: reuseport }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 } }\n");
+        "node: { workers: { count: 2, " TEST_WORKER " } }\n");
     instance_start(instance);
     assert_true(instance_wait_ready(instance, START_TIMEOUT_MS));
     int main_count;
@@ -187,7 +187,7 @@ start_with_shutdown_timeout(int workers, const char *timeout)
     snprintf(yaml, sizeof yaml,
              "server: { host: 127.0.0.1, port: 0 }\n"
              "pid: { file: ./corral.pid }\n"
-             "node: { workers: { count: %d }, shutdown_timeout: %s }\n"
+             "node: { workers: { count: %d, " TEST_WORKER " }, shutdown_timeout: %s }\n"
              "logging: { root: { level: debug } }\n", workers, timeout);
     instance_write_config(instance, yaml);
     instance_start(instance);
@@ -243,7 +243,7 @@ test_killed_worker_stops_the_instance(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0 }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 }, restart: { policy: never } }\n");
+        "node: { workers: { count: 2, " TEST_WORKER " }, restart: { policy: never } }\n");
     instance_start(instance);
     assert_true(instance_wait_ready(instance, START_TIMEOUT_MS));
     pid_t workers[WORKERS_MAX];
@@ -335,7 +335,7 @@ test_classic_mode_serves_standalone(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0 }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { enabled: false, workers: { count: 4 } }\n");
+        "node: { enabled: false, workers: { count: 4, " TEST_WORKER " } }\n");
     instance_start(instance);
     assert_true(instance_wait_ready(instance, START_TIMEOUT_MS));
     response_t response;
@@ -379,7 +379,7 @@ test_bad_config_exits_78_and_starts_nothing(void **state)
     assert_non_null(strstr(output, "/nonexistent/corral.yml"));
     free(output);
 
-    instance_write_config(instance, "node: { workers: { count: 2 } }\n");
+    instance_write_config(instance, "node: { workers: { count: 2, " TEST_WORKER " } }\n");
     status = run_corral(&output, "--check", "-c", config, NULL);
     assert_int_equal(WEXITSTATUS(status), 0);
     free(output);

@@ -188,7 +188,7 @@ write_config(instance_t *instance, int workers, const char *logging)
     assert_true(asprintf(&yaml,
                          "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
                          "pid: { file: ./corral.pid }\n"
-                         "node: { workers: { count: %d } }\n"
+                         "node: { workers: { count: %d, " TEST_WORKER " } }\n"
                          "logging:\n%s", workers, logging) > 0);
     instance_write_config(instance, yaml);
     free(yaml);
@@ -203,7 +203,7 @@ test_four_workers_rolling_every_record_once(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0, balancing: reuseport, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 4 }, shutdown_timeout: 100s }\n"
+        "node: { workers: { count: 4, " TEST_WORKER " }, shutdown_timeout: 100s }\n"
         "logging:\n"
         "  appenders:\n"
         "    file: { type: rolling-file, fileName: ./out.log,\n"
@@ -241,7 +241,8 @@ test_killed_worker_records_received_are_written(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0, balancing: reuseport, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 }, shutdown_timeout: 30s, restart: { policy: never } }\n"
+        "node: { workers: { count: 2, " TEST_WORKER " }, shutdown_timeout: 30s,\n"
+        "        restart: { policy: never } }\n"
         "logging:\n"
         "  appenders:\n"
         "    file: { type: file, fileName: ./out.log }\n"
@@ -382,7 +383,7 @@ test_classic_mode_runs_its_own_appenders(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { enabled: false }\n"
+        "node: { enabled: false, workers: { " TEST_WORKER " } }\n"
         "logging:\n"
         "  appenders:\n"
         "    json: { type: file, fileName: ./out.json, layout: { type: json } }\n"
@@ -475,7 +476,7 @@ test_disk_full_is_counted_and_workers_keep_serving(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { workers: { count: 2 }, status: { interval: 50ms } }\n"
+        "node: { workers: { count: 2, " TEST_WORKER " }, status: { interval: 50ms } }\n"
         "logging:\n"
         "  appenders:\n"
         "    full: { type: file, fileName: /dev/full }\n"

@@ -28,9 +28,12 @@ from instance import Instance  # noqa: E402
 from reload_load import Load  # noqa: E402
 
 CORRAL = os.path.join(sys.argv[1], "corral")
+# the test worker (tests/plugins/): the debug routes and the start delay
+TEST_WORKER = os.path.join(sys.argv[1], "corral-test-worker")
 
 
-def node_yaml(count, generation, startup_delay="300ms", ready_timeout="10s", extra=""):
+def node_yaml(count, generation, startup_delay="300ms", ready_timeout="10s", extra="",
+              command=TEST_WORKER):
     return ("pid: { file: ./corral.pid }\n"
             "logging: { root: { level: info } }\n"
             "node:\n"
@@ -40,6 +43,7 @@ def node_yaml(count, generation, startup_delay="300ms", ready_timeout="10s", ext
             f"  reload: {{ parallel: 1, ready_timeout: {ready_timeout} }}\n"
             "  workers:\n"
             f"    count: {count}\n"
+            f"    command: [{command}]\n"
             f"    startup_delay: {startup_delay}\n"
             f"    env: {{ RELOAD_MARK: \"{generation}\" }}\n" + extra)
 
@@ -160,7 +164,7 @@ def never_ready(instance, balancing, count, generation):
     instance.until("/api/status shows the rollback", lambda: reload_status(
         instance, lambda r: not r["ok"] and "rolled back" in r["summary"]))
     # a worker program that exits: the same, through the crash path
-    rewrite(instance, node_yaml(count, "exits", extra="    command: [/bin/false]\n"), balancing)
+    rewrite(instance, node_yaml(count, "exits", command="/bin/false"), balancing)
     instance.process.send_signal(signal.SIGHUP)
     instance.wait_output(r"rolled back: the new worker-1 exited before it was ready")
     after = processes(instance)
@@ -298,7 +302,7 @@ def types_yaml(http_count):
             "  shutdown_timeout: 3s\n"
             "  status: { interval: 100ms }\n"
             "  workers:\n"
-            f"    http: {{ count: {http_count}, startup_delay: 300ms }}\n"
+            f"    http: {{ count: {http_count}, command: [{TEST_WORKER}], startup_delay: 300ms }}\n"
             "    background: { count: 1, http: false }\n")
 
 

@@ -52,7 +52,7 @@ start(const char *name, int workers, int interval, const char *balancing, int re
              "path: { data: ./data }\n"
              "pid: { file: ./corral.pid }\n"
              "node:\n"
-             "  workers: { count: %d, heartbeat_timeout: 30s }\n"
+             "  workers: { count: %d, " TEST_WORKER ", heartbeat_timeout: 30s }\n"
              "  status: { interval: %dms }\n"
              "  shutdown_timeout: 60s\n"
              "logging: { root: { level: info } }\n", balancing, workers, interval);

@@ -292,7 +292,7 @@ start_instance(void **state)
         "path: { data: ./data }\n"
         "pid: { file: ./corral.pid }\n"
         "node:\n"
-        "  workers: { count: 3, heartbeat_timeout: 2s }\n"
+        "  workers: { count: 3, " TEST_WORKER ", heartbeat_timeout: 2s }\n"
         "  restart: { policy: never }      # a stopped worker stays, unavailable\n"
         "  status: { interval: 100ms }\n"
         "  shutdown_timeout: 10s\n"
@@ -664,7 +664,7 @@ start_classic_instance(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0 }\n"
         "pid: { file: ./corral.pid }\n"
-        "node: { enabled: false, status: { interval: 100ms } }\n");
+        "node: { enabled: false, workers: { " TEST_WORKER " }, status: { interval: 100ms } }\n");
     instance_start(instance);
     return instance_wait_ready(instance, 15000) ? 0 : -1;
 }
@@ -691,6 +691,64 @@ test_classic_mode_answers_the_same_shapes(void **state)
     response_clear(&stats);
 }
 
+/* --- The reference worker: what a plain instance serves ------------------------ */
+
+static int
+start_reference_instance(void **state)
+{
+    /* no node.workers.command: corral-worker, with every test switch on */
+    instance = instance_new();
+    instance_write_config(instance,
+        "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
+        "path: { data: ./data }\n"
+        "pid: { file: ./corral.pid }\n"
+        "node: { workers: { count: 2 }, debug_routes: true, status: { interval: 100ms } }\n");
+    instance_start(instance);
+    return instance_wait_ready(instance, 15000) ? 0 : -1;
+}
+
+/* /api/status lists the built-in plugins and the reference worker's own
+ * (migrations, hello), no test plugin, and none of the routes that burn
+ * CPU, wait, block, log in bulk, crash or drive the node service at a
+ * client's request is there, even with server.test_routes and
+ * node.debug_routes on: they live in the test worker (tests/plugins/). */
+static void
+test_reference_worker_serves_no_test_plugin(void **state)
+{
+    response_t status = await_response("/api/status", NULL, all_available,
+                                       (void *) (intptr_t) 2);
+    json_t *plugins = object_at(object_at(status.json, "status"), "plugins");
+    static const char *const expected[] = { "status", "stats", "metrics", "migrations",
+                                            "hello" };
+    for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++)
+        assert_string_equal(level_at(plugins, expected[i]), "available");
+    if (json_object_size(plugins) != sizeof expected / sizeof expected[0])
+        fail_msg("plugins other than the reference worker's: %s",
+                 json_dumps(plugins, JSON_COMPACT));
+    response_clear(&status);
+
+    response_t response;
+    assert_true(http_get(port(), "/api/hello", &response));
+    assert_int_equal(response.status, 200);
+    response_clear(&response);
+    static const char *const test_routes[][2] = {
+        { "GET", "/api/cpu?work=1000" }, { "GET", "/api/wait?ms=1" },
+        { "GET", "/api/realistic" }, { "GET", "/api/node" }, { "GET", "/api/block?ms=1" },
+        { "POST", "/api/demo/status?level=critical" }, { "GET", "/api/log?count=1" },
+        { "GET", "/api/debug/node?action=received" }, { "POST", "/api/debug/crash" },
+        { "POST", "/api/debug/hang" }, { "POST", "/api/debug/allocate" },
+        { "POST", "/api/debug/exit" },
+    };
+    for (size_t i = 0; i < sizeof test_routes / sizeof test_routes[0]; i++) {
+        assert_true(http_request_to(port(), test_routes[i][0], test_routes[i][1], NULL,
+                                    &response));
+        if (response.status != 404)
+            fail_msg("%s %s: %ld, expected 404", test_routes[i][0], test_routes[i][1],
+                     response.status);
+        response_clear(&response);
+    }
+}
+
 int
 main(void)
 {
@@ -705,7 +763,12 @@ main(void)
     const struct CMUnitTest classic[] = {
         cmocka_unit_test(test_classic_mode_answers_the_same_shapes),
     };
+    const struct CMUnitTest reference[] = {
+        cmocka_unit_test(test_reference_worker_serves_no_test_plugin),
+    };
     int failed = cmocka_run_group_tests_name("clustered", tests, start_instance, stop_instance);
-    return failed + cmocka_run_group_tests_name("classic", classic, start_classic_instance,
-                                                stop_instance);
+    failed += cmocka_run_group_tests_name("classic", classic, start_classic_instance,
+                                          stop_instance);
+    return failed + cmocka_run_group_tests_name("reference", reference,
+                                                start_reference_instance, stop_instance);
 }

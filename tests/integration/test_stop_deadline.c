@@ -30,7 +30,7 @@ test_shutdown_timeout_holds_with_a_large_log_backlog(void **state)
              "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
              "path: { data: ./data }\n"
              "pid: { file: ./corral.pid }\n"
-             "node: { workers: { count: %d }, shutdown_timeout: %dms }\n"
+             "node: { workers: { count: %d, " TEST_WORKER " }, shutdown_timeout: %dms }\n"
              "logging:\n"
              "  appenders:\n"
              "    out: { type: file, fileName: ./out.log, layout: { type: json } }\n"

@@ -35,9 +35,9 @@ static instance_t *
 start_with(int workers, const char *node_extra)
 {
     instance_t *instance = instance_new();
-    char yaml[2048], count[64] = "";
+    char yaml[2048], count[256] = "";
     if (workers)
-        snprintf(count, sizeof count, "  workers: { count: %d }\n", workers);
+        snprintf(count, sizeof count, "  workers: { count: %d, " TEST_WORKER " }\n", workers);
     snprintf(yaml, sizeof yaml,
              "server: { host: 127.0.0.1, port: 0 }\n"
              "path: { data: ./data }\n"
@@ -287,7 +287,8 @@ test_boot_failure_is_not_restarted(void **state)
     instance_write_config(instance,
         "server: { host: 127.0.0.1, port: 0 }\n"
         "path: { data: ./data }\n"
-        "node: { workers: { count: 2 }, debug_routes: true, shutdown_timeout: 10s,\n"
+        "node: { workers: { count: 2, " TEST_WORKER " }, debug_routes: true,\n"
+        "        shutdown_timeout: 10s,\n"
         "        migrations: { delay: 3s } }\n"
         "logging: { loggers: [ { name: coordinator, level: debug } ] }\n");
     instance_start(instance);
@@ -323,7 +324,8 @@ static void
 test_hung_worker_gets_sigabrt_then_sigkill(void **state)
 {
     instance_t *instance = start_with(0, "  restart: { backoff: { initial: 100ms } }\n"
-                                         "  workers: { count: 2, heartbeat_timeout: 2s }\n");
+                                         "  workers: { count: 2, " TEST_WORKER ",\n"
+                                         "             heartbeat_timeout: 2s }\n");
     pid_t victim = pid_of(instance, "worker-2");
     /* SIGABRT blocked, so that only the SIGKILL after it ends the worker */
     fault(instance, "worker-2", "/api/debug/hang?worker=2&mask=1");
@@ -359,7 +361,8 @@ test_max_memory_fails_the_allocation_and_replaces(void **state)
 {
     if (UNDER_ASAN)
         skip();
-    instance_t *instance = start_with(0, "  workers: { count: 2, max_memory: 512mb }\n");
+    instance_t *instance = start_with(0, "  workers: { count: 2, " TEST_WORKER ",\n"
+                                         "             max_memory: 512mb }\n");
     fault(instance, "worker-2", "/api/debug/allocate?worker=2&mb=1024");
     await_output(instance, "cannot allocate 1024 MB: out of memory");
     await_output(instance, "exited with status 12: memory; restarting in");
@@ -410,12 +413,12 @@ test_ulimit_v_without_max_memory_gives_classic_mode(void **state)
 {
     if (UNDER_ASAN)
         skip();
-    instance_t *instance = start_under_ulimit("{ count: 2 }", 4096);
+    instance_t *instance = start_under_ulimit("{ count: 2, " TEST_WORKER " }", 4096);
     await_output(instance, "clustering is disabled (classic mode)");
     assert_false(clustered(instance));
     assert_true(instance_stop(&instance));
 
-    instance = start_under_ulimit("{ count: 2, max_memory: 1gb }", 4096);
+    instance = start_under_ulimit("{ count: 2, " TEST_WORKER ", max_memory: 1gb }", 4096);
     assert_true(clustered(instance));
     assert_int_equal(count_output(instance, "clustering is disabled"), 0);
     assert_true(instance_stop(&instance));
@@ -443,7 +446,8 @@ test_coordinator_max_memory_is_its_own(void **state)
     if (UNDER_ASAN)
         skip();
     instance_t *instance = start_with(0, "  coordinator: { max_memory: 1gb }\n"
-                                         "  workers: { count: 2, max_memory: 768mb }\n");
+                                         "  workers: { count: 2, " TEST_WORKER ",\n"
+                                         "             max_memory: 768mb }\n");
     assert_int_equal(address_space_limit(instance_pid(instance)), 1LL << 30);
     pid_t workers[WORKERS_MAX];
     assert_int_equal(instance_workers(instance, workers, WORKERS_MAX), 2);
@@ -470,7 +474,8 @@ assert_no_failures(const load_result_t *result, instance_t *instance)
 static void
 test_recycle_max_requests_under_load_fails_nothing(void **state)
 {
-    instance_t *instance = start_with(0, "  workers: { count: 2, recycle: { max_requests: 400, "
+    instance_t *instance = start_with(0, "  workers: { count: 2, " TEST_WORKER ",\n"
+                                         "             recycle: { max_requests: 400, "
                                          "jitter: 10% } }\n");
     load_t *load = load_start(instance_port(instance), "/api/hello", 6);
     await_nth_output(instance, "recycle.max_requests is", 2);
@@ -487,7 +492,8 @@ test_recycle_max_requests_under_load_fails_nothing(void **state)
 static void
 test_recycle_max_rss_under_load_fails_nothing(void **state)
 {
-    instance_t *instance = start_with(0, "  workers: { count: 2, recycle: { max_rss: 200mb } }\n");
+    instance_t *instance = start_with(0, "  workers: { count: 2, " TEST_WORKER ",\n"
+                                         "             recycle: { max_rss: 200mb } }\n");
     load_t *load = load_start(instance_port(instance), "/api/hello", 6);
     pid_t bloated = pid_of(instance, "worker-2");
     fault(instance, "worker-2", "/api/debug/allocate?worker=2&mb=256");

@@ -92,7 +92,10 @@ class Instance:
         os.makedirs(self.bin)
         self.real = os.path.join(self.bin, "corral.real")
         shutil.copy2(os.path.join(bin_dir, "corral"), self.real)
-        shutil.copy2(os.path.join(bin_dir, "corral-worker"), self.bin)
+        # the test worker (tests/plugins/: the debug routes), beside corral
+        # as a package would put its worker, named in the configuration
+        self.worker = os.path.join(self.bin, "corral-test-worker")
+        shutil.copy2(os.path.join(bin_dir, "corral-test-worker"), self.worker)
         self.put_binary(self.real)
         self.config = os.path.join(self.dir, "corral.yml")
         self.data = os.path.join(self.dir, "data")
@@ -112,7 +115,7 @@ class Instance:
         self.await_log("ready: 2 workers serving")      # every worker, migrations done
         self.uuid = read(os.path.join(self.data, "uuid")).strip()
 
-    def yaml(self, balancing, extra):
+    def yaml(self, balancing, extra, command=None):
         return ("server: { host: 127.0.0.1, port: 0, balancing: %s }\n"
                 "path: { data: ./data }\n"
                 "pid: { file: ./corral.pid }\n"
@@ -126,10 +129,10 @@ class Instance:
                 "      layout: { type: json }\n"
                 "  root: { level: info, appenders: [file] }\n"
                 "node:\n"
-                "  workers: { count: 2%s }\n"
+                "  workers: { count: 2, command: [%s]%s }\n"
                 "  shutdown_timeout: 10s\n"
                 "  reload: { ready_timeout: 10s }\n"
-                "  debug_routes: true\n" % (balancing, extra))
+                "  debug_routes: true\n" % (balancing, command or self.worker, extra))
 
     def put_binary(self, source):
         """What an upgrade of the package does: a new file at the same path."""
@@ -372,7 +375,7 @@ def test_failure(bin_dir, Load):
         # a new coordinator that starts, but whose workers never get ready
         bad = os.path.join(instance.dir, "bad.yml")
         with open(bad, "w") as out:
-            out.write(instance.yaml("shared", ", command: [/bin/false]")
+            out.write(instance.yaml("shared", "", command="/bin/false")
                       + "  restart: { policy: never }\n")
         instance.put_script(f"exec {instance.real} -c {bad}\n")
         failed_upgrade(instance, Load, "workers that never get ready")

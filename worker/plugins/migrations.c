@@ -7,21 +7,23 @@
  * `migration-complete` with persist. Every other worker holds its app
  * routes (503) and its readiness until that message arrives, however late
  * it subscribes. A store that cannot be read or migrated stops the
- * instance with an error naming the file. */
+ * instance with an error naming the file.
+ *
+ * It uses only libcorral's public API (include/corral/), as a plugin of
+ * your own would. */
 #include "plugins.h"
 
-#include <jansson.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "atomic_file.h"
+#include "corral/log.h"
 #include "corral/worker.h"
-#include "log.h"
-#include "plugin_host.h"
 
 #define LOGGER "plugins.migrations"
 #define STORE_FILE "store.json"
@@ -69,12 +71,27 @@ migrate_step(json_t *store, int from)
     json_object_set_new(store, "version", json_integer(from + 1));
 }
 
+/* Writes the store under a fresh name beside `file` (mkostemp: mode 0600,
+ * never an existing file or a planted link), fsyncs it and renames it
+ * into place. */
 static int
 save_store(const char *file, json_t *store)
 {
-    char *text = json_dumps(store, JSON_INDENT(2));
-    int rc = text ? corral_atomic_write(file, text, strlen(text)) : -1;
-    free(text);
+    char *temporary = NULL;
+    if (asprintf(&temporary, "%s.XXXXXX", file) < 0)
+        return -1;
+    int fd = mkostemp(temporary, O_CLOEXEC);
+    int rc = fd >= 0 && json_dumpfd(store, fd, JSON_INDENT(2)) == 0 && fsync(fd) == 0 ? 0 : -1;
+    if (fd >= 0 && close(fd) != 0)
+        rc = -1;
+    if (rc == 0)
+        rc = rename(temporary, file);
+    if (rc != 0 && fd >= 0) {
+        int saved = errno;
+        unlink(temporary);
+        errno = saved;
+    }
+    free(temporary);
     return rc;
 }
 
@@ -101,12 +118,12 @@ migrate(const char *data_path, int worker_id)
             from = -1;
         }
         else
-            corral_log(CORRAL_LEVEL_INFO, LOGGER, "migrated %s from version %d to %d",
-                       file, from, STORE_VERSION);
+            corral_log_write(CORRAL_LOG_INFO, LOGGER, "migrated %s from version %d to %d",
+                             file, from, STORE_VERSION);
     }
     if (from < 0)
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "migration failed: %s; stopping the instance",
-                   error ? error : "out of memory");
+        corral_log_write(CORRAL_LOG_FATAL, LOGGER, "migration failed: %s; stopping the instance",
+                         error ? error : "out of memory");
     json_decref(store);
     free(error);
     free(file);
@@ -118,8 +135,8 @@ migrate(const char *data_path, int worker_id)
 static void
 on_migration_complete(const corral_message_t *message, void *arg)
 {
-    corral_log(CORRAL_LEVEL_INFO, LOGGER, "migration-complete: %.*s; serving app routes",
-               (int) message->len, (const char *) message->payload);
+    corral_log_write(CORRAL_LOG_INFO, LOGGER, "migration-complete: %.*s; serving app routes",
+                     (int) message->len, (const char *) message->payload);
     corral_subscription_cancel(&migrations.waiting);
     corral_plugin_release(migrations.handle);
 }
@@ -136,28 +153,13 @@ migrations_setup(corral_plugin_handle_t *handle)
     return migrations.waiting ? 0 : -1;
 }
 
-static void
-busy_for(uint64_t ms)
-{
-    struct timespec delay = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000 };
-    while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
-        ;
-}
-
 static int
 migrations_start(corral_plugin_handle_t *handle)
 {
     corral_node_t *node = corral_plugin_node(handle);
-    const Corral__V1__WorkerConfig *config = corral_plugin_worker_config(handle);
-    /* node.workers.startup_delay: an application slow to start (every
-     * process, before it can be ready), for reload tests and benchmarks */
-    busy_for(config->startup_delay_ms);
     if (!corral_node_is_main_worker(node))
         return 0;
-    /* node.migrations.delay: a slow migration, for tests and demos; the
-     * main worker is busy meanwhile, as with a real one */
-    busy_for(config->migration_delay_ms);
-    int from = migrate(config->data_path, corral_node_worker_id(node));
+    int from = migrate(corral_plugin_data_path(handle), corral_node_worker_id(node));
     if (from < 0) {
         corral_plugin_fail_with(handle, CORRAL_WORKER_EXIT_MIGRATION);    /* never retried */
         return -1;
@@ -167,7 +169,7 @@ migrations_start(corral_plugin_handle_t *handle)
                           STORE_VERSION, from < STORE_VERSION ? "true" : "false");
     corral_broadcast_opts_t opts = { .persist = true };
     if (corral_node_broadcast(node, "migration-complete", payload, (size_t) length, &opts) != 0) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot broadcast migration-complete");
+        corral_log_write(CORRAL_LOG_FATAL, LOGGER, "cannot broadcast migration-complete");
         return -1;
     }
     return 0;

@@ -22,7 +22,7 @@
  * the request is answered with every reply, {"replies":[{worker, ...}]}.
  * The bus keeps order, so a command is handled after every message that
  * was sent before the previous command's replies. */
-#include "plugins.h"
+#include "test_plugins.h"
 
 #include <jansson.h>
 #include <limits.h>

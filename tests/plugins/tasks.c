@@ -1,4 +1,4 @@
-/* tasks.c: the built-in tasks plugin, a user of the task manager
+/* tasks.c: the test worker's tasks plugin, a user of the task manager
  * (corral/tasks.h, task_manager.c): every worker registers the same tasks;
  * only the main worker runs them, so a task runs once per period in the
  * whole instance. Each run is logged and broadcast as `task-run` (plugin
@@ -7,7 +7,7 @@
  * The built-in task: `sample`, enabled with node.debug_routes, appends one
  * line "<worker id> <pid> <run>" to <path.data>/tasks/sample.runs every
  * 100 ms, so that a test can see which process runs it. */
-#include "plugins.h"
+#include "test_plugins.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
-/* demo.c: the demo plugin's routes, for tests and benchmarks:
- *   GET /api/hello         a tiny JSON reply
+/* demo.c: the demo plugin's routes, for tests and benchmarks (the test
+ * worker's; GET /api/hello is the reference worker's hello plugin):
  *   GET /api/cpu?work=N    fixed CPU work per request (N rounds, default 100000)
  *   GET /api/wait?ms=N     answers after N ms without blocking the loop
  *   GET /api/realistic?wait_ms=W&jitter_ms=J&cpu_us=C
@@ -14,15 +14,21 @@
  *                          sets the demo plugin's status on this worker;
  *                          with worker=N, only worker N does (the others
  *                          answer 421), so a client can aim at one worker
- *                          through a shared port */
-#include "plugins.h"
+ *                          through a shared port
+ * Its start is where the test worker is slow to start when asked, before
+ * the migrations plugin's (the test worker adds demo first):
+ *   node.workers.startup_delay  every worker, before it can be ready
+ *   node.migrations.delay       the main worker, before it migrates, so
+ *                               that a test sees the others answer 503 */
+#include "test_plugins.h"
 
 #include "corral/status.h"
 #include "log.h"
 #include "plugin_host.h"
 
-#include <jansson.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -41,13 +47,6 @@
 #define MAX_REALISTIC_WAIT_MS 1000L
 #define MAX_REALISTIC_CPU_US 5000L
 #define REALISTIC_HITS 10
-
-static void
-hello(corral_request_t *request, void *arg)
-{
-    static const char body[] = "{\"message\":\"hello\"}";
-    corral_request_respond(request, 200, "application/json", body, sizeof body - 1);
-}
 
 /* xorshift64* rounds: work the compiler cannot skip, the same every time */
 static uint64_t
@@ -286,9 +285,25 @@ status_route(corral_request_t *request, void *arg)
                                 summary ? summary : "set by a request"));
 }
 
+static void
+busy_for(uint64_t ms)
+{
+    struct timespec delay = { (time_t) (ms / 1000), (long) (ms % 1000) * 1000000 };
+    while (nanosleep(&delay, &delay) != 0 && errno == EINTR)
+        ;
+}
+
 static int
 demo_start(corral_plugin_handle_t *handle)
 {
+    const Corral__V1__WorkerConfig *config = corral_plugin_worker_config(handle);
+    /* an application slow to start (every process, before it can be
+     * ready), for reload tests and benchmarks */
+    busy_for(config->startup_delay_ms);
+    /* a slow migration, for tests and demos: the main worker is busy
+     * before it migrates, as with a real one */
+    if (corral_node_is_main_worker(corral_plugin_node(handle)))
+        busy_for(config->migration_delay_ms);
     return corral_plugin_set_status(handle, CORRAL_STATUS_AVAILABLE, "demo routes ready");
 }
 
@@ -298,8 +313,7 @@ demo_setup(corral_plugin_handle_t *handle)
     zloop_t *loop = corral_plugin_loop(handle);
     const corral_identity_t *identity = corral_plugin_identity(handle);
     /* app routes: 503 until migrations are complete; /api/node always answers */
-    if (corral_plugin_app_route(handle, "GET", "/api/hello", hello, NULL)
-        || corral_plugin_app_route(handle, "GET", "/api/cpu", cpu, NULL)
+    if (corral_plugin_app_route(handle, "GET", "/api/cpu", cpu, NULL)
         || corral_plugin_app_route(handle, "GET", "/api/wait", wait_route, loop)
         || corral_plugin_app_route(handle, "GET", "/api/realistic", realistic_route, loop)
         || corral_plugin_route(handle, "GET", "/api/node", node, (void *) identity))

@@ -9,7 +9,7 @@
  * before the worker says Bye: a graceful stop loses nothing. Every
  * 100,000 records, `demo.progress` says so at info. Only with
  * server.test_routes (off by default: one request could fill the disk). */
-#include "plugins.h"
+#include "test_plugins.h"
 
 #include <jansson.h>
 #include <stdlib.h>

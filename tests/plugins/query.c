@@ -1,5 +1,5 @@
-/* query.c: query parameters as the built-in plugins read them. */
-#include "plugins.h"
+/* query.c: query parameters as the test plugins read them. */
+#include "test_plugins.h"
 
 #include <stdlib.h>
 

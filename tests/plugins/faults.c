@@ -12,7 +12,7 @@
  *                                             keeps them; a failed allocation
  *                                             exits CORRAL_WORKER_EXIT_MEMORY
  *   POST /api/debug/exit?worker=N&code=C      exits at once with status C */
-#include "plugins.h"
+#include "test_plugins.h"
 
 #include <jansson.h>
 #include <signal.h>
