@@ -12,6 +12,7 @@ import glob
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -20,10 +21,20 @@ from instance import Instance, install, make_example
 
 def check_prefix(prefix):
     for name in ("bin/corral", "bin/corral-worker", "include/corral/worker.h",
-                 "include/corral/node.h"):
+                 "include/corral/node.h", "include/corral/log.h", "include/corral/version.h",
+                 "include/corral/export.h"):
         assert os.path.exists(os.path.join(prefix, name)), name
+    # the test worker and libcorral's internal headers stay in the tree
+    for name in ("bin/corral-test-worker", "include/corral/plugin_host.h",
+                 "include/corral/atomic_file.h", "include/log.h"):
+        assert not os.path.exists(os.path.join(prefix, name)), name
     libs = glob.glob(os.path.join(prefix, "lib*", "**", "libcorral.*"), recursive=True)
     assert any(p.endswith(".a") for p in libs) and any(".so" in p for p in libs), libs
+    # the shared library carries a versioned SONAME (docs/abi.md)
+    shared = next(p for p in libs if p.endswith(".so"))
+    dynamic = subprocess.run(["readelf", "-d", shared], check=True, capture_output=True,
+                             text=True).stdout
+    assert re.search(r"\(SONAME\)\s+Library soname: \[libcorral\.so\.\d+\]", dynamic), dynamic
 
 
 def check_hello(prefix, program, workers):
