@@ -1,8 +1,9 @@
 # cmake/install.cmake: what `cmake --install` puts under the prefix:
 # corral and corral-worker, libcorral (shared and static, each holding the
 # wire protocol, logging and metrics code it is built on), its public
-# headers under include/corral/, and corral.pc for pkg-config. Programs
-# outside this tree build against it (examples/hello-c).
+# headers under include/corral/ (the public API only, docs/abi.md), and
+# corral.pc for pkg-config. Programs outside this tree build against it
+# (examples/hello-c). Never the test worker (tests/plugins/).
 include(GNUInstallDirs)
 
 # Every object libcorral is made of; the internal libraries are static

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # bench-http.sh: HTTP throughput and latency of corral in three setups:
 # classic mode (node.enabled: false, one worker exec'd in place), clustered
-# with 1 worker and clustered with 2 workers. Each setup is loaded with wrk
-# on two routes of the demo plugin: GET /api/hello (tiny reply: measures
-# per-request overhead) and GET /api/cpu?work=$CPU_WORK (fixed CPU work per
-# request: measures how well workers use the cores). It prints req/s, p50
+# with 1 worker and clustered with 2 workers, each running the test worker
+# (corral-test-worker: the reference worker's plugins and the test routes).
+# Each setup is loaded with wrk on two routes: GET /api/hello (the hello
+# plugin's tiny reply: measures per-request overhead) and GET
+# /api/cpu?work=$CPU_WORK (fixed CPU work per request: measures how well
+# workers use the cores). It prints req/s, p50
 # and p99 per setup and route, where the machine's CPU time went (corral,
 # wrk, the rest, steal, idle), each worker's share, the clustered/classic
 # throughput ratios and the targets (cpu route: 2 workers >= 1.8x classic,
 # 1 worker >= 0.97x classic).
 #
 # Then the cost of your own worker (docs/worker-protocol.md), one worker
-# each, on its tiny route beside the reference worker's clustered-1 row:
+# each, on its tiny route beside the C worker's clustered-1 row:
 # uv-1, examples/libuv-worker (libcorral driven by libuv's loop, built
 # against an install of $BUILD_DIR in a temporary prefix), on /uv/hello; and
 # python-1, examples/python-worker, on /py/hello.
@@ -22,7 +24,8 @@
 # when a run fails (corral does not start, wrk fails, socket errors, non-2xx).
 #
 # Environment (defaults in brackets):
-#   BUILD_DIR        build tree with bin/corral [<repo>/build; built if missing]
+#   BUILD_DIR        build tree with bin/corral and bin/corral-test-worker
+#                    [<repo>/build; built if missing]
 #   DURATION         seconds per measured wrk run [10]
 #   WARMUP           seconds of discarded wrk load before each run, 0 = none [2]
 #   WRK_THREADS      wrk -t [2]
