@@ -159,7 +159,11 @@ migrations_start(corral_plugin_handle_t *handle)
     corral_node_t *node = corral_plugin_node(handle);
     if (!corral_node_is_main_worker(node))
         return 0;
-    int from = migrate(corral_plugin_data_path(handle), corral_node_worker_id(node));
+    const char *data_path = corral_plugin_data_path(handle);
+    int from = data_path ? migrate(data_path, corral_node_worker_id(node)) : -1;
+    if (!data_path)
+        corral_log_write(CORRAL_LOG_FATAL, LOGGER, "migration failed: the worker was handed "
+                         "no data directory (path.data); stopping the instance");
     if (from < 0) {
         corral_plugin_fail_with(handle, CORRAL_WORKER_EXIT_MIGRATION);    /* never retried */
         return -1;
