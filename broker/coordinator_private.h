@@ -86,6 +86,7 @@ struct corral_coordinator {
     int exit_code;
     uint64_t desk_dropped;
     uint64_t hello_refused;
+    int64_t hello_refused_logged_at;
     int64_t desk_dropped_logged_at;
     Corral__V1__InputCounters input;        /* what the views carry */
     Corral__V1__BalancerCounters balancer_counters;     /* the same */
