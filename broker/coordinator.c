@@ -239,6 +239,33 @@ watch_upgrade(corral_coordinator_t *self)
 
 /* --- Signals and the loop ----------------------------------------------------- */
 
+/* SIGUSR2, unless something this instance runs cannot be handed over.
+ * node.remote's TCP endpoints cannot: a ZeroMQ socket's listening
+ * descriptor is its context's, and the successor cannot bind them while
+ * this coordinator holds them; refused up front (docs/upgrade.md), so
+ * that no new coordinator is started only to fail. */
+static void
+begin_upgrade(corral_coordinator_t *self)
+{
+    char refused[400] = "";
+    const char *remote = corral_operator_remote_desk(self->operator);
+    if (corral_reload_running(self->reload))
+        snprintf(refused, sizeof refused, "SIGUSR2 ignored: a reload is in progress");
+    else if (remote)
+        snprintf(refused, sizeof refused, "SIGUSR2 refused: node.remote is bound (desk at %s, "
+                 "tap and bus-out beside it), and a new coordinator cannot bind its TCP "
+                 "endpoints while this one holds them; this coordinator keeps serving (to run "
+                 "a new binary with node.remote, restart the instance)", remote);
+    if (refused[0]) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s", refused);
+        corral_tap_event(self->tap, "upgrade", 0, NULL, 0, "%s", refused);
+        return;
+    }
+    corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping,
+                         self->config->node.reload.ready_timeout_ms);
+    corral_tap_event(self->tap, "upgrade", 0, NULL, 0, "SIGUSR2");
+}
+
 static int
 on_signal(int signal_number, void *arg)
 {
@@ -251,16 +278,8 @@ on_signal(int signal_number, void *arg)
         corral_logging_reopen(self->logs);
     else if (signal_number == SIGHUP)
         corral_coordinator_reload(self, NULL, NULL);
-    else if (signal_number == SIGUSR2 && self->upgrade) {
-        if (corral_reload_running(self->reload))
-            corral_log(CORRAL_LEVEL_WARN, LOGGER, "SIGUSR2 ignored: a reload is in progress");
-        else
-        {
-            corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping,
-                                 self->config->node.reload.ready_timeout_ms);
-            corral_tap_event(self->tap, "upgrade", 0, NULL, 0, "SIGUSR2");
-        }
-    }
+    else if (signal_number == SIGUSR2 && self->upgrade)
+        begin_upgrade(self);
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));
