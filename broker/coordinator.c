@@ -99,6 +99,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
         corral_upgrade_detach(self->upgrade);
     corral_operator_destroy(&self->operator);
     corral_supervisor_destroy(&self->supervisor);
+    corral_oom_kills_destroy(&self->oom_kills);
     corral_balancer_destroy(&self->balancer);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);

@@ -16,6 +16,7 @@
 #include "signals.h"
 #include "desk_tools.h"
 #include "log_collector.h"
+#include "oom_kills.h"
 #include "operator.h"
 #include "reload.h"
 #include "runtime_dir.h"
@@ -68,6 +69,7 @@ struct corral_coordinator {
     int slot_count;                         /* in use */
     int slot_capacity;
     corral_supervisor_t *supervisor;
+    corral_oom_kills_t *oom_kills;          /* which SIGKILLs were the OOM killer's */
     corral_reload_t *reload;
     uint32_t config_generation;
     int64_t reload_started_ms;

@@ -52,6 +52,44 @@ static void stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reaso
 static void stop_process(corral_process_t *process, int signal_number,
                          corral_exit_reason_t reason, uint64_t kill_after_ms);
 
+/* --- Time, timers and signals (ops, or the loop's and the kernel's) ------------- */
+
+int64_t
+corral_supervisor_now(const corral_supervisor_t *self)
+{
+    return self->ops.now_ms ? self->ops.now_ms(self->arg) : zclock_mono();
+}
+
+static int
+add_timer(corral_supervisor_t *self, uint64_t delay_ms, bool repeat, zloop_timer_fn *fn,
+          void *fn_arg)
+{
+    if (self->ops.timer)
+        return self->ops.timer(self->arg, delay_ms, repeat, fn, fn_arg);
+    return zloop_timer(self->loop, (size_t) delay_ms, repeat ? 0 : 1, fn, fn_arg);
+}
+
+static void
+end_timer(corral_supervisor_t *self, int *timer_id)
+{
+    if (*timer_id == -1)
+        return;
+    if (self->ops.timer_end)
+        self->ops.timer_end(self->arg, *timer_id);
+    else
+        zloop_timer_end(self->loop, *timer_id);
+    *timer_id = -1;
+}
+
+static void
+send_signal(corral_supervisor_t *self, pid_t pid, int signal_number)
+{
+    if (self->ops.signal)
+        self->ops.signal(self->arg, pid, signal_number);
+    else
+        kill(pid, signal_number);
+}
+
 /* --- Life and death of the supervisor ------------------------------------------ */
 
 static int on_hung_check(zloop_t *loop, int timer_id, void *arg);
@@ -103,10 +141,13 @@ corral_supervisor_new(zloop_t *loop, const corral_supervision_t *policy,
         return NULL;
     }
     srandom((unsigned) getpid() ^ (unsigned) zclock_mono());
-    if (policy->heartbeat_timeout_ms > 0 && policy->policy != CORRAL_RESTART_NEVER) {
-        uint64_t every = policy->heartbeat_timeout_ms / 4;
+    uint64_t shortest = policy->heartbeat_timeout_ms;
+    if (!shortest || (policy->ready_timeout_ms && policy->ready_timeout_ms < shortest))
+        shortest = policy->ready_timeout_ms;
+    if (shortest > 0 && policy->policy != CORRAL_RESTART_NEVER) {
+        uint64_t every = shortest / 4;
         every = every < 10 ? 10 : every > 1000 ? 1000 : every;
-        self->hung_timer = zloop_timer(loop, (size_t) every, 0, on_hung_check, self);
+        self->hung_timer = add_timer(self, every, true, on_hung_check, self);
     }
     return self;
 }
@@ -117,8 +158,7 @@ free_process(corral_supervisor_t *self, corral_process_t **process_p)
     corral_process_t *process = *process_p;
     if (!process)
         return;
-    if (process->kill_timer != -1)
-        zloop_timer_end(self->loop, process->kill_timer);
+    end_timer(self, &process->kill_timer);
     if (self->main == process)
         self->main = NULL;
     self->ops.forget(self->arg, process);
@@ -132,12 +172,10 @@ corral_supervisor_destroy(corral_supervisor_t **self_p)
     corral_supervisor_t *self = *self_p;
     if (!self)
         return;
-    if (self->hung_timer != -1)
-        zloop_timer_end(self->loop, self->hung_timer);
+    end_timer(self, &self->hung_timer);
     for (int i = 0; i < self->slot_capacity; i++) {
         slot_t *slot = self->slots[i];
-        if (slot->restart_timer != -1)
-            zloop_timer_end(self->loop, slot->restart_timer);
+        end_timer(self, &slot->restart_timer);
         free_process(self, &slot->current);
         free_process(self, &slot->beside);
         free(slot);
@@ -175,7 +213,7 @@ spawn_process(corral_supervisor_t *self, slot_t *slot, bool main)
         .owner = self, .slot_id = slot->id, .generation = slot->generations + 1,
         .config_generation = slot->spec.config_generation,
         .state = CORRAL_SLOT_STARTING, .main = main, .kill_timer = -1,
-        .started_ms = zclock_mono(), .started_unix_ms = corral_unix_ms(),
+        .started_ms = corral_supervisor_now(self), .started_unix_ms = corral_unix_ms(),
         .recycle_rss = with_jitter(slot->spec.recycle_max_rss,
                                    slot->spec.recycle_jitter_percent),
         .recycle_requests = with_jitter(slot->spec.recycle_max_requests,
@@ -255,10 +293,12 @@ corral_supervisor_set_spec(corral_supervisor_t *self, int slot_id,
 void
 corral_supervisor_set_policy(corral_supervisor_t *self, const corral_supervision_t *policy)
 {
-    uint64_t heartbeat_timeout_ms = self->policy.heartbeat_timeout_ms;
+    corral_supervision_t running = self->policy;
     self->policy = *policy;
-    if (self->hung_timer == -1)     /* no hung check runs: none is started now */
-        self->policy.heartbeat_timeout_ms = heartbeat_timeout_ms;
+    if (self->hung_timer == -1) {   /* no hung check runs: none is started now */
+        self->policy.heartbeat_timeout_ms = running.heartbeat_timeout_ms;
+        self->policy.ready_timeout_ms = running.ready_timeout_ms;
+    }
 }
 
 int
@@ -330,7 +370,7 @@ on_kill_due(zloop_t *loop, int timer_id, void *arg)
                                                   : "after the shutdown timeout");
     if (process->owner->stopping)
         process->owner->killed_stragglers = true;
-    kill(process->pid, SIGKILL);
+    send_signal(process->owner, process->pid, SIGKILL);
     return 0;
 }
 
@@ -343,10 +383,10 @@ stop_process(corral_process_t *process, int signal_number, corral_exit_reason_t 
     if (process->state != CORRAL_SLOT_STOPPING)
         process->asked = reason;
     process->state = CORRAL_SLOT_STOPPING;
-    kill(process->pid, signal_number);
+    send_signal(process->owner, process->pid, signal_number);
     if (process->kill_timer == -1)
-        process->kill_timer = zloop_timer(process->owner->loop, (size_t) kill_after_ms, 1,
-                                          on_kill_due, process);
+        process->kill_timer = add_timer(process->owner, kill_after_ms, false, on_kill_due,
+                                        process);
 }
 
 /* No restart pending, and its processes asked to stop. */
@@ -354,8 +394,7 @@ static void
 stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reason_t reason)
 {
     if (slot->restart_timer != -1) {
-        zloop_timer_end(self->loop, slot->restart_timer);
-        slot->restart_timer = -1;
+        end_timer(self, &slot->restart_timer);
         slot->state = CORRAL_SLOT_EXITED;
     }
     corral_process_t *processes[] = { slot->current, slot->beside };
@@ -446,7 +485,7 @@ corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *process)
     slot_t *slot = corral_supervisor_slot_of(process);
     process->state = CORRAL_SLOT_READY;
     process->was_ready = true;
-    process->ready_ms = process->heard_ms = zclock_mono();
+    process->ready_ms = process->heard_ms = corral_supervisor_now(self);
     corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready", slot->spec.name,
                (int) process->pid);
     if (process == slot->beside && !self->stopping)
@@ -469,7 +508,7 @@ void
 corral_supervisor_heard(corral_supervisor_t *self, corral_process_t *process,
                         uint64_t rss_bytes, uint64_t requests)
 {
-    process->heard_ms = zclock_mono();
+    process->heard_ms = corral_supervisor_now(self);
     slot_t *slot = corral_supervisor_slot_of(process);
     if (process != slot->current || process->state != CORRAL_SLOT_READY || slot->beside)
         return;
@@ -487,37 +526,66 @@ corral_supervisor_heard(corral_supervisor_t *self, corral_process_t *process,
     corral_supervisor_replace(self, slot->id, why, NULL, NULL);
 }
 
-/* Ready workers whose reports stopped: SIGABRT (a core dump says where
- * the loop is stuck), then SIGKILL; the exit is then a crash, `hung`. */
+/* A process the check finds hung: SIGABRT (a core dump says where the loop
+ * is stuck), then SIGKILL; its exit is then `hung`, and the restart
+ * policy decides as for a crash. */
+static void
+hung(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, const char *what)
+{
+    corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: hung; sending SIGABRT, then "
+               "SIGKILL after %d ms", slot->spec.name, (int) process->pid, what, HUNG_GRACE_MS);
+    stop_process(process, SIGABRT, CORRAL_EXIT_HUNG, HUNG_GRACE_MS);
+}
+
+/* Ready workers whose reports stopped (the heartbeat timeout), and
+ * restarted workers that are not ready within the ready timeout (a worker
+ * that hangs before it is ready sends no Ready and may send no report):
+ * both are hung. A slot's first process is the boot's or a reload's,
+ * whose own bounds apply. */
 static int
 on_hung_check(zloop_t *loop, int timer_id, void *arg)
 {
     corral_supervisor_t *self = arg;
-    int64_t now = zclock_mono();
+    int64_t now = corral_supervisor_now(self);
+    char what[160];
     for (int i = 0; i < self->slot_count && !self->stopping; i++) {
-        corral_process_t *process = self->slots[i]->current;
-        if (!process || process->state != CORRAL_SLOT_READY
-            || now - process->heard_ms <= (int64_t) self->policy.heartbeat_timeout_ms)
+        slot_t *slot = self->slots[i];
+        corral_process_t *process = slot->current;
+        if (!process)
             continue;
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
-                   "%s (pid %d) has not reported for %lld ms (heartbeat timeout %llu ms): "
-                   "hung; sending SIGABRT, then SIGKILL after %d ms",
-                   self->slots[i]->spec.name, (int) process->pid,
-                   (long long) (now - process->heard_ms),
-                   (unsigned long long) self->policy.heartbeat_timeout_ms, HUNG_GRACE_MS);
-        stop_process(process, SIGABRT, CORRAL_EXIT_HUNG, HUNG_GRACE_MS);
+        uint64_t heartbeat = self->policy.heartbeat_timeout_ms;
+        uint64_t ready = self->policy.ready_timeout_ms;
+        if (process->state == CORRAL_SLOT_READY && heartbeat
+            && now - process->heard_ms > (int64_t) heartbeat) {
+            snprintf(what, sizeof what, "has not reported for %lld ms (heartbeat timeout "
+                     "%llu ms)", (long long) (now - process->heard_ms),
+                     (unsigned long long) heartbeat);
+            hung(self, slot, process, what);
+        }
+        else if (process->state == CORRAL_SLOT_STARTING && process->generation > 1 && ready
+                 && now - process->started_ms > (int64_t) ready) {
+            snprintf(what, sizeof what, "was restarted %lld ms ago and is not ready "
+                     "(node.reload.ready_timeout %llu ms)",
+                     (long long) (now - process->started_ms), (unsigned long long) ready);
+            hung(self, slot, process, what);
+        }
     }
     return 0;
 }
 
 /* --- Reaped: the decisions ---------------------------------------------------------- */
 
+/* Why `process` exited: what it was asked (a stop, a recycle, hung), or
+ * out of memory (its own exit code when an allocation failed, or the
+ * kernel's OOM killer), or crashed. */
 static corral_exit_reason_t
-reason_of(const corral_process_t *process, int status)
+reason_of(corral_supervisor_t *self, const corral_process_t *process, int status)
 {
     if (process->state == CORRAL_SLOT_STOPPING)
         return process->asked;
     if (WIFEXITED(status) && WEXITSTATUS(status) == CORRAL_WORKER_EXIT_MEMORY)
+        return CORRAL_EXIT_MEMORY;
+    if (self->ops.killed_for_memory && self->ops.killed_for_memory(self->arg, process, status))
         return CORRAL_EXIT_MEMORY;
     return CORRAL_EXIT_CRASHED;
 }
@@ -581,7 +649,7 @@ decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int s
         return;
     }
     char window[32];
-    int64_t now = zclock_mono();
+    int64_t now = corral_supervisor_now(self);
     if (process->was_ready && now - process->ready_ms >= (int64_t) self->policy.window_ms)
         slot->exits.failures = 0;   /* it had been ready long enough: the backoff starts over */
     slot->exits.failures++;
@@ -609,7 +677,7 @@ decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int s
     self->restarts_by_reason[reason]++;
     slot->state = CORRAL_SLOT_WAITING;
     slot->restart_at_ms = now + (int64_t) delay;
-    slot->restart_timer = zloop_timer(self->loop, (size_t) delay, 1, on_restart_due, slot);
+    slot->restart_timer = add_timer(self, delay, false, on_restart_due, slot);
 }
 
 /* The incoming process of a replacement died before it was ready: the
@@ -618,7 +686,7 @@ static void
 incoming_failed(corral_supervisor_t *self, slot_t *slot, const corral_process_t *process,
                 const char *how)
 {
-    int within = corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
+    int within = corral_exit_history_count(&slot->exits, corral_supervisor_now(self), self->policy.window_ms);
     corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d, the replacement) %s before it was "
                "ready: crashed; pid %d keeps serving (%d exits in %llu ms)", slot->spec.name,
                (int) process->pid, how, (int) slot->current->pid, within,
@@ -657,7 +725,7 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
     slot_t *slot = corral_supervisor_slot_of(process);
     char how[96];
     corral_exit_describe(status, how, sizeof how);
-    corral_exit_reason_t reason = reason_of(process, status);
+    corral_exit_reason_t reason = reason_of(self, process, status);
     bool was_main = self->main == process;
     corral_exit_history_record(&slot->exits, process->pid, status,
                                corral_exit_reason_name(reason));
@@ -698,7 +766,7 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
             done(slot->done_arg, slot->id, false);
         }
         else if (slot->current) {
-            corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
+            corral_exit_history_count(&slot->exits, corral_supervisor_now(self), self->policy.window_ms);
             corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; its replacement "
                        "(pid %d) is starting", slot->spec.name, (int) process->pid, how,
                        corral_exit_reason_name(reason), (int) slot->current->pid);

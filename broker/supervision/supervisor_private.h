@@ -58,6 +58,9 @@ struct corral_supervisor {
     uint64_t restarts_by_reason[CORRAL_EXIT_REASONS];
 };
 
+/* The supervisor's clock (ops.now_ms, or the monotonic one). */
+int64_t corral_supervisor_now(const corral_supervisor_t *self);
+
 static inline slot_t *
 corral_supervisor_slot_of(const corral_process_t *process)
 {

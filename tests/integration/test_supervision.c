@@ -1,7 +1,9 @@
 /* test_supervision.c: a crashed, hung or bloated worker is replaced, a
- * crash loop stops the instance, some exits are never retried, memory
- * limits hold, and the main role moves without overlap (docs/architecture.md section
- * 8). Real processes and signals; failures are made through the fault
+ * crash loop stops the instance, some exits are never retried, a restart
+ * that hangs before it is ready is hung, memory limits hold and an OOM
+ * kill reads `memory`, and the main role moves without overlap
+ * (docs/architecture.md section 8). Real processes and signals; failures
+ * are made through the fault
  * routes of node.debug_routes. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -343,6 +346,48 @@ test_hung_worker_gets_sigabrt_then_sigkill(void **state)
     assert_true(instance_stop(&instance));
 }
 
+/* A worker that hangs before it is ready after a crash restart (issue
+ * 23): it never says Hello, so neither a Ready nor a report will come; the
+ * ready timeout finds it hung, as during a reload. A wrapper runs the
+ * reference worker, except once when a marker asks: then it hangs
+ * silently. */
+static void
+test_hang_before_ready_after_a_crash_restart_is_hung(void **state)
+{
+    char dir[] = "/tmp/corral-hang.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char script[256], marker[256], node[1024];
+    snprintf(script, sizeof script, "%s/hang-once.sh", dir);
+    snprintf(marker, sizeof marker, "%s/hang-once-2", dir);
+    FILE *file = fopen(script, "w");
+    assert_non_null(file);
+    fprintf(file, "#!/bin/sh\n"
+                  "marker=%s/hang-once-$CORRAL_WORKER_ID\n"
+                  "if [ -e \"$marker\" ]; then rm -f \"$marker\"; exec sleep 3600; fi\n"
+                  "exec %s/corral-worker \"worker-$CORRAL_WORKER_ID\"\n", dir, CORRAL_BIN_DIR);
+    fclose(file);
+    assert_int_equal(chmod(script, 0755), 0);
+    snprintf(node, sizeof node, "  restart: { backoff: { initial: 100ms } }\n"
+                                "  reload: { ready_timeout: 2s }\n"
+                                "  workers: { count: 2, command: [%s] }\n", script);
+    instance_t *instance = start_with(0, node);
+    file = fopen(marker, "w");
+    assert_non_null(file);
+    fclose(file);
+    fault(instance, "worker-2", "/api/debug/crash?worker=2");
+    await_output(instance, "worker-2 (pid");
+    await_output(instance, "is not ready (node.reload.ready_timeout 2000 ms): hung; sending "
+                           "SIGABRT, then SIGKILL after");
+    await_output(instance, "was killed by signal 6 (SIGABRT)");
+    await_output(instance, "hung; restarting in");
+    json_t *entry = await_worker_entry(instance, "worker-2", hung_and_replaced, NULL);
+    assert_true(json_integer_value(json_object_get(entry, "restarts")) >= 2);
+    json_decref(entry);
+    assert_true(instance_stop(&instance));
+    unlink(script);
+    rmdir(dir);
+}
+
 /* --- Memory ------------------------------------------------------------------------------ */
 
 static bool
@@ -370,6 +415,155 @@ test_max_memory_fails_the_allocation_and_replaces(void **state)
     assert_int_equal(response.status, 200);
     response_clear(&response);
     assert_true(instance_stop(&instance));
+}
+
+/* --- The kernel's OOM killer: a memory cgroup of the test's own --------------------- */
+
+/* This process's memory cgroup: "v1" or "v2" in *version, its path under
+ * /sys/fs/cgroup[/memory] in `path`; false if it has none. */
+static bool
+own_memory_cgroup(char *path, size_t size, int *version)
+{
+    FILE *file = fopen("/proc/self/cgroup", "r");
+    if (!file)
+        return false;
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, file)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *controllers = strchr(line, ':'), *where = controllers ? strchr(controllers + 1, ':')
+                                                                  : NULL;
+        if (!where)
+            continue;
+        *where++ = '\0';
+        if (strstr(controllers + 1, "memory")) {
+            snprintf(path, size, "/sys/fs/cgroup/memory%s", where);
+            *version = 1;
+            found = true;
+        }
+        else if (!controllers[1]) {
+            snprintf(path, size, "/sys/fs/cgroup%s", where);
+            *version = 2;
+            char controllers_file[1200], text[512] = "";
+            snprintf(controllers_file, sizeof controllers_file, "%s/cgroup.controllers", path);
+            FILE *list = fopen(controllers_file, "r");
+            found = list && fgets(text, sizeof text, list) && strstr(text, "memory");
+            if (list)
+                fclose(list);
+        }
+    }
+    fclose(file);
+    return found;
+}
+
+static bool
+write_file(const char *dir, const char *name, const char *text)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *file = fopen(path, "w");
+    if (!file)
+        return false;
+    bool ok = fputs(text, file) >= 0;
+    return fclose(file) == 0 && ok;
+}
+
+/* Starts corral inside a new memory cgroup limited to `limit_mb` (the test
+ * joins it for the fork, then goes back); NULL when this machine lets us
+ * make none (not root, no memory controller), *cgroup set otherwise. */
+static instance_t *
+start_in_memory_cgroup(const char *node_extra, long limit_mb, char *cgroup, size_t size)
+{
+    char own[1024], pid[32], limit[32];
+    int version;
+    if (geteuid() != 0 || !own_memory_cgroup(own, sizeof own, &version))
+        return NULL;
+    snprintf(cgroup, size, "%s/corral-oom-%d", own, (int) getpid());
+    snprintf(pid, sizeof pid, "%d", (int) getpid());
+    snprintf(limit, sizeof limit, "%ld", limit_mb << 20);
+    if (mkdir(cgroup, 0755) != 0) {
+        cgroup[0] = '\0';
+        return NULL;
+    }
+    bool limited = version == 1 ? write_file(cgroup, "memory.limit_in_bytes", limit)
+                                : write_file(cgroup, "memory.max", limit)
+                                  && (write_file(cgroup, "memory.swap.max", "0") || true);
+    if (!limited || !write_file(cgroup, "cgroup.procs", pid)) {
+        rmdir(cgroup);
+        cgroup[0] = '\0';
+        return NULL;
+    }
+    instance_t *instance = instance_new();
+    char yaml[2048];
+    snprintf(yaml, sizeof yaml,
+             "server: { host: 127.0.0.1, port: 0 }\n"
+             "path: { data: ./data }\n"
+             "pid: { file: ./corral.pid }\n"
+             "node:\n"
+             "  debug_routes: true\n"
+             "  status: { interval: 100ms }\n"
+             "  shutdown_timeout: 10s\n"
+             "%s"
+             "logging: { root: { level: info }, loggers: [ { name: coordinator, level: debug } ] }\n",
+             node_extra);
+    instance_write_config(instance, yaml);
+    instance_start(instance);
+    assert_true(write_file(own, "cgroup.procs", pid));      /* the test leaves it */
+    if (!instance_wait_ready(instance, START_MS))
+        fail_msg("not ready:\n%s", instance_output(instance));
+    return instance;
+}
+
+static bool
+replaced_for_an_oom_kill(json_t *entry, const void *arg)
+{
+    json_t *last = json_object_get(entry, "last_exit");
+    const char *reason = json_string_value(json_object_get(last, "reason"));
+    return restarted_and_ready(entry, (void *) 1) && reason && strcmp(reason, "memory") == 0
+        && json_integer_value(json_object_get(last, "signal")) == SIGKILL;
+}
+
+static char oom_cgroup[1200];
+
+/* The cgroup goes even when the test failed (it is empty once corral is). */
+static int
+remove_oom_cgroup(void **state)
+{
+    if (oom_cgroup[0])
+        rmdir(oom_cgroup);
+    oom_cgroup[0] = '\0';
+    return 0;
+}
+
+/* A worker the kernel's OOM killer takes (its cgroup's memory limit,
+ * not an allocation that fails) reads `memory`, not `crashed`; a kill -9
+ * from anyone else still reads `crashed`. */
+static void
+test_an_oom_kill_reads_memory(void **state)
+{
+    instance_t *instance = start_in_memory_cgroup(
+        "  restart: { backoff: { initial: 100ms } }\n  workers: { count: 2 }\n", 256, oom_cgroup,
+        sizeof oom_cgroup);
+    if (!instance)
+        skip();     /* no memory cgroup of our own here: the unit of oom_kills.c still runs */
+    pid_t victim = pid_of(instance, "worker-2");
+    fault(instance, "worker-2", "/api/debug/allocate?worker=2&mb=1024");
+    char expected[160];
+    snprintf(expected, sizeof expected,
+             "worker-2 (pid %d) was killed by signal 9 (SIGKILL): memory; restarting in",
+             (int) victim);
+    await_output(instance, expected);
+    json_decref(await_worker_entry(instance, "worker-2", replaced_for_an_oom_kill, NULL));
+
+    pid_t other = pid_of(instance, "worker-1");
+    assert_int_equal(kill(other, SIGKILL), 0);
+    snprintf(expected, sizeof expected,
+             "worker-1 (pid %d) was killed by signal 9 (SIGKILL): crashed; restarting in",
+             (int) other);
+    await_output(instance, expected);
+    assert_true(instance_stop(&instance));
+    assert_int_equal(rmdir(oom_cgroup), 0);
+    oom_cgroup[0] = '\0';
 }
 
 /* Runs corral with RLIMIT_AS at `limit_mb` (as `ulimit -v` would). */
@@ -581,6 +775,8 @@ main(void)
         cmocka_unit_test(test_exit_78_is_not_restarted),
         cmocka_unit_test(test_boot_failure_is_not_restarted),
         cmocka_unit_test(test_hung_worker_gets_sigabrt_then_sigkill),
+        cmocka_unit_test(test_hang_before_ready_after_a_crash_restart_is_hung),
+        cmocka_unit_test_teardown(test_an_oom_kill_reads_memory, remove_oom_cgroup),
         cmocka_unit_test(test_max_memory_fails_the_allocation_and_replaces),
         cmocka_unit_test(test_ulimit_v_without_max_memory_gives_classic_mode),
         cmocka_unit_test(test_coordinator_max_memory_is_its_own),
