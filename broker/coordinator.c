@@ -63,7 +63,7 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
                                              corral_cpu_quota("/"));
     if (reserved != 0 || !self->loop || !self->view || !self->worker_program
         || corral_coordinator_start_supervisor(self) != 0
-        || corral_coordinator_reload_setup(self) != 0)
+        || !(self->reloads = corral_reload_state_new(self)))
         corral_coordinator_destroy(&self);
     return self;
 }
@@ -94,7 +94,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
-    corral_coordinator_reload_teardown(self);
+    corral_reload_state_destroy(&self->reloads);      /* and the configuration it loaded */
     if (self->upgrade)
         corral_upgrade_detach(self->upgrade);
     corral_operator_destroy(&self->operator);
@@ -160,7 +160,7 @@ corral_coordinator_begin_stop(corral_coordinator_t *self, int exit_code, const c
     corral_upgrade_cancel(self->upgrade);
     if (!corral_upgrade_handed_over(self->upgrade))
         corral_notify("STOPPING=1");
-    corral_coordinator_reload_abort(self);
+    corral_reload_state_abort(self->reloads);
     /* no process accepts again: a new connection is refused at once rather
      * than left in the backlog until the last worker exits (not the
      * sockets another coordinator serves on: corral_listener_keep) */
@@ -250,7 +250,7 @@ begin_upgrade(corral_coordinator_t *self)
 {
     char refused[400] = "";
     const char *remote = corral_operator_remote_desk(self->operator);
-    if (corral_reload_running(self->reload))
+    if (corral_reload_state_running(self->reloads))
         snprintf(refused, sizeof refused, "SIGUSR2 ignored: a reload is in progress");
     else if (remote)
         snprintf(refused, sizeof refused, "SIGUSR2 refused: node.remote is bound (desk at %s, "
