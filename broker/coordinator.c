@@ -61,7 +61,8 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
                                              config->node.status.interval_ms,
                                              config->node.workers.heartbeat_timeout_ms,
                                              corral_cpu_quota("/"));
-    if (reserved != 0 || !self->loop || !self->view || !self->worker_program
+    self->desk_input = corral_desk_input_new();
+    if (reserved != 0 || !self->loop || !self->view || !self->worker_program || !self->desk_input
         || corral_coordinator_start_supervisor(self) != 0
         || !(self->reloads = corral_reload_state_new(self)))
         corral_coordinator_destroy(&self);
@@ -110,6 +111,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
         corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
+    corral_desk_input_destroy(&self->desk_input);
     free(self->instance_uuid);
     corral_runtime_dir_destroy(&self->runtime);
     free(self->desk_endpoint);

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
 #include "loop_delay.h"
@@ -15,16 +16,47 @@
 #define DROP_LOG_INTERVAL_MS 10000
 #define DESK_BATCH 256              /* desk messages read in one turn */
 
+/* The desk's counts of refused input, and what the views carry of every
+ * broker socket's (refreshed once per status interval). */
+struct corral_desk_input {
+    uint64_t dropped;
+    int64_t dropped_logged_at;
+    uint64_t hello_refused;
+    int64_t hello_refused_logged_at;
+    Corral__V1__InputCounters input;                /* what the views carry */
+    Corral__V1__BalancerCounters balancer_counters; /* the same */
+    int64_t refreshed_at;                           /* when both were summed */
+};
+
+corral_desk_input_t *
+corral_desk_input_new(void)
+{
+    corral_desk_input_t *self = calloc(1, sizeof *self);
+    if (self) {
+        corral__v1__input_counters__init(&self->input);
+        corral__v1__balancer_counters__init(&self->balancer_counters);
+    }
+    return self;
+}
+
+void
+corral_desk_input_destroy(corral_desk_input_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
 static void
 count_dropped(corral_coordinator_t *self, const char *what)
 {
-    self->desk_dropped++;
+    corral_desk_input_t *counts = self->desk_input;
+    counts->dropped++;
     corral_tap_event(self->tap, "dropped", 0, NULL, 0, "desk: %s", what);
     int64_t now = zclock_mono();
-    if (self->desk_dropped == 1 || now - self->desk_dropped_logged_at >= DROP_LOG_INTERVAL_MS) {
+    if (counts->dropped == 1 || now - counts->dropped_logged_at >= DROP_LOG_INTERVAL_MS) {
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "desk: dropped %s (%llu dropped so far)",
-                   what, (unsigned long long) self->desk_dropped);
-        self->desk_dropped_logged_at = now;
+                   what, (unsigned long long) counts->dropped);
+        counts->dropped_logged_at = now;
     }
 }
 
@@ -62,13 +94,14 @@ process_by_peer(corral_coordinator_t *self, zframe_t *routing_id, uint32_t worke
 static bool
 count_refused_hello(corral_coordinator_t *self, const char *why)
 {
-    self->hello_refused++;
-    self->desk_dropped++;
+    corral_desk_input_t *counts = self->desk_input;
+    counts->hello_refused++;
+    counts->dropped++;
     corral_tap_event(self->tap, "dropped", 0, NULL, 0, "desk: %s", why);
     int64_t now = zclock_mono();
-    if (self->hello_refused > 1 && now - self->hello_refused_logged_at < DROP_LOG_INTERVAL_MS)
+    if (counts->hello_refused > 1 && now - counts->hello_refused_logged_at < DROP_LOG_INTERVAL_MS)
         return false;
-    self->hello_refused_logged_at = now;
+    counts->hello_refused_logged_at = now;
     return true;
 }
 
@@ -80,7 +113,7 @@ refuse_hello(corral_coordinator_t *self, zframe_t *routing_id, const char *why)
 {
     if (count_refused_hello(self, why))
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "desk: refused %s (%llu Hellos refused so far)",
-                   why, (unsigned long long) self->hello_refused);
+                   why, (unsigned long long) self->desk_input->hello_refused);
     corral_desk_tools_refuse(self->tools, self->desk, routing_id,
                              "not a worker of this instance (a tool says ToolHello)");
 }
@@ -175,14 +208,14 @@ static void
 refresh_input_counters(corral_coordinator_t *self)
 {
     int64_t now = zclock_mono();
-    if (self->input_refreshed_at
-        && now - self->input_refreshed_at < (int64_t) self->config->node.status.interval_ms)
+    if (self->desk_input->refreshed_at
+        && now - self->desk_input->refreshed_at < (int64_t) self->config->node.status.interval_ms)
         return;
-    self->input_refreshed_at = now;
+    self->desk_input->refreshed_at = now;
     Corral__V1__InputCounters input = CORRAL__V1__INPUT_COUNTERS__INIT;
     input.bus_in = self->bus ? corral_bus_stats(self->bus) : NULL;
-    input.desk_dropped = self->desk_dropped;
-    input.desk_hello_refused = self->hello_refused;
+    input.desk_dropped = self->desk_input->dropped;
+    input.desk_hello_refused = self->desk_input->hello_refused;
     if (self->logs) {
         corral_log_counters_t logs;
         corral_log_collector_counters(self->logs, &logs);
@@ -190,8 +223,8 @@ refresh_input_counters(corral_coordinator_t *self)
         input.logs_forged = logs.forged;
         input.logs_invalid = logs.invalid;
     }
-    self->input = input;
-    corral_cluster_view_set_input(self->view, &self->input);
+    self->desk_input->input = input;
+    corral_cluster_view_set_input(self->view, &self->desk_input->input);
     if (self->balancer) {
         corral_balancer_stats_t stats;
         corral_balancer_stats(self->balancer, &stats);
@@ -202,8 +235,8 @@ refresh_input_counters(corral_coordinator_t *self)
         counters.dropped = stats.dropped;
         counters.accept_errors = stats.accept_errors;
         counters.bad_messages = stats.bad_messages;
-        self->balancer_counters = counters;
-        corral_cluster_view_set_balancer(self->view, &self->balancer_counters);
+        self->desk_input->balancer_counters = counters;
+        corral_cluster_view_set_balancer(self->view, &self->desk_input->balancer_counters);
     }
 }
 
@@ -213,7 +246,7 @@ view_envelope(corral_coordinator_t *self)
 {
     refresh_input_counters(self);
     corral_operator_count(self->operator);
-    return corral_cluster_view_envelope(self->view, self->desk_dropped);
+    return corral_cluster_view_envelope(self->view, self->desk_input->dropped);
 }
 
 /* The whole view, packed once for every worker that asks meanwhile. */
@@ -223,7 +256,7 @@ send_view_to(corral_coordinator_t *self, const corral_process_t *process)
     peer_t *peer = corral_process_link(process);
     refresh_input_counters(self);
     corral_operator_count(self->operator);
-    zframe_t *view = corral_cluster_view_frame(self->view, self->desk_dropped);
+    zframe_t *view = corral_cluster_view_frame(self->view, self->desk_input->dropped);
     if (view && peer && peer->desk_peer)
         corral_envelope_send_packed(self->desk, peer->desk_peer, view, ZFRAME_DONTWAIT);
 }

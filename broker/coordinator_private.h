@@ -48,6 +48,7 @@ typedef struct {
 } peer_t;
 
 typedef struct corral_reload_state corral_reload_state_t;
+typedef struct corral_desk_input corral_desk_input_t;
 
 struct corral_coordinator {
     const corral_config_t *config;          /* running (owned by reloads once one loaded it) */
@@ -79,13 +80,7 @@ struct corral_coordinator {
     corral_desk_tools_t *tools;         /* the operator's */
     bool stopping;
     int exit_code;
-    uint64_t desk_dropped;
-    uint64_t hello_refused;
-    int64_t hello_refused_logged_at;
-    int64_t desk_dropped_logged_at;
-    Corral__V1__InputCounters input;        /* what the views carry */
-    Corral__V1__BalancerCounters balancer_counters;     /* the same */
-    int64_t input_refreshed_at;             /* when both were summed */
+    corral_desk_input_t *desk_input;        /* coordinator_desk.c: refused input */
     corral_upgrade_t *upgrade;          /* SIGUSR2 (upgrade.h); not owned */
     int64_t handed_over_at;             /* to the successor; 0: not */
 };
@@ -101,6 +96,8 @@ void corral_coordinator_begin_stop(corral_coordinator_t *self, int exit_code, co
 void corral_coordinator_upgrade_taken_over(corral_coordinator_t *self);
 
 /* coordinator_desk.c: the workers' side of desk */
+corral_desk_input_t *corral_desk_input_new(void);
+void corral_desk_input_destroy(corral_desk_input_t **self_p);
 /* Sends on desk to `process`, without blocking. Returns 0, or -1 if it
  * never said Hello or its queue is full. */
 int corral_coordinator_send_to_process(corral_coordinator_t *self,

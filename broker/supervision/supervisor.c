@@ -686,7 +686,8 @@ static void
 incoming_failed(corral_supervisor_t *self, slot_t *slot, const corral_process_t *process,
                 const char *how)
 {
-    int within = corral_exit_history_count(&slot->exits, corral_supervisor_now(self), self->policy.window_ms);
+    int within = corral_exit_history_count(&slot->exits, corral_supervisor_now(self),
+                                           self->policy.window_ms);
     corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d, the replacement) %s before it was "
                "ready: crashed; pid %d keeps serving (%d exits in %llu ms)", slot->spec.name,
                (int) process->pid, how, (int) slot->current->pid, within,
@@ -766,7 +767,8 @@ corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, i
             done(slot->done_arg, slot->id, false);
         }
         else if (slot->current) {
-            corral_exit_history_count(&slot->exits, corral_supervisor_now(self), self->policy.window_ms);
+            corral_exit_history_count(&slot->exits, corral_supervisor_now(self),
+                                      self->policy.window_ms);
             corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; its replacement "
                        "(pid %d) is starting", slot->spec.name, (int) process->pid, how,
                        corral_exit_reason_name(reason), (int) slot->current->pid);

@@ -1,10 +1,12 @@
 /* test_protocol.c: protocol versions (docs/worker-protocol.md, "Versions").
  * A worker that speaks another version than the coordinator gets a clear
  * error on both sides: the coordinator answers its Hello (once its secret
- * proved it is one of ours) with a ProtocolError and logs why; the reference worker, given a Welcome of
- * another version, says so and exits 78. Real processes, real sockets: a
- * real corral for the first, a real corral-worker against a coordinator
- * played by this test for the second. */
+ * proved it is one of ours) with a ProtocolError and logs why; the
+ * reference worker, given a Welcome of another version, says so and exits
+ * 78. Real processes, real sockets: a real corral running a worker built
+ * for another version (foreign_worker.c) for the first, a real
+ * corral-worker against a coordinator played by this test for the
+ * second. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

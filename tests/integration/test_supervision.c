@@ -504,8 +504,8 @@ start_in_memory_cgroup(const char *node_extra, long limit_mb, char *cgroup, size
              "  status: { interval: 100ms }\n"
              "  shutdown_timeout: 10s\n"
              "%s"
-             "logging: { root: { level: info }, loggers: [ { name: coordinator, level: debug } ] }\n",
-             node_extra);
+             "logging: { root: { level: info },\n"
+             "           loggers: [ { name: coordinator, level: debug } ] }\n", node_extra);
     instance_write_config(instance, yaml);
     instance_start(instance);
     assert_true(write_file(own, "cgroup.procs", pid));      /* the test leaves it */

@@ -28,7 +28,8 @@ put(const char *relative, const char *text)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", root, relative);
-    for (char *slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+    for (char *slash = strchr(path + strlen(root) + 1, '/'); slash;
+         slash = strchr(slash + 1, '/')) {
         *slash = '\0';
         mkdir(path, 0755);
         *slash = '/';
@@ -72,7 +73,8 @@ test_cgroup_v1_counter(void **state)
     corral_oom_kills_t *kills = corral_oom_kills_new(proc, path_of("sys"));
     assert_non_null(kills);
     assert_non_null(corral_oom_kills_counter(kills));
-    assert_non_null(strstr(corral_oom_kills_counter(kills), "/memory/service/a/memory.oom_control"));
+    assert_non_null(strstr(corral_oom_kills_counter(kills),
+                           "/memory/service/a/memory.oom_control"));
     /* the kills before the start explain nothing */
     assert_false(corral_oom_kills_took(kills, 100, KILLED_BY(SIGKILL)));
     /* one more kill: one SIGKILL explained, the next one not */
