@@ -34,13 +34,10 @@
 
 /* A clustered config: `workers` workers (0: `node_extra` says) with the
  * debug routes, fast status reports, and `node_extra` lines inside `node:`. */
-static instance_t *
-start_with(int workers, const char *node_extra)
+static void
+write_config(instance_t *instance, const char *node_lines)
 {
-    instance_t *instance = instance_new();
-    char yaml[2048], count[64] = "";
-    if (workers)
-        snprintf(count, sizeof count, "  workers: { count: %d }\n", workers);
+    char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "server: { host: 127.0.0.1, port: 0 }\n"
              "path: { data: ./data }\n"
@@ -49,13 +46,32 @@ start_with(int workers, const char *node_extra)
              "  debug_routes: true\n"
              "  status: { interval: 100ms }\n"
              "  shutdown_timeout: 10s\n"
-             "%s%s"
-             "logging: { root: { level: info }, loggers: [ { name: coordinator, level: debug } ] }\n",
-             count, node_extra ? node_extra : "");
+             "%s"
+             "logging: { root: { level: info },\n"
+             "           loggers: [ { name: coordinator, level: debug } ] }\n", node_lines);
     instance_write_config(instance, yaml);
-    instance_start(instance);
+}
+
+static void
+await_ready(instance_t *instance)
+{
     if (!instance_wait_ready(instance, START_MS))
         fail_msg("not ready:\n%s", instance_output(instance));
+}
+
+static instance_t *
+start_with(int workers, const char *node_extra)
+{
+    instance_t *instance = instance_new();
+    char lines[1600];
+    if (workers)
+        snprintf(lines, sizeof lines, "  workers: { count: %d }\n%s", workers,
+                 node_extra ? node_extra : "");
+    else
+        snprintf(lines, sizeof lines, "%s", node_extra ? node_extra : "");
+    write_config(instance, lines);
+    instance_start(instance);
+    await_ready(instance);
     return instance;
 }
 
@@ -494,23 +510,10 @@ start_in_memory_cgroup(const char *node_extra, long limit_mb, char *cgroup, size
         return NULL;
     }
     instance_t *instance = instance_new();
-    char yaml[2048];
-    snprintf(yaml, sizeof yaml,
-             "server: { host: 127.0.0.1, port: 0 }\n"
-             "path: { data: ./data }\n"
-             "pid: { file: ./corral.pid }\n"
-             "node:\n"
-             "  debug_routes: true\n"
-             "  status: { interval: 100ms }\n"
-             "  shutdown_timeout: 10s\n"
-             "%s"
-             "logging: { root: { level: info },\n"
-             "           loggers: [ { name: coordinator, level: debug } ] }\n", node_extra);
-    instance_write_config(instance, yaml);
+    write_config(instance, node_extra);
     instance_start(instance);
     assert_true(write_file(own, "cgroup.procs", pid));      /* the test leaves it */
-    if (!instance_wait_ready(instance, START_MS))
-        fail_msg("not ready:\n%s", instance_output(instance));
+    await_ready(instance);
     return instance;
 }
 
@@ -542,12 +545,12 @@ static void
 test_an_oom_kill_reads_memory(void **state)
 {
     instance_t *instance = start_in_memory_cgroup(
-        "  restart: { backoff: { initial: 100ms } }\n  workers: { count: 2 }\n", 256, oom_cgroup,
+        "  restart: { backoff: { initial: 100ms } }\n  workers: { count: 2 }\n", 512, oom_cgroup,
         sizeof oom_cgroup);
     if (!instance)
         skip();     /* no memory cgroup of our own here: the unit of oom_kills.c still runs */
     pid_t victim = pid_of(instance, "worker-2");
-    fault(instance, "worker-2", "/api/debug/allocate?worker=2&mb=1024");
+    fault(instance, "worker-2", "/api/debug/allocate?worker=2&mb=2048");
     char expected[160];
     snprintf(expected, sizeof expected,
              "worker-2 (pid %d) was killed by signal 9 (SIGKILL): memory; restarting in",

@@ -100,6 +100,18 @@ public_pid(int id)
     return (pid_t) stats_integer(instance, name);
 }
 
+/* worker-1 kept its slot (the same pid) and serves. */
+static void
+assert_worker_1_serves(pid_t pid)
+{
+    assert_int_equal(public_pid(1), pid);
+    response_t response;
+    assert_true(http_request_to(instance_port(instance), "GET", "/api/stats", "worker-1",
+                                &response));
+    assert_int_equal(response.status, 200);
+    response_clear(&response);
+}
+
 static void
 test_hello_without_the_secret_is_refused(void **state)
 {
@@ -138,12 +150,7 @@ test_hello_without_the_secret_is_refused(void **state)
             || age > 300) && zclock_mono() < deadline)
         zclock_sleep(20);
     assert_true(age >= 0 && age <= 300);
-    assert_int_equal(public_pid(1), pid);
-    response_t response;
-    assert_true(http_request_to(instance_port(instance), "GET", "/api/stats", "worker-1",
-                                &response));
-    assert_int_equal(response.status, 200);
-    response_clear(&response);
+    assert_worker_1_serves(pid);
 }
 
 /* A Hello of another protocol version without the secret, in the real
@@ -205,12 +212,7 @@ test_foreign_hello_without_the_secret_is_a_forged_hello(void **state)
     assert_int_equal(count_lines_with(blamed), 0);
     assert_int_equal(count_lines_with("this worker speaks corral protocol version"), 0);
     /* the real worker kept its slot and serves */
-    assert_int_equal(public_pid(1), pid);
-    response_t response;
-    assert_true(http_request_to(instance_port(instance), "GET", "/api/stats", "worker-1",
-                                &response));
-    assert_int_equal(response.status, 200);
-    response_clear(&response);
+    assert_worker_1_serves(pid);
 }
 
 /* ipc://<runtime dir>/logs, beside desk. */
