@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "file_tree.h"
 #include "oom_kills.h"
 
 #define KILLED_BY(signal_number) (signal_number)      /* a wait status */
@@ -26,18 +27,7 @@ static char root[] = "/tmp/corral-oom.XXXXXX";
 static void
 put(const char *relative, const char *text)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", root, relative);
-    for (char *slash = strchr(path + strlen(root) + 1, '/'); slash;
-         slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(path, 0755);
-        *slash = '/';
-    }
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs(text, file);
-    fclose(file);
+    file_tree_put(root, relative, text);
 }
 
 static char *
