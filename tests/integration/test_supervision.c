@@ -3,8 +3,7 @@
  * that hangs before it is ready is hung, memory limits hold and an OOM
  * kill reads `memory`, and the main role moves without overlap
  * (docs/architecture.md section 8). Real processes and signals; failures
- * are made through the fault
- * routes of node.debug_routes. */
+ * are made through the fault routes of node.debug_routes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
