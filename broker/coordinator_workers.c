@@ -301,7 +301,7 @@ corral_coordinator_start_supervisor(corral_coordinator_t *self)
         .stop_instance = stop_instance, .all_ready = announce_ready,
         .forget = forget_process, .killed_for_memory = killed_for_memory,
     };
-    self->oom_kills = corral_oom_kills_new(NULL, NULL);
+    self->oom_kills = corral_oom_kills_new(NULL, NULL, NULL);
     if (self->oom_kills)
         corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "OOM kills counted in %s",
                    corral_oom_kills_counter(self->oom_kills)

@@ -14,10 +14,9 @@
 
 #include "fsutil.h"
 
-#define KMSG "/dev/kmsg"
-
 struct corral_oom_kills {
     char *counter;              /* memory.events or memory.oom_control; NULL: none */
+    char *kernel_log;           /* /dev/kmsg */
     uint64_t seen;              /* kills counted at the last look */
 };
 
@@ -81,11 +80,13 @@ find_counter(const char *proc_cgroup, const char *root)
 }
 
 corral_oom_kills_t *
-corral_oom_kills_new(const char *proc_cgroup, const char *cgroup_root)
+corral_oom_kills_new(const char *proc_cgroup, const char *cgroup_root, const char *kernel_log)
 {
     corral_oom_kills_t *self = calloc(1, sizeof *self);
-    if (!self)
+    if (!self || !(self->kernel_log = strdup(kernel_log ? kernel_log : "/dev/kmsg"))) {
+        free(self);
         return NULL;
+    }
     self->counter = find_counter(proc_cgroup ? proc_cgroup : "/proc/self/cgroup",
                                  cgroup_root ? cgroup_root : "/sys/fs/cgroup");
     int64_t count = read_counter(self->counter);
@@ -100,6 +101,7 @@ corral_oom_kills_destroy(corral_oom_kills_t **self_p)
     if (!self)
         return;
     free(self->counter);
+    free(self->kernel_log);
     free(self);
     *self_p = NULL;
 }
@@ -113,9 +115,9 @@ corral_oom_kills_counter(const corral_oom_kills_t *self)
 /* The kernel's record: "Killed process PID (name) ..." or "oom-kill:...,
  * pid=PID,..." among the messages still in its ring buffer. */
 static bool
-kernel_recorded(pid_t pid)
+kernel_recorded(const char *kernel_log, pid_t pid)
 {
-    int fd = open(KMSG, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(kernel_log, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return false;
     char killed[48], field[48];
@@ -140,7 +142,7 @@ corral_oom_kills_took(corral_oom_kills_t *self, pid_t pid, int status)
     if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)
         return false;       /* the OOM killer sends SIGKILL, nothing else */
     if (!self->counter)
-        return kernel_recorded(pid);
+        return kernel_recorded(self->kernel_log, pid);
     int64_t count = read_counter(self->counter);
     if (count < 0 || (uint64_t) count <= self->seen)
         return false;

@@ -19,8 +19,10 @@ typedef struct corral_oom_kills corral_oom_kills_t;
 
 /* Finds the counter of the cgroup named in `proc_cgroup` (NULL:
  * /proc/self/cgroup) under `cgroup_root` (NULL: /sys/fs/cgroup) and reads
- * it once. NULL only when out of memory. */
-corral_oom_kills_t *corral_oom_kills_new(const char *proc_cgroup, const char *cgroup_root);
+ * it once; `kernel_log` (NULL: /dev/kmsg) is the kernel's record, read
+ * only when there is no counter. NULL only when out of memory. */
+corral_oom_kills_t *corral_oom_kills_new(const char *proc_cgroup, const char *cgroup_root,
+                                         const char *kernel_log);
 void corral_oom_kills_destroy(corral_oom_kills_t **self_p);
 
 /* True if `pid`, reaped with wait status `status`, was the OOM killer's. */

@@ -60,7 +60,7 @@ test_cgroup_v1_counter(void **state)
         "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
     char proc[512];
     snprintf(proc, sizeof proc, "%s", path_of("proc-cgroup-v1"));
-    corral_oom_kills_t *kills = corral_oom_kills_new(proc, path_of("sys"));
+    corral_oom_kills_t *kills = corral_oom_kills_new(proc, path_of("sys"), path_of("no-kmsg"));
     assert_non_null(kills);
     assert_non_null(corral_oom_kills_counter(kills));
     assert_non_null(strstr(corral_oom_kills_counter(kills),
@@ -85,7 +85,7 @@ test_cgroup_v2_counter(void **state)
         "low 0\nhigh 0\nmax 12\noom 2\noom_kill 0\noom_group_kill 0\n");
     char proc[512];
     snprintf(proc, sizeof proc, "%s", path_of("proc-cgroup-v2"));
-    corral_oom_kills_t *kills = corral_oom_kills_new(proc, path_of("sys"));
+    corral_oom_kills_t *kills = corral_oom_kills_new(proc, path_of("sys"), path_of("no-kmsg"));
     assert_non_null(corral_oom_kills_counter(kills));
     put("sys/user.slice/corral.service/memory.events",
         "low 0\nhigh 0\nmax 14\noom 4\noom_kill 2\noom_group_kill 0\n");
@@ -95,18 +95,32 @@ test_cgroup_v2_counter(void **state)
     corral_oom_kills_destroy(&kills);
 }
 
+/* Without a cgroup counter, the kernel's record ("Killed process PID" as
+ * the OOM killer logs it, or its oom-kill summary line) decides. */
 static void
 test_no_counter_leaves_the_kernel_record(void **state)
 {
     put("proc-cgroup-none", "0::/nowhere\n");
-    char proc[512];
+    put("kmsg", "6,1201,5000000,-;corral-worker invoked oom-killer: gfp_mask=0xcc0\n"
+                "6,1202,5000100,-;oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),"
+                "task=corral-worker,pid=4243,uid=0\n"
+                "3,1203,5000200,-;Memory cgroup out of memory: Killed process 4242 "
+                "(corral-worker) total-vm:2100000kB, anon-rss:500000kB\n");
+    char proc[512], kmsg[512];
     snprintf(proc, sizeof proc, "%s", path_of("proc-cgroup-none"));
-    corral_oom_kills_t *kills = corral_oom_kills_new(proc, path_of("sys"));
+    snprintf(kmsg, sizeof kmsg, "%s", path_of("kmsg"));
+    corral_oom_kills_t *kills = corral_oom_kills_new(proc, path_of("sys"), kmsg);
     assert_non_null(kills);
     assert_null(corral_oom_kills_counter(kills));
-    /* a pid no kernel record names (pids never reach this one) */
-    assert_false(corral_oom_kills_took(kills, 2147483600, KILLED_BY(SIGKILL)));
-    assert_false(corral_oom_kills_took(kills, 2147483600, EXITED_WITH(0)));
+    assert_true(corral_oom_kills_took(kills, 4242, KILLED_BY(SIGKILL)));
+    assert_true(corral_oom_kills_took(kills, 4243, KILLED_BY(SIGKILL)));
+    assert_false(corral_oom_kills_took(kills, 424, KILLED_BY(SIGKILL)));   /* no prefix match */
+    assert_false(corral_oom_kills_took(kills, 1201, KILLED_BY(SIGKILL)));
+    assert_false(corral_oom_kills_took(kills, 4242, EXITED_WITH(0)));
+    corral_oom_kills_destroy(&kills);
+    /* no record to read: never an OOM kill */
+    kills = corral_oom_kills_new(proc, path_of("sys"), path_of("no-kmsg"));
+    assert_false(corral_oom_kills_took(kills, 4242, KILLED_BY(SIGKILL)));
     corral_oom_kills_destroy(&kills);
 }
 
