@@ -61,9 +61,10 @@ corral_coordinator_new(const corral_config_t *config, corral_listener_t *listene
                                              config->node.status.interval_ms,
                                              config->node.workers.heartbeat_timeout_ms,
                                              corral_cpu_quota("/"));
-    if (reserved != 0 || !self->loop || !self->view || !self->worker_program
+    self->desk_input = corral_desk_input_new();
+    if (reserved != 0 || !self->loop || !self->view || !self->worker_program || !self->desk_input
         || corral_coordinator_start_supervisor(self) != 0
-        || corral_coordinator_reload_setup(self) != 0)
+        || !(self->reloads = corral_reload_state_new(self)))
         corral_coordinator_destroy(&self);
     return self;
 }
@@ -94,11 +95,12 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
     if (!self)
         return;
     corral_signals_destroy(&self->signals);     /* before the loop it polls in */
-    corral_coordinator_reload_teardown(self);
+    corral_reload_state_destroy(&self->reloads);      /* and the configuration it loaded */
     if (self->upgrade)
         corral_upgrade_detach(self->upgrade);
     corral_operator_destroy(&self->operator);
     corral_supervisor_destroy(&self->supervisor);
+    corral_oom_kills_destroy(&self->oom_kills);
     corral_balancer_destroy(&self->balancer);
     corral_cluster_view_destroy(&self->view);
     corral_bus_destroy(&self->bus);
@@ -109,6 +111,7 @@ corral_coordinator_destroy(corral_coordinator_t **self_p)
         corral__v1__log_config__free_unpacked(self->reloaded_log_config, NULL);
     zloop_destroy(&self->loop);
     zsock_destroy(&self->desk);
+    corral_desk_input_destroy(&self->desk_input);
     free(self->instance_uuid);
     corral_runtime_dir_destroy(&self->runtime);
     free(self->desk_endpoint);
@@ -159,7 +162,7 @@ corral_coordinator_begin_stop(corral_coordinator_t *self, int exit_code, const c
     corral_upgrade_cancel(self->upgrade);
     if (!corral_upgrade_handed_over(self->upgrade))
         corral_notify("STOPPING=1");
-    corral_coordinator_reload_abort(self);
+    corral_reload_state_abort(self->reloads);
     /* no process accepts again: a new connection is refused at once rather
      * than left in the backlog until the last worker exits (not the
      * sockets another coordinator serves on: corral_listener_keep) */
@@ -239,6 +242,33 @@ watch_upgrade(corral_coordinator_t *self)
 
 /* --- Signals and the loop ----------------------------------------------------- */
 
+/* SIGUSR2, unless something this instance runs cannot be handed over.
+ * node.remote's TCP endpoints cannot: a ZeroMQ socket's listening
+ * descriptor is its context's, and the successor cannot bind them while
+ * this coordinator holds them; refused up front (docs/upgrade.md), so
+ * that no new coordinator is started only to fail. */
+static void
+begin_upgrade(corral_coordinator_t *self)
+{
+    char refused[400] = "";
+    const char *remote = corral_operator_remote_desk(self->operator);
+    if (corral_reload_state_running(self->reloads))
+        snprintf(refused, sizeof refused, "SIGUSR2 ignored: a reload is in progress");
+    else if (remote)
+        snprintf(refused, sizeof refused, "SIGUSR2 refused: node.remote is bound (desk at %s, "
+                 "tap and bus-out beside it), and a new coordinator cannot bind its TCP "
+                 "endpoints while this one holds them; this coordinator keeps serving (to run "
+                 "a new binary with node.remote, restart the instance)", remote);
+    if (refused[0]) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s", refused);
+        corral_tap_event(self->tap, "upgrade", 0, NULL, 0, "%s", refused);
+        return;
+    }
+    corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping,
+                         self->config->node.reload.ready_timeout_ms);
+    corral_tap_event(self->tap, "upgrade", 0, NULL, 0, "SIGUSR2");
+}
+
 static int
 on_signal(int signal_number, void *arg)
 {
@@ -251,16 +281,8 @@ on_signal(int signal_number, void *arg)
         corral_logging_reopen(self->logs);
     else if (signal_number == SIGHUP)
         corral_coordinator_reload(self, NULL, NULL);
-    else if (signal_number == SIGUSR2 && self->upgrade) {
-        if (corral_reload_running(self->reload))
-            corral_log(CORRAL_LEVEL_WARN, LOGGER, "SIGUSR2 ignored: a reload is in progress");
-        else
-        {
-            corral_upgrade_begin(self->upgrade, self->listener, self->bus, self->stopping,
-                                 self->config->node.reload.ready_timeout_ms);
-            corral_tap_event(self->tap, "upgrade", 0, NULL, 0, "SIGUSR2");
-        }
-    }
+    else if (signal_number == SIGUSR2 && self->upgrade)
+        begin_upgrade(self);
     else
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "SIG%s: nothing to do yet",
                    sigabbrev_np(signal_number));

@@ -7,6 +7,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "log.h"
 #include "loop_delay.h"
@@ -15,16 +16,47 @@
 #define DROP_LOG_INTERVAL_MS 10000
 #define DESK_BATCH 256              /* desk messages read in one turn */
 
+/* The desk's counts of refused input, and what the views carry of every
+ * broker socket's (refreshed once per status interval). */
+struct corral_desk_input {
+    uint64_t dropped;
+    int64_t dropped_logged_at;
+    uint64_t hello_refused;
+    int64_t hello_refused_logged_at;
+    Corral__V1__InputCounters input;                /* what the views carry */
+    Corral__V1__BalancerCounters balancer_counters; /* the same */
+    int64_t refreshed_at;                           /* when both were summed */
+};
+
+corral_desk_input_t *
+corral_desk_input_new(void)
+{
+    corral_desk_input_t *self = calloc(1, sizeof *self);
+    if (self) {
+        corral__v1__input_counters__init(&self->input);
+        corral__v1__balancer_counters__init(&self->balancer_counters);
+    }
+    return self;
+}
+
+void
+corral_desk_input_destroy(corral_desk_input_t **self_p)
+{
+    free(*self_p);
+    *self_p = NULL;
+}
+
 static void
 count_dropped(corral_coordinator_t *self, const char *what)
 {
-    self->desk_dropped++;
+    corral_desk_input_t *counts = self->desk_input;
+    counts->dropped++;
     corral_tap_event(self->tap, "dropped", 0, NULL, 0, "desk: %s", what);
     int64_t now = zclock_mono();
-    if (self->desk_dropped == 1 || now - self->desk_dropped_logged_at >= DROP_LOG_INTERVAL_MS) {
+    if (counts->dropped == 1 || now - counts->dropped_logged_at >= DROP_LOG_INTERVAL_MS) {
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "desk: dropped %s (%llu dropped so far)",
-                   what, (unsigned long long) self->desk_dropped);
-        self->desk_dropped_logged_at = now;
+                   what, (unsigned long long) counts->dropped);
+        counts->dropped_logged_at = now;
     }
 }
 
@@ -56,38 +88,101 @@ process_by_peer(corral_coordinator_t *self, zframe_t *routing_id, uint32_t worke
                                           routing_id);
 }
 
-/* The slot a Hello may take: the one it names, running the pid it names,
- * whose secret it presents. Anything else is refused and the slot keeps
- * its worker (and that worker's connection). */
-static slot_t *
-slot_for_hello(corral_coordinator_t *self, const Corral__V1__Hello *hello,
-               corral_process_t **process_out)
+/* Counts a refused Hello, whatever made it wrong (the slot, the pid, the
+ * secret, the protocol version); true when it may be logged: the first,
+ * then at most one every 10 s, so that no sender can flood the log. */
+static bool
+count_refused_hello(corral_coordinator_t *self, const char *why)
+{
+    corral_desk_input_t *counts = self->desk_input;
+    counts->hello_refused++;
+    counts->dropped++;
+    corral_tap_event(self->tap, "dropped", 0, NULL, 0, "desk: %s", why);
+    int64_t now = zclock_mono();
+    if (counts->hello_refused > 1 && now - counts->hello_refused_logged_at < DROP_LOG_INTERVAL_MS)
+        return false;
+    counts->hello_refused_logged_at = now;
+    return true;
+}
+
+/* A Hello that did not prove itself: it names nobody in the log (what it
+ * says about itself is what anyone can say), and gets the refusal any
+ * stranger gets. */
+static void
+refuse_hello(corral_coordinator_t *self, zframe_t *routing_id, const char *why)
+{
+    if (count_refused_hello(self, why))
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "desk: refused %s (%llu Hellos refused so far)",
+                   why, (unsigned long long) self->desk_input->hello_refused);
+    corral_desk_tools_refuse(self->tools, self->desk, routing_id,
+                             "not a worker of this instance (a tool says ToolHello)");
+}
+
+/* The process a Hello comes from: the one the slot named by `worker_id`
+ * runs with the pid it names, and only when it presents the slot's
+ * secret. The secret is checked first, before anything the Hello says is
+ * believed (its protocol version included). Anything else is refused and
+ * the slot keeps its worker (and that worker's connection). */
+static corral_process_t *
+process_for_hello(corral_coordinator_t *self, zframe_t *routing_id,
+                  const Corral__V1__Hello *hello)
 {
     slot_t *slot = corral_coordinator_slot(self, hello->worker_id);
     corral_process_t *process = corral_supervisor_process(self->supervisor, (pid_t) hello->pid);
     if (!slot || !process || corral_process_slot(process) != slot->id) {
-        count_dropped(self, "a Hello from an unknown worker");
+        refuse_hello(self, routing_id, "a Hello from no worker of this instance");
         return NULL;
     }
     if (!corral_secret_matches(slot->secret, hello->secret.data, hello->secret.len)) {
-        self->hello_refused++;
-        count_dropped(self, "a Hello without the worker's secret (refused)");
+        refuse_hello(self, routing_id, "a Hello without the worker's secret (refused)");
         return NULL;
     }
-    *process_out = process;
-    return slot;
+    return process;
 }
 
+/* A worker of ours that speaks another protocol version (it proved who it
+ * is with its secret): it gets a ProtocolError instead of a Welcome, so
+ * that it can say why it cannot serve, and the operator reads the reason
+ * here too (docs/worker-protocol.md, "Versions"). */
 static void
-welcome(corral_coordinator_t *self, zframe_t *routing_id, const Corral__V1__Hello *hello)
+refuse_protocol(corral_coordinator_t *self, zframe_t *routing_id,
+                const corral_process_t *process, uint32_t version)
 {
-    corral_process_t *process = NULL;
-    slot_t *slot = slot_for_hello(self, hello, &process);
-    if (!slot) {
-        corral_desk_tools_refuse(self->tools, self->desk, routing_id,
-                                 "not a worker of this instance (a tool says ToolHello)");
+    char text[256];
+    snprintf(text, sizeof text,
+             "this worker speaks corral protocol version %u, the coordinator speaks version %u: "
+             "use a worker built for this corral (or a corral that speaks version %u)",
+             version, CORRAL_PROTOCOL_VERSION, version);
+    char why[400];
+    snprintf(why, sizeof why, "the Hello of %s (pid %d): %s", corral_process_name(process),
+             (int) corral_process_pid(process), text);
+    if (count_refused_hello(self, why))
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) refused: %s",
+                   corral_process_name(process), (int) corral_process_pid(process), text);
+    Corral__V1__ProtocolError refusal = CORRAL__V1__PROTOCOL_ERROR__INIT;
+    refusal.received = version;
+    refusal.min_supported = CORRAL_PROTOCOL_VERSION;
+    refusal.max_supported = CORRAL_PROTOCOL_VERSION;
+    refusal.message = text;
+    corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
+    reply.body_case = CORRAL__V1__ENVELOPE__BODY_PROTOCOL_ERROR;
+    reply.protocol_error = &refusal;
+    corral_envelope_send(self->desk, routing_id, &reply, ZFRAME_DONTWAIT);
+}
+
+/* A Hello of any protocol version: the secret first, then the version,
+ * then the Welcome. */
+static void
+welcome(corral_coordinator_t *self, zframe_t *routing_id, const corral_envelope_t *envelope)
+{
+    corral_process_t *process = process_for_hello(self, routing_id, envelope->hello);
+    if (!process)
+        return;
+    if (envelope->protocol != CORRAL_PROTOCOL_VERSION) {
+        refuse_protocol(self, routing_id, process, envelope->protocol);
         return;
     }
+    slot_t *slot = corral_coordinator_slot(self, (uint32_t) corral_process_slot(process));
     peer_t *peer = corral_coordinator_link_peer(process);
     if (!peer)
         return;
@@ -113,14 +208,14 @@ static void
 refresh_input_counters(corral_coordinator_t *self)
 {
     int64_t now = zclock_mono();
-    if (self->input_refreshed_at
-        && now - self->input_refreshed_at < (int64_t) self->config->node.status.interval_ms)
+    if (self->desk_input->refreshed_at
+        && now - self->desk_input->refreshed_at < (int64_t) self->config->node.status.interval_ms)
         return;
-    self->input_refreshed_at = now;
+    self->desk_input->refreshed_at = now;
     Corral__V1__InputCounters input = CORRAL__V1__INPUT_COUNTERS__INIT;
     input.bus_in = self->bus ? corral_bus_stats(self->bus) : NULL;
-    input.desk_dropped = self->desk_dropped;
-    input.desk_hello_refused = self->hello_refused;
+    input.desk_dropped = self->desk_input->dropped;
+    input.desk_hello_refused = self->desk_input->hello_refused;
     if (self->logs) {
         corral_log_counters_t logs;
         corral_log_collector_counters(self->logs, &logs);
@@ -128,8 +223,8 @@ refresh_input_counters(corral_coordinator_t *self)
         input.logs_forged = logs.forged;
         input.logs_invalid = logs.invalid;
     }
-    self->input = input;
-    corral_cluster_view_set_input(self->view, &self->input);
+    self->desk_input->input = input;
+    corral_cluster_view_set_input(self->view, &self->desk_input->input);
     if (self->balancer) {
         corral_balancer_stats_t stats;
         corral_balancer_stats(self->balancer, &stats);
@@ -140,8 +235,8 @@ refresh_input_counters(corral_coordinator_t *self)
         counters.dropped = stats.dropped;
         counters.accept_errors = stats.accept_errors;
         counters.bad_messages = stats.bad_messages;
-        self->balancer_counters = counters;
-        corral_cluster_view_set_balancer(self->view, &self->balancer_counters);
+        self->desk_input->balancer_counters = counters;
+        corral_cluster_view_set_balancer(self->view, &self->desk_input->balancer_counters);
     }
 }
 
@@ -151,7 +246,7 @@ view_envelope(corral_coordinator_t *self)
 {
     refresh_input_counters(self);
     corral_operator_count(self->operator);
-    return corral_cluster_view_envelope(self->view, self->desk_dropped);
+    return corral_cluster_view_envelope(self->view, self->desk_input->dropped);
 }
 
 /* The whole view, packed once for every worker that asks meanwhile. */
@@ -161,7 +256,7 @@ send_view_to(corral_coordinator_t *self, const corral_process_t *process)
     peer_t *peer = corral_process_link(process);
     refresh_input_counters(self);
     corral_operator_count(self->operator);
-    zframe_t *view = corral_cluster_view_frame(self->view, self->desk_dropped);
+    zframe_t *view = corral_cluster_view_frame(self->view, self->desk_input->dropped);
     if (view && peer && peer->desk_peer)
         corral_envelope_send_packed(self->desk, peer->desk_peer, view, ZFRAME_DONTWAIT);
 }
@@ -228,7 +323,7 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
     peer_t *peer;
     switch (envelope->body_case) {
     case CORRAL__V1__ENVELOPE__BODY_HELLO:
-        welcome(self, routing_id, envelope->hello);
+        welcome(self, routing_id, envelope);
         break;
     case CORRAL__V1__ENVELOPE__BODY_READY:
         process = process_by_peer(self, routing_id, envelope->ready->worker_id);
@@ -271,70 +366,27 @@ handle_envelope(corral_coordinator_t *self, zframe_t *routing_id,
     }
 }
 
-/* An envelope of a protocol version this coordinator does not speak
- * (docs/worker-protocol.md, "Versions"). A Hello gets a ProtocolError, so
- * that the worker can say why it cannot serve; when it is one of ours, the
- * operator reads the reason here too. Anything else is dropped. */
-static void
-refuse_protocol(corral_coordinator_t *self, zframe_t *routing_id,
-                const corral_envelope_t *envelope)
-{
-    if (envelope->body_case != CORRAL__V1__ENVELOPE__BODY_HELLO) {
-        count_dropped(self, "an envelope of a protocol version this coordinator does not speak");
-        return;
-    }
-    char text[256];
-    snprintf(text, sizeof text,
-             "this worker speaks corral protocol version %u, the coordinator speaks version %u: "
-             "use a worker built for this corral (or a corral that speaks version %u)",
-             envelope->protocol, CORRAL_PROTOCOL_VERSION, envelope->protocol);
-    corral_process_t *process = corral_supervisor_process(self->supervisor,
-                                                          (pid_t) envelope->hello->pid);
-    if (process && corral_process_slot(process) == (int) envelope->hello->worker_id)
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) refused: %s",
-                   corral_process_name(process), (int) corral_process_pid(process), text);
-    else
-        count_dropped(self, "a Hello of a protocol version this coordinator does not speak");
-    Corral__V1__ProtocolError refusal = CORRAL__V1__PROTOCOL_ERROR__INIT;
-    refusal.received = envelope->protocol;
-    refusal.min_supported = CORRAL_PROTOCOL_VERSION;
-    refusal.max_supported = CORRAL_PROTOCOL_VERSION;
-    refusal.message = text;
-    corral_envelope_t reply = CORRAL__V1__ENVELOPE__INIT;
-    reply.body_case = CORRAL__V1__ENVELOPE__BODY_PROTOCOL_ERROR;
-    reply.protocol_error = &refusal;
-    corral_envelope_send(self->desk, routing_id, &reply, ZFRAME_DONTWAIT);
-}
-
-/* One message: [routing id][empty][Envelope] (REQ, or DEALER speaking
- * like REQ) or [routing id][Envelope] (bare DEALER). */
+/* One message, peeled (envelope.h): a Hello of any version goes to
+ * welcome, which checks its secret before its version; any other envelope
+ * of another version, like any message that is not an Envelope, is
+ * dropped, counted and answered (a tool learns why). */
 static void
 receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
 {
-    zframe_t *routing_id = zmsg_pop(message);
-    zframe_t *body = zmsg_pop(message);
-    if (body && zframe_size(body) == 0) {
-        zframe_destroy(&body);
-        body = zmsg_pop(message);
+    corral_peeled_t peeled;
+    corral_peel_status_t status = corral_envelope_peel(message, &peeled);
+    if (status == CORRAL_PEEL_OK)
+        handle_envelope(self, peeled.routing_id, peeled.envelope);
+    else if (status == CORRAL_PEEL_OTHER_VERSION
+             && peeled.envelope->body_case == CORRAL__V1__ENVELOPE__BODY_HELLO)
+        welcome(self, peeled.routing_id, peeled.envelope);
+    else {
+        count_dropped(self, corral_peel_refusal(status));
+        if (peeled.routing_id)
+            corral_desk_tools_refuse(self->tools, self->desk, peeled.routing_id,
+                                     corral_peel_refusal(status));
     }
-    corral_envelope_t *envelope = NULL;
-    const char *refused = NULL;
-    if (!routing_id || !body || zmsg_size(message) != 0)
-        refused = "a message of the wrong shape";
-    else if (!(envelope = corral_envelope_decode(body)))
-        refused = "a frame that is not an Envelope";
-    else if (envelope->protocol != CORRAL_PROTOCOL_VERSION)
-        refuse_protocol(self, routing_id, envelope);
-    else
-        handle_envelope(self, routing_id, envelope);
-    if (refused) {      /* counted, and answered: a tool learns why */
-        count_dropped(self, refused);
-        if (routing_id)
-            corral_desk_tools_refuse(self->tools, self->desk, routing_id, refused);
-    }
-    corral_envelope_free(&envelope);
-    zframe_destroy(&routing_id);
-    zframe_destroy(&body);
+    corral_peeled_release(&peeled);
 }
 
 void

@@ -2,7 +2,8 @@
  * that make it up: coordinator.c (its life, signals, the loop),
  * coordinator_desk.c (the workers' side of desk), coordinator_workers.c
  * (the supervisor's requests, the slots), coordinator_tools.c (tools'
- * commands, the logging in force), coordinator_reload.c (reloads). */
+ * commands, the logging in force), coordinator_reload.c (reloads, whose
+ * state is an object of its own, corral_reload_state_t). */
 #ifndef CORRAL_COORDINATOR_PRIVATE_H
 #define CORRAL_COORDINATOR_PRIVATE_H
 
@@ -16,6 +17,7 @@
 #include "signals.h"
 #include "desk_tools.h"
 #include "log_collector.h"
+#include "oom_kills.h"
 #include "operator.h"
 #include "reload.h"
 #include "runtime_dir.h"
@@ -45,14 +47,14 @@ typedef struct {
     int channel;            /* its connection channel (balancing shared), or -1 */
 } peer_t;
 
+typedef struct corral_reload_state corral_reload_state_t;
+typedef struct corral_desk_input corral_desk_input_t;
+
 struct corral_coordinator {
-    const corral_config_t *config;          /* running */
-    corral_config_t *owned_config;          /* running, when a reload loaded it */
-    corral_config_t *next_config;           /* during a reload */
+    const corral_config_t *config;          /* running (owned by reloads once one loaded it) */
     corral_worker_slots_t plan;             /* the running configuration's slots */
-    corral_worker_slots_t next_plan;        /* during a reload: the new one's */
-    uint32_t next_generation;
-    bool workers_differ;                    /* instance-wide: every slot is replaced */
+    uint32_t config_generation;             /* the running configuration's */
+    corral_reload_state_t *reloads;         /* coordinator_reload.c */
     corral_listener_t *listener;
     corral_balancer_t *balancer;            /* balancing shared */
     char *worker_program;                   /* when the configuration names none */
@@ -68,13 +70,7 @@ struct corral_coordinator {
     int slot_count;                         /* in use */
     int slot_capacity;
     corral_supervisor_t *supervisor;
-    corral_reload_t *reload;
-    uint32_t config_generation;
-    int64_t reload_started_ms;
-    corral_reload_done_fn *reload_done;
-    void *reload_done_arg;
-    Corral__V1__ReloadOutcome reload_outcome;
-    char reload_summary[512];
+    corral_oom_kills_t *oom_kills;          /* which SIGKILLs were the OOM killer's */
     corral_signals_t *signals;
     corral_log_router_t *log_router;        /* until the collector takes it */
     corral_log_collector_t *logs;
@@ -84,12 +80,7 @@ struct corral_coordinator {
     corral_desk_tools_t *tools;         /* the operator's */
     bool stopping;
     int exit_code;
-    uint64_t desk_dropped;
-    uint64_t hello_refused;
-    int64_t desk_dropped_logged_at;
-    Corral__V1__InputCounters input;        /* what the views carry */
-    Corral__V1__BalancerCounters balancer_counters;     /* the same */
-    int64_t input_refreshed_at;             /* when both were summed */
+    corral_desk_input_t *desk_input;        /* coordinator_desk.c: refused input */
     corral_upgrade_t *upgrade;          /* SIGUSR2 (upgrade.h); not owned */
     int64_t handed_over_at;             /* to the successor; 0: not */
 };
@@ -105,6 +96,8 @@ void corral_coordinator_begin_stop(corral_coordinator_t *self, int exit_code, co
 void corral_coordinator_upgrade_taken_over(corral_coordinator_t *self);
 
 /* coordinator_desk.c: the workers' side of desk */
+corral_desk_input_t *corral_desk_input_new(void);
+void corral_desk_input_destroy(corral_desk_input_t **self_p);
 /* Sends on desk to `process`, without blocking. Returns 0, or -1 if it
  * never said Hello or its queue is full. */
 int corral_coordinator_send_to_process(corral_coordinator_t *self,
@@ -148,10 +141,14 @@ int corral_coordinator_run_tool_command(void *arg, const char *command, char **a
 /* The configuration in force, as JSON (corralctl config). */
 char *corral_coordinator_effective_config(void *arg);
 
-/* coordinator_reload.c */
-int corral_coordinator_reload_setup(corral_coordinator_t *self);
-void corral_coordinator_reload_teardown(corral_coordinator_t *self);
-/* The instance stops: a running reload ends there. */
-void corral_coordinator_reload_abort(corral_coordinator_t *self);
+/* coordinator_reload.c: the configuration reloads' state (and
+ * corral_coordinator_reload, coordinator.h). */
+corral_reload_state_t *corral_reload_state_new(corral_coordinator_t *coordinator);
+/* Frees the configuration a reload loaded, if it runs: after the last use
+ * of coordinator->config. */
+void corral_reload_state_destroy(corral_reload_state_t **self_p);
+bool corral_reload_state_running(const corral_reload_state_t *self);
+/* The instance stops: a running reload ends there (rolled back). */
+void corral_reload_state_abort(corral_reload_state_t *self);
 
 #endif

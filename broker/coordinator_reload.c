@@ -23,7 +23,24 @@
 
 #define LOGGER "coordinator"
 
-static void report(corral_coordinator_t *self, bool ok, const char *summary);
+/* What the reloads keep between and during them; the coordinator keeps
+ * only what runs (its configuration, its plan, its generation). */
+struct corral_reload_state {
+    corral_coordinator_t *coordinator;
+    corral_reload_t *steps;                 /* reload.c: the slots, one by one */
+    corral_config_t *owned_config;          /* the running one, once a reload loaded it */
+    corral_config_t *next_config;           /* during a reload */
+    corral_worker_slots_t next_plan;        /* during a reload: the new configuration's slots */
+    uint32_t next_generation;
+    bool workers_differ;                    /* instance-wide: every slot is replaced */
+    int64_t started_ms;
+    corral_reload_done_fn *done;
+    void *done_arg;
+    Corral__V1__ReloadOutcome outcome;      /* /api/status `reload` */
+    char summary[512];
+};
+
+static void report(corral_reload_state_t *self, bool ok, const char *summary);
 
 /* The slots `config` asks for, `auto` counted as at the start. Returns 0
  * or -1 (out of memory). */
@@ -38,38 +55,39 @@ plan_slots(const corral_config_t *config, corral_worker_slots_t *plan)
 /* Every slot's next process runs `config` as `plan` says; the WorkerConfig
  * a process is welcomed with is built when it is spawned. */
 static void
-assign_all(corral_coordinator_t *self, const corral_config_t *config,
+assign_all(corral_coordinator_t *coordinator, const corral_config_t *config,
            const corral_worker_slots_t *plan, uint32_t generation)
 {
-    for (int i = 0; i < self->slot_count && i < plan->slot_count; i++)
-        corral_coordinator_assign(self, self->slots[i], config, &plan->specs[i],
+    for (int i = 0; i < coordinator->slot_count && i < plan->slot_count; i++)
+        corral_coordinator_assign(coordinator, coordinator->slots[i], config, &plan->specs[i],
                                   plan->slot_count, generation);
 }
 
 /* `next` (with the slots of next_plan) is the running configuration from
  * now on. */
 static void
-adopt(corral_coordinator_t *self, corral_config_t *next, uint32_t generation)
+adopt(corral_reload_state_t *self, corral_config_t *next, uint32_t generation)
 {
-    self->config_generation = generation;
-    assign_all(self, next, &self->next_plan, generation);
-    corral_worker_slots_clear(&self->plan);
-    self->plan = self->next_plan;
+    corral_coordinator_t *coordinator = self->coordinator;
+    coordinator->config_generation = generation;
+    assign_all(coordinator, next, &self->next_plan, generation);
+    corral_worker_slots_clear(&coordinator->plan);
+    coordinator->plan = self->next_plan;
     self->next_plan = (corral_worker_slots_t) { NULL, 0, 0 };
     corral_config_destroy(&self->owned_config);
     self->owned_config = next;
-    self->config = next;
+    coordinator->config = next;
     corral_supervision_t policy;
     corral_coordinator_policy(next, &policy);
-    corral_supervisor_set_policy(self->supervisor, &policy);
+    corral_supervisor_set_policy(coordinator->supervisor, &policy);
 }
 
 
 /* reuseport: which slots' sockets get new connections (listener.c). */
 static void
-steer(corral_coordinator_t *self, int active)
+steer(corral_coordinator_t *coordinator, int active)
 {
-    if (corral_listener_steer(self->listener, active) != 0)
+    if (corral_listener_steer(coordinator->listener, active) != 0)
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: cannot steer new connections to %d "
                    "sockets (%s): a removed or added slot's socket may reset a few",
                    active, strerror(errno));
@@ -81,22 +99,23 @@ steer(corral_coordinator_t *self, int active)
  * both keep: none to one whose worker is not ready yet, none to one that
  * goes away. Returns 0, or -1 (logged and reported: nothing changed). */
 static int
-prepare_sockets(corral_coordinator_t *self)
+prepare_sockets(corral_reload_state_t *self)
 {
-    int running = corral_listener_count(self->listener);
+    corral_listener_t *listener = self->coordinator->listener;
+    int running = corral_listener_count(listener);
     int next = self->next_plan.http_count > 0 ? self->next_plan.http_count : 1;
     char *error = NULL;
-    if (next > running && corral_listener_resize(self->listener, next, &error) != 0) {
+    if (next > running && corral_listener_resize(listener, next, &error) != 0) {
         char summary[400];
         snprintf(summary, sizeof summary, "cannot open the listening sockets for %d HTTP "
                  "workers, nothing changed: %s", next, error ? error : strerror(errno));
         free(error);
-        corral_listener_resize(self->listener, running, NULL);
+        corral_listener_resize(listener, running, NULL);
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: %s", summary);
         report(self, false, summary);
         return -1;
     }
-    steer(self, next < running ? next : running);
+    steer(self->coordinator, next < running ? next : running);
     return 0;
 }
 
@@ -105,7 +124,8 @@ prepare_sockets(corral_coordinator_t *self)
 static const char *
 name_slot(void *arg, int slot_id)
 {
-    const slot_t *slot = corral_coordinator_slot(arg, (uint32_t) slot_id);
+    corral_reload_state_t *self = arg;
+    const slot_t *slot = corral_coordinator_slot(self->coordinator, (uint32_t) slot_id);
     return slot && slot->spec.name[0] ? slot->spec.name : "a removed slot";
 }
 
@@ -115,11 +135,11 @@ name_slot(void *arg, int slot_id)
 static bool
 changes_slot(void *arg, int slot_id)
 {
-    corral_coordinator_t *self = arg;
-    const slot_t *slot = corral_coordinator_slot(self, (uint32_t) slot_id);
+    corral_reload_state_t *self = arg;
+    const slot_t *slot = corral_coordinator_slot(self->coordinator, (uint32_t) slot_id);
     const corral_slot_spec_t *next = &self->next_plan.specs[slot_id - 1];
     corral_binary_id_t binary;
-    corral_binary_id(corral_coordinator_program(self, next), &binary);
+    corral_binary_id(corral_coordinator_program(self->coordinator, next), &binary);
     return self->workers_differ || corral_slot_specs_differ(&slot->spec, next)
         || !corral_binary_id_equal(&binary, &slot->binary);
 }
@@ -127,41 +147,42 @@ changes_slot(void *arg, int slot_id)
 static void
 assign_slot(void *arg, int slot_id, bool to_new)
 {
-    corral_coordinator_t *self = arg;
-    slot_t *slot = corral_coordinator_slot(self, slot_id);
+    corral_reload_state_t *self = arg;
+    corral_coordinator_t *coordinator = self->coordinator;
+    slot_t *slot = corral_coordinator_slot(coordinator, slot_id);
     if (!slot)
         return;
     if (to_new)
-        corral_coordinator_assign(self, slot, self->next_config,
+        corral_coordinator_assign(coordinator, slot, self->next_config,
                                   &self->next_plan.specs[slot_id - 1],
                                   self->next_plan.slot_count, self->next_generation);
     else
-        corral_coordinator_assign(self, slot, self->config, &self->plan.specs[slot_id - 1],
-                                  self->plan.slot_count, self->config_generation);
+        corral_coordinator_assign(coordinator, slot, coordinator->config,
+                                  &coordinator->plan.specs[slot_id - 1],
+                                  coordinator->plan.slot_count, coordinator->config_generation);
 }
 
 static int
 add_slot(void *arg, corral_replace_fn *done, void *done_arg)
 {
-    corral_coordinator_t *self = arg;
-    int id = self->slot_count + 1;
+    corral_reload_state_t *self = arg;
+    corral_coordinator_t *coordinator = self->coordinator;
+    int id = coordinator->slot_count + 1;
     const corral_slot_spec_t *spec = &self->next_plan.specs[id - 1];
-    char *error = NULL;
-    if (corral_coordinator_reserve_slots(self, id) != 0
-        || corral_cluster_view_resize(self->view, id) != 0
-        || (self->logs && corral_log_collector_grow(self->logs, id) != 0)) {
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: cannot add %s: %s", spec->name,
-                   error ? error : "out of memory");
-        free(error);
+    if (corral_coordinator_reserve_slots(coordinator, id) != 0
+        || corral_cluster_view_resize(coordinator->view, id) != 0
+        || (coordinator->logs && corral_log_collector_grow(coordinator->logs, id) != 0)) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: cannot add %s: out of memory",
+                   spec->name);
         return -1;
     }
-    slot_t *slot = self->slots[id - 1];
-    corral_coordinator_assign(self, slot, self->next_config, spec, self->next_plan.slot_count,
-                              self->next_generation);
-    self->slot_count = id;
-    int added = corral_supervisor_add(self->supervisor, &slot->spec, done, done_arg);
+    slot_t *slot = coordinator->slots[id - 1];
+    corral_coordinator_assign(coordinator, slot, self->next_config, spec,
+                              self->next_plan.slot_count, self->next_generation);
+    coordinator->slot_count = id;
+    int added = corral_supervisor_add(coordinator->supervisor, &slot->spec, done, done_arg);
     if (added != id) {
-        self->slot_count = id - 1;
+        coordinator->slot_count = id - 1;
         return -1;
     }
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: adding %s", spec->name);
@@ -171,103 +192,129 @@ add_slot(void *arg, corral_replace_fn *done, void *done_arg)
 static void
 remove_last_slot(void *arg)
 {
-    corral_coordinator_t *self = arg;
-    if (self->slot_count <= 1)
+    corral_reload_state_t *self = arg;
+    corral_coordinator_t *coordinator = self->coordinator;
+    if (coordinator->slot_count <= 1)
         return;
-    corral_supervisor_remove_last(self->supervisor);
-    self->slot_count--;
-    corral_cluster_view_resize(self->view, self->slot_count);
+    corral_supervisor_remove_last(coordinator->supervisor);
+    coordinator->slot_count--;
+    corral_cluster_view_resize(coordinator->view, coordinator->slot_count);
 }
 
 /* The tap's `reload` events: each step, with the slot's name. */
 static void
 step_slot(void *arg, int slot_id, const char *what)
 {
-    corral_coordinator_t *self = arg;
-    const slot_t *slot = corral_coordinator_slot(self, (uint32_t) slot_id);
-    corral_process_t *process = corral_supervisor_current(self->supervisor, slot_id);
-    corral_tap_event(self->tap, "reload", slot_id, slot ? slot->spec.name : NULL,
+    corral_reload_state_t *self = arg;
+    corral_coordinator_t *coordinator = self->coordinator;
+    const slot_t *slot = corral_coordinator_slot(coordinator, (uint32_t) slot_id);
+    corral_process_t *process = corral_supervisor_current(coordinator->supervisor, slot_id);
+    corral_tap_event(coordinator->tap, "reload", slot_id, slot ? slot->spec.name : NULL,
                      process ? corral_process_pid(process) : 0, "%s", what);
 }
 
 static void
 reload_finished(void *arg, bool ok, const char *why)
 {
-    corral_coordinator_t *self = arg;
-    int64_t took = zclock_mono() - self->reload_started_ms;
+    corral_reload_state_t *self = arg;
+    corral_coordinator_t *coordinator = self->coordinator;
+    int64_t took = zclock_mono() - self->started_ms;
     char summary[400];
     if (ok) {
         adopt(self, self->next_config, self->next_generation);
         self->next_config = NULL;
         snprintf(summary, sizeof summary, "applied in %lld ms: %d workers at configuration "
-                 "generation %u", (long long) took, self->slot_count, self->config_generation);
+                 "generation %u", (long long) took, coordinator->slot_count,
+                 coordinator->config_generation);
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: %s", summary);
     }
     else {
-        assign_all(self, self->config, &self->plan, self->config_generation);
+        assign_all(coordinator, coordinator->config, &coordinator->plan,
+                   coordinator->config_generation);
         corral_config_destroy(&self->next_config);
         corral_worker_slots_clear(&self->next_plan);
         snprintf(summary, sizeof summary, "failed after %lld ms and was rolled back: %s; "
                  "%d workers at configuration generation %u", (long long) took, why,
-                 self->slot_count, self->config_generation);
+                 coordinator->slot_count, coordinator->config_generation);
         corral_log(CORRAL_LEVEL_ERROR, LOGGER, "reload: %s", summary);
     }
     /* reuseport: a socket for each HTTP slot that runs, all steered to;
      * those past it were steered away from since the start, and their
      * workers have drained them */
-    int sockets = self->plan.http_count > 0 ? self->plan.http_count : 1;
-    corral_listener_resize(self->listener, sockets, NULL);
-    steer(self, sockets);
-    self->reload_outcome.duration_ms = (uint64_t) took;
+    int sockets = coordinator->plan.http_count > 0 ? coordinator->plan.http_count : 1;
+    corral_listener_resize(coordinator->listener, sockets, NULL);
+    steer(coordinator, sockets);
+    self->outcome.duration_ms = (uint64_t) took;
     report(self, ok, summary);
 }
 
 /* --- The outcome --------------------------------------------------------------- */
 
 static void
-report(corral_coordinator_t *self, bool ok, const char *summary)
+report(corral_reload_state_t *self, bool ok, const char *summary)
 {
-    snprintf(self->reload_summary, sizeof self->reload_summary, "%s", summary);
-    Corral__V1__ReloadOutcome *outcome = &self->reload_outcome;
+    corral_coordinator_t *coordinator = self->coordinator;
+    snprintf(self->summary, sizeof self->summary, "%s", summary);
+    Corral__V1__ReloadOutcome *outcome = &self->outcome;
     outcome->running = false;
     outcome->ok = ok;
-    outcome->summary = self->reload_summary;
+    outcome->summary = self->summary;
     outcome->at_unix_ms = corral_unix_ms();
-    outcome->config_generation = self->config_generation;
-    corral_cluster_view_set_reload(self->view, outcome);
-    corral_tap_event(self->tap, "reload", 0, NULL, 0, "%s: %s", ok ? "ok" : "failed", summary);
-    corral_reload_done_fn *done = self->reload_done;
-    self->reload_done = NULL;
+    outcome->config_generation = coordinator->config_generation;
+    corral_cluster_view_set_reload(coordinator->view, outcome);
+    corral_tap_event(coordinator->tap, "reload", 0, NULL, 0, "%s: %s", ok ? "ok" : "failed",
+                     summary);
+    corral_reload_done_fn *done = self->done;
+    self->done = NULL;
     if (done)
-        done(self->reload_done_arg, ok, summary);
+        done(self->done_arg, ok, summary);
 }
 
-int
-corral_coordinator_reload_setup(corral_coordinator_t *self)
+/* --- The object ------------------------------------------------------------------ */
+
+corral_reload_state_t *
+corral_reload_state_new(corral_coordinator_t *coordinator)
 {
     static const corral_reload_ops_t ops = {
         .name = name_slot, .changes = changes_slot, .assign = assign_slot, .add = add_slot,
         .remove_last = remove_last_slot, .step = step_slot, .finished = reload_finished,
     };
-    corral__v1__reload_outcome__init(&self->reload_outcome);
-    self->reload = corral_reload_new(self->loop, self->supervisor, &ops, self);
-    return self->reload ? 0 : -1;
+    corral_reload_state_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->coordinator = coordinator;
+    corral__v1__reload_outcome__init(&self->outcome);
+    self->steps = corral_reload_new(coordinator->loop, coordinator->supervisor, &ops, self);
+    if (!self->steps)
+        corral_reload_state_destroy(&self);
+    return self;
 }
 
 void
-corral_coordinator_reload_teardown(corral_coordinator_t *self)
+corral_reload_state_destroy(corral_reload_state_t **self_p)
 {
-    corral_reload_destroy(&self->reload);
+    corral_reload_state_t *self = *self_p;
+    if (!self)
+        return;
+    corral_reload_destroy(&self->steps);
     corral_config_destroy(&self->next_config);
     corral_config_destroy(&self->owned_config);
     corral_worker_slots_clear(&self->next_plan);
+    free(self);
+    *self_p = NULL;
+}
+
+bool
+corral_reload_state_running(const corral_reload_state_t *self)
+{
+    return self && corral_reload_running(self->steps);
 }
 
 void
-corral_coordinator_reload_abort(corral_coordinator_t *self)
+corral_reload_state_abort(corral_reload_state_t *self)
 {
-    if (self->reload && corral_reload_running(self->reload))
-        corral_reload_abort(self->reload, "the instance is stopping");
+    if (corral_reload_state_running(self))
+        corral_reload_abort(self->steps, "the instance is stopping");
 }
 
 /* --- Beginning ------------------------------------------------------------------- */
@@ -275,10 +322,10 @@ corral_coordinator_reload_abort(corral_coordinator_t *self)
 /* The file, validated whole, with its appenders opened; NULL (logged,
  * nothing changed) if anything is wrong. */
 static corral_config_t *
-load(corral_coordinator_t *self, corral_log_router_t **router)
+load(corral_reload_state_t *self, corral_log_router_t **router)
 {
     char *error = NULL;
-    corral_config_t *next = corral_config_load(self->config->file, &error);
+    corral_config_t *next = corral_config_load(self->coordinator->config->file, &error);
     if (next)
         *router = corral_logging_open(next, true, &error);
     if (next && *router)
@@ -294,46 +341,33 @@ load(corral_coordinator_t *self, corral_log_router_t **router)
     return NULL;
 }
 
-void
-corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *done, void *arg)
+/* A reload the coordinator may begin, or why not. */
+static const char *
+refusal(const corral_coordinator_t *coordinator)
 {
-    if (self->stopping || corral_reload_running(self->reload)
-        || corral_upgrade_in_progress(self->upgrade)) {
-        const char *why = self->stopping ? "the instance is stopping"
-                        : corral_reload_running(self->reload)
-                        ? "a reload is in progress; this one is ignored"
-                        : "a binary upgrade (SIGUSR2) is in progress; no reload meanwhile";
-        corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s", why);
-        if (done)
-            done(arg, false, why);
-        return;
-    }
-    self->reload_done = done;
-    self->reload_done_arg = arg;
-    self->reload_started_ms = zclock_mono();
-    corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: reading %s", self->config->file);
-    corral_log_router_t *router = NULL;
-    corral_config_t *next = load(self, &router);
-    if (!next)
-        return;
-    corral_config_pin_restart_keys(self->config, next);
-    Corral__V1__LogConfig *levels = corral_logging_apply(self->logs, router, next);
-    corral_coordinator_apply_log_config(self, levels);     /* the new levels to every worker */
+    if (coordinator->stopping)
+        return "the instance is stopping";
+    if (corral_reload_state_running(coordinator->reloads))
+        return "a reload is in progress; this one is ignored";
+    if (corral_upgrade_in_progress(coordinator->upgrade))
+        return "a binary upgrade (SIGUSR2) is in progress; no reload meanwhile";
+    return NULL;
+}
 
-    corral_worker_slots_t next_plan;
-    if (plan_slots(next, &next_plan) != 0) {
-        corral_config_destroy(&next);
-        report(self, false, "out of memory, nothing changed");
-        return;
-    }
-    self->next_plan = next_plan;
-    int count = next_plan.slot_count;
-    self->workers_differ = corral_config_workers_differ(self->config, next);
+/* The new configuration is read and its logging applied; now the
+ * workers: unchanged (adopted at once), or replaced by reload.c. */
+static void
+begin(corral_reload_state_t *self, corral_config_t *next, corral_worker_slots_t *next_plan)
+{
+    corral_coordinator_t *coordinator = self->coordinator;
+    self->next_plan = *next_plan;
+    int count = next_plan->slot_count;
+    self->workers_differ = corral_config_workers_differ(coordinator->config, next);
     int changing = 0;
-    for (int id = 1; id <= self->slot_count && id <= count; id++)
+    for (int id = 1; id <= coordinator->slot_count && id <= count; id++)
         changing += changes_slot(self, id);
-    if (changing == 0 && count == self->slot_count) {
-        adopt(self, next, self->config_generation);
+    if (changing == 0 && count == coordinator->slot_count) {
+        adopt(self, next, coordinator->config_generation);
         corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: the workers are unchanged");
         report(self, true, "applied: the workers are unchanged");
         return;
@@ -344,23 +378,56 @@ corral_coordinator_reload(corral_coordinator_t *self, corral_reload_done_fn *don
         return;
     }
     self->next_config = next;
-    self->next_generation = self->config_generation + (changing ? 1 : 0);
+    self->next_generation = coordinator->config_generation + (changing ? 1 : 0);
     char what[96] = "";
     if (changing)
         snprintf(what, sizeof what, "replacing %d workers (configuration generation %u), ",
                  changing, self->next_generation);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: %s%d -> %d workers, %llu at a time, "
-               "ready_timeout %llu ms", what, self->slot_count, count,
+               "ready_timeout %llu ms", what, coordinator->slot_count, count,
                (unsigned long long) (next->node.reload.parallel ? next->node.reload.parallel : 1),
                (unsigned long long) next->node.reload.ready_timeout_ms);
-    self->reload_outcome.running = true;
-    self->reload_outcome.at_unix_ms = corral_unix_ms();
-    corral_tap_event(self->tap, "reload", 0, NULL, 0, "started: %d -> %d workers, %d to "
-                     "replace", self->slot_count, count, changing);
+    self->outcome.running = true;
+    self->outcome.at_unix_ms = corral_unix_ms();
+    corral_tap_event(coordinator->tap, "reload", 0, NULL, 0, "started: %d -> %d workers, %d to "
+                     "replace", coordinator->slot_count, count, changing);
     corral_reload_plan_t plan = {
-        .from_count = self->slot_count, .to_count = count,
+        .from_count = coordinator->slot_count, .to_count = count,
         .parallel = next->node.reload.parallel,
         .ready_timeout_ms = next->node.reload.ready_timeout_ms,
     };
-    corral_reload_start(self->reload, &plan);
+    corral_reload_start(self->steps, &plan);
+}
+
+void
+corral_coordinator_reload(corral_coordinator_t *coordinator, corral_reload_done_fn *done,
+                          void *arg)
+{
+    corral_reload_state_t *self = coordinator->reloads;
+    const char *why = refusal(coordinator);
+    if (why) {
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s", why);
+        if (done)
+            done(arg, false, why);
+        return;
+    }
+    self->done = done;
+    self->done_arg = arg;
+    self->started_ms = zclock_mono();
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "reload: reading %s", coordinator->config->file);
+    corral_log_router_t *router = NULL;
+    corral_config_t *next = load(self, &router);
+    if (!next)
+        return;
+    corral_config_pin_restart_keys(coordinator->config, next);
+    Corral__V1__LogConfig *levels = corral_logging_apply(coordinator->logs, router, next);
+    corral_coordinator_apply_log_config(coordinator, levels);  /* the new levels to every worker */
+
+    corral_worker_slots_t next_plan;
+    if (plan_slots(next, &next_plan) != 0) {
+        corral_config_destroy(&next);
+        report(self, false, "out of memory, nothing changed");
+        return;
+    }
+    begin(self, next, &next_plan);
 }

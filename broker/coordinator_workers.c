@@ -259,6 +259,14 @@ forget_process(void *arg, corral_process_t *process)
     corral_process_set_link(process, NULL);
 }
 
+static bool
+killed_for_memory(void *arg, const corral_process_t *process, int status)
+{
+    corral_coordinator_t *self = arg;
+    return self->oom_kills
+        && corral_oom_kills_took(self->oom_kills, corral_process_pid(process), status);
+}
+
 /* The supervision fields of each slot's view. */
 static void
 fill_slot_view(void *arg, int slot_id, Corral__V1__WorkerView *view)
@@ -277,6 +285,7 @@ corral_coordinator_policy(const corral_config_t *config, corral_supervision_t *o
         .backoff_initial_ms = config->node.restart.backoff_initial_ms,
         .backoff_max_ms = config->node.restart.backoff_max_ms,
         .heartbeat_timeout_ms = config->node.workers.heartbeat_timeout_ms,
+        .ready_timeout_ms = config->node.reload.ready_timeout_ms,
         .shutdown_timeout_ms = config->node.shutdown_timeout_ms,
     };
     *out = policy;
@@ -290,8 +299,14 @@ corral_coordinator_start_supervisor(corral_coordinator_t *self)
     static const corral_supervisor_ops_t ops = {
         .spawn = spawn_process, .slot_changed = slot_changed, .tell_main = tell_main,
         .stop_instance = stop_instance, .all_ready = announce_ready,
-        .forget = forget_process,
+        .forget = forget_process, .killed_for_memory = killed_for_memory,
     };
+    self->oom_kills = corral_oom_kills_new(NULL, NULL, NULL);
+    if (self->oom_kills)
+        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "OOM kills counted in %s",
+                   corral_oom_kills_counter(self->oom_kills)
+                   ? corral_oom_kills_counter(self->oom_kills)
+                   : "no cgroup file (the kernel's record is read instead)");
     corral_slot_spec_t *specs = calloc((size_t) self->slot_count, sizeof *specs);
     if (!specs)
         return -1;

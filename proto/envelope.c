@@ -75,3 +75,48 @@ corral_envelope_send_packed(zsock_t *socket, zframe_t *routing_id, zframe_t *fra
         return -1;
     return zframe_send(&frame, socket, flags | ZFRAME_REUSE);
 }
+
+corral_peel_status_t
+corral_envelope_peel(zmsg_t *message, corral_peeled_t *out)
+{
+    *out = (corral_peeled_t) { CORRAL_PEEL_WRONG_SHAPE, NULL, NULL };
+    out->routing_id = message ? zmsg_pop(message) : NULL;
+    zframe_t *body = message ? zmsg_pop(message) : NULL;
+    if (body && zframe_size(body) == 0) {
+        zframe_destroy(&body);
+        body = zmsg_pop(message);
+    }
+    if (!out->routing_id || !body || zmsg_size(message) != 0)
+        out->status = CORRAL_PEEL_WRONG_SHAPE;
+    else if (!(out->envelope = corral_envelope_decode(body)))
+        out->status = CORRAL_PEEL_NOT_ENVELOPE;
+    else if (out->envelope->protocol != CORRAL_PROTOCOL_VERSION)
+        out->status = CORRAL_PEEL_OTHER_VERSION;
+    else
+        out->status = CORRAL_PEEL_OK;
+    zframe_destroy(&body);
+    return out->status;
+}
+
+void
+corral_peeled_release(corral_peeled_t *peeled)
+{
+    corral_envelope_free(&peeled->envelope);
+    zframe_destroy(&peeled->routing_id);
+}
+
+const char *
+corral_peel_refusal(corral_peel_status_t status)
+{
+    switch (status) {
+    case CORRAL_PEEL_OK:
+        return NULL;
+    case CORRAL_PEEL_WRONG_SHAPE:
+        return "a message of the wrong shape";
+    case CORRAL_PEEL_NOT_ENVELOPE:
+        return "a frame that is not an Envelope";
+    case CORRAL_PEEL_OTHER_VERSION:
+        break;
+    }
+    return "an envelope of a protocol version this coordinator does not speak";
+}

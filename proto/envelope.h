@@ -18,10 +18,6 @@ typedef Corral__V1__Envelope corral_envelope_t;
 corral_envelope_t *corral_envelope_decode(zframe_t *frame);
 void corral_envelope_free(corral_envelope_t **envelope_p);
 
-/* `envelope` packed in a frame (its protocol field set), or NULL when out
- * of memory: for sockets that put their own frames around it (a topic). */
-zframe_t *corral_envelope_pack(const corral_envelope_t *envelope);
-
 /* Packs `envelope` (its protocol field is set here) and sends
  * [routing id][empty][envelope], or [empty][envelope] when routing_id is
  * NULL (the REQ-compatible shape that DEALER peers use too). flags: 0 or
@@ -30,10 +26,38 @@ int corral_envelope_send(zsock_t *socket, zframe_t *routing_id,
                          const corral_envelope_t *envelope, int flags);
 
 /* The same in two steps, for one envelope sent to many: packs it once
- * (NULL when out of memory), then sends the frame as often as needed
- * (ZeroMQ shares its bytes); the frame stays the caller's. */
+ * (its protocol field set; NULL when out of memory; also for sockets that
+ * put their own frames around it, a topic), then sends the frame as often
+ * as needed (ZeroMQ shares its bytes); the frame stays the caller's. */
 zframe_t *corral_envelope_pack(const corral_envelope_t *envelope);
 int corral_envelope_send_packed(zsock_t *socket, zframe_t *routing_id, zframe_t *frame,
                                 int flags);
+
+/* --- A ROUTER's side: one message peeled ----------------------------------- */
+
+/* What a ROUTER socket received: [routing id][empty][Envelope] (REQ, or a
+ * DEALER speaking like REQ) or [routing id][Envelope] (a bare DEALER).
+ * Every desk, local or remote, peels its messages here, so that each
+ * checks the same shape and the same protocol version. */
+typedef enum {
+    CORRAL_PEEL_OK,             /* an Envelope of CORRAL_PROTOCOL_VERSION */
+    CORRAL_PEEL_WRONG_SHAPE,    /* not the frames above */
+    CORRAL_PEEL_NOT_ENVELOPE,   /* the body frame is not an Envelope */
+    CORRAL_PEEL_OTHER_VERSION,  /* an Envelope of another protocol version */
+} corral_peel_status_t;
+
+typedef struct {
+    corral_peel_status_t status;
+    zframe_t *routing_id;           /* NULL only when the message had no frame */
+    corral_envelope_t *envelope;    /* set for OK and OTHER_VERSION */
+} corral_peeled_t;
+
+/* Peels `message` (left empty) into *out; returns out->status. Release
+ * what it holds with corral_peeled_release. */
+corral_peel_status_t corral_envelope_peel(zmsg_t *message, corral_peeled_t *out);
+void corral_peeled_release(corral_peeled_t *peeled);
+/* Why a peeled message is refused, for the log and the sender: NULL for
+ * CORRAL_PEEL_OK. */
+const char *corral_peel_refusal(corral_peel_status_t status);
 
 #endif

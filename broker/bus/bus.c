@@ -41,7 +41,7 @@ struct corral_bus {
     int held_timer;             /* -1: none armed */
     Corral__V1__BusStats stats;
     int64_t drop_logged_at;
-    corral_arena_t arena;       /* broadcasts in transit, one at a time */
+    corral_arena_t *arena;      /* broadcasts in transit, one at a time */
     uint64_t imported_upto;     /* a successor's: the predecessor's store ends here */
 };
 
@@ -93,7 +93,7 @@ corral_bus_new(zloop_t *loop, const char *runtime_dir, uint64_t max_persisted_by
     self->snapshots = corral_snapshot_queue_new(
         queue_bytes > SNAPSHOT_QUEUE_MIN_BYTES ? (size_t) queue_bytes : SNAPSHOT_QUEUE_MIN_BYTES);
     self->epoch = unix_us();
-    corral_arena_init(&self->arena);
+    self->arena = corral_arena_new();
     Corral__V1__BusStats stats = CORRAL__V1__BUS_STATS__INIT;
     self->stats = stats;
     self->persisted = zhashx_new();
@@ -131,6 +131,7 @@ corral_bus_destroy(corral_bus_t **self_p)
     zsock_destroy(&self->out);
     zhashx_destroy(&self->persisted);
     corral_snapshot_queue_destroy(&self->snapshots);
+    corral_arena_destroy(&self->arena);
     free(self->in_endpoint);
     free(self->out_endpoint);
     free(self);
@@ -263,7 +264,7 @@ take_broadcast(corral_bus_t *self, const void *data, size_t size)
         drop(self, &self->stats.oversized, "an oversized frame");
         return;
     }
-    corral_envelope_t *envelope = corral_arena_unpack(&self->arena, size, data);
+    corral_envelope_t *envelope = corral_arena_unpack(self->arena, size, data);
     if (!envelope) {
         drop(self, &self->stats.not_envelope, "a frame that is not an Envelope");
         return;
@@ -275,7 +276,7 @@ take_broadcast(corral_bus_t *self, const void *data, size_t size)
         drop(self, &self->stats.invalid, "a Broadcast with an empty plugin or type");
     else
         sequence(self, envelope);
-    corral_arena_free_envelope(&self->arena, &envelope);
+    corral_arena_free_envelope(self->arena, &envelope);
 }
 
 /* Reads what bus-in holds (up to a batch) without blocking. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "envelope.h"
 #include "fsutil.h"
 #include "log.h"
@@ -29,22 +30,8 @@ typedef struct {
     char secret[CORRAL_SECRET_LENGTH + 1];  /* empty: nothing is accepted */
 } worker_logs_t;
 
-/* Unpacking allocates every string of every record; a bump allocator
- * reset after each frame makes that nearly free. Blocks that do not fit
- * are malloc'd and freed at the reset, and the arena grows for next time. */
-typedef struct {
-    uint8_t *base;
-    size_t used;
-    size_t size;
-    void **spilled;
-    size_t spilled_count;
-    size_t spilled_capacity;
-    size_t spilled_bytes;
-} arena_t;
-
 struct corral_log_collector {
-    arena_t arena;
-    ProtobufCAllocator allocator;
+    corral_arena_t *arena;          /* one LogBatch unpacked at a time (arena.h) */
     zloop_t *loop;
     zsock_t *socket;
     char *endpoint;
@@ -62,56 +49,6 @@ struct corral_log_collector {
     uint64_t frames_unread;         /* left on the socket at the deadline */
     corral_log_hold_t *hold;        /* binary upgrade: another process writes the files */
 };
-
-static void *
-arena_alloc(void *data, size_t size)
-{
-    arena_t *arena = data;
-    size = (size + 15) & ~(size_t) 15;
-    if (arena->used + size <= arena->size) {
-        void *block = arena->base + arena->used;
-        arena->used += size;
-        return block;
-    }
-    if (arena->spilled_count == arena->spilled_capacity) {
-        size_t capacity = arena->spilled_capacity ? arena->spilled_capacity * 2 : 64;
-        void **bigger = realloc(arena->spilled, capacity * sizeof *bigger);
-        if (!bigger)
-            return NULL;
-        arena->spilled = bigger;
-        arena->spilled_capacity = capacity;
-    }
-    void *block = malloc(size);
-    if (block) {
-        arena->spilled[arena->spilled_count++] = block;
-        arena->spilled_bytes += size;
-    }
-    return block;
-}
-
-static void
-arena_free(void *data, void *pointer)
-{
-    /* everything goes at the reset */
-}
-
-static void
-arena_reset(arena_t *arena)
-{
-    for (size_t i = 0; i < arena->spilled_count; i++)
-        free(arena->spilled[i]);
-    arena->spilled_count = 0;
-    size_t wanted = arena->used + arena->spilled_bytes;
-    arena->spilled_bytes = 0;
-    arena->used = 0;
-    if (wanted > arena->size) {
-        free(arena->base);
-        arena->size = wanted * 2;
-        arena->base = malloc(arena->size);
-        if (!arena->base)
-            arena->size = 0;
-    }
-}
 
 /* To the appenders, or held while they are not ours to write. */
 static void
@@ -254,13 +191,13 @@ receive_one(corral_log_collector_t *self)
 void
 corral_log_collector_take_frame(corral_log_collector_t *self, const void *data, size_t size)
 {
-    corral_envelope_t *envelope = corral__v1__envelope__unpack(&self->allocator, size, data);
+    corral_envelope_t *envelope = corral_arena_unpack(self->arena, size, data);
     if (!envelope || envelope->body_case != CORRAL__V1__ENVELOPE__BODY_LOG_BATCH)
         count_malformed(self, envelope ? "an envelope logs does not take"
                                        : "a frame that is not an Envelope");
     else
         write_batch(self, envelope->log_batch);
-    arena_reset(&self->arena);
+    corral_arena_free_envelope(self->arena, &envelope);
 }
 
 static int
@@ -288,13 +225,13 @@ corral_log_collector_new(zloop_t *loop, const char *runtime_dir, int worker_coun
     self->loop = loop;
     self->router = router;
     self->worker_count = worker_count;
-    self->allocator = (ProtobufCAllocator) { arena_alloc, arena_free, &self->arena };
+    self->arena = corral_arena_new();
     self->workers = calloc((size_t) worker_count + 1, sizeof *self->workers);
     for (int id = 1; self->workers && id <= worker_count; id++)
         snprintf(self->workers[id].name, sizeof self->workers[id].name, "worker-%d", id);
     self->endpoint = corral_format("ipc://%s/logs", runtime_dir);
     self->socket = zsock_new(ZMQ_PULL);
-    if (!self->workers || !self->endpoint || !self->socket) {
+    if (!self->arena || !self->workers || !self->endpoint || !self->socket) {
         corral_log_collector_destroy(&self);
         return NULL;
     }
@@ -390,9 +327,7 @@ corral_log_collector_destroy(corral_log_collector_t **self_p)
         zloop_reader_end(self->loop, self->socket);
     zsock_destroy(&self->socket);
     corral_log_router_destroy(&self->router);
-    arena_reset(&self->arena);
-    free(self->arena.base);
-    free(self->arena.spilled);
+    corral_arena_destroy(&self->arena);
     free(self->workers);
     free(self->endpoint);
     free(self);

@@ -145,6 +145,12 @@ corral_operator_tools(const corral_operator_t *self)
     return self ? self->tools : NULL;
 }
 
+const char *
+corral_operator_remote_desk(const corral_operator_t *self)
+{
+    return self && self->remote ? corral_remote_desk(self->remote) : NULL;
+}
+
 void
 corral_operator_count(corral_operator_t *self)
 {

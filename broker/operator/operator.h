@@ -40,6 +40,8 @@ void corral_operator_destroy(corral_operator_t **self_p);
 
 corral_tap_t *corral_operator_tap(const corral_operator_t *self);
 corral_desk_tools_t *corral_operator_tools(const corral_operator_t *self);
+/* node.remote's desk endpoint, bound at the start; NULL when not exposed. */
+const char *corral_operator_remote_desk(const corral_operator_t *self);
 
 /* Writes endpoints.json now, if it was held. */
 void corral_operator_write_endpoints(corral_operator_t *self);

@@ -58,27 +58,24 @@ bind_secure(corral_remote_t *self, int type, const char *host, int port, char **
     return socket;
 }
 
+/* Peeled as the local desk peels (envelope.h): the same shape and the
+ * same protocol version; anything but a tool's request of this version
+ * gets an error reply saying why. */
 static int
 on_desk(zloop_t *loop, zsock_t *reader, void *arg)
 {
     corral_remote_t *self = arg;
     zmsg_t *message = zmsg_recv(reader);
-    zframe_t *routing_id = message ? zmsg_pop(message) : NULL;
-    zframe_t *body = message ? zmsg_pop(message) : NULL;
-    if (body && zframe_size(body) == 0) {
-        zframe_destroy(&body);
-        body = zmsg_pop(message);
-    }
-    corral_envelope_t *envelope = body && zmsg_size(message) == 0
-                                ? corral_envelope_decode(body) : NULL;
-    if (routing_id && (!envelope || !corral_desk_tools_handle(self->tools, reader, routing_id,
-                                                               envelope, true)))
-        corral_desk_tools_refuse(self->tools, reader, routing_id,
-                                 envelope ? "the remote desk takes tools' requests only"
-                                          : "not an Envelope");
-    corral_envelope_free(&envelope);
-    zframe_destroy(&routing_id);
-    zframe_destroy(&body);
+    corral_peeled_t peeled;
+    corral_peel_status_t status = corral_envelope_peel(message, &peeled);
+    if (peeled.routing_id && (status != CORRAL_PEEL_OK
+                              || !corral_desk_tools_handle(self->tools, reader, peeled.routing_id,
+                                                           peeled.envelope, true)))
+        corral_desk_tools_refuse(self->tools, reader, peeled.routing_id,
+                                 status != CORRAL_PEEL_OK
+                                 ? corral_peel_refusal(status)
+                                 : "the remote desk takes tools' requests only");
+    corral_peeled_release(&peeled);
     zmsg_destroy(&message);
     return 0;
 }

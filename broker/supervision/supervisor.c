@@ -1,5 +1,7 @@
-/* supervisor.c: every decision about the life of a worker slot, in one
- * place (as nginx keeps its cycle in ngx_process_cycle.c).
+/* supervisor.c: every decision about the life of a worker slot, in two
+ * files (as nginx keeps its cycle in ngx_process_cycle.c): this one while
+ * its processes live (start, replace, ready, heard, hung, stop, the main
+ * role), supervisor_exits.c when one exits.
  *
  * A slot shows one process, its `current`; while it is being replaced it
  * has a second, `beside` (the incoming one while it starts, then the
@@ -35,22 +37,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "corral/worker.h"
-#include "exit_history.h"
 #include "log.h"
 #include "process_metrics.h"
 
 #define LOGGER "coordinator"
 #define HUNG_GRACE_MS 2000      /* after SIGABRT (a core dump takes time), SIGKILL */
 
-static void restart_slot(corral_supervisor_t *self, slot_t *slot);
 static void retire(corral_supervisor_t *self, corral_process_t *process);
 static void stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reason_t reason);
 static void stop_process(corral_process_t *process, int signal_number,
                          corral_exit_reason_t reason, uint64_t kill_after_ms);
+
+/* --- Time, timers and signals (ops, or the loop's and the kernel's) ------------- */
+
+int64_t
+corral_supervisor_now(const corral_supervisor_t *self)
+{
+    return self->ops.now_ms ? self->ops.now_ms(self->arg) : zclock_mono();
+}
+
+int
+corral_supervisor_add_timer(corral_supervisor_t *self, uint64_t delay_ms, bool repeat,
+                            zloop_timer_fn *fn, void *fn_arg)
+{
+    if (self->ops.timer)
+        return self->ops.timer(self->arg, delay_ms, repeat, fn, fn_arg);
+    return zloop_timer(self->loop, (size_t) delay_ms, repeat ? 0 : 1, fn, fn_arg);
+}
+
+static void
+end_timer(corral_supervisor_t *self, int *timer_id)
+{
+    if (*timer_id == -1)
+        return;
+    if (self->ops.timer_end)
+        self->ops.timer_end(self->arg, *timer_id);
+    else
+        zloop_timer_end(self->loop, *timer_id);
+    *timer_id = -1;
+}
+
+static void
+send_signal(corral_supervisor_t *self, pid_t pid, int signal_number)
+{
+    if (self->ops.signal)
+        self->ops.signal(self->arg, pid, signal_number);
+    else
+        kill(pid, signal_number);
+}
 
 /* --- Life and death of the supervisor ------------------------------------------ */
 
@@ -103,22 +139,24 @@ corral_supervisor_new(zloop_t *loop, const corral_supervision_t *policy,
         return NULL;
     }
     srandom((unsigned) getpid() ^ (unsigned) zclock_mono());
-    if (policy->heartbeat_timeout_ms > 0 && policy->policy != CORRAL_RESTART_NEVER) {
-        uint64_t every = policy->heartbeat_timeout_ms / 4;
+    uint64_t shortest = policy->heartbeat_timeout_ms;
+    if (!shortest || (policy->ready_timeout_ms && policy->ready_timeout_ms < shortest))
+        shortest = policy->ready_timeout_ms;
+    if (shortest > 0 && policy->policy != CORRAL_RESTART_NEVER) {
+        uint64_t every = shortest / 4;
         every = every < 10 ? 10 : every > 1000 ? 1000 : every;
-        self->hung_timer = zloop_timer(loop, (size_t) every, 0, on_hung_check, self);
+        self->hung_timer = corral_supervisor_add_timer(self, every, true, on_hung_check, self);
     }
     return self;
 }
 
-static void
-free_process(corral_supervisor_t *self, corral_process_t **process_p)
+void
+corral_supervisor_free_process(corral_supervisor_t *self, corral_process_t **process_p)
 {
     corral_process_t *process = *process_p;
     if (!process)
         return;
-    if (process->kill_timer != -1)
-        zloop_timer_end(self->loop, process->kill_timer);
+    end_timer(self, &process->kill_timer);
     if (self->main == process)
         self->main = NULL;
     self->ops.forget(self->arg, process);
@@ -132,20 +170,18 @@ corral_supervisor_destroy(corral_supervisor_t **self_p)
     corral_supervisor_t *self = *self_p;
     if (!self)
         return;
-    if (self->hung_timer != -1)
-        zloop_timer_end(self->loop, self->hung_timer);
+    end_timer(self, &self->hung_timer);
     for (int i = 0; i < self->slot_capacity; i++) {
         slot_t *slot = self->slots[i];
-        if (slot->restart_timer != -1)
-            zloop_timer_end(self->loop, slot->restart_timer);
-        free_process(self, &slot->current);
-        free_process(self, &slot->beside);
+        end_timer(self, &slot->restart_timer);
+        corral_supervisor_free_process(self, &slot->current);
+        corral_supervisor_free_process(self, &slot->beside);
         free(slot);
     }
     while (self->retiring) {
         corral_process_t *process = self->retiring;
         self->retiring = process->next_retiring;
-        free_process(self, &process);
+        corral_supervisor_free_process(self, &process);
     }
     free(self->slots);
     free(self);
@@ -175,7 +211,7 @@ spawn_process(corral_supervisor_t *self, slot_t *slot, bool main)
         .owner = self, .slot_id = slot->id, .generation = slot->generations + 1,
         .config_generation = slot->spec.config_generation,
         .state = CORRAL_SLOT_STARTING, .main = main, .kill_timer = -1,
-        .started_ms = zclock_mono(), .started_unix_ms = corral_unix_ms(),
+        .started_ms = corral_supervisor_now(self), .started_unix_ms = corral_unix_ms(),
         .recycle_rss = with_jitter(slot->spec.recycle_max_rss,
                                    slot->spec.recycle_jitter_percent),
         .recycle_requests = with_jitter(slot->spec.recycle_max_requests,
@@ -201,8 +237,8 @@ spawn_process(corral_supervisor_t *self, slot_t *slot, bool main)
 }
 
 /* The slot's current process, a new one. */
-static int
-start_slot(corral_supervisor_t *self, slot_t *slot, bool main)
+int
+corral_supervisor_start_slot(corral_supervisor_t *self, slot_t *slot, bool main)
 {
     slot->current = spawn_process(self, slot, main);
     if (!slot->current) {
@@ -221,7 +257,7 @@ corral_supervisor_start(corral_supervisor_t *self)
     while (main < self->slot_count - 1 && !self->slots[main]->spec.may_be_main)
         main++;
     for (int i = 0; i < self->slot_count; i++)
-        if (start_slot(self, self->slots[i], i == main) != 0)
+        if (corral_supervisor_start_slot(self, self->slots[i], i == main) != 0)
             return -1;
     return 0;
 }
@@ -255,10 +291,12 @@ corral_supervisor_set_spec(corral_supervisor_t *self, int slot_id,
 void
 corral_supervisor_set_policy(corral_supervisor_t *self, const corral_supervision_t *policy)
 {
-    uint64_t heartbeat_timeout_ms = self->policy.heartbeat_timeout_ms;
+    corral_supervision_t running = self->policy;
     self->policy = *policy;
-    if (self->hung_timer == -1)     /* no hung check runs: none is started now */
-        self->policy.heartbeat_timeout_ms = heartbeat_timeout_ms;
+    if (self->hung_timer == -1) {   /* no hung check runs: none is started now */
+        self->policy.heartbeat_timeout_ms = running.heartbeat_timeout_ms;
+        self->policy.ready_timeout_ms = running.ready_timeout_ms;
+    }
 }
 
 int
@@ -274,7 +312,7 @@ corral_supervisor_add(corral_supervisor_t *self, const corral_slot_spec_t *spec,
     if (self->stopping || add_slots(self, spec, 1) != 0)
         return -1;
     slot_t *slot = self->slots[self->slot_count - 1];
-    if (start_slot(self, slot, false) != 0)
+    if (corral_supervisor_start_slot(self, slot, false) != 0)
         return -1;
     slot->done = done;
     slot->done_arg = done_arg;
@@ -330,7 +368,7 @@ on_kill_due(zloop_t *loop, int timer_id, void *arg)
                                                   : "after the shutdown timeout");
     if (process->owner->stopping)
         process->owner->killed_stragglers = true;
-    kill(process->pid, SIGKILL);
+    send_signal(process->owner, process->pid, SIGKILL);
     return 0;
 }
 
@@ -343,10 +381,10 @@ stop_process(corral_process_t *process, int signal_number, corral_exit_reason_t 
     if (process->state != CORRAL_SLOT_STOPPING)
         process->asked = reason;
     process->state = CORRAL_SLOT_STOPPING;
-    kill(process->pid, signal_number);
+    send_signal(process->owner, process->pid, signal_number);
     if (process->kill_timer == -1)
-        process->kill_timer = zloop_timer(process->owner->loop, (size_t) kill_after_ms, 1,
-                                          on_kill_due, process);
+        process->kill_timer = corral_supervisor_add_timer(process->owner, kill_after_ms, false,
+                                                          on_kill_due, process);
 }
 
 /* No restart pending, and its processes asked to stop. */
@@ -354,8 +392,7 @@ static void
 stop_slot(corral_supervisor_t *self, slot_t *slot, corral_exit_reason_t reason)
 {
     if (slot->restart_timer != -1) {
-        zloop_timer_end(self->loop, slot->restart_timer);
-        slot->restart_timer = -1;
+        end_timer(self, &slot->restart_timer);
         slot->state = CORRAL_SLOT_EXITED;
     }
     corral_process_t *processes[] = { slot->current, slot->beside };
@@ -388,8 +425,8 @@ give_main(corral_supervisor_t *self, corral_process_t *process)
 
 /* The lowest-numbered ready process whose type may be main takes the
  * role, if nobody holds it. */
-static void
-elect_main(corral_supervisor_t *self)
+void
+corral_supervisor_elect_main(corral_supervisor_t *self)
 {
     if (self->main || self->stopping)
         return;
@@ -413,8 +450,8 @@ retire(corral_supervisor_t *self, corral_process_t *process)
     self->retiring = process;
 }
 
-static bool
-unretire(corral_supervisor_t *self, corral_process_t *process)
+bool
+corral_supervisor_unretire(corral_supervisor_t *self, corral_process_t *process)
 {
     for (corral_process_t **p = &self->retiring; *p; p = &(*p)->next_retiring)
         if (*p == process) {
@@ -446,7 +483,7 @@ corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *process)
     slot_t *slot = corral_supervisor_slot_of(process);
     process->state = CORRAL_SLOT_READY;
     process->was_ready = true;
-    process->ready_ms = process->heard_ms = zclock_mono();
+    process->ready_ms = process->heard_ms = corral_supervisor_now(self);
     corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "%s (pid %d) is ready", slot->spec.name,
                (int) process->pid);
     if (process == slot->beside && !self->stopping)
@@ -455,7 +492,7 @@ corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *process)
         slot->done(slot->done_arg, slot->id, true);
         slot->done = NULL;
     }
-    elect_main(self);
+    corral_supervisor_elect_main(self);
     if (self->booted)
         return;
     for (int i = 0; i < self->slot_count; i++)
@@ -469,7 +506,7 @@ void
 corral_supervisor_heard(corral_supervisor_t *self, corral_process_t *process,
                         uint64_t rss_bytes, uint64_t requests)
 {
-    process->heard_ms = zclock_mono();
+    process->heard_ms = corral_supervisor_now(self);
     slot_t *slot = corral_supervisor_slot_of(process);
     if (process != slot->current || process->state != CORRAL_SLOT_READY || slot->beside)
         return;
@@ -487,227 +524,49 @@ corral_supervisor_heard(corral_supervisor_t *self, corral_process_t *process,
     corral_supervisor_replace(self, slot->id, why, NULL, NULL);
 }
 
-/* Ready workers whose reports stopped: SIGABRT (a core dump says where
- * the loop is stuck), then SIGKILL; the exit is then a crash, `hung`. */
+/* A process the check finds hung: SIGABRT (a core dump says where the loop
+ * is stuck), then SIGKILL; its exit is then `hung`, and the restart
+ * policy decides as for a crash. */
+static void
+hung(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, const char *what)
+{
+    corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: hung; sending SIGABRT, then "
+               "SIGKILL after %d ms", slot->spec.name, (int) process->pid, what, HUNG_GRACE_MS);
+    stop_process(process, SIGABRT, CORRAL_EXIT_HUNG, HUNG_GRACE_MS);
+}
+
+/* Ready workers whose reports stopped (the heartbeat timeout), and
+ * restarted workers that are not ready within the ready timeout (a worker
+ * that hangs before it is ready sends no Ready and may send no report):
+ * both are hung. A slot's first process is the boot's or a reload's,
+ * whose own bounds apply. */
 static int
 on_hung_check(zloop_t *loop, int timer_id, void *arg)
 {
     corral_supervisor_t *self = arg;
-    int64_t now = zclock_mono();
+    int64_t now = corral_supervisor_now(self);
+    char what[160];
     for (int i = 0; i < self->slot_count && !self->stopping; i++) {
-        corral_process_t *process = self->slots[i]->current;
-        if (!process || process->state != CORRAL_SLOT_READY
-            || now - process->heard_ms <= (int64_t) self->policy.heartbeat_timeout_ms)
+        slot_t *slot = self->slots[i];
+        corral_process_t *process = slot->current;
+        if (!process)
             continue;
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
-                   "%s (pid %d) has not reported for %lld ms (heartbeat timeout %llu ms): "
-                   "hung; sending SIGABRT, then SIGKILL after %d ms",
-                   self->slots[i]->spec.name, (int) process->pid,
-                   (long long) (now - process->heard_ms),
-                   (unsigned long long) self->policy.heartbeat_timeout_ms, HUNG_GRACE_MS);
-        stop_process(process, SIGABRT, CORRAL_EXIT_HUNG, HUNG_GRACE_MS);
+        uint64_t heartbeat = self->policy.heartbeat_timeout_ms;
+        uint64_t ready = self->policy.ready_timeout_ms;
+        if (process->state == CORRAL_SLOT_READY && heartbeat
+            && now - process->heard_ms > (int64_t) heartbeat) {
+            snprintf(what, sizeof what, "has not reported for %lld ms (heartbeat timeout "
+                     "%llu ms)", (long long) (now - process->heard_ms),
+                     (unsigned long long) heartbeat);
+            hung(self, slot, process, what);
+        }
+        else if (process->state == CORRAL_SLOT_STARTING && process->generation > 1 && ready
+                 && now - process->started_ms > (int64_t) ready) {
+            snprintf(what, sizeof what, "was restarted %lld ms ago and is not ready "
+                     "(node.reload.ready_timeout %llu ms)",
+                     (long long) (now - process->started_ms), (unsigned long long) ready);
+            hung(self, slot, process, what);
+        }
     }
     return 0;
-}
-
-/* --- Reaped: the decisions ---------------------------------------------------------- */
-
-static corral_exit_reason_t
-reason_of(const corral_process_t *process, int status)
-{
-    if (process->state == CORRAL_SLOT_STOPPING)
-        return process->asked;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == CORRAL_WORKER_EXIT_MEMORY)
-        return CORRAL_EXIT_MEMORY;
-    return CORRAL_EXIT_CRASHED;
-}
-
-static int
-on_restart_due(zloop_t *loop, int timer_id, void *arg)
-{
-    slot_t *slot = arg;
-    slot->restart_timer = -1;
-    if (!slot->owner->stopping)
-        restart_slot(slot->owner, slot);
-    return 0;
-}
-
-static void
-restart_slot(corral_supervisor_t *self, slot_t *slot)
-{
-    start_slot(self, slot, false);
-}
-
-/* The exit of a slot's current process, not asked for: restart it (after
- * its backoff), leave it, or stop the instance. */
-static void
-decide(corral_supervisor_t *self, slot_t *slot, corral_process_t *process, int status,
-       corral_exit_reason_t reason, const char *how)
-{
-    const char *name = slot->spec.name;
-    int pid = (int) process->pid;
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    if (code == CORRAL_WORKER_EXIT_CONFIG || code == CORRAL_WORKER_EXIT_MIGRATION) {
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; not restarted, stopping "
-                   "the instance", name, pid, how,
-                   code == CORRAL_WORKER_EXIT_CONFIG ? "its configuration was refused"
-                                                     : "a migration failed");
-        slot->state = CORRAL_SLOT_EXITED;
-        self->ops.stop_instance(self->arg, code == CORRAL_WORKER_EXIT_CONFIG ? code : 1,
-                                "a worker cannot run");
-        return;
-    }
-    if (!self->booted && !process->was_ready) {
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s before it was ready: a boot "
-                   "failure; not restarted, stopping the instance", name, pid, how);
-        slot->state = CORRAL_SLOT_EXITED;
-        self->ops.stop_instance(self->arg, 1, "a worker failed to boot");
-        return;
-    }
-    if (self->policy.policy == CORRAL_RESTART_NEVER) {
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER,
-                   "%s (pid %d) %s unexpectedly: %s; stopping the instance (restart policy: never)",
-                   name, pid, how, corral_exit_reason_name(reason));
-        slot->state = CORRAL_SLOT_EXITED;
-        self->ops.stop_instance(self->arg, 1, "a worker failed");
-        return;
-    }
-    if (code == 0 && self->policy.policy == CORRAL_RESTART_ON_FAILURE) {
-        corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) %s: a clean exit, not restarted "
-                   "(restart policy: on-failure)", name, pid, how);
-        slot->state = CORRAL_SLOT_EXITED;
-        if (corral_supervisor_live(self) == 0)
-            self->ops.stop_instance(self->arg, 0, "every worker exited cleanly");
-        return;
-    }
-    char window[32];
-    int64_t now = zclock_mono();
-    if (process->was_ready && now - process->ready_ms >= (int64_t) self->policy.window_ms)
-        slot->exits.failures = 0;   /* it had been ready long enough: the backoff starts over */
-    slot->exits.failures++;
-    int within = corral_exit_history_count(&slot->exits, now, self->policy.window_ms);
-    if ((uint64_t) within > self->policy.max_restarts) {
-        char recent[512];
-        corral_exit_history_recent(&slot->exits, now, self->policy.window_ms, recent,
-                                   sizeof recent);
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s (pid %d) %s: %s; %s is crash-looping: %d "
-                   "exits in %s (max_restarts %llu), %s; stopping the instance",
-                   name, pid, how, corral_exit_reason_name(reason), name, within,
-                   corral_duration_text(self->policy.window_ms, window, sizeof window),
-                   (unsigned long long) self->policy.max_restarts, recent);
-        slot->state = CORRAL_SLOT_EXITED;
-        self->ops.stop_instance(self->arg, 1, "a worker is crash-looping");
-        return;
-    }
-    uint64_t delay = corral_exit_history_backoff(&slot->exits, self->policy.backoff_initial_ms,
-                                                 self->policy.backoff_max_ms);
-    corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; restarting in %llu ms, "
-               "%d of %llu in %s", name, pid, how, corral_exit_reason_name(reason),
-               (unsigned long long) delay, within,
-               (unsigned long long) self->policy.max_restarts,
-               corral_duration_text(self->policy.window_ms, window, sizeof window));
-    self->restarts_by_reason[reason]++;
-    slot->state = CORRAL_SLOT_WAITING;
-    slot->restart_at_ms = now + (int64_t) delay;
-    slot->restart_timer = zloop_timer(self->loop, (size_t) delay, 1, on_restart_due, slot);
-}
-
-/* The incoming process of a replacement died before it was ready: the
- * old one keeps serving. It counts towards a crash loop. */
-static void
-incoming_failed(corral_supervisor_t *self, slot_t *slot, const corral_process_t *process,
-                const char *how)
-{
-    int within = corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
-    corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d, the replacement) %s before it was "
-               "ready: crashed; pid %d keeps serving (%d exits in %llu ms)", slot->spec.name,
-               (int) process->pid, how, (int) slot->current->pid, within,
-               (unsigned long long) self->policy.window_ms);
-    if (slot->done)
-        slot->done(slot->done_arg, slot->id, false);
-    slot->done = NULL;
-    if ((uint64_t) within > self->policy.max_restarts)
-        self->ops.stop_instance(self->arg, 1, "a worker is crash-looping");
-}
-
-static void
-log_asked_exit(corral_supervisor_t *self, const corral_process_t *process, int status,
-               corral_exit_reason_t reason, const char *how)
-{
-    /* a process stopped before it set up its signal handling dies of our SIGTERM */
-    bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-              || (WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
-    const char *name = corral_process_name(process);
-    if (reason == CORRAL_EXIT_STOPPED && clean)
-        corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) stopped", name, (int) process->pid);
-    else if (reason == CORRAL_EXIT_STOPPED) {
-        corral_log(CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) %s while stopping", name,
-                   (int) process->pid, how);
-        if (!self->killed_stragglers)
-            self->ops.stop_instance(self->arg, 1, "a worker failed while stopping");
-    }
-    else
-        corral_log(clean ? CORRAL_LEVEL_INFO : CORRAL_LEVEL_WARN, LOGGER, "%s (pid %d) %s: %s",
-                   name, (int) process->pid, how, corral_exit_reason_name(reason));
-}
-
-void
-corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process, int status)
-{
-    slot_t *slot = corral_supervisor_slot_of(process);
-    char how[96];
-    corral_exit_describe(status, how, sizeof how);
-    corral_exit_reason_t reason = reason_of(process, status);
-    bool was_main = self->main == process;
-    corral_exit_history_record(&slot->exits, process->pid, status,
-                               corral_exit_reason_name(reason));
-    if (unretire(self, process)) {
-        log_asked_exit(self, process, status, self->stopping ? CORRAL_EXIT_STOPPED : reason, how);
-        if (reason == CORRAL_EXIT_RECYCLED)
-            self->restarts_by_reason[reason]++;
-    }
-    else if (process == slot->beside) {
-        slot->beside = NULL;
-        if (process->state == CORRAL_SLOT_STOPPING) {
-            log_asked_exit(self, process, status, reason, how);
-            if (reason == CORRAL_EXIT_RECYCLED)
-                self->restarts_by_reason[reason]++;
-        }
-        else if (!self->stopping)
-            incoming_failed(self, slot, process, how);
-    }
-    else {
-        slot->current = NULL;
-        bool asked = process->state == CORRAL_SLOT_STOPPING && reason != CORRAL_EXIT_HUNG;
-        if (slot->beside && !self->stopping && slot->beside->state == CORRAL_SLOT_STARTING) {
-            slot->current = slot->beside;     /* its replacement is on its way already */
-            slot->beside = NULL;
-        }
-        self->ops.slot_changed(self->arg, slot->id, slot->current);
-        if (asked || self->stopping) {
-            log_asked_exit(self, process, status, self->stopping ? CORRAL_EXIT_STOPPED : reason,
-                           how);
-            slot->state = CORRAL_SLOT_EXITED;
-        }
-        else if (slot->done && !process->was_ready) {    /* an added slot that never came up */
-            corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s before it was ready",
-                       slot->spec.name, (int) process->pid, how);
-            slot->state = CORRAL_SLOT_EXITED;
-            corral_replace_fn *done = slot->done;
-            slot->done = NULL;
-            done(slot->done_arg, slot->id, false);
-        }
-        else if (slot->current) {
-            corral_exit_history_count(&slot->exits, zclock_mono(), self->policy.window_ms);
-            corral_log(CORRAL_LEVEL_ERROR, LOGGER, "%s (pid %d) %s: %s; its replacement "
-                       "(pid %d) is starting", slot->spec.name, (int) process->pid, how,
-                       corral_exit_reason_name(reason), (int) slot->current->pid);
-            self->restarts_by_reason[reason]++;
-        }
-        else
-            decide(self, slot, process, status, reason, how);
-    }
-    free_process(self, &process);
-    if (was_main)
-        elect_main(self);
 }

@@ -46,6 +46,7 @@ typedef struct {
     uint64_t backoff_initial_ms;
     uint64_t backoff_max_ms;
     uint64_t heartbeat_timeout_ms;  /* 0: hung workers are not looked for */
+    uint64_t ready_timeout_ms;      /* a restarted process not ready by then is hung; 0: none */
     uint64_t shutdown_timeout_ms;
 } corral_supervision_t;
 
@@ -77,6 +78,19 @@ typedef struct {
     void (*all_ready)(void *arg);
     /* `process` is about to be freed: drop what is attached to it. */
     void (*forget)(void *arg, corral_process_t *process);
+    /* Whether `process`, reaped with wait status `status` without being
+     * asked to stop, was killed by the kernel's OOM killer (oom_kills.h).
+     * NULL: never. */
+    bool (*killed_for_memory)(void *arg, const corral_process_t *process, int status);
+
+    /* Time, timers and signals. NULL: the monotonic clock, the loop's
+     * timers and kill(2); a test brings its own to drive the decisions
+     * with a fake clock and fake processes (tests/unit/test_supervisor.c).
+     * `timer` returns an id for `timer_end`, or -1. */
+    int64_t (*now_ms)(void *arg);
+    int (*timer)(void *arg, uint64_t delay_ms, bool repeat, zloop_timer_fn *fn, void *fn_arg);
+    void (*timer_end)(void *arg, int timer_id);
+    int (*signal)(void *arg, pid_t pid, int signal_number);
 } corral_supervisor_ops_t;
 
 corral_supervisor_t *corral_supervisor_new(zloop_t *loop, const corral_supervision_t *policy,

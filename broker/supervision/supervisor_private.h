@@ -1,6 +1,7 @@
 /* supervisor_private.h: the supervisor's state, shared by the files that
- * make it up (supervisor.c: the decisions; supervisor_query.c: what the
- * coordinator reads of it). */
+ * make it up (supervisor.c: the decisions while processes live;
+ * supervisor_exits.c: the decisions when one exits; supervisor_query.c:
+ * what the coordinator reads of it). */
 #ifndef CORRAL_SUPERVISOR_PRIVATE_H
 #define CORRAL_SUPERVISOR_PRIVATE_H
 
@@ -57,6 +58,22 @@ struct corral_supervisor {
     int hung_timer;
     uint64_t restarts_by_reason[CORRAL_EXIT_REASONS];
 };
+
+/* supervisor.c, for supervisor_exits.c and supervisor_query.c */
+/* The supervisor's clock (ops.now_ms, or the monotonic one). */
+int64_t corral_supervisor_now(const corral_supervisor_t *self);
+/* A timer through ops.timer, or the loop's: its id, or -1. */
+int corral_supervisor_add_timer(corral_supervisor_t *self, uint64_t delay_ms, bool repeat,
+                                zloop_timer_fn *fn, void *fn_arg);
+/* The slot's current process, a new one; -1 (the instance stops) if it
+ * cannot be started. */
+int corral_supervisor_start_slot(corral_supervisor_t *self, slot_t *slot, bool main);
+/* The lowest-numbered ready process whose type may be main takes the
+ * role, if nobody holds it. */
+void corral_supervisor_elect_main(corral_supervisor_t *self);
+/* Takes a replaced process off the retiring list; false if it was not on it. */
+bool corral_supervisor_unretire(corral_supervisor_t *self, corral_process_t *process);
+void corral_supervisor_free_process(corral_supervisor_t *self, corral_process_t **process_p);
 
 static inline slot_t *
 corral_supervisor_slot_of(const corral_process_t *process)

@@ -132,6 +132,6 @@ corral_supervisor_fill_view(corral_supervisor_t *self, int slot_id,
         view->generation = slot->current->generation;
         view->config_generation = slot->current->config_generation;
     }
-    int64_t left = slot->restart_at_ms - zclock_mono();
+    int64_t left = slot->restart_at_ms - corral_supervisor_now(slot->owner);
     view->restart_in_ms = slot->restart_timer != -1 ? (uint64_t) (left > 1 ? left : 1) : 0;
 }

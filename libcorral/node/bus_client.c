@@ -34,7 +34,7 @@ struct corral_bus_client {
     int64_t gap_logged_at;      /* one warning per GAP_LOG_INTERVAL_MS */
     uint64_t send_failures;
     Corral__V1__BusStats stats;
-    corral_arena_t arena;       /* what we unpack, one message at a time */
+    corral_arena_t *arena;      /* what we unpack, one message at a time */
 };
 
 static zsock_t *
@@ -62,10 +62,10 @@ corral_bus_client_new(const char *bus_in, const char *bus_out, const char *id,
     self->worker_id = worker_id;
     self->deliver = fn;
     self->arg = arg;
-    corral_arena_init(&self->arena);
+    self->arena = corral_arena_new();
     Corral__V1__BusStats stats = CORRAL__V1__BUS_STATS__INIT;
     self->stats = stats;
-    if (strlen(self->topic) != CORRAL_BUS_PRIVATE_TOPIC_LENGTH
+    if (!self->arena || strlen(self->topic) != CORRAL_BUS_PRIVATE_TOPIC_LENGTH
         || !(self->push = connect_socket(ZMQ_PUSH, bus_in))
         || !(self->sub = connect_socket(ZMQ_SUB, bus_out))) {
         corral_bus_client_destroy(&self);
@@ -87,6 +87,7 @@ corral_bus_client_destroy(corral_bus_client_t **self_p)
         return;
     zsock_destroy(&self->push);
     zsock_destroy(&self->sub);
+    corral_arena_destroy(&self->arena);
     free(self);
     *self_p = NULL;
 }
@@ -187,7 +188,7 @@ int
 corral_bus_client_take(corral_bus_client_t *self, const void *topic, size_t length,
                        const void *body, size_t body_length)
 {
-    corral_envelope_t *envelope = corral_arena_unpack(&self->arena, body_length, body);
+    corral_envelope_t *envelope = corral_arena_unpack(self->arena, body_length, body);
     if (!envelope)
         return 0;
     bool delivered = false;
@@ -198,7 +199,7 @@ corral_bus_client_take(corral_bus_client_t *self, const void *topic, size_t leng
              && length == CORRAL_BUS_PRIVATE_TOPIC_LENGTH
              && memcmp(topic, self->topic, length) == 0)
         take_snapshot(self, envelope->snapshot);
-    corral_arena_free_envelope(&self->arena, &envelope);
+    corral_arena_free_envelope(self->arena, &envelope);
     return delivered;
 }
 

@@ -1,6 +1,8 @@
 /* test_remote.c: node.remote over CURVE: an authorised key reads desk
  * and tap through corralctl --remote; an unknown key and a plain client get
- * nothing; node.remote without keys is a configuration error. */
+ * nothing; the remote desk checks the protocol version; SIGUSR2 with
+ * node.remote is refused up front; node.remote without keys is a
+ * configuration error. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +10,9 @@
 
 #include <czmq.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -126,6 +130,57 @@ test_remote_curve(void **state)
     zpoller_destroy(&poller);
     zsock_destroy(&plain_desk);
     zsock_destroy(&plain_tap);
+
+    /* the remote desk checks the protocol version as the local one does:
+     * an authorised client's ToolHello of another version is refused,
+     * with the reason */
+    char key_path[600], server_path[600];
+    snprintf(key_path, sizeof key_path, "%s/keys/clients/operator_secret",
+             instance_dir(instance));
+    snprintf(server_path, sizeof server_path, "%s/keys/server", instance_dir(instance));
+    zcert_t *client_cert = zcert_load(key_path);
+    zcert_t *server_cert = zcert_load(server_path);
+    assert_non_null(client_cert);
+    assert_non_null(server_cert);
+    zsock_t *curve_desk = zsock_new(ZMQ_DEALER);
+    zcert_apply(client_cert, curve_desk);
+    zsock_set_curve_serverkey(curve_desk, zcert_public_txt(server_cert));
+    zsock_set_rcvtimeo(curve_desk, DEADLINE_MS);
+    assert_int_equal(zsock_connect(curve_desk, "%s", desk), 0);
+    envelope.protocol = CORRAL_PROTOCOL_VERSION + 1;
+    frame = zframe_new(NULL, corral__v1__envelope__get_packed_size(&envelope));
+    corral__v1__envelope__pack(&envelope, zframe_data(frame));
+    message = zmsg_new();
+    zmsg_addmem(message, "", 0);
+    zmsg_append(message, &frame);
+    zmsg_send(&message, curve_desk);
+    zmsg_t *reply = zmsg_recv(curve_desk);
+    assert_non_null(reply);
+    corral_envelope_t *answer = corral_envelope_decode(zmsg_last(reply));
+    assert_non_null(answer);
+    assert_int_equal(answer->body_case, CORRAL__V1__ENVELOPE__BODY_TOOL_REPLY);
+    assert_false(answer->tool_reply->ok);
+    assert_non_null(strstr(answer->tool_reply->error, "protocol version"));
+    corral_envelope_free(&answer);
+    zmsg_destroy(&reply);
+    zsock_destroy(&curve_desk);
+    zcert_destroy(&client_cert);
+    zcert_destroy(&server_cert);
+
+    /* SIGUSR2 with node.remote bound is refused up front, with the
+     * reason; no new coordinator starts, and this one keeps serving,
+     * remote desk included (docs/upgrade.md) */
+    assert_int_equal(kill(instance_pid(instance), SIGUSR2), 0);
+    assert_true(instance_wait_output(instance, "SIGUSR2 refused: node.remote is bound",
+                                     DEADLINE_MS));
+    char *output = instance_output_copy(instance);
+    assert_null(strstr(output, "started the new coordinator"));
+    free(output);
+    remote_args(instance, argv + 1, desk, "clients/operator_secret");
+    argv[7] = "status";
+    argv[8] = NULL;
+    status = run_program(NULL, argv);
+    assert_int_equal(WEXITSTATUS(status), 0);
     assert_true(instance_stop(&instance));
 }
 

@@ -100,6 +100,18 @@ public_pid(int id)
     return (pid_t) stats_integer(instance, name);
 }
 
+/* worker-1 kept its slot (the same pid) and serves. */
+static void
+assert_worker_1_serves(pid_t pid)
+{
+    assert_int_equal(public_pid(1), pid);
+    response_t response;
+    assert_true(http_request_to(instance_port(instance), "GET", "/api/stats", "worker-1",
+                                &response));
+    assert_int_equal(response.status, 200);
+    response_clear(&response);
+}
+
 static void
 test_hello_without_the_secret_is_refused(void **state)
 {
@@ -138,12 +150,69 @@ test_hello_without_the_secret_is_refused(void **state)
             || age > 300) && zclock_mono() < deadline)
         zclock_sleep(20);
     assert_true(age >= 0 && age <= 300);
-    assert_int_equal(public_pid(1), pid);
-    response_t response;
-    assert_true(http_request_to(instance_port(instance), "GET", "/api/stats", "worker-1",
-                                &response));
-    assert_int_equal(response.status, 200);
-    response_clear(&response);
+    assert_worker_1_serves(pid);
+}
+
+/* A Hello of another protocol version without the secret, in the real
+ * worker-1's name, from any process of the same user (issue 20): refused
+ * as any forged Hello is, before its version is looked at: no
+ * ProtocolError (which only a worker that proved itself gets), counted,
+ * logged at most once in 10 s, and the real worker is never named as its
+ * sender. */
+static void
+test_foreign_hello_without_the_secret_is_a_forged_hello(void **state)
+{
+    enum { HELLOS = 21 };
+    pid_t pid = public_pid(1);
+    assert_true(pid > 0);
+    json_int_t refused = await_stats("input.desk.hello_refused", 0);
+    int lines = count_lines_with("Hellos refused so far");
+    zsock_t *desk = connect_desk();
+    int64_t began = zclock_mono();
+    for (int i = 0; i < HELLOS; i++) {
+        Corral__V1__Hello hello = CORRAL__V1__HELLO__INIT;
+        hello.worker_id = 1;
+        hello.pid = (uint32_t) pid;
+        corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
+        envelope.body_case = CORRAL__V1__ENVELOPE__BODY_HELLO;
+        envelope.hello = &hello;
+        envelope.protocol = CORRAL_PROTOCOL_VERSION + 1;
+        zframe_t *frame = zframe_new(NULL, corral__v1__envelope__get_packed_size(&envelope));
+        corral__v1__envelope__pack(&envelope, zframe_data(frame));
+        zmsg_t *message = zmsg_new();
+        zmsg_addmem(message, NULL, 0);
+        zmsg_append(message, &frame);
+        assert_int_equal(zmsg_send(&message, desk), 0);
+    }
+    assert_int_equal(await_stats("input.desk.hello_refused", refused + HELLOS), refused + HELLOS);
+    int64_t took = zclock_mono() - began;
+    /* each got the refusal any stranger gets, never a ProtocolError */
+    zpoller_t *poller = zpoller_new(desk, NULL);
+    int replies = 0;
+    while (replies < HELLOS && zpoller_wait(poller, 2000)) {
+        zmsg_t *reply = zmsg_recv(desk);
+        zframe_t *body = zmsg_last(reply);
+        corral_envelope_t *envelope = body ? corral_envelope_decode(body) : NULL;
+        assert_non_null(envelope);
+        assert_int_equal(envelope->body_case, CORRAL__V1__ENVELOPE__BODY_TOOL_REPLY);
+        assert_false(envelope->tool_reply->ok);
+        corral_envelope_free(&envelope);
+        zmsg_destroy(&reply);
+        replies++;
+    }
+    assert_int_equal(replies, HELLOS);
+    zpoller_destroy(&poller);
+    zsock_destroy(&desk);
+    /* at most one line for the whole burst (it took far less than 10 s) */
+    assert_true(took < 10000);
+    assert_true(count_lines_with("Hellos refused so far") - lines <= 1);
+    /* and nothing blames the real worker */
+    char blamed[64];
+    snprintf(blamed, sizeof blamed, "worker-1 (pid %d) refused", (int) pid);
+    assert_int_equal(count_lines_with(blamed), 0);
+    assert_int_equal(count_lines_with("this worker speaks corral protocol version"), 0);
+    /* the real worker kept its slot and serves */
+    assert_worker_1_serves(pid);
 }
 
 /* ipc://<runtime dir>/logs, beside desk. */
@@ -249,6 +318,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_the_secret_is_not_in_argv_or_the_environment),
         cmocka_unit_test(test_hello_without_the_secret_is_refused),
+        cmocka_unit_test(test_foreign_hello_without_the_secret_is_a_forged_hello),
         cmocka_unit_test(test_forged_log_records_are_refused_and_counted),
     };
     return cmocka_run_group_tests(tests, start_instance, stop_instance);

@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "file_tree.h"
+
 #include "cpu_quota.h"
 
 #define assert_quota(actual, expected) \
@@ -61,24 +63,6 @@ tree_teardown(void **state)
     return rc;
 }
 
-/* Writes ROOT/relative, creating its directories. */
-static void
-put(const char *root, const char *relative, const char *content)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", root, relative);
-    for (char *slash = strchr(path + strlen(root) + 1, '/'); slash;
-         slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(path, 0755);
-        *slash = '/';
-    }
-    FILE *file = fopen(path, "w");
-    assert_non_null(file);
-    fputs(content, file);
-    assert_int_equal(fclose(file), 0);
-}
-
 /* ---- Affinity and the auto count ------------------------------------ */
 
 static void
@@ -117,14 +101,14 @@ static void
 test_v2_quota_below_cpu_count(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup", "0::/user.slice/app.service\n");
-    put(root, "proc/self/mountinfo", v2_mountinfo);
-    put(root, "sys/fs/cgroup/user.slice/app.service/cpu.max", "150000 100000\n");
+    file_tree_put(root, "proc/self/cgroup", "0::/user.slice/app.service\n");
+    file_tree_put(root, "proc/self/mountinfo", v2_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/user.slice/app.service/cpu.max", "150000 100000\n");
     double quota = corral_cpu_quota(root);
     assert_quota(quota, 1.5);
     assert_int_equal(corral_cpu_auto_count(4, quota), 1);
 
-    put(root, "sys/fs/cgroup/user.slice/app.service/cpu.max", "250000 100000\n");
+    file_tree_put(root, "sys/fs/cgroup/user.slice/app.service/cpu.max", "250000 100000\n");
     quota = corral_cpu_quota(root);
     assert_quota(quota, 2.5);
     assert_int_equal(corral_cpu_auto_count(8, quota), 2);
@@ -134,9 +118,9 @@ static void
 test_v2_max_is_no_quota(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup", "0::/user.slice\n");
-    put(root, "proc/self/mountinfo", v2_mountinfo);
-    put(root, "sys/fs/cgroup/user.slice/cpu.max", "max 100000\n");
+    file_tree_put(root, "proc/self/cgroup", "0::/user.slice\n");
+    file_tree_put(root, "proc/self/mountinfo", v2_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/user.slice/cpu.max", "max 100000\n");
     assert_quota(corral_cpu_quota(root), 0);
     assert_int_equal(corral_cpu_auto_count(4, corral_cpu_quota(root)), 4);
 }
@@ -145,11 +129,11 @@ static void
 test_v2_quota_on_an_ancestor(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup", "0::/kubepods/pod1/container\n");
-    put(root, "proc/self/mountinfo", v2_mountinfo);
-    put(root, "sys/fs/cgroup/kubepods/pod1/container/cpu.max", "max 100000\n");
-    put(root, "sys/fs/cgroup/kubepods/pod1/cpu.max", "200000 100000\n");
-    put(root, "sys/fs/cgroup/kubepods/cpu.max", "max 100000\n");
+    file_tree_put(root, "proc/self/cgroup", "0::/kubepods/pod1/container\n");
+    file_tree_put(root, "proc/self/mountinfo", v2_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/kubepods/pod1/container/cpu.max", "max 100000\n");
+    file_tree_put(root, "sys/fs/cgroup/kubepods/pod1/cpu.max", "200000 100000\n");
+    file_tree_put(root, "sys/fs/cgroup/kubepods/cpu.max", "max 100000\n");
     assert_quota(corral_cpu_quota(root), 2.0);
 }
 
@@ -157,13 +141,13 @@ static void
 test_v2_smallest_quota_wins(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup", "0::/a/b\n");
-    put(root, "proc/self/mountinfo", v2_mountinfo);
-    put(root, "sys/fs/cgroup/a/b/cpu.max", "400000 100000\n");
-    put(root, "sys/fs/cgroup/a/cpu.max", "100000 100000\n");
+    file_tree_put(root, "proc/self/cgroup", "0::/a/b\n");
+    file_tree_put(root, "proc/self/mountinfo", v2_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/a/b/cpu.max", "400000 100000\n");
+    file_tree_put(root, "sys/fs/cgroup/a/cpu.max", "100000 100000\n");
     assert_quota(corral_cpu_quota(root), 1.0);
 
-    put(root, "sys/fs/cgroup/a/b/cpu.max", "50000 100000\n");
+    file_tree_put(root, "sys/fs/cgroup/a/b/cpu.max", "50000 100000\n");
     assert_quota(corral_cpu_quota(root), 0.5);
     assert_int_equal(corral_cpu_auto_count(4, corral_cpu_quota(root)), 1);
 }
@@ -174,9 +158,9 @@ test_v2_namespaced_root_cgroup(void **state)
     /* In a container with its own cgroup namespace: "0::/", and the
      * container's limit is on the mount point itself. */
     const char *root = *state;
-    put(root, "proc/self/cgroup", "0::/\n");
-    put(root, "proc/self/mountinfo", v2_mountinfo);
-    put(root, "sys/fs/cgroup/cpu.max", "300000 100000\n");
+    file_tree_put(root, "proc/self/cgroup", "0::/\n");
+    file_tree_put(root, "proc/self/mountinfo", v2_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/cpu.max", "300000 100000\n");
     assert_quota(corral_cpu_quota(root), 3.0);
 }
 
@@ -184,10 +168,10 @@ static void
 test_v2_escaped_mount_point(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup", "0::/app\n");
-    put(root, "proc/self/mountinfo",
+    file_tree_put(root, "proc/self/cgroup", "0::/app\n");
+    file_tree_put(root, "proc/self/mountinfo",
         "30 22 0:26 / /sys/fs/my\\040cgroup rw shared:4 - cgroup2 cgroup2 rw\n");
-    put(root, "sys/fs/my cgroup/app/cpu.max", "200000 100000\n");
+    file_tree_put(root, "sys/fs/my cgroup/app/cpu.max", "200000 100000\n");
     assert_quota(corral_cpu_quota(root), 2.0);
 }
 
@@ -197,18 +181,18 @@ static void
 test_v1_quota(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup",
+    file_tree_put(root, "proc/self/cgroup",
         "12:memory:/docker/abc\n"
         "4:cpu,cpuacct:/docker/abc\n"
         "3:cpuset:/docker/abc\n"
         "1:name=systemd:/docker/abc\n");
-    put(root, "proc/self/mountinfo", v1_mountinfo);
-    put(root, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "300000\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/docker/cpu.cfs_quota_us", "-1\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/docker/cpu.cfs_period_us", "100000\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "-1\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000\n");
+    file_tree_put(root, "proc/self/mountinfo", v1_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "300000\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/docker/cpu.cfs_quota_us", "-1\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/docker/cpu.cfs_period_us", "100000\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "-1\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000\n");
     assert_quota(corral_cpu_quota(root), 3.0);
 }
 
@@ -216,10 +200,10 @@ static void
 test_v1_unlimited(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup", "4:cpu,cpuacct:/docker/abc\n");
-    put(root, "proc/self/mountinfo", v1_mountinfo);
-    put(root, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "-1\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
+    file_tree_put(root, "proc/self/cgroup", "4:cpu,cpuacct:/docker/abc\n");
+    file_tree_put(root, "proc/self/mountinfo", v1_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us", "-1\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us", "100000\n");
     assert_quota(corral_cpu_quota(root), 0);
 }
 
@@ -227,12 +211,12 @@ static void
 test_v1_quota_on_an_ancestor(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup", "4:cpu,cpuacct:/a/b\n");
-    put(root, "proc/self/mountinfo", v1_mountinfo);
-    put(root, "sys/fs/cgroup/cpu,cpuacct/a/b/cpu.cfs_quota_us", "-1\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/a/b/cpu.cfs_period_us", "100000\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/a/cpu.cfs_quota_us", "150000\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/a/cpu.cfs_period_us", "50000\n");
+    file_tree_put(root, "proc/self/cgroup", "4:cpu,cpuacct:/a/b\n");
+    file_tree_put(root, "proc/self/mountinfo", v1_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/a/b/cpu.cfs_quota_us", "-1\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/a/b/cpu.cfs_period_us", "100000\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/a/cpu.cfs_quota_us", "150000\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/a/cpu.cfs_period_us", "50000\n");
     assert_quota(corral_cpu_quota(root), 3.0);
 }
 
@@ -243,12 +227,12 @@ test_v1_mount_of_a_subtree(void **state)
      * mounted (mountinfo root "/docker/abc") while /proc/self/cgroup still
      * names the full path. */
     const char *root = *state;
-    put(root, "proc/self/cgroup", "4:cpu,cpuacct:/docker/abc\n");
-    put(root, "proc/self/mountinfo",
+    file_tree_put(root, "proc/self/cgroup", "4:cpu,cpuacct:/docker/abc\n");
+    file_tree_put(root, "proc/self/mountinfo",
         "37 22 0:32 /docker/abc /sys/fs/cgroup/cpu,cpuacct ro,nosuid - "
         "cgroup cgroup rw,cpu,cpuacct\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "50000\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "50000\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/cpu.cfs_period_us", "100000\n");
     double quota = corral_cpu_quota(root);
     assert_quota(quota, 0.5);
     assert_int_equal(corral_cpu_auto_count(4, quota), 1);
@@ -258,7 +242,7 @@ static void
 test_hybrid_uses_the_v1_cpu_controller(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup",
+    file_tree_put(root, "proc/self/cgroup",
         "4:cpu,cpuacct:/app\n"
         "1:name=systemd:/app\n"
         "0::/app\n");
@@ -266,10 +250,10 @@ test_hybrid_uses_the_v1_cpu_controller(void **state)
     snprintf(mountinfo, sizeof mountinfo, "%s%s", v1_mountinfo,
              "29 22 0:25 / /sys/fs/cgroup/unified rw,nosuid shared:5 - cgroup2 "
              "cgroup2 rw,nsdelegate\n");
-    put(root, "proc/self/mountinfo", mountinfo);
-    put(root, "sys/fs/cgroup/cpu,cpuacct/app/cpu.cfs_quota_us", "200000\n");
-    put(root, "sys/fs/cgroup/cpu,cpuacct/app/cpu.cfs_period_us", "100000\n");
-    put(root, "sys/fs/cgroup/unified/app/cpu.max", "50000 100000\n");
+    file_tree_put(root, "proc/self/mountinfo", mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/app/cpu.cfs_quota_us", "200000\n");
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/app/cpu.cfs_period_us", "100000\n");
+    file_tree_put(root, "sys/fs/cgroup/unified/app/cpu.max", "50000 100000\n");
     assert_quota(corral_cpu_quota(root), 2.0);
 }
 
@@ -277,9 +261,9 @@ static void
 test_hybrid_without_v1_cpu_falls_back_to_v2(void **state)
 {
     const char *root = *state;
-    put(root, "proc/self/cgroup", "7:memory:/app\n0::/app\n");
-    put(root, "proc/self/mountinfo", v2_mountinfo);
-    put(root, "sys/fs/cgroup/app/cpu.max", "200000 100000\n");
+    file_tree_put(root, "proc/self/cgroup", "7:memory:/app\n0::/app\n");
+    file_tree_put(root, "proc/self/mountinfo", v2_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/app/cpu.max", "200000 100000\n");
     assert_quota(corral_cpu_quota(root), 2.0);
 }
 
@@ -291,18 +275,18 @@ test_missing_files_mean_no_quota(void **state)
     const char *root = *state;
     assert_quota(corral_cpu_quota(root), 0);                  /* nothing */
 
-    put(root, "proc/self/cgroup", "0::/app\n");
+    file_tree_put(root, "proc/self/cgroup", "0::/app\n");
     assert_quota(corral_cpu_quota(root), 0);                  /* no mountinfo */
 
-    put(root, "proc/self/mountinfo", v2_mountinfo);
+    file_tree_put(root, "proc/self/mountinfo", v2_mountinfo);
     assert_quota(corral_cpu_quota(root), 0);                  /* no cpu.max */
 
-    put(root, "sys/fs/cgroup/app/cpu.max", "garbage\n");
+    file_tree_put(root, "sys/fs/cgroup/app/cpu.max", "garbage\n");
     assert_quota(corral_cpu_quota(root), 0);                  /* unreadable */
 
-    put(root, "proc/self/cgroup", "4:cpu,cpuacct:/app\n");
-    put(root, "proc/self/mountinfo", v1_mountinfo);
-    put(root, "sys/fs/cgroup/cpu,cpuacct/app/cpu.cfs_quota_us", "100000\n");
+    file_tree_put(root, "proc/self/cgroup", "4:cpu,cpuacct:/app\n");
+    file_tree_put(root, "proc/self/mountinfo", v1_mountinfo);
+    file_tree_put(root, "sys/fs/cgroup/cpu,cpuacct/app/cpu.cfs_quota_us", "100000\n");
     assert_quota(corral_cpu_quota(root), 0);                  /* no period */
 
     assert_quota(corral_cpu_quota("/nonexistent-corral-root"), 0);
