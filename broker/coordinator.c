@@ -218,14 +218,20 @@ predecessor_gone(void *arg)
         corral_log_collector_release(self->logs);
 }
 
-/* The successor, all its workers ready: it serves, and says so. */
+static char *
+publish_endpoints(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    return corral_operator_write_endpoints(self->operator);
+}
+
+/* The successor, all its workers ready: it serves and says so, or, if it
+ * cannot publish its address, leaves the instance to its predecessor. */
 void
 corral_coordinator_upgrade_taken_over(corral_coordinator_t *self)
 {
-    if (!corral_upgrade_is_successor(self->upgrade))
-        return;
-    corral_upgrade_announce_ready(self->upgrade);
-    corral_operator_write_endpoints(self->operator);
+    if (corral_upgrade_take_over(self->upgrade, publish_endpoints, self) != 0)
+        corral_coordinator_begin_stop(self, 1, "upgrade failed: it could not take over");
 }
 
 static int

@@ -3,6 +3,7 @@
 #include "operator.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "endpoints_file.h"
@@ -43,8 +44,8 @@ start_remote(corral_operator_t *self, const corral_operator_setup_t *setup)
 }
 
 /* endpoints.json under path.data, for tools; and where the instance is, in
- * the log at warn, so that two instances can be told apart at any level. */
-static int
+ * the log at info. NULL, or the error (free it). */
+static char *
 write_endpoints(corral_operator_t *self, const corral_operator_setup_t *setup)
 {
     char *config_file = realpath(setup->config->file, NULL);
@@ -72,14 +73,23 @@ write_endpoints(corral_operator_t *self, const corral_operator_setup_t *setup)
                                                        &error);
     free(config_file);
     free(http);
-    if (!self->endpoints_file) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
-        free(error);
-        return -1;
-    }
-    corral_log(CORRAL_LEVEL_WARN, LOGGER, "instance %s (pid %d): endpoints in %s",
+    if (!self->endpoints_file)
+        return error ? error : strdup("out of memory");
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "instance %s (pid %d): endpoints in %s",
                setup->uuid, (int) getpid(), self->endpoints_file);
-    return 0;
+    return NULL;
+}
+
+/* At start: an instance that cannot say where it is does not start. */
+static int
+publish_at_start(corral_operator_t *self, const corral_operator_setup_t *setup)
+{
+    char *error = write_endpoints(self, setup);
+    if (!error)
+        return 0;
+    corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+    free(error);
+    return -1;
 }
 
 corral_operator_t *
@@ -108,7 +118,7 @@ corral_operator_new(const corral_operator_setup_t *setup)
     corral_cluster_view_set_tap(self->view, self->tap);
     self->setup = *setup;
     if ((setup->config->node.remote.endpoint && start_remote(self, setup) != 0)
-        || (!setup->hold_endpoints && write_endpoints(self, setup) != 0))
+        || (!setup->hold_endpoints && publish_at_start(self, setup) != 0))
         corral_operator_destroy(&self);
     return self;
 }
@@ -154,9 +164,10 @@ corral_operator_count(corral_operator_t *self)
     corral_tap_counters(self->tap, &self->counters);
 }
 
-void
+char *
 corral_operator_write_endpoints(corral_operator_t *self)
 {
-    if (self && !self->endpoints_file)
-        write_endpoints(self, &self->setup);        /* it logs a failure */
+    if (!self || self->endpoints_file)
+        return NULL;
+    return write_endpoints(self, &self->setup);
 }
