@@ -267,14 +267,14 @@ instance_set_fd_limit(instance_t *self, long limit)
 }
 
 static pid_t
-spawn_corral(char *const argv[], int output_fd, const char *notify_path,
+spawn_corral(char *const argv[], int output_fd, int stdout_fd, const char *notify_path,
              const char *runtime_dir, long fd_limit)
 {
     pid_t pid = fork();
     if (pid < 0)
         fail("fork");
     if (pid == 0) {
-        dup2(output_fd, 1);
+        dup2(stdout_fd >= 0 ? stdout_fd : output_fd, 1);
         dup2(output_fd, 2);
         if (notify_path)
             setenv("NOTIFY_SOCKET", notify_path, 1);
@@ -292,13 +292,20 @@ spawn_corral(char *const argv[], int output_fd, const char *notify_path,
 void
 instance_start(instance_t *self)
 {
+    instance_start_with_stdout(self, -1);
+}
+
+void
+instance_start_with_stdout(instance_t *self, int stdout_fd)
+{
     char notify_path[320];
     self->notify_fd = open_notify_socket(self->dir, notify_path, sizeof notify_path);
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");
     char *argv[] = { CORRAL_BIN_DIR "/corral", "-c", self->config_file, NULL };
-    self->pid = spawn_corral(argv, pipe_fds[1], notify_path, self->dir, self->fd_limit);
+    self->pid = spawn_corral(argv, pipe_fds[1], stdout_fd, notify_path, self->dir,
+                             self->fd_limit);
     close(pipe_fds[1]);
     self->pidfd = (int) pidfd_open(self->pid, 0);
     if (self->pidfd < 0)
@@ -429,7 +436,7 @@ run_program(char **output, char *const argv[])
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");
-    pid_t pid = spawn_corral(argv, pipe_fds[1], NULL, NULL, 0);
+    pid_t pid = spawn_corral(argv, pipe_fds[1], -1, NULL, NULL, 0);
     close(pipe_fds[1]);
     size_t length = 0;
     char *text = calloc(1, 1);

@@ -39,6 +39,9 @@ void instance_set_fd_limit(instance_t *self, long limit);
 
 /* Starts `corral -c <dir>/corral.yml`. */
 void instance_start(instance_t *self);
+/* The same with its standard output on `stdout_fd` (its standard error
+ * still read here). */
+void instance_start_with_stdout(instance_t *self, int stdout_fd);
 /* Awaits READY=1 on the notify socket; learns the port. */
 bool instance_wait_ready(instance_t *self, int timeout_ms);
 /* Awaits a line of corral's output (all its processes) containing `text`. */
