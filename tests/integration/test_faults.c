@@ -232,6 +232,53 @@ test_upgrade_on_a_full_disk_keeps_the_old_coordinator(void **state)
     instance_destroy(&instance);
 }
 
+static unsigned
+mode_of(const instance_t *instance, const char *name)
+{
+    char *path = path_in(instance, name);
+    struct stat status;
+    if (lstat(path, &status) != 0)
+        fail_msg("%s: %s", path, strerror(errno));
+    free(path);
+    return status.st_mode & 07777;
+}
+
+/* Every directory and file corral creates has its own mode, whatever the
+ * umask it was started with. */
+static void
+assert_modes_under_umask(mode_t mask)
+{
+    instance_t *instance = instance_new();
+    instance_write_config(instance,
+                          "server: { host: 127.0.0.1, port: 0 }\n"
+                          "path: { data: ./data/instance }\n"
+                          "pid: { file: ./corral.pid }\n"
+                          "node: { workers: { count: 1 }, shutdown_timeout: 10s }\n"
+                          "logging:\n"
+                          "  appenders: { file: { type: file, fileName: ./data/corral.log } }\n"
+                          "  root: { appenders: [file] }\n");
+    mode_t old = umask(mask);
+    instance_start(instance);
+    umask(old);
+    assert_true(instance_wait_ready(instance, START_MS));
+    assert_int_equal(mode_of(instance, "data"), 0755);
+    assert_int_equal(mode_of(instance, "data/instance"), 0755);
+    assert_int_equal(mode_of(instance, "data/corral.log"), 0640);
+    assert_int_equal(mode_of(instance, "data/instance/uuid"), 0600);
+    assert_int_equal(mode_of(instance, "data/instance/endpoints.json"), 0600);
+    assert_int_equal(mode_of(instance, "data/instance/workers"), 0755);
+    assert_int_equal(mode_of(instance, "data/instance/workers/worker-1"), 0700);
+    assert_int_equal(mode_of(instance, "corral.pid"), 0644);
+    assert_true(instance_stop(&instance));
+}
+
+static void
+test_modes_whatever_the_umask(void **state)
+{
+    assert_modes_under_umask(0);
+    assert_modes_under_umask(077);
+}
+
 int
 main(void)
 {
@@ -240,6 +287,7 @@ main(void)
         cmocka_unit_test(test_second_start_says_already_running),
         cmocka_unit_test(test_healthy_start_logs_at_info),
         cmocka_unit_test(test_upgrade_on_a_full_disk_keeps_the_old_coordinator),
+        cmocka_unit_test(test_modes_whatever_the_umask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
