@@ -337,11 +337,7 @@ start_node_service(corral_coordinator_t *self)
 static void
 sample_log_counters(Corral__V1__LogCounters *counters, void *arg)
 {
-    corral_log_counters_t totals;
-    corral_log_collector_counters(arg, &totals);
-    counters->received = totals.received;
-    counters->dropped = totals.gaps > UINT64_MAX - totals.lines_lost
-                      ? UINT64_MAX : totals.gaps + totals.lines_lost;
+    corral_log_collector_sample(arg, counters);
 }
 
 static int

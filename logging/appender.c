@@ -143,6 +143,7 @@ append_in_place(corral_appender_t *self, const corral_log_record_t *record)
     if (corral_layout_format(self->layout, record, &self->buffer) != 0) {
         self->buffer.length = start;    /* no partial line */
         self->lines_lost++;
+        self->lines_unformatted++;
         return -1;
     }
     self->buffered_lines++;
@@ -158,6 +159,7 @@ corral_appender_append(corral_appender_t *self, const corral_log_record_t *recor
     corral_line_buffer_clear(&self->line);
     if (corral_layout_format(self->layout, record, &self->line) != 0) {
         self->lines_lost++;
+        self->lines_unformatted++;
         return -1;
     }
     if (self->before_line)
@@ -206,4 +208,10 @@ uint64_t
 corral_appender_lines_lost(const corral_appender_t *self)
 {
     return self->lines_lost;
+}
+
+uint64_t
+corral_appender_lines_unformatted(const corral_appender_t *self)
+{
+    return self->lines_unformatted;
 }

@@ -126,6 +126,10 @@ test_closed_stdout_keeps_serving(void **state)
     assert_true(instance_wait_output(instance, "cannot write to standard output: Broken pipe",
                                      START_MS));
     assert_int_equal(kill(instance_pid(instance), 0), 0);
+    /* the console appender's losses are counted like any appender's */
+    assert_true(await_stats_integer(instance, "logs.coordinator.appenders.default.lost_writing",
+                                    1, START_MS) >= 1);
+    assert_true(stats_integer(instance, "logs.coordinator.appenders.default.write_errors") >= 1);
     assert_stops_cleanly(&instance);
 }
 
