@@ -107,7 +107,7 @@ named_pid(const char *path)
     return pid > 0 && pid <= INT32_MAX ? (pid_t) pid : 0;
 }
 
-void
+int
 corral_endpoints_file_remove(const char *path)
 {
     char *data_dir = strdup(path);
@@ -115,10 +115,12 @@ corral_endpoints_file_remove(const char *path)
     if (slash)
         *slash = '\0';
     int lock = slash ? lock_directory(*data_dir ? data_dir : "/") : -1;
-    if (named_pid(path) == getpid())
-        unlink(path);
+    int rc = named_pid(path) == getpid() ? unlink(path) : 0;
+    int saved = errno;
     unlock_directory(lock);
     free(data_dir);
+    errno = saved;
+    return rc;
 }
 
 /* Whether the runtime directory's lock file is held (runtime_dir.c holds

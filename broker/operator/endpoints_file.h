@@ -32,8 +32,9 @@ typedef struct {
 char *corral_endpoints_file_write(const char *data_dir, const corral_endpoints_t *endpoints,
                                   char **error);
 
-/* Removes the file if it still names this process. */
-void corral_endpoints_file_remove(const char *path);
+/* Removes the file if it still names this process. Returns 0, or -1 with
+ * errno set (a read-only path.data). */
+int corral_endpoints_file_remove(const char *path);
 
 /* The PID of the live coordinator that <data_dir>/endpoints.json names
  * (its runtime directory is held), or 0: no file, or a killed

@@ -2,10 +2,12 @@
  * node.remote and endpoints.json. */
 #include "operator.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "data_watch.h"
 #include "endpoints_file.h"
 #include "fsutil.h"
 #include "log.h"
@@ -21,6 +23,7 @@ struct corral_operator {
     corral_cluster_view_t *view;        /* it tells the tap of status changes */
     Corral__V1__ToolCounters counters;  /* what the cluster view carries */
     char *endpoints_file;
+    corral_data_watch_t *data_watch;    /* path.data still writable? */
     corral_operator_setup_t setup;      /* for endpoints.json written later */
 };
 
@@ -116,6 +119,10 @@ corral_operator_new(const corral_operator_setup_t *setup)
                                      &self->counters);
     self->view = setup->view;
     corral_cluster_view_set_tap(self->view, self->tap);
+    self->data_watch = corral_data_watch_new(setup->loop, setup->config->path.data,
+                                             setup->config->node.status.interval_ms);
+    if (self->data_watch)
+        corral_cluster_view_set_data_dir(self->view, corral_data_watch_status(self->data_watch));
     self->setup = *setup;
     if ((setup->config->node.remote.endpoint && start_remote(self, setup) != 0)
         || (!setup->hold_endpoints && publish_at_start(self, setup) != 0))
@@ -129,15 +136,20 @@ corral_operator_destroy(corral_operator_t **self_p)
     corral_operator_t *self = *self_p;
     if (!self)
         return;
-    if (self->endpoints_file)
-        corral_endpoints_file_remove(self->endpoints_file);
+    if (self->endpoints_file && corral_endpoints_file_remove(self->endpoints_file) != 0)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot remove %s: %s (it names this process, "
+                   "which is gone: tools treat it as stale)", self->endpoints_file,
+                   strerror(errno));
     free(self->endpoints_file);
     corral_remote_destroy(&self->remote);
     corral_desk_tools_destroy(&self->tools);
     if (self->logs)
         corral_log_collector_observe(self->logs, NULL, NULL);
-    if (self->view)
+    if (self->view) {
         corral_cluster_view_set_tap(self->view, NULL);
+        corral_cluster_view_set_data_dir(self->view, NULL);
+    }
+    corral_data_watch_destroy(&self->data_watch);
     corral_tap_destroy(&self->tap);
     free(self);
     *self_p = NULL;

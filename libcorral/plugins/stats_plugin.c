@@ -288,6 +288,11 @@ corral_stats_json(view_t *view, bool clustered)
                             coordinator_logs_json(own));
     if (view->tools)
         json_object_set_new(document, "tap", tap_json(view->tools));
+    if (view->data_dir)
+        json_object_set_new(document, "data_dir", json_pack(
+            "{s:b, s:s}", "writable",
+            view->data_dir->level == CORRAL__V1__STATUS_LEVEL__STATUS_LEVEL_AVAILABLE,
+            "summary", view->data_dir->summary));
     if (clustered)
         json_object_set_new(document, "desk",
                             json_pack("{s:I}", "dropped", counter(view->desk_dropped)));

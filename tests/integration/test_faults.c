@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -236,6 +237,96 @@ test_upgrade_on_a_full_disk_keeps_the_old_coordinator(void **state)
     instance_destroy(&instance);
 }
 
+/* /api/status's string at a dotted path, or "" (free it). */
+static char *
+status_string(const instance_t *instance, const char *dotted)
+{
+    response_t response = { 0 };
+    if (!http_get(instance_port(instance), "/api/status", &response))
+        return strdup("");
+    json_t *node = response.json;
+    char path[128];
+    snprintf(path, sizeof path, "%s", dotted);
+    char *saved = NULL;
+    for (char *part = strtok_r(path, ".", &saved); node && part;
+         part = strtok_r(NULL, ".", &saved))
+        node = json_object_get(node, part);
+    char *value = strdup(json_is_string(node) ? json_string_value(node) : "");
+    response_clear(&response);
+    return value;
+}
+
+/* Awaits /api/status's `dotted` being `expected`. */
+static bool
+await_status(const instance_t *instance, const char *dotted, const char *expected)
+{
+    int64_t deadline = harness_now_ms() + START_MS;
+    for (;;) {
+        char *value = status_string(instance, dotted);
+        bool same = strcmp(value, expected) == 0;
+        free(value);
+        if (same)
+            return true;
+        if (harness_now_ms() > deadline)
+            return false;
+        struct timespec nap = { 0, 20 * 1000 * 1000 };
+        nanosleep(&nap, NULL);      /* the view refreshes every status interval */
+    }
+}
+
+/* path.data made read-only while the instance runs (a remount): it is
+ * reported (the log, /api/status degraded, /api/stats) and the instance
+ * keeps serving; writable again, it is reported too; the stop is clean
+ * once it is. Needs root (mount). */
+static void
+test_read_only_data_directory_is_reported(void **state)
+{
+    instance_t *instance = instance_new();
+    char *data = path_in(instance, "data");
+    assert_int_equal(mkdir(data, 0700), 0);
+    if (mount("tmpfs", data, "tmpfs", 0, "size=4m") != 0) {
+        fprintf(stderr, "SKIPPED: mounting a tmpfs needs root (%s)\n", strerror(errno));
+        free(data);
+        instance_destroy(&instance);
+        skip();
+    }
+    instance_write_config(instance,
+                          "server: { host: 127.0.0.1, port: 0 }\n"
+                          "path: { data: ./data }\n"
+                          "pid: { file: ./corral.pid }\n"
+                          "node: { workers: { count: 1 }, shutdown_timeout: 10s,\n"
+                          "        status: { interval: 100ms } }\n");
+    instance_start(instance);
+    assert_true(instance_wait_ready(instance, START_MS));
+    assert_true(await_status(instance, "status.core.data.level", "available"));
+
+    assert_int_equal(mount(NULL, data, NULL, MS_REMOUNT | MS_RDONLY, NULL), 0);
+    assert_true(instance_wait_output(instance, "is on a read-only file system", START_MS));
+    assert_true(await_status(instance, "status.core.data.level", "degraded"));
+    assert_true(await_status(instance, "status.overall.level", "degraded"));
+    response_t stats = { 0 };
+    assert_true(http_get(instance_port(instance), "/api/stats", &stats));
+    assert_true(json_is_false(json_object_get(json_object_get(stats.json, "data_dir"),
+                                              "writable")));
+    response_clear(&stats);
+    assert_serves(instance, 20);
+    assert_int_equal(kill(instance_pid(instance), 0), 0);
+
+    assert_int_equal(mount(NULL, data, NULL, MS_REMOUNT, NULL), 0);
+    assert_true(instance_wait_output(instance, "can be written again", START_MS));
+    assert_true(await_status(instance, "status.core.data.level", "available"));
+    kill(instance_pid(instance), SIGTERM);
+    assert_true(instance_wait_exit(instance, START_MS));
+    assert_true(WIFEXITED(instance_exit_status(instance)));
+    assert_int_equal(WEXITSTATUS(instance_exit_status(instance)), 0);
+    assert_false(exists(instance_pid_file(instance)));
+    assert_int_equal(endpoints_pid(instance), 0);
+    assert_int_equal(runtime_dirs_left(instance), 0);
+    assert_int_equal(umount(data), 0);
+    free(data);
+    instance_destroy(&instance);
+}
+
 static unsigned
 mode_of(const instance_t *instance, const char *name)
 {
@@ -292,6 +383,7 @@ main(void)
         cmocka_unit_test(test_healthy_start_logs_at_info),
         cmocka_unit_test(test_upgrade_on_a_full_disk_keeps_the_old_coordinator),
         cmocka_unit_test(test_modes_whatever_the_umask),
+        cmocka_unit_test(test_read_only_data_directory_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
