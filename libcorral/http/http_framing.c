@@ -222,10 +222,16 @@ corral_http_framing_target_intact(const char *uri)
         return false;
 #if MHD_VERSION == 0x00097500
     /* libmicrohttpd 0.9.75 cuts the request line where its last space
-     * was, so an intact target's NUL is followed by the version; one
-     * from the client is followed by the rest of the target */
-    size_t length = strlen(uri);
-    return strncmp(uri + length + 1, "HTTP/", 5) == 0;
+     * was, and the line's end (CR and LF, or LF) with NULs: an intact
+     * target's NUL is followed by the version (HTTP/d.d) and a NUL; one
+     * from the client by the rest of the target, which may itself
+     * imitate a version ("/a\0HTTP/1.1 HTTP/1.1": then the real version
+     * follows, where no header line can start) */
+    const char *version = uri + strlen(uri) + 1;
+    bool looks_like_version = strncmp(version, "HTTP/", 5) == 0
+        && version[5] >= '0' && version[5] <= '9' && version[6] == '.'
+        && version[7] >= '0' && version[7] <= '9' && version[8] == '\0';
+    return looks_like_version && (version[9] == '\0' || strncmp(version + 9, "HTTP/", 5) != 0);
 #else
     return true;        /* 1.0 refuses a NUL in the request line itself */
 #endif

@@ -6,8 +6,9 @@
  *         NUL...).
  *   odd:  the rest is a request target, handed over as libmicrohttpd
  *         0.9.75 does (NUL-terminated where its last space was, then the
- *         version). A target whose path holds "%00" or a NUL is never
- *         intact.
+ *         version, the line end, the next line). A target whose path
+ *         holds "%00" or a NUL is never intact, even one that imitates
+ *         the version after its NUL.
  * Seeds: corpus/fuzz_http_framing (+5, -1, "5, 5", a tab, 2^64+5, %00). */
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,10 +45,12 @@ check_content_length(const char *value, size_t length)
 static void
 check_target(const char *target, size_t length)
 {
-    /* "<target>\0HTTP/1.1\0": the request line as 0.9.75 leaves it */
-    char *line = malloc(length + 10);
+    /* "<target>\0HTTP/1.1\0\0Host: x\0...": the request line as 0.9.75
+     * leaves it in its buffer, then the next line */
+    static const char rest[] = "\0HTTP/1.1\0\0Host: x\0\0\0";
+    char *line = malloc(length + sizeof rest);
     memcpy(line, target, length);
-    memcpy(line + length, "\0HTTP/1.1", 10);
+    memcpy(line + length, rest, sizeof rest);
     size_t path_end = 0;
     while (path_end < length && target[path_end] != '?' && target[path_end] != '#'
            && target[path_end] != '\0')
