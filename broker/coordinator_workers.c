@@ -153,7 +153,7 @@ spawn_process(void *arg, corral_process_t *process, char **error)
     slot_t *slot = corral_coordinator_slot(self, (uint32_t) corral_process_slot(process));
     const corral_slot_spec_t *spec = &slot->spec;
     peer_t *peer = corral_coordinator_link_peer(process);
-    corral_handoff_fds_t handoff = { -1, 0, -1 };
+    corral_handoff_fds_t handoff = { -1, -1, -1 };
     /* a worker without HTTP gets no connections: no channel, no socket */
     if (!peer || (self->balancer && spec->http
                   && corral_balancer_open(self->balancer, &handoff) != 0)) {

@@ -20,6 +20,7 @@
 #include "endpoints_file.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
+#include "launch_contract.h"
 #include "listener.h"
 #include "log.h"
 #include "logging_control.h"
@@ -129,6 +130,7 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
         .program = program, .name = "worker-1", .worker_id = 1,
         .argv = type->program.command, .env = type->program.env,
         .listen_fd = corral_listener_fd(listener, 1), .config_fd = config_fd,
+        .handoff_fd = -1, .handoff_counters_fd = -1,
     };
     corral_pidfile_hand_over(pidfile);      /* the worker removes it at exit */
     corral_spawn_exec_standalone(&spawn, &error);
@@ -334,7 +336,7 @@ main(int argc, char *argv[])
     if (!config) {
         fprintf(stderr, "corral: configuration error: %s\n", error);
         free(error);
-        return CORRAL_EX_CONFIG;
+        return CORRAL_EXIT_CONFIG;
     }
     corral_log_init(config->node.enabled ? "coordinator" : NULL,
                     config->logging.root_level, 2);
@@ -351,7 +353,7 @@ main(int argc, char *argv[])
         fprintf(stderr, "corral: configuration error: %s\n", error);
         free(error);
         corral_config_destroy(&config);
-        return CORRAL_EX_CONFIG;
+        return CORRAL_EXIT_CONFIG;
     }
     int exit_code = 0;
     if (check_only) {

@@ -1,4 +1,4 @@
-/* bus_wire.h: the shape of the broadcast bus on the wire (DESIGN section 2),
+/* bus_wire.h: the shape of the broadcast bus on the wire (docs/architecture.md section 2.2),
  * shared by the coordinator and libcorral.
  *
  * bus-in (PULL): one-frame messages [Envelope{broadcast}].

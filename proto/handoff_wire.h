@@ -1,11 +1,11 @@
 /* handoff_wire.h: the connection channel between the coordinator's
  * balancer (broker/net/balancer.c) and one worker process, in the `shared`
- * balancing mode (DESIGN section 1): the coordinator accepts on the
+ * balancing mode (docs/architecture.md section 10.1): the coordinator accepts on the
  * listening socket and hands each connection to the worker with the
  * fewest open connections.
  *
  * Each worker process gets its own channel, two inherited descriptors
- * named in its environment:
+ * (at fds 5 and 6, base/launch_contract.h) named in its environment:
  * - CORRAL_HANDOFF_FD: one end of a SOCK_SEQPACKET socketpair. The
  *   coordinator sends messages of one byte, CORRAL_HANDOFF_CONNECTIONS,
  *   carrying 1..CORRAL_HANDOFF_MAX_FDS accepted connections (SCM_RIGHTS).
@@ -27,9 +27,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
-
-#define CORRAL_HANDOFF_FD_ENV "CORRAL_HANDOFF_FD"
-#define CORRAL_HANDOFF_COUNTERS_FD_ENV "CORRAL_HANDOFF_COUNTERS_FD"
 
 #define CORRAL_HANDOFF_MAX_FDS 64       /* connections in one message */
 

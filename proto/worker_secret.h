@@ -1,8 +1,8 @@
 /* worker_secret.h: the secret the coordinator makes for each worker it
- * spawns (DESIGN section 1). It reaches the worker on an inherited pipe
- * (fd CORRAL_SECRET_FD, named in $CORRAL_SECRET_FD), never in argv or the
- * environment, so no other process of the same user can read it; the
- * worker presents it in its Hello on desk and in every LogBatch on logs. */
+ * spawns (docs/architecture.md section 1). It reaches the worker on an inherited pipe
+ * (fd CORRAL_SECRET_FD of base/launch_contract.h, named in $CORRAL_SECRET_FD),
+ * never in argv or the environment, so no other process of the same user
+ * can read it; the worker presents it in its Hello on desk and in every LogBatch on logs. */
 #ifndef CORRAL_WORKER_SECRET_H
 #define CORRAL_WORKER_SECRET_H
 
@@ -10,7 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CORRAL_SECRET_FD 4
 #define CORRAL_SECRET_LENGTH 64         /* 32 random bytes, in hex */
 
 /* A LogBatch carries at most this many records (one frame on logs writes

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/bench-bus.sh: the broadcast bus through real workers (DESIGN
+# tools/bench-bus.sh: the broadcast bus through real workers (docs/architecture.md
 # section 2). Starts corral (Release build) with 2 workers and the debug
 # route, then measures:
 #   throughput  worker-1 broadcasts N messages of 100 bytes (send_to_self),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench-supervision.sh: how fast a killed worker is replaced, and what a
-# kill costs the clients (DESIGN section 8, docs/supervision.md).
+# kill costs the clients (docs/architecture.md section 8, docs/supervision.md).
 #
 # 1. Replacement time: KILLS (20) times, `kill -9` of worker-2, then the
 #    time until its replacement reports Ready (the coordinator's log

@@ -1,4 +1,4 @@
-/* bus.h: the coordinator's broadcast bus (DESIGN section 2): bus-in (PULL)
+/* bus.h: the coordinator's broadcast bus (docs/architecture.md section 2.2): bus-in (PULL)
  * takes broadcasts, bus-out (XPUB) sends them sequenced (seq, epoch) to
  * every subscriber, keeps the last persisted message per (plugin, type),
  * and answers a subscription to a private topic with a Snapshot. */

@@ -1,5 +1,5 @@
 /* snapshot_queue.h: bounds the snapshots bus-out has handed to ZeroMQ
- * and that a subscriber has not taken yet (DESIGN section 2, "every input
+ * and that a subscriber has not taken yet (docs/architecture.md section 2.5, "every input
  * is bounded"). A subscriber that asks again and again and never reads
  * would otherwise make the coordinator queue the whole persisted store
  * once per request. Every snapshot part is a ZeroMQ message whose buffer

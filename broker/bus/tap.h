@@ -1,4 +1,4 @@
-/* tap.h: the coordinator's `tap` (DESIGN section 2): an XPUB socket that
+/* tap.h: the coordinator's `tap` (docs/architecture.md sections 2, 5): an XPUB socket that
  * publishes every log record (from the workers and the coordinator) as a
  * formatted line, and lifecycle events, each as [topic][Envelope]:
  *   log/<level>/<worker>/<logger>   TapLine

@@ -1,4 +1,4 @@
-/* config.c: loads corral's YAML configuration (DESIGN section 7) with
+/* config.c: loads corral's YAML configuration (docs/architecture.md section 7) with
  * libyaml's document API and validates it against the schema below. It owns
  * the corral_config_t it returns, its defaults, the walk of the document
  * against the schema and the error messages it writes ("FILE:LINE:COLUMN:

@@ -1,4 +1,4 @@
-/* config.h: corral's YAML configuration (DESIGN section 7), loaded with
+/* config.h: corral's YAML configuration (docs/architecture.md section 7), loaded with
  * libyaml and validated strictly: unknown keys, wrong types, bad sizes and
  * durations and out-of-range values are errors that name the file, line,
  * column and key. Relative paths are resolved against the directory of the
@@ -14,7 +14,6 @@
 #include "corral/v1/corral.pb-c.h"
 #include "level.h"
 
-#define CORRAL_EX_CONFIG 78     /* sysexits.h EX_CONFIG */
 
 /* Upper bounds, checked at parse time: every size and duration has one,
  * so no arithmetic on a configured value can overflow. */

@@ -1,4 +1,4 @@
-/* config_logging.h: the `logging` section of the configuration (DESIGN
+/* config_logging.h: the `logging` section of the configuration (docs/architecture.md
  * section 7; Kibana's names): appenders (a mapping of user-named entries),
  * root {appenders, level} and loggers [{name, appenders, level}], parsed
  * into a corral.v1.LogConfig. Part of config.c's loader; errors go through

@@ -1,5 +1,5 @@
 /* config_types.c: node.workers, one group of workers or named types of
- * them (DESIGN section 7): which keys name a type, each type's keys and
+ * them (docs/architecture.md section 11): which keys name a type, each type's keys and
  * defaults, the instance-wide keys beside them, and which types may hold
  * the main role. */
 #include <stdio.h>

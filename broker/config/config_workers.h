@@ -1,4 +1,4 @@
-/* config_workers.h: what a worker group runs (DESIGN section 7): its
+/* config_workers.h: what a worker group runs (docs/architecture.md section 11): its
  * `command` (an argv list; default the reference worker) and its `env` (a
  * mapping of variables added to the workers' environment). Part of
  * config.c's loader (errors "FILE:LINE:COLUMN: KEY: message"); the

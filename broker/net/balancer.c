@@ -496,18 +496,6 @@ run(void *arg)
 
 /* --- Channels ----------------------------------------------------------------------- */
 
-/* At 5 or above: the child puts the listening socket at fd 3 and its
- * secret at fd 4. */
-static int
-above_listen_fd(int fd)
-{
-    if (fd < 0 || fd > 4)
-        return fd;
-    int moved = fcntl(fd, F_DUPFD_CLOEXEC, 5);
-    close(fd);
-    return moved;
-}
-
 static channel_t *
 free_channel(corral_balancer_t *self)
 {
@@ -530,9 +518,10 @@ open_channel(corral_balancer_t *self, channel_t *channel)
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) != 0)
         return -1;
     channel->used = true;
-    channel->fd = above_listen_fd(pair[0]);
-    channel->worker_fd = above_listen_fd(pair[1]);
-    channel->counters_fd = above_listen_fd(memfd_create("corral-handoff", MFD_CLOEXEC));
+    /* the launcher places the worker's ends wherever they are (launch.h) */
+    channel->fd = pair[0];
+    channel->worker_fd = pair[1];
+    channel->counters_fd = memfd_create("corral-handoff", MFD_CLOEXEC);
     if (channel->fd < 0 || channel->worker_fd < 0 || channel->counters_fd < 0
         || ftruncate(channel->counters_fd, sizeof *channel->counters) != 0)
         return -1;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "launch_contract.h"
 
 #define BACKLOG 1024
 
@@ -205,19 +206,18 @@ corral_listener_steer(corral_listener_t *self, int active)
                       sizeof program);
 }
 
-#define SD_LISTEN_FDS_START 3
 
 int
 corral_listener_inherited(void)
 {
-    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    const char *pid = getenv(CORRAL_ENV_LISTEN_PID), *fds = getenv(CORRAL_ENV_LISTEN_FDS);
     int count = 0;
     if (pid && fds && strtol(pid, NULL, 10) == (long) getpid())
         count = (int) strtol(fds, NULL, 10);
     /* not for the workers, nor for a program the coordinator runs later */
-    unsetenv("LISTEN_PID");
-    unsetenv("LISTEN_FDS");
-    unsetenv("LISTEN_FDNAMES");
+    unsetenv(CORRAL_ENV_LISTEN_PID);
+    unsetenv(CORRAL_ENV_LISTEN_FDS);
+    unsetenv(CORRAL_ENV_LISTEN_FDNAMES);
     return count > 0 ? count : 0;
 }
 
@@ -227,7 +227,7 @@ corral_listener_adopt(int inherited, const char *host, bool reuseport, int count
 {
     int listening = 0;
     socklen_t length = sizeof listening;
-    int first = SD_LISTEN_FDS_START;
+    int first = CORRAL_LISTEN_FDS_START;
     if (getsockopt(first, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0
         || !listening) {
         *error = corral_format("LISTEN_FDS: fd %d is not a listening socket", first);

@@ -1,4 +1,4 @@
-/* desk_tools.h: the tool side of `desk` (DESIGN section 2, docs/tools.md).
+/* desk_tools.h: the tool side of `desk` (docs/architecture.md section 2.1, docs/tools.md).
  * A tool (corralctl, any ZeroMQ client) says who it is with a ToolHello,
  * never a worker's Hello, and then asks: the queries status, stats,
  * workers and config, the commands reload, restart WORKER, stop,

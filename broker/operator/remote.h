@@ -1,4 +1,4 @@
-/* remote.h: node.remote (DESIGN section 2): `tap`, `bus-out` and the tool
+/* remote.h: node.remote (docs/architecture.md section 2.4): `tap`, `bus-out` and the tool
  * side of `desk` on TCP, only with CURVE (czmq's zcert and zauth): the
  * server's certificate from curve.secret_key, clients' public certificates
  * in curve.authorized_keys; a client whose key is not there, or that does

@@ -1,6 +1,6 @@
-/* spawn.h: starting workers. The child of fork touches no ZeroMQ or czmq
- * object and calls only async-signal-safe functions until it execs:
- * everything it needs (argv, envp) is built before the fork. */
+/* spawn.h: starting workers, clustered or classic, through the one
+ * launcher (launch.h): what a worker is given is described here, how a
+ * program is started there. */
 #ifndef CORRAL_SPAWN_H
 #define CORRAL_SPAWN_H
 
@@ -20,7 +20,7 @@ typedef struct {
     int config_fd;              /* classic: CORRAL_CONFIG_FD, or -1 */
     uint64_t max_memory;        /* RLIMIT_AS set between fork and exec; 0: inherited */
     const char *secret;         /* clustered: on a pipe at CORRAL_SECRET_FD, or NULL */
-    int handoff_fd;             /* balancing shared: CORRAL_HANDOFF_FD; 0: none */
+    int handoff_fd;             /* balancing shared: CORRAL_HANDOFF_FD; -1: none */
     int handoff_counters_fd;    /* and CORRAL_HANDOFF_COUNTERS_FD (handoff_wire.h) */
 } corral_spawn_t;
 
@@ -40,15 +40,5 @@ pid_t corral_spawn_worker(const corral_spawn_t *spawn, char **error);
 /* Classic mode: replaces this process with a standalone worker (same PID).
  * Returns only on failure, with *error set. */
 void corral_spawn_exec_standalone(const corral_spawn_t *spawn, char **error);
-
-/* The pieces of a fork+exec that the binary upgrade shares (upgrade.c).
- * Async-signal-safe: "LISTEN_PID=<pid>" into `out` (sizeof "LISTEN_PID="
- * + 24 bytes); in the child, errno on `report_fd` (the write end of an
- * O_CLOEXEC pipe), then _exit(127). In the parent, after the fork (pid
- * -1: it failed): closes both ends and returns the child's exec errno,
- * or 0 once it exec'ed. */
-void corral_spawn_write_listen_pid(char *out, pid_t pid);
-void corral_spawn_exec_failed(int report_fd) __attribute__((noreturn));
-int corral_spawn_exec_result(int report[2], pid_t pid);
 
 #endif

@@ -1,4 +1,4 @@
-/* supervisor.h: the life of the worker slots (DESIGN section 8): which
+/* supervisor.h: the life of the worker slots (docs/architecture.md section 8): which
  * process each slot runs, when it is replaced and why, the restart policy
  * with its backoff and crash-loop stop, hung workers, recycling, and who
  * holds the main role. The coordinator tells it what happened (a process

@@ -20,10 +20,10 @@
 #include "notify.h"
 #include "exit_history.h"
 #include "fsutil.h"
+#include "launch_contract.h"
 #include "log.h"
 #include "upgrade_exec.h"
 
-#define LISTEN_FDS_START 3      /* systemd's, as upgrade_exec.c places them */
 #define LOGGER "coordinator.upgrade"
 #define READY_MESSAGE 'R'
 #define LATE_STORE_MESSAGE 'S'     /* with a memfd: persisted messages taken after the start */
@@ -88,7 +88,7 @@ absolute_program(const char *name)
 static void
 take_environment(corral_upgrade_t *self)
 {
-    const char *value = getenv(CORRAL_UPGRADE_ENV);
+    const char *value = getenv(CORRAL_ENV_UPGRADE);
     int channel, pidfile, store, kept, predecessor;
     if (value && sscanf(value, "%d,%d,%d,%d,%d", &channel, &pidfile, &store, &kept,
                         &predecessor) == 5 && channel >= 0) {
@@ -106,7 +106,7 @@ take_environment(corral_upgrade_t *self)
             fcntl(store, F_SETFD, FD_CLOEXEC);
         self->kept = kept;
     }
-    unsetenv(CORRAL_UPGRADE_ENV);
+    unsetenv(CORRAL_ENV_UPGRADE);
 }
 
 corral_upgrade_t *
@@ -170,7 +170,7 @@ corral_upgrade_adopt_listener(corral_upgrade_t *self, int inherited, const char 
 {
     int on = 0;
     socklen_t length = sizeof on;
-    if (getsockopt(LISTEN_FDS_START, SOL_SOCKET, SO_REUSEPORT, &on, &length) != 0
+    if (getsockopt(CORRAL_LISTEN_FDS_START, SOL_SOCKET, SO_REUSEPORT, &on, &length) != 0
         || (on != 0) != reuseport) {
         *error = corral_format("server.balancing is %s now, the previous coordinator's sockets "
                                "are not: a change of balancing needs a restart",

@@ -15,10 +15,8 @@
 #include "bus.h"
 #include "listener.h"
 
-#define CORRAL_UPGRADE_ENV "CORRAL_UPGRADE"
-
 /* Starts `program` with `argv` (this process's environment less its
- * LISTEN_* and CORRAL_UPGRADE, plus the above). `pidfile` may be -1;
+ * launch contract's variables but NOTIFY_SOCKET, plus the above). `pidfile` may be -1;
  * `store` is a memfd from corral_upgrade_store_memfd. Returns the child's
  * PID, or -1 with errno set; a child whose exec failed is reaped by
  * SIGCHLD as any other. */

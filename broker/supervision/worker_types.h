@@ -1,5 +1,5 @@
 /* worker_types.h: the worker slots of an instance, from node.workers' one
- * group or named types (DESIGN section 7): how many of each (`auto`
+ * group or named types (docs/architecture.md section 11): how many of each (`auto`
  * resolved once), their names ("worker-3", or "http-2" and "background-1"),
  * which of them serve HTTP and on which socket, and which may be main. */
 #ifndef CORRAL_WORKER_TYPES_H

@@ -1,4 +1,4 @@
-/* corral/node.h: the node service (DESIGN section 3), the C face of the
+/* corral/node.h: the node service (docs/architecture.md section 3), the C face of the
  * original design's NodeServiceSetup.
  *
  * A plugin gets a handle scoped to itself (corral_plugin_node()); a tool
@@ -56,7 +56,7 @@ const char *corral_node_id(const corral_node_t *node);
 const char *corral_node_worker_data_dir(const corral_node_t *node);
 
 /* Calls `fn` each time this process gains or loses the main role (the
- * coordinator hands it over when the main worker exits; DESIGN section
+ * coordinator hands it over when the main worker exits; docs/architecture.md section
  * 8), from the loop. Returns 0, or -1 when out of memory. The role is
  * never held by two live processes at once. */
 typedef void (corral_main_fn)(corral_node_t *node, bool main, void *arg);

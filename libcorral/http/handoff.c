@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "handoff_wire.h"
+#include "launch_contract.h"
 #include "loop_delay.h"
 
 #define MESSAGES_PER_TURN 16    /* then the loop serves what it took */
@@ -113,8 +114,8 @@ rest_when_idle(corral_handoff_t *self)
 corral_handoff_t *
 corral_handoff_from_env(zloop_t *loop, corral_handoff_fn *take, void *arg)
 {
-    int fd = env_fd(CORRAL_HANDOFF_FD_ENV);
-    int counters_fd = env_fd(CORRAL_HANDOFF_COUNTERS_FD_ENV);
+    int fd = env_fd(CORRAL_ENV_HANDOFF_FD);
+    int counters_fd = env_fd(CORRAL_ENV_HANDOFF_COUNTERS_FD);
     if (fd < 0 || counters_fd < 0) {
         errno = 0;
         return NULL;

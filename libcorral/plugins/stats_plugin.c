@@ -56,7 +56,7 @@ exit_json(const Corral__V1__WorkerExit *last)
     return entry;
 }
 
-/* What the supervisor knows of a worker slot (DESIGN section 8). */
+/* What the supervisor knows of a worker slot (docs/architecture.md section 8.1). */
 static void
 add_supervision(json_t *entry, worker_view_t *worker)
 {

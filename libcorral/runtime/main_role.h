@@ -1,5 +1,5 @@
 /* main_role.h: the main role moving to or away from a running worker.
- * The coordinator decides who is main (DESIGN section 8: when the main
+ * The coordinator decides who is main (docs/architecture.md section 8.4: when the main
  * worker dies, the lowest-numbered ready worker, a background type first);
  * the worker that learns it on desk calls this, and everything that
  * follows the role follows: corral_node_is_main_worker(), the plugins'

@@ -18,6 +18,7 @@
 #include "envelope.h"
 #include "external_loop.h"
 #include "http_server.h"
+#include "launch_contract.h"
 #include "log.h"
 #include "log_counters.h"
 #include "log_pusher.h"
@@ -32,8 +33,6 @@
 #include "worker_secret.h"
 
 #define LOGGER "node"
-#define EX_CONFIG 78               /* sysexits.h: the worker cannot serve as set up */
-#define LISTEN_FD 3                 /* systemd's SD_LISTEN_FDS_START */
 /* A coordinator that starts hundreds of workers on a loaded machine may
  * answer Hello late; a worker whose coordinator dies dies too
  * (PR_SET_PDEATHSIG), so waiting long costs nothing. */
@@ -137,7 +136,7 @@ check_listen_fd(const Corral__V1__WorkerConfig *config)
 {
     if (config && config->without_http)
         return 0;
-    if (env_int("LISTEN_FDS", 0) != 1 || env_int("LISTEN_PID", -1) != (int) getpid()) {
+    if (env_int(CORRAL_ENV_LISTEN_FDS, 0) != 1 || env_int(CORRAL_ENV_LISTEN_PID, -1) != (int) getpid()) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER,
                    "no listening socket: corral-worker is started by corral "
                    "(LISTEN_FDS=1 and LISTEN_PID naming this process)");
@@ -151,7 +150,7 @@ check_listen_fd(const Corral__V1__WorkerConfig *config)
 static void
 read_secret(corral_worker_t *self)
 {
-    int fd = env_int("CORRAL_SECRET_FD", -1);
+    int fd = env_int(CORRAL_ENV_SECRET_FD, -1);
     if (fd < 0)
         return;
     size_t length = 0;
@@ -277,9 +276,9 @@ on_desk_envelope(const corral_envelope_t *envelope, void *arg)
 static int
 join_instance(corral_worker_t *self)
 {
-    int worker_id = env_int("CORRAL_WORKER_ID", 1);
-    const char *desk_endpoint = getenv("CORRAL_DESK");
-    int config_fd = env_int("CORRAL_CONFIG_FD", -1);
+    int worker_id = env_int(CORRAL_ENV_WORKER_ID, 1);
+    const char *desk_endpoint = getenv(CORRAL_ENV_DESK);
+    int config_fd = env_int(CORRAL_ENV_CONFIG_FD, -1);
     if (worker_id < 1 || (!desk_endpoint && config_fd < 0)) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER,
                    "corral-worker is started by corral: CORRAL_WORKER_ID and "
@@ -545,7 +544,8 @@ static int
 begin_serving(corral_worker_t *self)
 {
     /* without HTTP, fd 3 is not ours to close at the stop (ZeroMQ may hold it) */
-    self->http = corral_http_server_new(self->loop, self->config->without_http ? -1 : LISTEN_FD,
+    self->http = corral_http_server_new(self->loop,
+                                        self->config->without_http ? -1 : CORRAL_LISTEN_FDS_START,
                                         self->identity.worker_name);
     if (self->http) {
         corral_http_server_set_limits(self->http, &(corral_http_limits_t) {
@@ -573,8 +573,8 @@ begin_serving(corral_worker_t *self)
     if (self->config->without_http)
         corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "running without HTTP (pid %d)", (int) getpid());
     else
-        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)", LISTEN_FD,
-                   (int) getpid());
+        corral_log(CORRAL_LEVEL_DEBUG, LOGGER, "serving on fd %d (pid %d)",
+                   CORRAL_LISTEN_FDS_START, (int) getpid());
     return 0;
 }
 
@@ -584,10 +584,11 @@ begin_serving(corral_worker_t *self)
 static int
 start(corral_worker_t *self)
 {
-    if (!getenv("CORRAL_DESK") && check_listen_fd(NULL) != 0)
+    if (!getenv(CORRAL_ENV_DESK) && check_listen_fd(NULL) != 0)
         return 1;       /* classic mode: the socket is a must */
     if (join_instance(self) != 0)   /* versions that differ are a configuration error */
-        return self->desk && corral_desk_client_refused(self->desk) ? EX_CONFIG : 1;
+        return self->desk && corral_desk_client_refused(self->desk) ? CORRAL_WORKER_EXIT_CONFIG
+                                                                 : CORRAL_WORKER_EXIT_FAILED;
     if (check_listen_fd(self->config) != 0)
         return 1;
     if (watch_signals(self) != 0) {

@@ -2,7 +2,7 @@
  * opened through a symbolic link or someone else's file, the instance UUID
  * and the migrated store are private (0600), log files 0640 or the
  * appender's `mode`, and path.data exists before an appender opens a file
- * under it (DESIGN section 7's example, on a fresh directory). */
+ * under it (docs/architecture.md section 7's example, on a fresh directory). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -91,7 +91,7 @@ test_pid_file_hard_link_is_refused(void **state)
     assert_planted_link_refused(link, "refusing to use it");
 }
 
-/* DESIGN section 7's shape: the log file under a path.data that does not
+/* docs/architecture.md section 7's shape: the log file under a path.data that does not
  * exist yet. */
 static void
 test_file_modes_and_a_fresh_data_directory(void **state)

@@ -1,6 +1,6 @@
 /* test_supervision.c: a crashed, hung or bloated worker is replaced, a
  * crash loop stops the instance, some exits are never retried, memory
- * limits hold, and the main role moves without overlap (DESIGN section
+ * limits hold, and the main role moves without overlap (docs/architecture.md section
  * 8). Real processes and signals; failures are made through the fault
  * routes of node.debug_routes. */
 #include <setjmp.h>

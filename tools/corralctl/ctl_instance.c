@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "launch_contract.h"
 
 #define DEFAULT_CONFIG "config/corral.yml"
 #define ENDPOINTS_FILE "endpoints.json"
@@ -35,7 +36,7 @@ data_dir_of(const char *file, int *exit_code)
     if (!config) {
         fprintf(stderr, "corralctl: configuration error: %s\n", error);
         free(error);
-        *exit_code = CTL_EXIT_CONFIG;
+        *exit_code = CORRAL_EXIT_CONFIG;
         return NULL;
     }
     char *dir = strdup(config->path.data);

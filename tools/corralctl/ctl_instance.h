@@ -13,7 +13,6 @@
 #define CTL_EXIT_UNHEALTHY 1
 #define CTL_EXIT_USAGE 64
 #define CTL_EXIT_NO_INSTANCE 69         /* EX_UNAVAILABLE */
-#define CTL_EXIT_CONFIG 78
 
 typedef struct {
     const char *config_file;    /* -c */

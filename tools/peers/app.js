@@ -3,6 +3,11 @@
 // bounds, waiting and CPU work, so that a run compares clustering and not
 // application code:
 //   GET /api/hello      a tiny JSON reply
+//   GET /api/cpu?work=N  N rounds of xorshift: fixed CPU work per request, for
+//                       tools/bench-cores.sh's scaling (N workers against one
+//                       process of the same runtime; xorshift32 here, as
+//                       64-bit arithmetic is BigInt's in JavaScript, so the
+//                       work per round differs from C's)
 //   GET /api/realistic?wait_ms=W&jitter_ms=J&cpu_us=C
 //                       awaits a "datastore" for W +- J ms (a timer), then
 //                       builds and serialises search answers until C us of
@@ -30,6 +35,19 @@ function queryNumber(params, key, fallback, max) {
   if (!/^[0-9]+$/.test(text)) return -1;
   const value = Number(text);
   return value > max ? -1 : value;
+}
+
+const DEFAULT_CPU_WORK = 100000;
+const MAX_CPU_WORK = 100000000;
+
+function burnCpu(rounds) {
+  let x = 0x9E3779B9 | 0;
+  for (let i = 0; i < rounds; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  return x >>> 0;
 }
 
 function respond(response, status, document) {
@@ -97,6 +115,10 @@ const server = http.createServer((request, response) => {
     respondError(response, 405, 'method not allowed');
   } else if (url.pathname === '/api/hello') {
     respond(response, 200, { message: 'hello' });
+  } else if (url.pathname === '/api/cpu') {
+    const work = queryNumber(url.searchParams, 'work', DEFAULT_CPU_WORK, MAX_CPU_WORK);
+    if (work < 0) respondError(response, 400, 'work must be an integer from 0 to 100000000');
+    else respond(response, 200, { work, result: burnCpu(work).toString(16) });
   } else if (url.pathname === '/api/realistic') {
     realistic(url.searchParams, response);
   } else {
