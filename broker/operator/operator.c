@@ -130,6 +130,20 @@ corral_operator_new(const corral_operator_setup_t *setup)
     return self;
 }
 
+/* The stop line of the tap, beside the logs' (log_collector.c). */
+static void
+log_tap_counters(const corral_tap_t *tap)
+{
+    Corral__V1__ToolCounters counters = CORRAL__V1__TOOL_COUNTERS__INIT;
+    corral_tap_counters(tap, &counters);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "tap: %llu lines published, %llu not sent; %llu "
+               "events, %llu not sent (a subscriber's queue was full)",
+               (unsigned long long) counters.tap_lines,
+               (unsigned long long) counters.tap_lines_dropped,
+               (unsigned long long) counters.tap_events,
+               (unsigned long long) counters.tap_events_dropped);
+}
+
 void
 corral_operator_destroy(corral_operator_t **self_p)
 {
@@ -150,6 +164,8 @@ corral_operator_destroy(corral_operator_t **self_p)
         corral_cluster_view_set_data_dir(self->view, NULL);
     }
     corral_data_watch_destroy(&self->data_watch);
+    if (self->tap)
+        log_tap_counters(self->tap);    /* the tap no longer sees records: no loop */
     corral_tap_destroy(&self->tap);
     free(self);
     *self_p = NULL;

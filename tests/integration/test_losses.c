@@ -171,8 +171,10 @@ test_a_tap_subscriber_that_never_reads_is_counted(void **state)
                           "node: { workers: { count: 1 }, shutdown_timeout: 10s,\n"
                           "        status: { interval: 100ms } }\n"
                           "logging:\n"
-                          "  appenders: { null: { type: file, fileName: /dev/null } }\n"
-                          "  root: { appenders: [null], level: info }\n");
+                          "  appenders: { null: { type: file, fileName: /dev/null },\n"
+                          "               out: { type: console } }\n"
+                          "  root: { appenders: [null], level: info }\n"
+                          "  loggers: [ { name: coordinator, appenders: [out] } ]\n");
     instance_start(instance);
     assert_true(instance_wait_ready(instance, START_MS));
     void *context = zmq_ctx_new();
@@ -215,7 +217,13 @@ test_a_tap_subscriber_that_never_reads_is_counted(void **state)
     zmq_close(subscriber);
     zmq_ctx_term(context);
     free(tap);
-    assert_true(instance_stop(&instance));
+    /* and the stop line says the same */
+    char expected[128];
+    snprintf(expected, sizeof expected, "lines published, %lld not sent", dropped);
+    kill(instance_pid(instance), SIGTERM);
+    assert_true(instance_wait_exit(instance, WAIT_MS));
+    assert_true(instance_wait_output(instance, expected, WAIT_MS));
+    instance_destroy(&instance);
 }
 
 /* A 5 MiB frame on `logs` (over the 4 MiB limit) is dropped and counted,
