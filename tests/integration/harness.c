@@ -171,6 +171,20 @@ instance_write_cluster_config(instance_t *self, int workers, const char *extra)
 }
 
 void
+instance_write_quick_config(instance_t *self, const char *logging)
+{
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
+             "path: { data: ./data }\n"
+             "pid: { file: ./corral.pid }\n"
+             "node: { workers: { count: 1 }, shutdown_timeout: 10s,\n"
+             "        status: { interval: 100ms } }\n"
+             "%s%s", logging ? "logging:\n" : "", logging ? logging : "");
+    instance_write_config(self, yaml);
+}
+
+void
 instance_write_cluster_config_with(instance_t *self, int workers, const char *server,
                                    const char *extra)
 {
@@ -700,20 +714,40 @@ harness_now_ms(void)
     return now_ms();
 }
 
+/* The value at a dotted path ("logs.coordinator.dropped") in `root`. */
+static json_t *
+json_at(json_t *root, const char *dotted)
+{
+    json_t *node = root;
+    char path[256];
+    snprintf(path, sizeof path, "%s", dotted);
+    char *saved = NULL;
+    for (char *part = strtok_r(path, ".", &saved); node && part;
+         part = strtok_r(NULL, ".", &saved))
+        node = json_object_get(node, part);
+    return node;
+}
+
 long long
 stats_integer(const instance_t *self, const char *dotted)
 {
     response_t response;
     if (!http_get(instance_port(self), "/api/stats", &response))
         return -1;
-    json_t *node = response.json;
-    char path[128];
-    snprintf(path, sizeof path, "%s", dotted);
-    char *saved = NULL;
-    for (char *part = strtok_r(path, ".", &saved); node && part;
-         part = strtok_r(NULL, ".", &saved))
-        node = json_object_get(node, part);
+    json_t *node = json_at(response.json, dotted);
     long long value = json_is_integer(node) ? (long long) json_integer_value(node) : -1;
+    response_clear(&response);
+    return value;
+}
+
+char *
+api_string(const instance_t *self, const char *route, const char *dotted)
+{
+    response_t response;
+    if (!http_get(instance_port(self), route, &response))
+        return strdup("");
+    json_t *node = json_at(response.json, dotted);
+    char *value = strdup(json_is_string(node) ? json_string_value(node) : "");
     response_clear(&response);
     return value;
 }

@@ -237,32 +237,13 @@ test_upgrade_on_a_full_disk_keeps_the_old_coordinator(void **state)
     instance_destroy(&instance);
 }
 
-/* /api/status's string at a dotted path, or "" (free it). */
-static char *
-status_string(const instance_t *instance, const char *dotted)
-{
-    response_t response = { 0 };
-    if (!http_get(instance_port(instance), "/api/status", &response))
-        return strdup("");
-    json_t *node = response.json;
-    char path[128];
-    snprintf(path, sizeof path, "%s", dotted);
-    char *saved = NULL;
-    for (char *part = strtok_r(path, ".", &saved); node && part;
-         part = strtok_r(NULL, ".", &saved))
-        node = json_object_get(node, part);
-    char *value = strdup(json_is_string(node) ? json_string_value(node) : "");
-    response_clear(&response);
-    return value;
-}
-
 /* Awaits /api/status's `dotted` being `expected`. */
 static bool
 await_status(const instance_t *instance, const char *dotted, const char *expected)
 {
     int64_t deadline = harness_now_ms() + START_MS;
     for (;;) {
-        char *value = status_string(instance, dotted);
+        char *value = api_string(instance, "/api/status", dotted);
         bool same = strcmp(value, expected) == 0;
         free(value);
         if (same)
@@ -290,12 +271,7 @@ test_read_only_data_directory_is_reported(void **state)
         instance_destroy(&instance);
         skip();
     }
-    instance_write_config(instance,
-                          "server: { host: 127.0.0.1, port: 0 }\n"
-                          "path: { data: ./data }\n"
-                          "pid: { file: ./corral.pid }\n"
-                          "node: { workers: { count: 1 }, shutdown_timeout: 10s,\n"
-                          "        status: { interval: 100ms } }\n");
+    instance_write_quick_config(instance, NULL);
     instance_start(instance);
     assert_true(instance_wait_ready(instance, START_MS));
     assert_true(await_status(instance, "status.core.data.level", "available"));

@@ -33,21 +33,15 @@
 static void
 write_disk_full_config(instance_t *instance, const char *root_level)
 {
-    char yaml[1024];
-    snprintf(yaml, sizeof yaml,
-             "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
-             "path: { data: ./data }\n"
-             "pid: { file: ./corral.pid }\n"
-             "node: { workers: { count: 1 }, shutdown_timeout: 10s,\n"
-             "        status: { interval: 100ms } }\n"
-             "logging:\n"
+    char logging[512];
+    snprintf(logging, sizeof logging,
              "  appenders:\n"
              "    full: { type: file, fileName: /dev/full }\n"
              "    out: { type: console }\n"
              "  root: { appenders: [full], level: %s }\n"
              "  loggers: [ { name: coordinator, appenders: [full, out], level: info } ]\n",
              root_level);
-    instance_write_config(instance, yaml);
+    instance_write_quick_config(instance, logging);
 }
 
 typedef struct {
@@ -164,13 +158,7 @@ static void
 test_a_tap_subscriber_that_never_reads_is_counted(void **state)
 {
     instance_t *instance = instance_new();
-    instance_write_config(instance,
-                          "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
-                          "path: { data: ./data }\n"
-                          "pid: { file: ./corral.pid }\n"
-                          "node: { workers: { count: 1 }, shutdown_timeout: 10s,\n"
-                          "        status: { interval: 100ms } }\n"
-                          "logging:\n"
+    instance_write_quick_config(instance,
                           "  appenders: { null: { type: file, fileName: /dev/null },\n"
                           "               out: { type: console } }\n"
                           "  root: { appenders: [null], level: info }\n"
@@ -232,12 +220,7 @@ static void
 test_an_oversized_frame_is_counted(void **state)
 {
     instance_t *instance = instance_new();
-    instance_write_config(instance,
-                          "server: { host: 127.0.0.1, port: 0 }\n"
-                          "path: { data: ./data }\n"
-                          "pid: { file: ./corral.pid }\n"
-                          "node: { workers: { count: 1 }, shutdown_timeout: 10s,\n"
-                          "        status: { interval: 100ms } }\n");
+    instance_write_quick_config(instance, NULL);
     instance_start(instance);
     assert_true(instance_wait_ready(instance, START_MS));
     void *context = zmq_ctx_new();
