@@ -289,7 +289,7 @@ bind_desk(corral_coordinator_t *self)
     self->desk = zsock_new(ZMQ_ROUTER);
     if (!self->desk || !self->desk_endpoint)
         return -1;
-    zsock_set_maxmsgsize(self->desk, CORRAL_MAX_FRAME_BYTES);
+    zsock_set_maxmsgsize(self->desk, CORRAL_MAX_TRANSPORT_BYTES);   /* larger: counted */
     zsock_set_router_handover(self->desk, 1);
     if (zsock_bind(self->desk, "%s", self->desk_endpoint) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot bind desk at %s: %s",

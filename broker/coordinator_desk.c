@@ -322,6 +322,8 @@ receive_desk_message(corral_coordinator_t *self, zmsg_t *message)
     const char *refused = NULL;
     if (!routing_id || !body || zmsg_size(message) != 0)
         refused = "a message of the wrong shape";
+    else if (zframe_size(body) > CORRAL_MAX_FRAME_BYTES)
+        refused = "a frame larger than the limit (4 MiB)";
     else if (!(envelope = corral_envelope_decode(body)))
         refused = "a frame that is not an Envelope";
     else if (envelope->protocol != CORRAL_PROTOCOL_VERSION)

@@ -10,7 +10,8 @@
 
 #define CORRAL_PROTOCOL_VERSION 1
 #define CORRAL_MAX_FRAME_BYTES (4 * 1024 * 1024)   /* ZMQ_MAXMSGSIZE */
-/* ZMQ_MAXMSGSIZE of the coordinator's PULL sockets (logs, bus-in): a frame
+/* ZMQ_MAXMSGSIZE of the coordinator's receiving sockets (desk, logs,
+ * bus-in): a frame
  * over CORRAL_MAX_FRAME_BYTES and up to this is received only to be
  * counted (oversized) and dropped; past it ZeroMQ drops the connection. */
 #define CORRAL_MAX_TRANSPORT_BYTES (4 * CORRAL_MAX_FRAME_BYTES)

@@ -214,8 +214,8 @@ test_a_tap_subscriber_that_never_reads_is_counted(void **state)
     instance_destroy(&instance);
 }
 
-/* A 5 MiB frame on `logs` (over the 4 MiB limit) is dropped and counted,
- * and the instance keeps serving. */
+/* A 5 MiB frame on `logs` and on `desk` (over the 4 MiB limit) is dropped
+ * and counted, and the instance keeps serving. */
 static void
 test_an_oversized_frame_is_counted(void **state)
 {
@@ -231,6 +231,20 @@ test_an_oversized_frame_is_counted(void **state)
     char *frame = calloc(1, size);
     assert_int_equal(zmq_send(pusher, frame, size, 0), (int) size);
     assert_true(await_stats_integer(instance, "input.logs.oversized", 1, WAIT_MS) == 1);
+    /* and on desk, from a DEALER as a tool connects */
+    void *dealer = zmq_socket(context, ZMQ_DEALER);
+    char *desk = coordinator_endpoint(instance, "desk");
+    assert_int_equal(zmq_connect(dealer, desk), 0);
+    long long desk_dropped = stats_integer(instance, "input.desk.dropped");
+    assert_int_equal(zmq_send(dealer, frame, size, 0), (int) size);
+    assert_true(await_stats_integer(instance, "input.desk.dropped", desk_dropped + 1, WAIT_MS)
+                == desk_dropped + 1);
+    assert_true(instance_wait_output(instance, "desk: dropped a frame larger than the limit",
+                                     WAIT_MS));
+    int no_linger = 0;
+    zmq_setsockopt(dealer, ZMQ_LINGER, &no_linger, sizeof no_linger);
+    zmq_close(dealer);
+    free(desk);
     response_t response;
     assert_true(http_get(instance_port(instance), "/api/hello", &response));
     assert_int_equal(response.status, 200);
