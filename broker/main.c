@@ -1,7 +1,8 @@
 /* main.c: corral, the command. Loads and validates the configuration (exit
- * 78 on any error, before anything starts), takes the PID file, binds the
- * listening socket, then either runs the coordinator (node.enabled) or
- * execs one standalone worker in its place (classic mode). */
+ * 78 on any error, before anything starts; --check creates nothing), takes
+ * the PID file, binds the listening socket, then either runs the
+ * coordinator (node.enabled) or execs one standalone worker in its place
+ * (classic mode). */
 #include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -340,32 +341,36 @@ main(int argc, char *argv[])
     }
     corral_log_init(config->node.enabled ? "coordinator" : NULL,
                     config->logging.root_level, 2);
+    if (check_only) {
+        /* creates nothing: path.data, the PID file and the log files are
+         * only checked where they would be made */
+        int rc = corral_config_check_files(config, &error);
+        if (rc == 0)
+            printf("corral: %s is valid\n", file);
+        else
+            fprintf(stderr, "corral: configuration error: %s\n", error ? error : "out of memory");
+        free(error);
+        corral_config_destroy(&config);
+        return rc == 0 ? 0 : CORRAL_EXIT_CONFIG;
+    }
     /* an appender that cannot write is a configuration error, before
      * anything starts; path.data first, as log files often live there */
-    if (corral_make_dirs(config->path.data) != 0) {
-        fprintf(stderr, "corral: cannot create path.data %s: %s\n", config->path.data,
-                strerror(errno));
-        corral_config_destroy(&config);
-        return 1;
-    }
-    corral_log_router_t *log_router = corral_logging_open(config, config->node.enabled, &error);
+    corral_log_router_t *log_router = NULL;
+    if (corral_make_dirs(config->path.data) != 0)
+        error = corral_config_error(config, "path.data", "cannot create %s: %s",
+                                    config->path.data, strerror(errno));
+    else if (corral_config_check_files(config, &error) == 0)
+        log_router = corral_logging_open(config, config->node.enabled, &error);
     if (!log_router) {
-        fprintf(stderr, "corral: configuration error: %s\n", error);
+        fprintf(stderr, "corral: configuration error: %s\n", error ? error : "out of memory");
         free(error);
         corral_config_destroy(&config);
         return CORRAL_EXIT_CONFIG;
     }
-    int exit_code = 0;
-    if (check_only) {
-        corral_log_router_destroy(&log_router);
-        printf("corral: %s is valid\n", file);
-    }
-    else {
-        corral_upgrade_t *upgrade = corral_upgrade_new(argc, argv);
-        exit_code = run(config, log_router, upgrade);     /* upgrade NULL: none */
-        /* after the log files are closed: a successor writes them now */
-        corral_upgrade_destroy(&upgrade);
-    }
+    corral_upgrade_t *upgrade = corral_upgrade_new(argc, argv);
+    int exit_code = run(config, log_router, upgrade);     /* upgrade NULL: none */
+    /* after the log files are closed: a successor writes them now */
+    corral_upgrade_destroy(&upgrade);
     corral_config_destroy(&config);
     return exit_code;
 }

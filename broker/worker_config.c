@@ -32,17 +32,12 @@ corral_worker_config_init(corral_worker_config_t *self, const corral_config_t *c
     message.cpu_quota = corral_cpu_quota("/");
     message.debug_routes = config->node.debug_routes;
     message.test_routes = config->server.test_routes;
-    message.max_connections = (uint32_t) config->server.limits.max_connections;
-    message.max_connections_per_ip = (uint32_t) config->server.limits.max_connections_per_ip;
-    message.header_timeout_ms = config->server.limits.header_timeout_ms;
-    message.idle_timeout_ms = config->server.limits.idle_timeout_ms;
+    message.limits = (Corral__V1__HttpLimits *) &config->server.limits;
     message.migration_delay_ms = config->node.migrations.delay_ms;
     message.startup_delay_ms = config->node.workers.startup_delay_ms;
     message.logging = config->logging.config;
     message.logs_endpoint = (char *) "";       /* clustered: set once logs is bound */
     message.worker_data_dir = (char *) "";     /* set with its directory */
-    message.keepalive_requests = config->server.limits.keepalive_requests;
-    message.keepalive_time_ms = config->server.limits.keepalive_time_ms;
     self->message = message;
 }
 

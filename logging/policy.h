@@ -6,6 +6,10 @@
 #ifndef CORRAL_POLICY_H
 #define CORRAL_POLICY_H
 
+/* Kibana's defaults for a rolling-file policy (logging.appenders.NAME.policy). */
+#define CORRAL_POLICY_DEFAULT_SIZE (100ULL * 1024 * 1024)       /* size-limit: 100mb */
+#define CORRAL_POLICY_DEFAULT_INTERVAL_MS (24ULL * 3600 * 1000)  /* time-interval: 24h */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

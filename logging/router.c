@@ -60,7 +60,7 @@ make_policy(const Corral__V1__LogPolicy *policy)
     if (policy && strcmp(policy->type, "time-interval") == 0)
         return corral_policy_time_interval_new(policy->interval_ms, policy->modulate, NULL);
     return corral_policy_size_limit_new(policy && policy->size ? policy->size
-                                                               : 100 * 1024 * 1024);
+                                                               : CORRAL_POLICY_DEFAULT_SIZE);
 }
 
 static corral_appender_t *make_file_appender(const Corral__V1__LogAppender *config,
@@ -92,7 +92,7 @@ make_file_appender(const Corral__V1__LogAppender *config, bool clustered, char *
         const Corral__V1__LogStrategy *strategy = config->strategy;
         corral_strategy_t *numeric = corral_strategy_numeric_new(
             config->file_name, strategy ? strategy->pattern : NULL,
-            strategy && strategy->max ? strategy->max : 7, error);
+            strategy && strategy->max ? strategy->max : CORRAL_STRATEGY_DEFAULT_MAX, error);
         if (!numeric) {
             corral_layout_destroy(&layout);
             return NULL;

@@ -38,7 +38,7 @@ corral_strategy_numeric_new(const char *file_name, const char *pattern, unsigned
 {
     *error = NULL;
     if (!pattern || !*pattern)
-        pattern = "-%i";
+        pattern = CORRAL_STRATEGY_DEFAULT_PATTERN;
     const char *index = strstr(pattern, "%i");
     if (!index || strstr(index + 2, "%i") || strchr(pattern, '/')) {
         *error = strdup("pattern must contain %i once and no '/'");

@@ -8,6 +8,9 @@
 #include <stddef.h>
 
 #define CORRAL_STRATEGY_MAX_FILES 100
+/* Kibana's defaults (logging.appenders.NAME.strategy). */
+#define CORRAL_STRATEGY_DEFAULT_PATTERN "-%i"
+#define CORRAL_STRATEGY_DEFAULT_MAX 7
 
 typedef struct corral_strategy corral_strategy_t;
 

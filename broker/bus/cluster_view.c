@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "defaults.h"
 #include "log.h"
 #include "message_copy.h"
 #include "log_counters.h"
@@ -17,7 +18,6 @@
 
 #define LOGGER "coordinator"
 #define SAMPLE_EVERY_MS 50      /* the coordinator's and os figures, at most */
-#define MIN_CHECK_MS 10
 /* Workers that ask for the view within this share one packing of it (at
  * most a tenth of the interval): many workers answering /api/status at
  * once cost one view, not one each. */
@@ -75,7 +75,8 @@ static int on_check(zloop_t *loop, int timer_id, void *arg);
 static int
 arm_check(corral_cluster_view_t *self)
 {
-    size_t delay = self->interval_ms > MIN_CHECK_MS ? (size_t) self->interval_ms : MIN_CHECK_MS;
+    size_t delay = self->interval_ms > CORRAL_STATUS_INTERVAL_MIN_MS
+                       ? (size_t) self->interval_ms : CORRAL_STATUS_INTERVAL_MIN_MS;
     self->check_due_us = zclock_usecs() + (int64_t) delay * 1000;
     return zloop_timer(self->loop, delay, 1, on_check, self);
 }

@@ -41,6 +41,7 @@ typedef enum {
 } corral_balancing_t;
 
 #define CORRAL_WORKER_TYPE_NAME_MAX 24
+#define CORRAL_WORKERS_MAX 1024
 
 /* One group of workers: node.workers itself, or one of its named types
  * (`http: { count: auto }`, `background: { http: false, command: [...] }`). */
@@ -69,14 +70,9 @@ typedef struct {
         int port;               /* 0..65535, 0 = ephemeral; default 8080 */
         corral_balancing_t balancing;
         bool test_routes;       /* demo routes that change, stall or fill; default false */
-        struct {
-            uint64_t max_connections;           /* per worker; default 4096 */
-            uint64_t max_connections_per_ip;    /* 0 (default): no limit */
-            uint64_t header_timeout_ms;         /* default 20s */
-            uint64_t idle_timeout_ms;           /* default 60s */
-            uint64_t keepalive_requests;        /* per connection; 0: none; default 1000 */
-            uint64_t keepalive_time_ms;         /* per connection; 0: none; default 1h */
-        } limits;
+        /* the HTTP server's limits, in the shape the workers get them
+         * (WorkerConfig.limits) and map onto corral_http_limits_t */
+        Corral__V1__HttpLimits limits;
     } server;
     struct {
         char *data;             /* absolute; default <config dir>/data */
@@ -126,6 +122,10 @@ typedef struct {
         corral_level_t root_level;      /* default info */
         Corral__V1__LogConfig *config;  /* the whole section; NULL: defaults */
     } logging;
+    /* Where each key's value was in the file, for messages about values
+     * checked after the load (a log file that cannot be opened). */
+    struct corral_config_position *positions;
+    size_t position_count;
 } corral_config_t;
 
 /* Loads and validates a configuration file. Returns NULL on error and sets
@@ -139,6 +139,30 @@ corral_config_t *corral_config_parse(const char *file, const char *text,
                                      size_t length, char **error);
 
 void corral_config_destroy(corral_config_t **self_p);
+
+/* path.data of `file` (absolute; the default where not given), read
+ * leniently: the file must be YAML, but any other key may be wrong, so
+ * that a tool finds a running instance while its file has a typo.
+ * Freed by the caller; NULL with *error set. */
+char *corral_config_read_data_dir(const char *file, char **error);
+
+/* "FILE:LINE:COLUMN: KEY: message" at the value of `key` (a dotted path,
+ * "logging.appenders.file.fileName"), or "FILE: KEY: message" when the file
+ * did not give it (a default). Freed by the caller; NULL: out of memory. */
+char *corral_config_error(const corral_config_t *self, const char *key, const char *format,
+                          ...) __attribute__((format(printf, 3, 4)));
+
+/* What corral would create or open at its start, checked without creating
+ * anything (corral --check): path.data can be made, and the PID file and
+ * each log file can be created or written where they are. 0, or -1 with
+ * *error as corral_config_error writes it. */
+int corral_config_check_files(const corral_config_t *self, char **error);
+
+/* Every key of the schema as docs/configuration.md names it ("server.port",
+ * "logging.appenders.NAME.type", "logging.loggers[].name",
+ * "node.workers.<type>"), in the schema's order; `section`: a key that
+ * holds further keys ("server.limits"). */
+void corral_config_keys(void (*fn)(const char *key, bool section, void *arg), void *arg);
 
 /* Strict value parsers, shared with the command line and tests.
  * Sizes: "512", "512b", "64kb", "512mb", "1gb" (lower-case units, as in

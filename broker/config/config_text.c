@@ -8,18 +8,21 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <yaml.h>
 
 #include "config.h"
 #include "fsutil.h"
 
-/* Reads a whole file into a NUL-terminated buffer; NULL with errno set. */
+/* Reads a whole file into a NUL-terminated buffer. */
 char *
-corral_config_read_file(const char *file, size_t *length)
+corral_config_read_file(const char *file, size_t *length, char **error)
 {
     FILE *stream = fopen(file, "rb");
-    if (!stream)
+    if (!stream) {
+        *error = corral_format("%s: cannot read: %s", file, strerror(errno));
         return NULL;
+    }
     char *text = NULL;
     size_t size = 0, used = 0;
     for (;;) {
@@ -50,7 +53,7 @@ corral_config_read_file(const char *file, size_t *length)
     int saved = errno ? errno : EIO;
     free(text);
     fclose(stream);
-    errno = saved;
+    *error = corral_format("%s: cannot read: %s", file, strerror(saved));
     return NULL;
 }
 

@@ -6,8 +6,9 @@
 #include <stddef.h>
 
 /* The whole file, NUL-terminated (a file past CORRAL_CONFIG_MAX_BYTES is
- * read just far enough to be refused by its size); NULL with errno set. */
-char *corral_config_read_file(const char *file, size_t *length);
+ * read just far enough to be refused by its size); NULL with *error set
+ * ("FILE: cannot read: why", freed by the caller). */
+char *corral_config_read_file(const char *file, size_t *length, char **error);
 
 /* 0, or -1 with *error ("FILE:LINE:COLUMN: what", freed by the caller)
  * when the text passes a limit. Syntax errors are left to the parse. */

@@ -19,11 +19,12 @@ instance_wide(const field_t *field)
 }
 
 static const field_t *
-group_field(const field_t *fields, const char *name)
+group_field(const char *name)
 {
-    while (fields->name && strcmp(fields->name, name) != 0)
-        fields++;
-    return fields->name ? fields : NULL;
+    const field_t *field = corral_config_group_fields;
+    while (name && field->name && strcmp(field->name, name) != 0)
+        field++;
+    return name && field->name ? field : NULL;
 }
 
 /* A key of node.workers that names a type: it holds a mapping where its
@@ -31,10 +32,9 @@ group_field(const field_t *fields, const char *name)
  * `http: false` the group's key), or nothing at all where no group key has
  * that name. */
 static bool
-holds_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const field_t *fields)
+holds_type(yaml_node_t *key, yaml_node_t *value)
 {
-    const field_t *field = key->type == YAML_SCALAR_NODE
-        ? group_field(fields, corral_config_scalar_text(key)) : NULL;
+    const field_t *field = group_field(corral_config_text(key));
     if (value->type == YAML_MAPPING_NODE)
         return !field || (field->kind != VALUE_SECTION && field->kind != VALUE_ENV);
     return corral_config_is_null(value) && key->type == YAML_SCALAR_NODE && !field;
@@ -42,14 +42,14 @@ holds_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const field_t *
 
 /* Named types: some key of node.workers names one. */
 static bool
-names_types(loader_t *self, yaml_node_t *node, const field_t *fields)
+names_types(loader_t *self, yaml_node_t *node)
 {
     if (node->type != YAML_MAPPING_NODE)
         return false;
     for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
          pair < node->data.mapping.pairs.top; pair++)
-        if (holds_type(self, yaml_document_get_node(self->document, pair->key),
-                       yaml_document_get_node(self->document, pair->value), fields))
+        if (holds_type(corral_config_node(self, pair->key),
+                       corral_config_node(self, pair->value)))
             return true;
     return false;
 }
@@ -78,10 +78,9 @@ corral_config_add_type(loader_t *self, const corral_worker_group_t *group)
 /* One named type: the group keys but the instance-wide ones, its own
  * defaults (count auto, http, the reference worker). */
 static int
-parse_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const char *path,
-           const field_t *fields)
+parse_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const char *path)
 {
-    const char *name = corral_config_scalar_text(key);
+    const char *name = corral_config_text(key);
     if (!corral_worker_type_name_valid(name, CORRAL_WORKER_TYPE_NAME_MAX))
         return corral_config_fail_at(self, key, path, "not a worker type name (a letter or _, "
                                      "then letters, digits and _; at most %d characters)",
@@ -91,20 +90,16 @@ parse_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const char *pat
     bool empty = corral_config_is_null(value);
     for (yaml_node_pair_t *pair = empty ? NULL : value->data.mapping.pairs.start;
          pair && pair < value->data.mapping.pairs.top; pair++) {
-        yaml_node_t *inner = yaml_document_get_node(self->document, pair->key);
-        const field_t *field = inner->type == YAML_SCALAR_NODE
-            ? group_field(fields, corral_config_scalar_text(inner)) : NULL;
+        yaml_node_t *inner = corral_config_node(self, pair->key);
+        const field_t *field = group_field(corral_config_text(inner));
         if (field && instance_wide(field))
             return corral_config_fail_at(self, inner, path, "%s is set once for every type: "
                                          "node.workers.%s", field->name, field->name);
     }
-    corral_worker_group_t type = {
-        .count_auto = true, .http = true, .main = true,
-        .heartbeat_timeout_ms = self->config->node.workers.heartbeat_timeout_ms,
-        .recycle.jitter_percent = DEFAULT_RECYCLE_JITTER,
-    };
+    corral_worker_group_t type;
+    corral_config_group_defaults(&type);
     snprintf(type.name, sizeof type.name, "%s", name);
-    int rc = corral_config_parse_section(self, value, path, fields, &type);
+    int rc = corral_config_parse_section(self, value, path, corral_config_group_fields, &type);
     if (rc == 0)
         rc = corral_config_add_type(self, &type);
     corral_worker_program_clear(&type.program);
@@ -112,42 +107,28 @@ parse_type(loader_t *self, yaml_node_t *key, yaml_node_t *value, const char *pat
 }
 
 /* Named types: node.workers' keys are types, but for the instance-wide
- * keys (heartbeat_timeout). */
+ * keys (heartbeat_timeout); a key of one group beside them is an error. */
 static int
-parse_types(loader_t *self, yaml_node_t *node, const char *path, const field_t *fields)
+visit_type(loader_t *self, const field_t *any, yaml_node_t *key, yaml_node_t *value,
+           const char *path, void *arg)
 {
-    for (yaml_node_pair_t *pair = node->data.mapping.pairs.start;
-         pair < node->data.mapping.pairs.top; pair++) {
-        yaml_node_t *key = yaml_document_get_node(self->document, pair->key);
-        yaml_node_t *value = yaml_document_get_node(self->document, pair->value);
-        if (key->type != YAML_SCALAR_NODE)
-            return corral_config_fail_expected(self, key, path, "a worker type name");
-        char child[KEY_PATH_MAX];
-        snprintf(child, sizeof child, "%s.%s", path, corral_config_scalar_text(key));
-        for (yaml_node_pair_t *earlier = node->data.mapping.pairs.start; earlier < pair;
-             earlier++) {
-            yaml_node_t *other = yaml_document_get_node(self->document, earlier->key);
-            if (other->type == YAML_SCALAR_NODE
-                && !strcmp(corral_config_scalar_text(other), corral_config_scalar_text(key)))
-                return corral_config_fail_at(self, key, child, "duplicate key");
-        }
-        const field_t *field = group_field(fields, corral_config_scalar_text(key));
-        if (holds_type(self, key, value, fields)) {
-            if (parse_type(self, key, value, child, fields) != 0)
-                return -1;
-        }
-        else if (field && instance_wide(field)) {
-            if (corral_config_parse_value(self, value, child, field,
-                                          &self->config->node.workers) != 0)
-                return -1;
-        }
-        else if (field)
-            return corral_config_fail_at(self, key, child, "a key of one group of workers "
-                                         "beside named "
-                                         "worker types: set it in each type");
-        else if (parse_type(self, key, value, child, fields) != 0)
-            return -1;
-    }
+    const field_t *field = group_field(corral_config_text(key));
+    if (holds_type(key, value) || !field)
+        return parse_type(self, key, value, path);
+    if (instance_wide(field))
+        return corral_config_parse_value(self, value, path, field, &self->config->node.workers);
+    return corral_config_fail_at(self, key, path, "a key of one group of workers beside named "
+                                 "worker types: set it in each type");
+}
+
+static int
+parse_types(loader_t *self, yaml_node_t *node, const char *path)
+{
+    static const field_t any_type[] = {
+        { .name = "<type>", .kind = VALUE_NODE, .any_key = true }, { .name = NULL }
+    };
+    if (corral_config_walk(self, node, path, any_type, visit_type, NULL) != 0)
+        return -1;
     /* heartbeat_timeout may come after the types */
     for (int i = 0; i < self->config->node.type_count; i++)
         self->config->node.types[i].heartbeat_timeout_ms =
@@ -189,16 +170,16 @@ settle_types(loader_t *self, yaml_node_t *node, const char *path)
 }
 
 int
-corral_config_parse_workers(loader_t *self, yaml_node_t *node, const char *path,
-                            const field_t *fields)
+corral_config_parse_workers(loader_t *self, yaml_node_t *node, const char *path)
 {
     corral_config_t *config = self->config;
-    if (!names_types(self, node, fields)) {
-        if (corral_config_parse_section(self, node, path, fields, &config->node.workers) != 0
+    if (!names_types(self, node)) {
+        if (corral_config_parse_section(self, node, path, corral_config_group_fields,
+                                        &config->node.workers) != 0
             || corral_config_add_type(self, &config->node.workers) != 0)
             return -1;
     }
-    else if (parse_types(self, node, path, fields) != 0)
+    else if (parse_types(self, node, path) != 0)
         return -1;
     return settle_types(self, node, path);
 }

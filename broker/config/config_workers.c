@@ -1,5 +1,6 @@
 /* config_workers.c: the `command` and `env` keys of a worker group (see
- * config_workers.h): parsed, resolved, and the program checked. */
+ * config_workers.h): parsed, resolved, and the program checked. Read
+ * through the loader's interface (config_loader.h). */
 #include "config_workers.h"
 
 #include <ctype.h>
@@ -15,23 +16,7 @@
 
 #include "fsutil.h"
 
-#define KEY_PATH_MAX 256
-
-static int
-fail(const corral_config_reader_t *reader, const yaml_node_t *node, const char *path,
-     const char *format, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-fail(const corral_config_reader_t *reader, const yaml_node_t *node, const char *path,
-     const char *format, ...)
-{
-    char message[512];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(message, sizeof message, format, args);
-    va_end(args);
-    return reader->fail(reader->loader, node, path, message);
-}
+#include "config_loader.h"
 
 static void
 free_list(char ***list_p)
@@ -126,17 +111,16 @@ search_path(const char *name)
 }
 
 static int
-resolve_program(const corral_config_reader_t *reader, yaml_node_t *node, const char *path,
-                char **program)
+resolve_program(loader_t *self, yaml_node_t *node, const char *path, char **program)
 {
     const char *given = *program;
-    char *resolved = strchr(given, '/') ? reader->resolve_path(reader->loader, given)
+    char *resolved = strchr(given, '/') ? corral_config_resolve(self, given)
                                         : search_path(given);
     if (!resolved && !strchr(given, '/'))
-        return fail(reader, node, path, "%s: not found in PATH", given);
+        return corral_config_fail_at(self, node, path, "%s: not found in PATH", given);
     const char *why = resolved ? not_executable(resolved) : "out of memory";
     if (why) {
-        fail(reader, node, path, "%s: %s", resolved ? resolved : given, why);
+        corral_config_fail_at(self, node, path, "%s: %s", resolved ? resolved : given, why);
         free(resolved);
         return -1;
     }
@@ -146,26 +130,26 @@ resolve_program(const corral_config_reader_t *reader, yaml_node_t *node, const c
 }
 
 int
-corral_config_command_parse(const corral_config_reader_t *reader, yaml_node_t *node,
-                            const char *path, char ***argv)
+corral_config_parse_command(loader_t *self, yaml_node_t *node, const char *path, char ***argv)
 {
     if (node->type != YAML_SEQUENCE_NODE
         || node->data.sequence.items.top == node->data.sequence.items.start)
-        return fail(reader, node, path, "expected a non-empty list: [program, arguments...]");
+        return corral_config_fail_at(self, node, path,
+                                     "expected a non-empty list: [program, arguments...]");
     size_t count = (size_t) (node->data.sequence.items.top - node->data.sequence.items.start);
     char **list = calloc(count + 1, sizeof *list);
     if (!list)
         return -1;
     for (size_t i = 0; i < count; i++) {
-        yaml_node_t *item = yaml_document_get_node(reader->document,
-                                                   node->data.sequence.items.start[i]);
-        char child[KEY_PATH_MAX];
-        snprintf(child, sizeof child, "%s[%zu]", path, i);
-        if (!is_string(item) || !(list[i] = strdup((const char *) item->data.scalar.value))) {
+        yaml_node_t *item = corral_config_node(self, node->data.sequence.items.start[i]);
+        char child[KEY_PATH_MAX], index[24];
+        snprintf(index, sizeof index, "[%zu]", i);
+        corral_config_child(child, path, "", index);
+        if (!is_string(item) || !(list[i] = strdup(corral_config_text(item)))) {
             free_list(&list);
-            return fail(reader, item, child, "expected a non-empty string");
+            return corral_config_fail_at(self, item, child, "expected a non-empty string");
         }
-        if (i == 0 && resolve_program(reader, item, child, &list[0]) != 0) {
+        if (i == 0 && resolve_program(self, item, child, &list[0]) != 0) {
             free_list(&list);
             return -1;
         }
@@ -189,46 +173,53 @@ is_reserved(const char *name)
         || strcmp(name, "NOTIFY_SOCKET") == 0;
 }
 
-int
-corral_config_env_parse(const corral_config_reader_t *reader, yaml_node_t *node,
-                        const char *path, char ***env)
+typedef struct {
+    char **list;
+    size_t count;
+} variables_t;
+
+static int
+visit_variable(loader_t *self, const field_t *any, yaml_node_t *key, yaml_node_t *value,
+               const char *path, void *arg)
 {
-    if (node->type != YAML_MAPPING_NODE)
-        return fail(reader, node, path, "expected a mapping of variable names to values");
-    size_t count = (size_t) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-    char **list = calloc(count + 1, sizeof *list);
-    if (!list)
+    variables_t *variables = arg;
+    const char *name = corral_config_text(key);
+    if (!is_variable_name(name))
+        return corral_config_fail_at(self, key, path,
+                                     "not a variable name (letters, digits and _)");
+    if (is_reserved(name))
+        return corral_config_fail_at(self, key, path, "set by corral itself (LISTEN_*, "
+                                     "CORRAL_*, NOTIFY_SOCKET)");
+    if (value->type != YAML_SCALAR_NODE)
+        return corral_config_fail_at(self, value, path,
+                                     "expected a value (a string or a number)");
+    if (strlen(corral_config_text(value)) != value->data.scalar.length)
+        return corral_config_fail_at(self, value, path, "a value cannot hold a NUL character");
+    char *variable = corral_format("%s=%s", name, corral_config_text(value));
+    if (!variable)
         return -1;
-    for (size_t i = 0; i < count; i++) {
-        yaml_node_pair_t *pair = &node->data.mapping.pairs.start[i];
-        yaml_node_t *key = yaml_document_get_node(reader->document, pair->key);
-        yaml_node_t *value = yaml_document_get_node(reader->document, pair->value);
-        const char *name = key->type == YAML_SCALAR_NODE
-            ? (const char *) key->data.scalar.value : "";
-        char child[KEY_PATH_MAX];
-        snprintf(child, sizeof child, "%s.%s", path, name);
-        int failed = 0;
-        if (!is_variable_name(name))
-            failed = fail(reader, key, child, "not a variable name (letters, digits and _)");
-        else if (is_reserved(name))
-            failed = fail(reader, key, child, "set by corral itself (LISTEN_*, CORRAL_*, "
-                          "NOTIFY_SOCKET)");
-        for (size_t j = 0; !failed && j < i; j++)
-            if (strncmp(list[j], name, strlen(name)) == 0 && list[j][strlen(name)] == '=')
-                failed = fail(reader, key, child, "duplicate key");
-        if (!failed && value->type != YAML_SCALAR_NODE)
-            failed = fail(reader, value, child, "expected a value (a string or a number)");
-        if (!failed && strlen((const char *) value->data.scalar.value) != value->data.scalar.length)
-            failed = fail(reader, value, child, "a value cannot hold a NUL character");
-        if (!failed && !(list[i] = corral_format("%s=%s", name,
-                                                  (const char *) value->data.scalar.value)))
-            failed = -1;
-        if (failed) {
-            free_list(&list);
-            return -1;
-        }
+    variables->list[variables->count++] = variable;
+    return 0;
+}
+
+int
+corral_config_parse_env(loader_t *self, yaml_node_t *node, const char *path, char ***env)
+{
+    static const field_t any_variable[] = {
+        { .name = "NAME", .kind = VALUE_NODE, .any_key = true }, { .name = NULL }
+    };
+    if (node->type != YAML_MAPPING_NODE)
+        return corral_config_fail_at(self, node, path,
+                                     "expected a mapping of variable names to values");
+    size_t count = (size_t) (node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+    variables_t variables = { calloc(count + 1, sizeof *variables.list), 0 };
+    if (!variables.list)
+        return -1;
+    if (corral_config_walk(self, node, path, any_variable, visit_variable, &variables) != 0) {
+        free_list(&variables.list);
+        return -1;
     }
     free_list(env);
-    *env = list;
+    *env = variables.list;
     return 0;
 }

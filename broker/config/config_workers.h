@@ -1,7 +1,7 @@
 /* config_workers.h: what a worker group runs (docs/architecture.md section 11): its
  * `command` (an argv list; default the reference worker) and its `env` (a
  * mapping of variables added to the workers' environment). Part of
- * config.c's loader (errors "FILE:LINE:COLUMN: KEY: message"); the
+ * the configuration's loader (errors "FILE:LINE:COLUMN: KEY: message"); the
  * single `node.workers` group and each named worker type call the same
  * parsers for their own keys. */
 #ifndef CORRAL_CONFIG_WORKERS_H
@@ -9,9 +9,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <yaml.h>
-
-#include "config_logging.h"     /* corral_config_reader_t */
 
 /* What one group of workers runs. NULL members: the defaults. */
 typedef struct {
@@ -19,18 +16,14 @@ typedef struct {
     char **env;         /* "NAME=value", NULL-terminated */
 } corral_worker_program_t;
 
-/* `command`: a non-empty sequence of non-empty strings. A program with a
- * slash is resolved against the configuration's directory, one without is
- * looked up in PATH; it must be an executable file now (a worker that
- * cannot start would otherwise be a crash loop). Replaces *argv. */
-int corral_config_command_parse(const corral_config_reader_t *reader, yaml_node_t *node,
-                                const char *path, char ***argv);
-
-/* `env`: a mapping of variable names (letters, digits, _, not starting with
- * a digit; not LISTEN_* nor CORRAL_*, which belong to corral) to scalar
- * values. Replaces *env. */
-int corral_config_env_parse(const corral_config_reader_t *reader, yaml_node_t *node,
-                            const char *path, char ***env);
+/* The `command` and `env` keys are parsed through the loader's interface
+ * (corral_config_parse_command, _env in config_loader.h). `command`: a
+ * non-empty sequence of non-empty strings; a program with a slash is
+ * resolved against the configuration's directory, one without is looked
+ * up in PATH, and it must be an executable file now (a worker that cannot
+ * start would otherwise be a crash loop). `env`: a mapping of variable
+ * names (letters, digits, _, not starting with a digit; not LISTEN_* nor
+ * CORRAL_*, which belong to corral) to scalar values. */
 
 void corral_worker_program_clear(corral_worker_program_t *program);
 /* A deep copy of `from` into the empty `to`. 0, or -1 (out of memory). */

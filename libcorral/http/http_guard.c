@@ -25,12 +25,10 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "defaults.h"
 #include "log.h"
 
 #define LOGGER "http.server"
-#define DEFAULT_MAX_CONNECTIONS 4096
-#define DEFAULT_HEADER_TIMEOUT_MS 20000
-#define DEFAULT_IDLE_TIMEOUT_MS 60000
 /* descriptors kept for the worker's own use: ZeroMQ sockets and their
  * mailboxes, libmicrohttpd's epoll, log files in classic mode */
 #define RESERVED_FDS 64
@@ -96,7 +94,7 @@ corral_http_guard_new(zloop_t *loop, const corral_http_limits_t *limits,
     self->wake_arg = arg;
     self->timer_id = -1;
     unsigned wanted = limits->max_connections ? limits->max_connections
-                                              : DEFAULT_MAX_CONNECTIONS;
+                                              : CORRAL_DEFAULT_MAX_CONNECTIONS;
     unsigned budget = descriptor_budget();
     if ((uint64_t) wanted + MHD_HEADROOM <= budget) {
         self->max_connections = wanted;
@@ -112,9 +110,9 @@ corral_http_guard_new(zloop_t *loop, const corral_http_limits_t *limits,
                    wanted, budget + RESERVED_FDS, self->max_connections);
     self->per_ip = limits->max_connections_per_ip;
     self->lists[LIST_FRESH].timeout_ms = (int64_t) (limits->header_timeout_ms
-        ? limits->header_timeout_ms : DEFAULT_HEADER_TIMEOUT_MS);
+        ? limits->header_timeout_ms : CORRAL_DEFAULT_HEADER_TIMEOUT_MS);
     self->idle_timeout_ms = limits->idle_timeout_ms ? limits->idle_timeout_ms
-                                                    : DEFAULT_IDLE_TIMEOUT_MS;
+                                                    : CORRAL_DEFAULT_IDLE_TIMEOUT_MS;
     self->lists[LIST_KEPT].timeout_ms = (int64_t) self->idle_timeout_ms;
     return self;
 }

@@ -10,12 +10,16 @@
 #include <microhttpd.h>
 #include <stdint.h>
 
-/* server.limits, as the WorkerConfig carries them; 0: the default. */
+/* server.limits, as the WorkerConfig carries them (corral.v1.HttpLimits,
+ * mapped field for field in worker.c). The first four: 0 is the default
+ * (base/defaults.h); the keep-alive ones: 0 is no limit. */
 typedef struct {
     uint32_t max_connections;           /* per worker; default 4096 */
     uint32_t max_connections_per_ip;    /* 0: no limit */
     uint64_t header_timeout_ms;         /* default 20 s */
     uint64_t idle_timeout_ms;           /* default 60 s */
+    uint64_t keepalive_requests;        /* per connection; 0: no limit */
+    uint64_t keepalive_time_ms;         /* per connection; 0: no limit */
 } corral_http_limits_t;
 
 typedef struct corral_http_guard corral_http_guard_t;

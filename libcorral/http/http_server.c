@@ -65,8 +65,6 @@ struct corral_http_server {
     corral_http_guard_t *guard;     /* from the start */
     uint64_t accepted;              /* connections since start */
     uint64_t recycled;              /* closed by the keep-alive limits */
-    uint64_t keepalive_requests;    /* per connection; 0: no limit */
-    uint64_t keepalive_time_ms;     /* per connection; 0: no limit */
     corral_handoff_t *handoff;      /* NULL: we accept on listen_fd */
 };
 
@@ -202,9 +200,10 @@ past_keepalive_limits(corral_http_server_t *self, const corral_guarded_t *guarde
 {
     if (!guarded)
         return false;
-    bool past = (self->keepalive_requests && requests > self->keepalive_requests)
-        || (self->keepalive_time_ms
-            && corral_http_guard_age_ms(guarded) >= (int64_t) self->keepalive_time_ms);
+    const corral_http_limits_t *limits = &self->limits;
+    bool past = (limits->keepalive_requests && requests > limits->keepalive_requests)
+        || (limits->keepalive_time_ms
+            && corral_http_guard_age_ms(guarded) >= (int64_t) limits->keepalive_time_ms);
     self->recycled += past;
     return past;
 }
@@ -374,14 +373,6 @@ void
 corral_http_server_alive(corral_http_server_t *self)
 {
     corral_handoff_alive(self->handoff);
-}
-
-void
-corral_http_server_keepalive_limits(corral_http_server_t *self, uint64_t requests,
-                                    uint64_t time_ms)
-{
-    self->keepalive_requests = requests;
-    self->keepalive_time_ms = time_ms;
 }
 
 /* --- Running MHD from the loop ------------------------------------------- */

@@ -23,7 +23,11 @@ void corral_http_server_destroy(corral_http_server_t **self_p);
 int corral_http_server_route(corral_http_server_t *self, const char *method,
                              const char *path, corral_route_fn *fn, void *arg);
 
-/* server.limits; before the start (else the defaults). */
+/* server.limits; before the start (else the defaults, and no keep-alive
+ * limit). A connection is kept alive after keepalive_requests responses at
+ * most (the next response says "Connection: close": 100 closes on the
+ * 101st request), and its first response once it is keepalive_time_ms old
+ * closes it, so that clients reconnect and load spreads again over time. */
 void corral_http_server_set_limits(corral_http_server_t *self,
                                    const corral_http_limits_t *limits);
 
@@ -67,12 +71,6 @@ size_t corral_http_server_connections(const corral_http_server_t *self);
 void corral_http_server_connection_counts(const corral_http_server_t *self,
                                           uint64_t *accepted, uint64_t *recycled);
 
-/* A connection is kept alive after `requests` responses at most (the next
- * response says "Connection: close": 100 closes on the 101st request), and
- * its first response once it is `time_ms` old closes it, so that clients
- * reconnect and load spreads again over time. 0: no limit. */
-void corral_http_server_keepalive_limits(corral_http_server_t *self, uint64_t requests,
-                                         uint64_t time_ms);
 
 /* The loop turns (called at each status report): with balancing shared,
  * the coordinator's sign that this worker takes connections. */

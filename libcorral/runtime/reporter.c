@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defaults.h"
 #include "log.h"
 #include "log_counters.h"
 #include "loop_delay.h"
@@ -16,7 +17,6 @@
 #include "view_cache.h"
 
 #define LOGGER "node"
-#define MIN_INTERVAL_MS 10
 #define CORE_MAX 8
 #define RTT_SAMPLES 1024
 
@@ -77,8 +77,8 @@ corral_reporter_new(const corral_reporter_setup_t *setup)
     self->desk = setup->desk;
     self->timer_id = -1;
     self->interval_ms = setup->config->status_interval_ms;
-    if (self->interval_ms < MIN_INTERVAL_MS)
-        self->interval_ms = MIN_INTERVAL_MS;
+    if (self->interval_ms < CORRAL_STATUS_INTERVAL_MIN_MS)
+        self->interval_ms = CORRAL_STATUS_INTERVAL_MIN_MS;
     self->answered_at_ms = zclock_mono();
     size_t plugins = corral_plugin_host_count(setup->plugins) + CORE_MAX;
     self->statuses = calloc(plugins, sizeof *self->statuses);

@@ -539,6 +539,23 @@ start_reporter(corral_worker_t *self)
     return 0;
 }
 
+/* server.limits from the WorkerConfig onto the HTTP server's struct, field
+ * for field (none sent: every default). */
+static corral_http_limits_t
+limits_of(const Corral__V1__HttpLimits *sent)
+{
+    if (!sent)
+        return (corral_http_limits_t) { 0 };
+    return (corral_http_limits_t) {
+        .max_connections = sent->max_connections,
+        .max_connections_per_ip = sent->max_connections_per_ip,
+        .header_timeout_ms = sent->header_timeout_ms,
+        .idle_timeout_ms = sent->idle_timeout_ms,
+        .keepalive_requests = sent->keepalive_requests,
+        .keepalive_time_ms = sent->keepalive_time_ms,
+    };
+}
+
 /* Everything up to running the loop. */
 static int
 begin_serving(corral_worker_t *self)
@@ -548,11 +565,8 @@ begin_serving(corral_worker_t *self)
                                         self->config->without_http ? -1 : CORRAL_LISTEN_FDS_START,
                                         self->identity.worker_name);
     if (self->http) {
-        corral_http_server_set_limits(self->http, &(corral_http_limits_t) {
-            self->config->max_connections, self->config->max_connections_per_ip,
-            self->config->header_timeout_ms, self->config->idle_timeout_ms });
-        corral_http_server_keepalive_limits(self->http, self->config->keepalive_requests,
-                                            self->config->keepalive_time_ms);
+        corral_http_limits_t limits = limits_of(self->config->limits);
+        corral_http_server_set_limits(self->http, &limits);
     }
     corral_plugin_host_on_released(self->plugins, report_ready_when_synced, self);
     if (!self->http || corral_access_log_attach(self->http) != 0

@@ -386,6 +386,72 @@ test_bad_config_exits_78_and_starts_nothing(void **state)
     instance_destroy(&instance);
 }
 
+/* Entries in `dir` other than corral.yml. */
+static int
+entries_besides_config(const char *dir)
+{
+    DIR *stream = opendir(dir);
+    assert_non_null(stream);
+    int count = 0;
+    for (struct dirent *entry; (entry = readdir(stream)); )
+        count += strcmp(entry->d_name, ".") && strcmp(entry->d_name, "..")
+                 && strcmp(entry->d_name, "corral.yml");
+    closedir(stream);
+    return count;
+}
+
+/* `corral --check` validates what it would create (path.data, the PID
+ * file, the log files) and creates none of it; any problem with them is a
+ * configuration error (78) that names the key's line, at a real start too. */
+static void
+test_check_creates_nothing(void **state)
+{
+    instance_t *instance = instance_new();
+    const char *dir = instance_dir(instance);
+    char config[512], *output = NULL;
+    snprintf(config, sizeof config, "%s/corral.yml", dir);
+    instance_write_config(instance,
+        "path: { data: ./state/data }\n"
+        "pid: { file: ./run/corral.pid }\n"
+        "logging:\n"
+        "  appenders:\n"
+        "    f: { type: file, fileName: ./state/data/corral.log }\n"
+        "  root: { appenders: [f] }\n");
+    int status = run_corral(&output, "--check", "-c", config, NULL);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("corral --check: %s", output);
+    free(output);
+    assert_int_equal(entries_besides_config(dir), 0);
+
+    /* a log file in a directory that does not exist, with its line */
+    instance_write_config(instance,
+        "logging:\n"
+        "  appenders:\n"
+        "    f: { type: file, fileName: ./missing/corral.log }\n"
+        "  root: { appenders: [f] }\n");
+    status = run_corral(&output, "--check", "-c", config, NULL);
+    assert_int_equal(WEXITSTATUS(status), 78);
+    if (!strstr(output, "corral.yml:3:32: logging.appenders.f.fileName: cannot open "))
+        fail_msg("unexpected: %s", output);
+    assert_non_null(strstr(output, "/missing/corral.log: No such file or directory"));
+    free(output);
+    assert_int_equal(entries_besides_config(dir), 0);
+
+    /* path.data that cannot be made: 78, checked or started (was 1) */
+    instance_write_config(instance, "path:\n  data: /dev/null/data\n");
+    status = run_corral(&output, "--check", "-c", config, NULL);
+    assert_int_equal(WEXITSTATUS(status), 78);
+    assert_non_null(strstr(output, "corral.yml:2:9: path.data: cannot create /dev/null/data"));
+    free(output);
+    status = run_corral(&output, "-c", config, NULL);
+    assert_int_equal(WEXITSTATUS(status), 78);
+    assert_non_null(strstr(output, "corral.yml:2:9: path.data: cannot create /dev/null/data"));
+    free(output);
+    assert_int_equal(entries_besides_config(dir), 0);
+    instance_destroy(&instance);
+}
+
 int
 main(void)
 {
@@ -401,6 +467,7 @@ main(void)
         cmocka_unit_test(test_stale_pid_file_is_taken_over),
         cmocka_unit_test(test_classic_mode_serves_standalone),
         cmocka_unit_test(test_bad_config_exits_78_and_starts_nothing),
+        cmocka_unit_test(test_check_creates_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

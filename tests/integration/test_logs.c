@@ -442,7 +442,9 @@ test_unwritable_log_file_is_a_config_error(void **state)
     int status = run_corral(&output, "-c", config, NULL);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 78);
-    assert_non_null(strstr(output, "logging.appenders.main: cannot open "));
+    /* the key's line and column, the appender and the key */
+    assert_non_null(strstr(output, "corral.yml:6:35: logging.appenders.main.fileName: "
+                                   "cannot open "));
     assert_non_null(strstr(output, "/notadir/corral.log: Not a directory"));
     assert_null(strstr(output, "starting"));
     free(output);

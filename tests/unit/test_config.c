@@ -249,11 +249,11 @@ static void
 test_unknown_keys(void **state)
 {
     static const bad_case_t cases[] = {
-        { "servr:\n  port: 1\n", "1:1: servr: unknown key" },
-        { "server:\n  hots: x\n", "2:3: server.hots: unknown key" },
-        { "node:\n  workers:\n    cnt: 2\n", "3:5: node.workers.cnt: unknown key" },
+        { "servr:\n  port: 1\n", "1:1: servr: unknown key (did you mean server?)" },
+        { "server:\n  hots: x\n", "2:3: server.hots: unknown key (did you mean host?)" },
+        { "node:\n  workers:\n    cnt: 2\n", "3:5: node.workers.cnt: unknown key (did you mean count?)" },
         { "node:\n  reload: { paralel: 1 }\n",
-          "2:13: node.reload.paralel: unknown key" },
+          "2:13: node.reload.paralel: unknown key (did you mean parallel?)" },
         { "node:\n  restart: { policy: sometimes }\n",
           "2:22: node.restart.policy: expected never, on-failure or always, got \"sometimes\"" },
         { "node:\n  workers: { recycle: { jitter: 150% } }\n",
@@ -262,7 +262,7 @@ test_unknown_keys(void **state)
           "2:26: node.workers.max_memory: expected a size such as 512kb, 64mb or 1gb, got \"1tb\"" },
         { "logging: { root: { level: info, additivity: true } }\n",
           "1:33: logging.root.additivity: unknown key" },
-        { "server: { Port: 80 }\n", "1:11: server.Port: unknown key" },
+        { "server: { Port: 80 }\n", "1:11: server.Port: unknown key (did you mean port?)" },
     };
     ASSERT_ERRORS(cases);
 }
@@ -470,9 +470,11 @@ test_yaml_syntax_errors(void **state)
         { "server: { host: \"abc }\n",
           "2:1: invalid YAML: found unexpected end of stream "
           "(while scanning a quoted scalar)" },
+        /* libyaml says "found character that cannot start any token" */
         { "server:\n\tport: 1\n",
-          "2:1: invalid YAML: found character that cannot start any token "
-          "(while scanning for the next token)" },
+          "2:1: tabs are not allowed in YAML: indent with spaces" },
+        { "server:\n  port: 1\n  host:\t\tx\n\t\n",
+          "4:1: tabs are not allowed in YAML: indent with spaces" },
         { "server: *nowhere\n", "1:9: invalid YAML: found undefined alias" },
         { "server: {}\n---\nnode: {}\n",
           "3:1: only one YAML document is allowed" },
@@ -619,6 +621,247 @@ test_docs_examples(void **state)
     free(line);
     fclose(stream);
     free(file);
+}
+
+/* Every key of the schema (corral_config_keys) has a row in the table of
+ * docs/configuration.md, and every row names a key that exists. */
+typedef struct {
+    char *keys[256];
+    bool section[256];
+    size_t count;
+} key_list_t;
+
+static void
+add_key(const char *key, bool section, void *arg)
+{
+    key_list_t *list = arg;
+    assert_true(list->count < 256);
+    list->section[list->count] = section;
+    list->keys[list->count++] = strdup(key);
+}
+
+static bool
+listed(const key_list_t *list, const char *key)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp(list->keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+static void
+test_docs_name_every_key(void **state)
+{
+    key_list_t schema = { .count = 0 }, documented = { .count = 0 };
+    corral_config_keys(add_key, &schema);
+    assert_true(schema.count > 60);
+    char *file = source_path("docs/configuration.md");
+    FILE *stream = fopen(file, "r");
+    if (!stream)
+        fail_msg("cannot open %s", file);
+    char *line = NULL;
+    size_t size = 0;
+    while (getline(&line, &size, stream) > 0) {
+        if (strncmp(line, "| `", 3) != 0)
+            continue;
+        char *end = strchr(line + 3, '`');
+        assert_non_null(end);
+        *end = '\0';
+        add_key(line + 3, false, &documented);
+    }
+    int wrong = 0;
+    for (size_t i = 0; i < documented.count; i++)
+        if (!listed(&schema, documented.keys[i]))
+            wrong++, print_message("docs/configuration.md documents `%s`, which is not a key\n",
+                                   documented.keys[i]);
+    for (size_t i = 0; i < schema.count; i++)
+        if (!schema.section[i] && !listed(&documented, schema.keys[i]))
+            wrong++, print_message("`%s` is a key, but docs/configuration.md's table has no "
+                                   "row for it\n", schema.keys[i]);
+    assert_int_equal(wrong, 0);
+    for (size_t i = 0; i < schema.count; i++)
+        free(schema.keys[i]);
+    for (size_t i = 0; i < documented.count; i++)
+        free(documented.keys[i]);
+    free(line);
+    fclose(stream);
+    free(file);
+}
+
+/* ---- Null ------------------------------------------------------------ */
+
+/* `key: VALUE` nested as YAML blocks ("node.reload.parallel" is three
+ * levels), with a second worker type beside node.workers.<type>. */
+static char *
+nested(const char *key, const char *value)
+{
+    char *text = calloc(1, 1024), *at = text;
+    assert_non_null(text);
+    int depth = 0;
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", key);
+    for (char *part = strtok(copy, "."); part; part = strtok(NULL, ".")) {
+        bool last = !strchr(key + (part - copy), '.');
+        const char *name = strcmp(part, "<type>") == 0 ? "jobs" : part;
+        at += sprintf(at, "%*s%s:%s%s\n", depth * 2, "", name, last && *value ? " " : "",
+                      last ? value : "");
+        if (strcmp(part, "<type>") == 0)
+            at += sprintf(at, "%*sweb: { count: 1 }\n", depth * 2, "");
+        depth++;
+    }
+    return text;
+}
+
+/* The outcome of a parse, without the position (an empty value has none
+ * of its own): "ok", or the message after "LINE:COLUMN: ". */
+static char *
+outcome(const char *text)
+{
+    char *error = NULL;
+    corral_config_t *config = corral_config_parse(FAKE_FILE, text, strlen(text), &error);
+    if (config) {
+        corral_config_destroy(&config);
+        return strdup("ok");
+    }
+    const char *message = error + strlen(FAKE_FILE) + 1;
+    message = strchr(strchr(message, ':') + 1, ':') + 2;
+    char *copy = strdup(message);
+    free(error);
+    return copy;
+}
+
+static void
+check_null_spellings(const char *key, bool section, void *arg)
+{
+    static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+    if (strstr(key, "NAME") || strstr(key, "[]"))
+        return;         /* under a user's name or in a list: below */
+    char *text = nested(key, nulls[0]);
+    char *first = outcome(text);
+    free(text);
+    for (size_t i = 1; i < sizeof nulls / sizeof nulls[0]; i++) {
+        text = nested(key, nulls[i]);
+        char *other = outcome(text);
+        if (strcmp(first, other) != 0)
+            fail_msg("%s: \"%s\" gives %s but an empty value gives %s", key, nulls[i], other,
+                     first);
+        free(other);
+        free(text);
+    }
+    /* a section or a list with no value keeps its defaults */
+    if ((section && strncmp(key, "node.remote.", 12) != 0)
+        || !strcmp(key, "node.workers.command") || !strcmp(key, "node.workers.env")
+        || !strcmp(key, "node.workers.<type>")) {
+        if (strcmp(first, "ok") != 0)
+            fail_msg("%s with no value: %s", key, first);
+        text = nested(key, "NULL");
+        corral_config_t *config = parse_ok(text);
+        if (strcmp(key, "node.workers.<type>") != 0)
+            assert_defaults(config);
+        assert_int_equal(config->server.limits.keepalive_requests, 1000);
+        assert_null(config->node.workers.program.command);
+        assert_null(config->node.workers.program.env);
+        assert_null(config->node.remote.endpoint);
+        assert_int_equal(config->logging.config->n_appenders, 0);
+        assert_int_equal(config->logging.config->n_loggers, 0);
+        corral_config_destroy(&config);
+        free(text);
+    }
+    free(first);
+}
+
+/* NULL, Null, null, ~ and an empty value mean the same for every key of
+ * every section: the defaults for a section or a list, and the same error
+ * for a value that must be given. */
+static void
+test_null_means_the_same_everywhere(void **state)
+{
+    corral_config_keys(check_null_spellings, NULL);
+    /* the keys under a user's name and in lists */
+    static const struct { const char *before, *after; } texts[] = {
+        { "logging:\n  appenders:\n    f: { type: file, fileName: x.log, layout: ", " }\n" },
+        { "logging:\n  appenders:\n    f: ", "\n" },
+        { "logging:\n  root: { appenders: ", " }\n" },
+        { "logging:\n  loggers: [ { name: a, appenders: ", " } ]\n" },
+        { "logging:\n  loggers: ", "\n" },
+        { "logging:\n  appenders: ", "\n  root: { level: debug }\n" },
+    };
+    static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char *first = NULL;
+        for (size_t j = 0; j < sizeof nulls / sizeof nulls[0]; j++) {
+            char text[256];
+            snprintf(text, sizeof text, "%s%s%s", texts[i].before, nulls[j], texts[i].after);
+            char *other = outcome(text);
+            if (!first)
+                first = other;
+            else if (strcmp(first, other) != 0)
+                fail_msg("%s: %s, but with nothing: %s", text, other, first);
+            if (other != first)
+                free(other);
+        }
+        free(first);
+    }
+    /* what the issue saw: accepted in one section, refused in another */
+    corral_config_t *config = parse_ok("server: NULL\nlogging: { appenders: NULL }\n");
+    assert_defaults(config);
+    corral_config_destroy(&config);
+    config = parse_ok("logging: { appenders: null, root: { appenders: NULL } }\n");
+    corral_config_destroy(&config);
+    /* a quoted "null" is a string, not null */
+    char *error = NULL;
+    assert_null(parse("t.yml", "server: \"null\"\n", &error));
+    assert_string_equal(error, "t.yml:1:9: server: expected a mapping, got the string \"null\"");
+    free(error);
+}
+
+/* ---- path.data for tools, read leniently ------------------------------- */
+
+static char *
+data_dir_of(const char *text, char **error)
+{
+    char dir[] = "/tmp/corral-data-dir-XXXXXX", file[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof file, "%s/corral.yml", dir);
+    FILE *out = fopen(file, "w");
+    assert_non_null(out);
+    fputs(text, out);
+    fclose(out);
+    char *data = corral_config_read_data_dir(file, error);
+    char *relative = data && strncmp(data, dir, strlen(dir)) == 0
+        ? strdup(data + strlen(dir)) : data ? strdup(data) : NULL;
+    free(data);
+    if (*error) {     /* the message without the temporary directory */
+        char *message = strdup(*error + strlen(dir) + 1);
+        free(*error);
+        *error = message;
+    }
+    unlink(file);
+    rmdir(dir);
+    return relative;
+}
+
+static void
+test_data_dir_is_read_leniently(void **state)
+{
+    char *error = NULL;
+    char *data = data_dir_of("node:\n  shutdown_timout: 1s\npath: { data: ./state }\n", &error);
+    assert_null(error);
+    assert_string_equal(data, "/state");
+    free(data);
+    data = data_dir_of("server: { port: lots }\n", &error);
+    assert_string_equal(data, "/data");
+    free(data);
+    data = data_dir_of("path: { data: /srv/corral/ }\n", &error);
+    assert_string_equal(data, "/srv/corral");
+    free(data);
+    assert_null(data_dir_of("path:\n  data: [a]\n", &error));
+    assert_string_equal(error, "corral.yml:2:9: path.data: expected a non-empty string, "
+                               "got a sequence");
+    free(error);
+    assert_null(data_dir_of("path: { data: x\n", &error));
+    assert_non_null(strstr(error, "invalid YAML"));
+    free(error);
 }
 
 /* ---- Sizes and durations -------------------------------------------- */
@@ -968,6 +1211,9 @@ main(void)
         cmocka_unit_test(test_fixtures),
         cmocka_unit_test(test_shipped_config),
         cmocka_unit_test(test_docs_examples),
+        cmocka_unit_test(test_docs_name_every_key),
+        cmocka_unit_test(test_null_means_the_same_everywhere),
+        cmocka_unit_test(test_data_dir_is_read_leniently),
         cmocka_unit_test(test_parse_size),
         cmocka_unit_test(test_parse_duration),
         cmocka_unit_test(test_logging_section_errors),

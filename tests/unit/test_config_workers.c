@@ -150,7 +150,7 @@ test_errors_name_line_column_and_key(void **state)
           "4:5: node.workers.count: a key of one group of workers beside named worker types: "
           "set it in each type" },
         { "node:\n  workers:\n    http: { cuont: 1 }\n",
-          "3:13: node.workers.http.cuont: unknown key" },
+          "3:13: node.workers.http.cuont: unknown key (did you mean count?)" },
         { "node:\n  workers:\n    http: { count: 0 }\n",
           "3:20: node.workers.http.count: expected a positive integer or \"auto\", got \"0\"" },
         { "node:\n  workers:\n    http: { http: maybe }\n",
