@@ -18,10 +18,10 @@
  * else is a byte the parse dropped. libmicrohttpd 1.0 refuses NUL and bare
  * CR itself.
  *
- * A Content-Length over the body limit is refused here, on the first call,
- * so that libmicrohttpd neither reads the body nor answers "100 Continue"
- * to an Expect: 100-continue (it sends that only when no response is
- * queued yet).
+ * An Expect: 100-continue request whose Content-Length is over the body
+ * limit is refused here, on the first call, so that libmicrohttpd does
+ * not answer "100 Continue" (it sends that only when no response is
+ * queued yet) and the client sends no body.
  *
  * What 0.9.75 refuses itself, before any callback of ours sees the
  * headers (a Content-Length with a sign, a list, blanks inside or over
@@ -100,6 +100,8 @@ typedef struct {
     unsigned content_lengths;
     unsigned transfer_encodings;
     unsigned hosts;
+    unsigned content_length_status;     /* corral_http_framing_content_length's */
+    bool expects_continue;              /* Expect: 100-continue */
     const char *transfer_encoding;
     size_t transfer_encoding_length;
     /* the walk over the header section (0.9.75) */
@@ -166,13 +168,13 @@ check_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_siz
         walk_header(self, key, key_size, value, value_size);
     if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         self->content_lengths++;
-        unsigned status = corral_http_framing_content_length(value, value_size,
-                                                             CORRAL_MAX_BODY_BYTES);
-        if (status == 413)
-            refuse(self, 413, "request body too large (Content-Length)");
-        else if (status)
+        self->content_length_status = corral_http_framing_content_length(value, value_size,
+                                                                         CORRAL_MAX_BODY_BYTES);
+        if (self->content_length_status == 400)
             refuse(self, 400, "a Content-Length that is not plain digits");
     }
+    else if (strcasecmp(key, MHD_HTTP_HEADER_EXPECT) == 0)
+        self->expects_continue = strcasecmp(value, "100-continue") == 0;
     else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
         self->hosts++;
     else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
@@ -261,6 +263,12 @@ corral_http_framing_check(struct MHD_Connection *connection, const char *method,
         refuse(&self, 400, "no Host header (required in HTTP/1.1)");
     if (self.content_lengths > 1)
         refuse(&self, 400, "several Content-Length headers");
+    /* the client waits for this answer before it sends the body; one that
+     * is sending it already gets the 413 once it has (http_server.c):
+     * answering and closing now would reset the connection under it, and
+     * the reset can destroy the answer before it is read */
+    if (self.content_length_status == 413 && self.expects_continue)
+        refuse(&self, 413, "request body too large (Content-Length, Expect: 100-continue)");
     if (self.transfer_encodings > 0) {
         if (self.content_lengths > 0)
             refuse(&self, 400, "both Content-Length and Transfer-Encoding");
