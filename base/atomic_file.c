@@ -1,5 +1,5 @@
 /* atomic_file.c: write to <path>.tmp.<pid>, fsync, rename. The file is
- * private (0600): it holds an instance's identity or its data. The
+ * private (0600, whatever the umask): it holds an instance's identity or its data. The
  * temporary name is predictable, so it is created afresh (O_EXCL) and
  * never through a symbolic link another user planted. */
 #include "atomic_file.h"
@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int
@@ -20,7 +21,7 @@ corral_atomic_write(const char *path, const void *data, size_t length)
     int fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     int rc = -1;
     if (fd >= 0) {
-        rc = write(fd, data, length) == (ssize_t) length && fsync(fd) == 0 ? 0 : -1;
+        rc = fchmod(fd, 0600) == 0 && write(fd, data, length) == (ssize_t) length && fsync(fd) == 0 ? 0 : -1;
         if (close(fd) != 0)
             rc = -1;
         if (rc == 0)

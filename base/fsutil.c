@@ -21,7 +21,9 @@ corral_make_dirs(const char *dir)
         if (*slash != '/' && !last)
             continue;
         *slash = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        if (mkdir(path, CORRAL_DIR_MODE) == 0)
+            rc = chmod(path, CORRAL_DIR_MODE);      /* whatever the umask */
+        else if (errno != EEXIST)
             rc = -1;
         if (last)
             break;

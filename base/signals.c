@@ -66,3 +66,17 @@ corral_signals_destroy(corral_signals_t **self_p)
     free(self);
     *self_p = NULL;
 }
+
+static void
+on_sigpipe(int signal_number)
+{
+    (void) signal_number;       /* the write that raised it fails with EPIPE */
+}
+
+void
+corral_signals_survive_sigpipe(void)
+{
+    struct sigaction action = { .sa_handler = on_sigpipe, .sa_flags = SA_RESTART };
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGPIPE, &action, NULL);
+}

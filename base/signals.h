@@ -19,4 +19,11 @@ void corral_signals_destroy(corral_signals_t **self_p);
 /* The signalfd, for a loop other than `loop` to watch as well. */
 int corral_signals_fd(const corral_signals_t *self);
 
+/* SIGPIPE does nothing in this process: a write to a pipe or socket whose
+ * reader is gone fails with EPIPE (counted by whoever writes), never a
+ * death. A handler that returns, not SIG_IGN, so that the programs this
+ * process execs get the default action back (exec resets a handler; an
+ * ignored signal would stay ignored in them). */
+void corral_signals_survive_sigpipe(void);
+
 #endif

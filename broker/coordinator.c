@@ -221,14 +221,20 @@ predecessor_gone(void *arg)
         corral_log_collector_release(self->logs);
 }
 
-/* The successor, all its workers ready: it serves, and says so. */
+static char *
+publish_endpoints(void *arg)
+{
+    corral_coordinator_t *self = arg;
+    return corral_operator_write_endpoints(self->operator);
+}
+
+/* The successor, all its workers ready: it serves and says so, or, if it
+ * cannot publish its address, leaves the instance to its predecessor. */
 void
 corral_coordinator_upgrade_taken_over(corral_coordinator_t *self)
 {
-    if (!corral_upgrade_is_successor(self->upgrade))
-        return;
-    corral_upgrade_announce_ready(self->upgrade);
-    corral_operator_write_endpoints(self->operator);
+    if (corral_upgrade_take_over(self->upgrade, publish_endpoints, self) != 0)
+        corral_coordinator_begin_stop(self, 1, "upgrade failed: it could not take over");
 }
 
 static int
@@ -305,7 +311,7 @@ bind_desk(corral_coordinator_t *self)
     self->desk = zsock_new(ZMQ_ROUTER);
     if (!self->desk || !self->desk_endpoint)
         return -1;
-    zsock_set_maxmsgsize(self->desk, CORRAL_MAX_FRAME_BYTES);
+    zsock_set_maxmsgsize(self->desk, CORRAL_MAX_TRANSPORT_BYTES);   /* larger: counted */
     zsock_set_router_handover(self->desk, 1);
     if (zsock_bind(self->desk, "%s", self->desk_endpoint) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot bind desk at %s: %s",
@@ -353,11 +359,7 @@ start_node_service(corral_coordinator_t *self)
 static void
 sample_log_counters(Corral__V1__LogCounters *counters, void *arg)
 {
-    corral_log_counters_t totals;
-    corral_log_collector_counters(arg, &totals);
-    counters->received = totals.received;
-    counters->dropped = totals.gaps > UINT64_MAX - totals.lines_lost
-                      ? UINT64_MAX : totals.gaps + totals.lines_lost;
+    corral_log_collector_sample(arg, counters);
 }
 
 static int

@@ -222,6 +222,7 @@ refresh_input_counters(corral_coordinator_t *self)
         input.logs_malformed = logs.malformed;
         input.logs_forged = logs.forged;
         input.logs_invalid = logs.invalid;
+        input.logs_oversized = logs.oversized;
     }
     self->desk_input->input = input;
     corral_cluster_view_set_input(self->view, &self->desk_input->input);

@@ -18,6 +18,7 @@
 #include "coordinator.h"
 #include "fd_limit.h"
 #include "cpu_quota.h"
+#include "endpoints_file.h"
 #include "fsutil.h"
 #include "instance_uuid.h"
 #include "launch_contract.h"
@@ -25,6 +26,7 @@
 #include "log.h"
 #include "logging_control.h"
 #include "pidfile.h"
+#include "signals.h"
 #include "spawn.h"
 #include "upgrade.h"
 #include "worker_config.h"
@@ -32,6 +34,10 @@
 
 #define LOGGER "coordinator"
 #define DEFAULT_CONFIG "config/corral.yml"
+/* A second start of a running instance (docs/supervision.md): not an
+ * error of the configuration nor of the system, and told apart from
+ * both. sysexits.h's EX_TEMPFAIL: try again once the other has stopped. */
+#define EXIT_ALREADY_RUNNING 75
 
 static void
 usage(FILE *out)
@@ -171,13 +177,15 @@ limit_own_memory(const corral_config_t *config)
 /* The PID file: acquired, or, in a coordinator started by SIGUSR2, the
  * predecessor's descriptor (its lock) adopted. */
 static corral_pidfile_t *
-take_pidfile(const corral_config_t *config, corral_upgrade_t *upgrade, char **error)
+take_pidfile(const corral_config_t *config, corral_upgrade_t *upgrade, pid_t *running,
+             char **error)
 {
     int inherited = corral_upgrade_pidfile_fd(upgrade);
+    *running = 0;
     if (inherited >= 0)
         return corral_pidfile_adopt(config->pid.file, inherited, error);
     pid_t stale = 0;
-    corral_pidfile_t *pidfile = corral_pidfile_acquire(config->pid.file, &stale, error);
+    corral_pidfile_t *pidfile = corral_pidfile_acquire(config->pid.file, &stale, running, error);
     if (stale)
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "took over stale PID file %s (process %d is gone)",
                    config->pid.file, (int) stale);
@@ -207,13 +215,21 @@ run(const corral_config_t *config, corral_log_router_t *log_router, corral_upgra
     }
     corral_pidfile_t *pidfile = NULL;
     char *error = NULL;
+    pid_t running = corral_upgrade_is_successor(upgrade)
+        ? 0 : corral_endpoints_file_running(config->path.data);
+    if (running > 0) {
+        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "already running (pid %d): %s/"
+                   CORRAL_ENDPOINTS_FILE " names it", (int) running, config->path.data);
+        corral_log_router_destroy(&log_router);
+        return EXIT_ALREADY_RUNNING;
+    }
     if (config->pid.file) {
-        pidfile = take_pidfile(config, upgrade, &error);
+        pidfile = take_pidfile(config, upgrade, &running, &error);
         if (!pidfile) {
             corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
             free(error);
             corral_log_router_destroy(&log_router);
-            return 1;
+            return running ? EXIT_ALREADY_RUNNING : 1;
         }
     }
     bool clustered = config->node.enabled && !memory_limit_forbids_clustering(config);
@@ -291,6 +307,7 @@ int
 main(int argc, char *argv[])
 {
     zsys_handler_set(NULL);         /* before any czmq call: signals are ours */
+    corral_signals_survive_sigpipe();   /* a closed stdout is a write error, not a death */
     reserve_low_fds();
     static const struct option options[] = {
         { "config", required_argument, NULL, 'c' },

@@ -72,7 +72,8 @@ corral_worker_config_make_data_dir(corral_worker_config_t *self, char **error)
     char *parent = corral_format("%s/workers", data);
     int made = parent ? corral_make_dirs(parent) : -1;
     free(parent);
-    if (made != 0 || (mkdir(self->data_dir, 0700) != 0 && errno != EEXIST)) {
+    if (made != 0 || (mkdir(self->data_dir, 0700) == 0 ? chmod(self->data_dir, 0700)
+                                                        : errno != EEXIST)) {
         *error = corral_format("cannot create %s: %s", self->data_dir, strerror(errno));
         return -1;
     }

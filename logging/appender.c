@@ -34,11 +34,25 @@ corral_appender_new(const char *name, corral_layout_t *layout, const char *file_
     return self;
 }
 
+/* A file it creates gets its mode whatever the umask; one that exists
+ * keeps its own. */
+static int
+open_for_append(const char *name, unsigned mode)
+{
+    int fd = open(name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd >= 0 && fchmod(fd, mode) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (fd < 0 && errno == EEXIST)
+        fd = open(name, O_WRONLY | O_APPEND | O_CLOEXEC);
+    return fd;
+}
+
 int
 corral_appender_open_file(corral_appender_t *self, char **error)
 {
-    int fd = open(self->file_name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                  self->mode ? self->mode : CORRAL_LOG_FILE_MODE);
+    int fd = open_for_append(self->file_name, self->mode ? self->mode : CORRAL_LOG_FILE_MODE);
     struct stat status;
     if (fd < 0 || fstat(fd, &status) != 0) {
         if (error && asprintf(error, "cannot open %s: %s", self->file_name, strerror(errno)) < 0)
@@ -129,6 +143,7 @@ append_in_place(corral_appender_t *self, const corral_log_record_t *record)
     if (corral_layout_format(self->layout, record, &self->buffer) != 0) {
         self->buffer.length = start;    /* no partial line */
         self->lines_lost++;
+        self->lines_unformatted++;
         return -1;
     }
     self->buffered_lines++;
@@ -144,6 +159,7 @@ corral_appender_append(corral_appender_t *self, const corral_log_record_t *recor
     corral_line_buffer_clear(&self->line);
     if (corral_layout_format(self->layout, record, &self->line) != 0) {
         self->lines_lost++;
+        self->lines_unformatted++;
         return -1;
     }
     if (self->before_line)
@@ -192,4 +208,10 @@ uint64_t
 corral_appender_lines_lost(const corral_appender_t *self)
 {
     return self->lines_lost;
+}
+
+uint64_t
+corral_appender_lines_unformatted(const corral_appender_t *self)
+{
+    return self->lines_unformatted;
 }

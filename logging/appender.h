@@ -32,8 +32,11 @@ int corral_appender_set_mode(corral_appender_t *self, unsigned mode);
 void corral_appender_destroy(corral_appender_t **self_p);
 
 const char *corral_appender_name(const corral_appender_t *self);
-/* Failed writes (each may have lost several lines), and lines lost. */
+/* Failed writes (each may have lost several lines), and lines lost (all
+ * of them: those failed writes lost, and those the layout could not
+ * format, counted apart as well). */
 uint64_t corral_appender_write_errors(const corral_appender_t *self);
 uint64_t corral_appender_lines_lost(const corral_appender_t *self);
+uint64_t corral_appender_lines_unformatted(const corral_appender_t *self);
 
 #endif

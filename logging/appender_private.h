@@ -25,7 +25,8 @@ struct corral_appender {
     corral_line_buffer_t buffer;
     corral_line_buffer_t line;
     uint64_t write_errors;
-    uint64_t lines_lost;
+    uint64_t lines_lost;            /* all lost lines, unformatted included */
+    uint64_t lines_unformatted;
     size_t buffered_lines;
     bool warned;
     corral_appender_hook_fn *before_line;

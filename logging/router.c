@@ -326,3 +326,15 @@ corral_log_router_lines_lost(const corral_log_router_t *self)
         total += corral_appender_lines_lost(self->appenders[i]);
     return total;
 }
+
+size_t
+corral_log_router_appender_count(const corral_log_router_t *self)
+{
+    return self->appender_count;
+}
+
+const corral_appender_t *
+corral_log_router_appender(const corral_log_router_t *self, size_t index)
+{
+    return index < self->appender_count ? self->appenders[index] : NULL;
+}

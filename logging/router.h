@@ -7,6 +7,7 @@
 #define CORRAL_ROUTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "appender.h"
@@ -37,6 +38,10 @@ void corral_log_router_write(corral_log_router_t *self, const corral_log_record_
 void corral_log_router_flush(corral_log_router_t *self);
 /* Reopens every file appender (SIGUSR1). */
 void corral_log_router_reopen(corral_log_router_t *self);
+/* Its appenders (with_appenders), for their counters. */
+size_t corral_log_router_appender_count(const corral_log_router_t *self);
+const corral_appender_t *corral_log_router_appender(const corral_log_router_t *self,
+                                                   size_t index);
 /* Failed writes and lines lost, summed over the appenders. */
 uint64_t corral_log_router_write_errors(const corral_log_router_t *self);
 uint64_t corral_log_router_lines_lost(const corral_log_router_t *self);

@@ -15,8 +15,9 @@
 #define CORRAL_BUS_IN_NAME "bus-in"             /* ipc://<runtime dir>/bus-in */
 #define CORRAL_BUS_OUT_NAME "bus-out"
 
-/* A larger Envelope on bus-in is dropped and counted (frames above
- * CORRAL_MAX_FRAME_BYTES never get past ZeroMQ: it drops the connection). */
+/* A larger Envelope on bus-in is dropped and counted as oversized (up to
+ * CORRAL_MAX_TRANSPORT_BYTES; a larger frame never gets past ZeroMQ: it
+ * drops the connection). */
 #define CORRAL_MAX_BROADCAST_BYTES (1024 * 1024)
 
 /* Queues on both ends hold this many messages before ZeroMQ drops (XPUB)

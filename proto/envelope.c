@@ -88,6 +88,8 @@ corral_envelope_peel(zmsg_t *message, corral_peeled_t *out)
     }
     if (!out->routing_id || !body || zmsg_size(message) != 0)
         out->status = CORRAL_PEEL_WRONG_SHAPE;
+    else if (zframe_size(body) > CORRAL_MAX_FRAME_BYTES)
+        out->status = CORRAL_PEEL_OVERSIZED;
     else if (!(out->envelope = corral_envelope_decode(body)))
         out->status = CORRAL_PEEL_NOT_ENVELOPE;
     else if (out->envelope->protocol != CORRAL_PROTOCOL_VERSION)
@@ -113,6 +115,8 @@ corral_peel_refusal(corral_peel_status_t status)
         return NULL;
     case CORRAL_PEEL_WRONG_SHAPE:
         return "a message of the wrong shape";
+    case CORRAL_PEEL_OVERSIZED:
+        return "a frame larger than the limit (4 MiB)";
     case CORRAL_PEEL_NOT_ENVELOPE:
         return "a frame that is not an Envelope";
     case CORRAL_PEEL_OTHER_VERSION:

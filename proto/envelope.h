@@ -10,6 +10,11 @@
 
 #define CORRAL_PROTOCOL_VERSION 1
 #define CORRAL_MAX_FRAME_BYTES (4 * 1024 * 1024)   /* ZMQ_MAXMSGSIZE */
+/* ZMQ_MAXMSGSIZE of the coordinator's receiving sockets (desk, logs,
+ * bus-in): a frame
+ * over CORRAL_MAX_FRAME_BYTES and up to this is received only to be
+ * counted (oversized) and dropped; past it ZeroMQ drops the connection. */
+#define CORRAL_MAX_TRANSPORT_BYTES (4 * CORRAL_MAX_FRAME_BYTES)
 
 typedef Corral__V1__Envelope corral_envelope_t;
 
@@ -42,6 +47,8 @@ int corral_envelope_send_packed(zsock_t *socket, zframe_t *routing_id, zframe_t 
 typedef enum {
     CORRAL_PEEL_OK,             /* an Envelope of CORRAL_PROTOCOL_VERSION */
     CORRAL_PEEL_WRONG_SHAPE,    /* not the frames above */
+    CORRAL_PEEL_OVERSIZED,      /* a body over CORRAL_MAX_FRAME_BYTES (a socket
+                                 * that takes up to CORRAL_MAX_TRANSPORT_BYTES) */
     CORRAL_PEEL_NOT_ENVELOPE,   /* the body frame is not an Envelope */
     CORRAL_PEEL_OTHER_VERSION,  /* an Envelope of another protocol version */
 } corral_peel_status_t;

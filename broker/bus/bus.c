@@ -69,6 +69,8 @@ bind_socket(int type, const char *endpoint)
     if (!socket)
         return NULL;
     CORRAL_BUS_SOCKET_OPTIONS(socket, 0);
+    if (type == ZMQ_PULL)       /* bus-in: a frame over the limit is received to be counted */
+        zsock_set_maxmsgsize(socket, CORRAL_MAX_TRANSPORT_BYTES);
     if (type == ZMQ_XPUB)
         zsock_set_xpub_verbose(socket, 1);     /* every resubscription asks for a snapshot */
     if (zsock_bind(socket, "%s", endpoint) != 0) {

@@ -60,6 +60,7 @@ struct corral_cluster_view {
     corral_view_filler_fn *filler;
     void *filler_arg;
     const Corral__V1__ReloadOutcome *last_reload;
+    const Corral__V1__ServiceStatus *data_dir;
     const Corral__V1__InputCounters *input;
     const Corral__V1__BalancerCounters *balancer;
     zframe_t *packed;           /* the envelope, for those who ask meanwhile */
@@ -153,6 +154,13 @@ corral_cluster_view_resize(corral_cluster_view_t *self, int worker_count)
         self->workers[i] = (worker_t) { .pid = 0 };
     self->worker_count = worker_count;
     return 0;
+}
+
+void
+corral_cluster_view_set_data_dir(corral_cluster_view_t *self,
+                                 const Corral__V1__ServiceStatus *status)
+{
+    self->data_dir = status;
 }
 
 void
@@ -385,6 +393,7 @@ corral_cluster_view_envelope(corral_cluster_view_t *self, uint64_t desk_dropped)
     message.desk_dropped = desk_dropped;
     message.coordinator_logs = &self->logs;
     message.last_reload = (Corral__V1__ReloadOutcome *) self->last_reload;
+    message.data_dir = (Corral__V1__ServiceStatus *) self->data_dir;
     message.input = (Corral__V1__InputCounters *) self->input;
     message.balancer = (Corral__V1__BalancerCounters *) self->balancer;
     message.bus = (Corral__V1__BusStats *) self->bus;

@@ -26,6 +26,10 @@ void corral_cluster_view_destroy(corral_cluster_view_t **self_p);
 
 /* A reload changed the worker count (slots past it are dropped). */
 int corral_cluster_view_resize(corral_cluster_view_t *self, int worker_count);
+/* path.data's state (data_watch.h), shown in /api/status and /api/stats
+ * (kept by the caller; NULL: none). */
+void corral_cluster_view_set_data_dir(corral_cluster_view_t *self,
+                                      const Corral__V1__ServiceStatus *status);
 /* The last reload's outcome, shown in /api/status (kept by the caller). */
 void corral_cluster_view_set_reload(corral_cluster_view_t *self,
                                     const Corral__V1__ReloadOutcome *outcome);

@@ -2,6 +2,7 @@
  * events it publishes. */
 #include "tap.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "log.h"
 
 #define LOGGER "coordinator"
-#define SEND_HWM 50000              /* then XPUB drops for that subscriber */
+#define SEND_HWM 50000              /* then that subscriber misses what follows */
 #define TOPIC_MAX 256
 
 struct corral_tap {
@@ -25,6 +26,8 @@ struct corral_tap {
     corral_layout_t *layout;
     uint64_t lines;
     uint64_t events;
+    uint64_t lines_dropped;         /* not sent: a subscriber's queue was full */
+    uint64_t events_dropped;
 };
 
 /* [1|0][prefix]: a subscription or its end. */
@@ -56,6 +59,17 @@ compare_strings(const void *a, const void *b)
     return strcmp(a, b);
 }
 
+/* XPUB drops a message for a subscriber whose queue is full, silently;
+ * with ZMQ_XPUB_NODROP it refuses the message instead (EAGAIN), which is
+ * how a loss is seen and counted. It is refused for every subscriber: a
+ * send that went on to the others would mark the full subscriber's pipe
+ * inactive, and XPUB would then skip it unseen until it reads again. */
+static void
+set_nodrop(corral_tap_t *self, int on)
+{
+    zmq_setsockopt(zsock_resolve(self->socket), ZMQ_XPUB_NODROP, &on, sizeof on);
+}
+
 corral_tap_t *
 corral_tap_new(zloop_t *loop, const char *runtime_dir)
 {
@@ -77,6 +91,8 @@ corral_tap_new(zloop_t *loop, const char *runtime_dir)
     zlistx_set_destructor(self->topics, (zlistx_destructor_fn *) zstr_free);
     zlistx_set_comparator(self->topics, compare_strings);
     zsock_set_sndhwm(self->socket, SEND_HWM);
+    zsock_set_sndtimeo(self->socket, 0);        /* never wait for a subscriber */
+    set_nodrop(self, 1);
     zsock_set_maxmsgsize(self->socket, TOPIC_MAX + 1);   /* subscriptions only */
     if (zsock_bind(self->socket, "%s", self->endpoint) != 0
         || zloop_reader(loop, self->socket, on_subscription, self) != 0) {
@@ -120,13 +136,24 @@ wanted(corral_tap_t *self, const char *topic)
     return false;
 }
 
-static void
+static int
+send_message(corral_tap_t *self, const char *topic, zframe_t **frame)
+{
+    void *socket = zsock_resolve(self->socket);
+    if (zmq_send(socket, topic, strlen(topic), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    return zframe_send(frame, self->socket, ZFRAME_DONTWAIT);
+}
+
+/* Returns false if it was not sent: a subscriber's queue (SEND_HWM) is
+ * full (see set_nodrop). */
+static bool
 publish(corral_tap_t *self, const char *topic, const corral_envelope_t *envelope)
 {
     zframe_t *frame = corral_envelope_pack(envelope);
-    if (frame && zstr_sendm(self->socket, topic) == 0)
-        zframe_send(&frame, self->socket, ZFRAME_DONTWAIT);
+    bool sent = frame && send_message(self, topic, &frame) == 0;
     zframe_destroy(&frame);
+    return sent;
 }
 
 static int64_t
@@ -175,7 +202,8 @@ corral_tap_record(const corral_log_record_t *record, void *arg)
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_TAP_LINE;
     envelope.tap_line = &body;
-    publish(self, topic, &envelope);
+    if (!publish(self, topic, &envelope))
+        self->lines_dropped++;
     self->lines++;
     corral_line_buffer_free(&line);
 }
@@ -205,7 +233,8 @@ corral_tap_event(corral_tap_t *self, const char *kind, int worker_id, const char
     corral_envelope_t envelope = CORRAL__V1__ENVELOPE__INIT;
     envelope.body_case = CORRAL__V1__ENVELOPE__BODY_TAP_EVENT;
     envelope.tap_event = &body;
-    publish(self, topic, &envelope);
+    if (!publish(self, topic, &envelope))
+        self->events_dropped++;
     self->events++;
 }
 
@@ -215,4 +244,6 @@ corral_tap_counters(const corral_tap_t *self, Corral__V1__ToolCounters *counters
     counters->tap_subscriptions = zlistx_size(self->topics);
     counters->tap_lines = self->lines;
     counters->tap_events = self->events;
+    counters->tap_lines_dropped = self->lines_dropped;
+    counters->tap_events_dropped = self->events_dropped;
 }

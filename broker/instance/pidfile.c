@@ -1,7 +1,14 @@
-/* pidfile.c: acquiring, holding and removing the PID file. */
+/* pidfile.c: acquiring, holding and removing the PID file.
+ *
+ * The lock belongs to the file's inode, so the file is rewritten in place,
+ * never replaced by a rename; the new PID is written over the old one in
+ * one pwrite(2) before the tail is cut, so that a reader never sees an
+ * empty file, and a full disk cannot fail it (the block is already
+ * there). */
 #include "pidfile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +44,8 @@ read_pid(int fd)
 static int
 open_safely(const char *path, char **error)
 {
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+                  CORRAL_PIDFILE_MODE);
     if (fd < 0 && errno == ELOOP) {
         *error = corral_format("PID file %s is a symbolic link: refusing to follow it", path);
         return -1;
@@ -54,13 +62,14 @@ open_safely(const char *path, char **error)
         close(fd);
         return -1;
     }
+    fchmod(fd, CORRAL_PIDFILE_MODE);    /* whatever the umask */
     return fd;
 }
 
 /* Opens and locks the file that is at `path` now: a holder that removed it
  * between our open and our lock leaves us with a lock on a dead inode. */
 static int
-open_locked(const char *path, char **error)
+open_locked(const char *path, pid_t *running_pid, char **error)
 {
     for (int attempt = 0; attempt < 5; attempt++) {
         int fd = open_safely(path, error);
@@ -70,9 +79,11 @@ open_locked(const char *path, char **error)
             int saved = errno;
             pid_t holder = read_pid(fd);
             close(fd);
-            if (saved == EWOULDBLOCK)
-                *error = corral_format("PID file %s is held by running process %d: "
-                                       "is corral already running?", path, (int) holder);
+            if (saved == EWOULDBLOCK) {
+                *running_pid = holder ? holder : -1;
+                *error = corral_format("already running (pid %d): PID file %s is held",
+                                       (int) holder, path);
+            }
             else
                 *error = corral_format("cannot lock PID file %s: %s", path, strerror(saved));
             return -1;
@@ -87,13 +98,20 @@ open_locked(const char *path, char **error)
     return -1;
 }
 
-/* Our PID, in place of what the file holds. */
+/* `pid`, in place of what the file holds (see the top). */
+static int
+write_pid(int fd, pid_t pid)
+{
+    char text[32];
+    int length = snprintf(text, sizeof text, "%d\n", (int) pid);
+    return pwrite(fd, text, (size_t) length, 0) == length && ftruncate(fd, length) == 0
+        ? 0 : -1;
+}
+
 static int
 write_own_pid(int fd)
 {
-    char text[32];
-    int length = snprintf(text, sizeof text, "%d\n", (int) getpid());
-    return ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t) length, 0) == length ? 0 : -1;
+    return write_pid(fd, getpid());
 }
 
 static corral_pidfile_t *
@@ -108,15 +126,16 @@ holding(const char *path, int fd)
 }
 
 corral_pidfile_t *
-corral_pidfile_acquire(const char *path, pid_t *stale_pid, char **error)
+corral_pidfile_acquire(const char *path, pid_t *stale_pid, pid_t *running_pid, char **error)
 {
     *stale_pid = 0;
+    *running_pid = 0;
     if (corral_make_parent_dirs(path) != 0) {
         *error = corral_format("cannot create the directory of PID file %s: %s",
                                path, strerror(errno));
         return NULL;
     }
-    int fd = open_locked(path, error);
+    int fd = open_locked(path, running_pid, error);
     if (fd < 0)
         return NULL;
     *stale_pid = read_pid(fd);
@@ -154,6 +173,22 @@ corral_pidfile_write_pid(corral_pidfile_t *self)
     return write_own_pid(self->fd);
 }
 
+int
+corral_pidfile_restore_pid(corral_pidfile_t *self, pid_t pid)
+{
+    return write_pid(self->fd, pid);
+}
+
+/* The file at our path is the one we hold, and names this process. */
+static bool
+still_ours(const corral_pidfile_t *self)
+{
+    struct stat opened, named;
+    return fstat(self->fd, &opened) == 0 && lstat(self->path, &named) == 0
+        && opened.st_ino == named.st_ino && opened.st_dev == named.st_dev
+        && read_pid(self->fd) == getpid();
+}
+
 void
 corral_pidfile_forget(corral_pidfile_t **self_p)
 {
@@ -169,7 +204,7 @@ corral_pidfile_forget(corral_pidfile_t **self_p)
 void
 corral_pidfile_release(corral_pidfile_t **self_p)
 {
-    if (*self_p)
+    if (*self_p && still_ours(*self_p))
         unlink((*self_p)->path);
     corral_pidfile_forget(self_p);
 }

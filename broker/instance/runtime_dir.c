@@ -83,6 +83,8 @@ take_lock(const char *path)
     char *file = corral_format("%s/" LOCK_FILE, path);
     int fd = file ? open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
     free(file);
+    if (fd >= 0)
+        fchmod(fd, 0600);       /* whatever the umask */
     if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int saved = errno;
         close(fd);
@@ -125,6 +127,8 @@ lock_parent(const char *parent)
     char *file = corral_format("%s/.lock", parent);
     int fd = file ? open(file, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
     free(file);
+    if (fd >= 0)
+        fchmod(fd, 0600);
     if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
         close(fd);
         fd = -1;

@@ -10,6 +10,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "log_hold.h"
+#include "log_losses.h"
 #include "worker_secret.h"
 #include "loop_delay.h"
 
@@ -41,8 +42,13 @@ struct corral_log_collector {
     worker_logs_t *workers;         /* [1..worker_count] */
     int worker_count;
     uint64_t malformed;
+    uint64_t oversized;             /* frames over CORRAL_MAX_FRAME_BYTES */
     uint64_t forged;
     uint64_t invalid;
+    corral_log_losses_t *losses;    /* the appenders', across logging reloads */
+    Corral__V1__AppenderLosses *sampled;    /* what the last sample points to */
+    Corral__V1__AppenderLosses **sampled_list;
+    size_t sampled_capacity;
     int64_t malformed_logged_at;
     int64_t deadline;               /* 0: none; else no drain reads past it */
     uint64_t records_received;      /* from every worker */
@@ -183,7 +189,10 @@ receive_one(corral_log_collector_t *self)
         }
         return true;
     }
-    corral_log_collector_take_frame(self, zmq_msg_data(&message), zmq_msg_size(&message));
+    if (zmq_msg_size(&message) > CORRAL_MAX_FRAME_BYTES)
+        count_bad(self, &self->oversized, "a frame larger than the limit");
+    else
+        corral_log_collector_take_frame(self, zmq_msg_data(&message), zmq_msg_size(&message));
     zmq_msg_close(&message);
     return true;
 }
@@ -231,12 +240,15 @@ corral_log_collector_new(zloop_t *loop, const char *runtime_dir, int worker_coun
         snprintf(self->workers[id].name, sizeof self->workers[id].name, "worker-%d", id);
     self->endpoint = corral_format("ipc://%s/logs", runtime_dir);
     self->socket = zsock_new(ZMQ_PULL);
-    if (!self->arena || !self->workers || !self->endpoint || !self->socket) {
+    self->losses = corral_log_losses_new();
+    if (!self->arena || !self->workers || !self->endpoint || !self->socket || !self->losses) {
         corral_log_collector_destroy(&self);
         return NULL;
     }
     zsock_set_rcvhwm(self->socket, RECEIVE_HWM);
-    zsock_set_maxmsgsize(self->socket, CORRAL_MAX_FRAME_BYTES);
+    /* a frame over the limit is received to be counted (oversized), up to
+     * the transport's bound: past it ZeroMQ drops the connection */
+    zsock_set_maxmsgsize(self->socket, CORRAL_MAX_TRANSPORT_BYTES);
     if (zsock_bind(self->socket, "%s", self->endpoint) != 0
         || zloop_reader(loop, self->socket, on_logs, self) != 0) {
         corral_log(CORRAL_LEVEL_FATAL, LOGGER, "cannot bind logs at %s: %s", self->endpoint,
@@ -278,11 +290,32 @@ count_unread(corral_log_collector_t *self)
     zmq_msg_close(&message);
 }
 
+/* "; appenders: file: 3 write errors, 120 lines lost writing, 0 formatting" */
+static void
+describe_appenders(corral_log_collector_t *self, char *out, size_t size)
+{
+    size_t count, used = 0;
+    const corral_appender_losses_t *list = corral_log_losses_now(self->losses, self->router,
+                                                                 &count);
+    out[0] = '\0';
+    for (size_t i = 0; i < count && used + 96 < size; i++)
+        used += (size_t) snprintf(out + used, size - used,
+                                  "%s%s: %llu write errors, %llu lines lost writing, %llu "
+                                  "formatting", i ? "; " : " (appenders: ", list[i].name,
+                                  (unsigned long long) list[i].write_errors,
+                                  (unsigned long long) list[i].lost_writing,
+                                  (unsigned long long) list[i].lost_formatting);
+    if (used && used + 1 < size)
+        snprintf(out + used, size - used, ")");
+}
+
 static void
 log_counters(corral_log_collector_t *self)
 {
     corral_log_counters_t totals;
     corral_log_collector_counters(self, &totals);
+    char appenders[1024];
+    describe_appenders(self, appenders, sizeof appenders);
     char per_worker[1024] = "";
     size_t used = 0;
     for (int id = 1; id <= self->worker_count && used < sizeof per_worker - 64; id++) {
@@ -296,14 +329,15 @@ log_counters(corral_log_collector_t *self)
     }
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "logs: received %llu, dropped %llu, write errors %llu, lines lost %llu, "
-               "malformed %llu, forged %llu, invalid %llu, not written by the stop deadline "
-               "%llu (%llu frames unread) (%s)",
+               "malformed %llu, oversized %llu, forged %llu, invalid %llu, not written by the "
+               "stop deadline %llu (%llu frames unread) (%s)%s",
                (unsigned long long) totals.received, (unsigned long long) totals.dropped,
                (unsigned long long) totals.write_errors,
                (unsigned long long) totals.lines_lost, (unsigned long long) totals.malformed,
+               (unsigned long long) totals.oversized,
                (unsigned long long) totals.forged, (unsigned long long) totals.invalid,
                (unsigned long long) totals.unwritten, (unsigned long long) self->frames_unread,
-               per_worker);
+               per_worker, appenders);
 }
 
 void
@@ -328,6 +362,9 @@ corral_log_collector_destroy(corral_log_collector_t **self_p)
     zsock_destroy(&self->socket);
     corral_log_router_destroy(&self->router);
     corral_arena_destroy(&self->arena);
+    corral_log_losses_destroy(&self->losses);
+    free(self->sampled);
+    free(self->sampled_list);
     free(self->workers);
     free(self->endpoint);
     free(self);
@@ -408,6 +445,8 @@ void
 corral_log_collector_replace_router(corral_log_collector_t *self, corral_log_router_t *router)
 {
     corral_log_set_levels(router);
+    corral_log_router_flush(self->router);      /* what it still holds, counted now */
+    corral_log_losses_bank(self->losses, self->router);
     corral_log_router_destroy(&self->router);
     self->router = router;
 }
@@ -423,10 +462,15 @@ corral_log_collector_name_worker(corral_log_collector_t *self, int worker_id, co
 void
 corral_log_collector_counters(const corral_log_collector_t *self, corral_log_counters_t *out)
 {
+    size_t count;
+    const corral_appender_losses_t *list =
+        corral_log_losses_now(self->losses, self->router, &count);
+    corral_appender_losses_t appenders = corral_log_losses_sum(list, count);
     *out = (corral_log_counters_t) {
-        .write_errors = corral_log_router_write_errors(self->router),
-        .lines_lost = corral_log_router_lines_lost(self->router),
+        .write_errors = appenders.write_errors,
+        .lines_lost = saturating_add(appenders.lost_writing, appenders.lost_formatting),
         .malformed = self->malformed,
+        .oversized = self->oversized,
         .forged = self->forged,
         .invalid = self->invalid,
     };
@@ -477,4 +521,42 @@ corral_log_collector_release(corral_log_collector_t *self)
                "logs: writing the log files from now on (%llu records held meanwhile, %llu "
                "dropped past the bound)", (unsigned long long) count,
                (unsigned long long) dropped);
+}
+
+void
+corral_log_collector_sample(corral_log_collector_t *self, Corral__V1__LogCounters *out)
+{
+    corral_log_counters_t totals;
+    corral_log_collector_counters(self, &totals);
+    out->received = totals.received;
+    out->gaps = totals.gaps;
+    out->dropped = saturating_add(totals.gaps, totals.lines_lost);
+    out->n_appenders = 0;
+    out->appenders = NULL;
+    size_t count;
+    const corral_appender_losses_t *list = corral_log_losses_now(self->losses, self->router,
+                                                                 &count);
+    if (count > self->sampled_capacity) {
+        Corral__V1__AppenderLosses *sampled = realloc(self->sampled, count * sizeof *sampled);
+        if (sampled)
+            self->sampled = sampled;
+        Corral__V1__AppenderLosses **pointers = realloc(self->sampled_list,
+                                                        count * sizeof *pointers);
+        if (pointers)
+            self->sampled_list = pointers;
+        if (!sampled || !pointers)
+            return;
+        self->sampled_capacity = count;
+    }
+    for (size_t i = 0; i < count; i++) {
+        Corral__V1__AppenderLosses *entry = &self->sampled[i];
+        *entry = (Corral__V1__AppenderLosses) CORRAL__V1__APPENDER_LOSSES__INIT;
+        entry->name = (char *) list[i].name;
+        entry->write_errors = list[i].write_errors;
+        entry->lost_writing = list[i].lost_writing;
+        entry->lost_formatting = list[i].lost_formatting;
+        self->sampled_list[i] = entry;
+    }
+    out->appenders = self->sampled_list;
+    out->n_appenders = count;
 }

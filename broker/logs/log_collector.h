@@ -10,6 +10,7 @@
 #include <czmq.h>
 #include <stdint.h>
 
+#include "corral/v1/corral.pb-c.h"
 #include "router.h"
 
 typedef struct corral_log_collector corral_log_collector_t;
@@ -18,9 +19,11 @@ typedef struct {
     uint64_t received;          /* records from workers */
     uint64_t dropped;           /* records workers could not send, and gaps */
     uint64_t gaps;              /* of those, records missing between seqs */
-    uint64_t write_errors;      /* failed writes to appenders */
-    uint64_t lines_lost;        /* lines those failures lost */
+    uint64_t write_errors;      /* failed writes to appenders, since the start */
+    uint64_t lines_lost;        /* lines the appenders lost (writes, formatting), since the
+                                 * start: a logging reload keeps the counts (log_losses.h) */
     uint64_t malformed;         /* frames that were not a LogBatch envelope */
+    uint64_t oversized;         /* frames over CORRAL_MAX_FRAME_BYTES */
     uint64_t forged;            /* LogBatches without their worker's secret */
     uint64_t invalid;           /* a seq jump past the bound, too many records */
     uint64_t unwritten;         /* sent before a Bye, not written by the stop deadline */
@@ -83,6 +86,11 @@ void corral_log_collector_release(corral_log_collector_t *self);
  * flushed and closed. */
 void corral_log_collector_replace_router(corral_log_collector_t *self,
                                          corral_log_router_t *router);
+
+/* For the cluster view: received, dropped (gaps and the appenders' lost
+ * lines), gaps, and each appender's losses (pointing into this collector,
+ * valid until the next call). */
+void corral_log_collector_sample(corral_log_collector_t *self, Corral__V1__LogCounters *out);
 
 /* Totals, and one worker's (1..worker_count) received and dropped. */
 void corral_log_collector_counters(const corral_log_collector_t *self,

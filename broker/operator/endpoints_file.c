@@ -1,10 +1,22 @@
-/* endpoints_file.c: writing and removing endpoints.json. */
+/* endpoints_file.c: writing, removing and reading endpoints.json.
+ *
+ * Two coordinators of one instance live at once during a binary upgrade,
+ * and both touch this file: the successor replaces it, the predecessor
+ * removes it at exit if it still names itself. Reading the PID and
+ * unlinking are two steps, so both sides take an exclusive flock(2) on
+ * the data directory itself around their step: a predecessor never
+ * removes a file the successor renamed into place between its read and
+ * its unlink. (A lock on the directory creates no file.) */
 #include "endpoints_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -12,6 +24,26 @@
 #include "fsutil.h"
 
 #define FORMAT_VERSION 1
+
+/* The exclusive lock on `data_dir`, or -1 (then the step runs unlocked:
+ * a directory that cannot be opened cannot be written either). */
+static int
+lock_directory(const char *data_dir)
+{
+    int fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void
+unlock_directory(int fd)
+{
+    if (fd >= 0)
+        close(fd);      /* the lock goes with it */
+}
 
 static json_t *
 remote_json(const corral_endpoints_t *endpoints)
@@ -54,20 +86,67 @@ corral_endpoints_file_write(const char *data_dir, const corral_endpoints_t *endp
     }
     size_t length = strlen(text);
     text[length++] = '\n';      /* json_dumps leaves room: its NUL */
+    int lock = lock_directory(data_dir);
     if (corral_atomic_write(path, text, length) != 0) {
         *error = corral_format("cannot write %s: %s", path, strerror(errno));
         free(path);
         path = NULL;
     }
+    unlock_directory(lock);
     free(text);
     return path;
 }
 
-void
-corral_endpoints_file_remove(const char *path)
+/* The PID the file at `path` names, or 0. */
+static pid_t
+named_pid(const char *path)
 {
     json_t *document = json_load_file(path, 0, NULL);
-    if (document && json_integer_value(json_object_get(document, "pid")) == getpid())
-        unlink(path);
+    json_int_t pid = json_integer_value(json_object_get(document, "pid"));
     json_decref(document);
+    return pid > 0 && pid <= INT32_MAX ? (pid_t) pid : 0;
+}
+
+int
+corral_endpoints_file_remove(const char *path)
+{
+    char *data_dir = strdup(path);
+    char *slash = data_dir ? strrchr(data_dir, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    int lock = slash ? lock_directory(*data_dir ? data_dir : "/") : -1;
+    int rc = named_pid(path) == getpid() ? unlink(path) : 0;
+    int saved = errno;
+    unlock_directory(lock);
+    free(data_dir);
+    errno = saved;
+    return rc;
+}
+
+/* Whether the runtime directory's lock file is held (runtime_dir.c holds
+ * it for the life of the instance). Opened read-only: nothing created. */
+static bool
+runtime_dir_held(const char *runtime_dir)
+{
+    char *lock_file = corral_format("%s/lock", runtime_dir);
+    int fd = lock_file ? open(lock_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+    free(lock_file);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
+pid_t
+corral_endpoints_file_running(const char *data_dir)
+{
+    char *path = corral_format("%s/" CORRAL_ENDPOINTS_FILE, data_dir);
+    json_t *document = path ? json_load_file(path, 0, NULL) : NULL;
+    free(path);
+    json_int_t pid = json_integer_value(json_object_get(document, "pid"));
+    const char *runtime_dir = json_string_value(json_object_get(document, "runtime_dir"));
+    bool running = pid > 0 && pid <= INT32_MAX && runtime_dir && runtime_dir_held(runtime_dir);
+    json_decref(document);
+    return running ? (pid_t) pid : 0;
 }

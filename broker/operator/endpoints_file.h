@@ -2,11 +2,13 @@
  * in any language where a running instance is: its UUID, coordinator PID,
  * runtime directory, HTTP address and every ZeroMQ endpoint (docs/tools.md).
  * Written whole (a temporary file renamed into place) once every socket
- * is bound, removed at a clean exit. A file left by a killed instance
- * names a PID that is gone: tools treat it as no instance, and the next
- * start replaces it. */
+ * is bound, removed at a clean exit by the coordinator it names, never by
+ * another. A file left by a killed instance names a PID that is gone:
+ * tools treat it as no instance, and the next start replaces it. */
 #ifndef CORRAL_ENDPOINTS_FILE_H
 #define CORRAL_ENDPOINTS_FILE_H
+
+#include <sys/types.h>
 
 #define CORRAL_ENDPOINTS_FILE "endpoints.json"     /* under path.data */
 #define CORRAL_ENDPOINTS_MAX 8
@@ -30,7 +32,13 @@ typedef struct {
 char *corral_endpoints_file_write(const char *data_dir, const corral_endpoints_t *endpoints,
                                   char **error);
 
-/* Removes the file if it still names this process. */
-void corral_endpoints_file_remove(const char *path);
+/* Removes the file if it still names this process. Returns 0, or -1 with
+ * errno set (a read-only path.data). */
+int corral_endpoints_file_remove(const char *path);
+
+/* The PID of the live coordinator that <data_dir>/endpoints.json names
+ * (its runtime directory is held), or 0: no file, or a killed
+ * instance's. */
+pid_t corral_endpoints_file_running(const char *data_dir);
 
 #endif

@@ -2,9 +2,12 @@
  * node.remote and endpoints.json. */
 #include "operator.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
+#include "data_watch.h"
 #include "endpoints_file.h"
 #include "fsutil.h"
 #include "log.h"
@@ -20,6 +23,7 @@ struct corral_operator {
     corral_cluster_view_t *view;        /* it tells the tap of status changes */
     Corral__V1__ToolCounters counters;  /* what the cluster view carries */
     char *endpoints_file;
+    corral_data_watch_t *data_watch;    /* path.data still writable? */
     corral_operator_setup_t setup;      /* for endpoints.json written later */
 };
 
@@ -43,8 +47,8 @@ start_remote(corral_operator_t *self, const corral_operator_setup_t *setup)
 }
 
 /* endpoints.json under path.data, for tools; and where the instance is, in
- * the log at warn, so that two instances can be told apart at any level. */
-static int
+ * the log at info. NULL, or the error (free it). */
+static char *
 write_endpoints(corral_operator_t *self, const corral_operator_setup_t *setup)
 {
     char *config_file = realpath(setup->config->file, NULL);
@@ -72,14 +76,23 @@ write_endpoints(corral_operator_t *self, const corral_operator_setup_t *setup)
                                                        &error);
     free(config_file);
     free(http);
-    if (!self->endpoints_file) {
-        corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error ? error : "out of memory");
-        free(error);
-        return -1;
-    }
-    corral_log(CORRAL_LEVEL_WARN, LOGGER, "instance %s (pid %d): endpoints in %s",
+    if (!self->endpoints_file)
+        return error ? error : strdup("out of memory");
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "instance %s (pid %d): endpoints in %s",
                setup->uuid, (int) getpid(), self->endpoints_file);
-    return 0;
+    return NULL;
+}
+
+/* At start: an instance that cannot say where it is does not start. */
+static int
+publish_at_start(corral_operator_t *self, const corral_operator_setup_t *setup)
+{
+    char *error = write_endpoints(self, setup);
+    if (!error)
+        return 0;
+    corral_log(CORRAL_LEVEL_FATAL, LOGGER, "%s", error);
+    free(error);
+    return -1;
 }
 
 corral_operator_t *
@@ -106,11 +119,29 @@ corral_operator_new(const corral_operator_setup_t *setup)
                                      &self->counters);
     self->view = setup->view;
     corral_cluster_view_set_tap(self->view, self->tap);
+    self->data_watch = corral_data_watch_new(setup->loop, setup->config->path.data,
+                                             setup->config->node.status.interval_ms);
+    if (self->data_watch)
+        corral_cluster_view_set_data_dir(self->view, corral_data_watch_status(self->data_watch));
     self->setup = *setup;
     if ((setup->config->node.remote.endpoint && start_remote(self, setup) != 0)
-        || (!setup->hold_endpoints && write_endpoints(self, setup) != 0))
+        || (!setup->hold_endpoints && publish_at_start(self, setup) != 0))
         corral_operator_destroy(&self);
     return self;
+}
+
+/* The stop line of the tap, beside the logs' (log_collector.c). */
+static void
+log_tap_counters(const corral_tap_t *tap)
+{
+    Corral__V1__ToolCounters counters = CORRAL__V1__TOOL_COUNTERS__INIT;
+    corral_tap_counters(tap, &counters);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "tap: %llu lines published, %llu not sent; %llu "
+               "events, %llu not sent (a subscriber's queue was full)",
+               (unsigned long long) counters.tap_lines,
+               (unsigned long long) counters.tap_lines_dropped,
+               (unsigned long long) counters.tap_events,
+               (unsigned long long) counters.tap_events_dropped);
 }
 
 void
@@ -119,15 +150,22 @@ corral_operator_destroy(corral_operator_t **self_p)
     corral_operator_t *self = *self_p;
     if (!self)
         return;
-    if (self->endpoints_file)
-        corral_endpoints_file_remove(self->endpoints_file);
+    if (self->endpoints_file && corral_endpoints_file_remove(self->endpoints_file) != 0)
+        corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot remove %s: %s (it names this process, "
+                   "which is gone: tools treat it as stale)", self->endpoints_file,
+                   strerror(errno));
     free(self->endpoints_file);
     corral_remote_destroy(&self->remote);
     corral_desk_tools_destroy(&self->tools);
     if (self->logs)
         corral_log_collector_observe(self->logs, NULL, NULL);
-    if (self->view)
+    if (self->view) {
         corral_cluster_view_set_tap(self->view, NULL);
+        corral_cluster_view_set_data_dir(self->view, NULL);
+    }
+    corral_data_watch_destroy(&self->data_watch);
+    if (self->tap)
+        log_tap_counters(self->tap);    /* the tap no longer sees records: no loop */
     corral_tap_destroy(&self->tap);
     free(self);
     *self_p = NULL;
@@ -160,9 +198,10 @@ corral_operator_count(corral_operator_t *self)
     corral_tap_counters(self->tap, &self->counters);
 }
 
-void
+char *
 corral_operator_write_endpoints(corral_operator_t *self)
 {
-    if (self && !self->endpoints_file)
-        write_endpoints(self, &self->setup);        /* it logs a failure */
+    if (!self || self->endpoints_file)
+        return NULL;
+    return write_endpoints(self, &self->setup);
 }

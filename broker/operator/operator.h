@@ -43,8 +43,9 @@ corral_desk_tools_t *corral_operator_tools(const corral_operator_t *self);
 /* node.remote's desk endpoint, bound at the start; NULL when not exposed. */
 const char *corral_operator_remote_desk(const corral_operator_t *self);
 
-/* Writes endpoints.json now, if it was held. */
-void corral_operator_write_endpoints(corral_operator_t *self);
+/* Writes endpoints.json now, if it was held: NULL, or the error (free
+ * it). */
+char *corral_operator_write_endpoints(corral_operator_t *self);
 
 /* Before each cluster view: the tools' and the tap's counters now. */
 void corral_operator_count(corral_operator_t *self);

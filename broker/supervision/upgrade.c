@@ -537,22 +537,44 @@ corral_upgrade_seed_bus(corral_upgrade_t *self, corral_bus_t *bus)
                    "previous coordinator (pid %d)", kept, (int) self->predecessor);
 }
 
-void
-corral_upgrade_announce_ready(corral_upgrade_t *self)
+/* The PID file names us, then endpoints.json; either failing, nothing of
+ * the predecessor's is left changed. */
+static char *
+claim_files(corral_upgrade_t *self, corral_upgrade_publish_fn *publish, void *arg)
+{
+    if (self->pidfile && corral_pidfile_write_pid(self->pidfile) != 0)
+        return corral_format("cannot write the PID file: %s", strerror(errno));
+    char *error = publish(arg);
+    if (error && self->pidfile && corral_pidfile_restore_pid(self->pidfile,
+                                                             self->predecessor) != 0)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot write the previous coordinator's PID "
+                   "(%d) back into the PID file: %s", (int) self->predecessor,
+                   strerror(errno));
+    return error;
+}
+
+int
+corral_upgrade_take_over(corral_upgrade_t *self, corral_upgrade_publish_fn *publish, void *arg)
 {
     if (!self || !self->is_successor || self->announced)
-        return;
+        return 0;
+    char *error = claim_files(self, publish, arg);
+    if (error) {
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "upgrade failed: %s; this coordinator (pid %d) "
+                   "stops without taking over, the previous one (pid %d) keeps serving and "
+                   "keeps its files", error, (int) getpid(), (int) self->predecessor);
+        free(error);
+        return -1;
+    }
     self->announced = true;
     char ready = READY_MESSAGE;
     if (self->channel >= 0 && send(self->channel, &ready, 1, MSG_NOSIGNAL) != 1)
         corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot tell the previous coordinator (pid %d) "
                    "that this one is ready: %s", (int) self->predecessor, strerror(errno));
-    if (self->pidfile && corral_pidfile_write_pid(self->pidfile) != 0)
-        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot write the PID file: %s",
-                   strerror(errno));
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "upgrade: this coordinator (pid %d) serves from now "
                "on; the previous one (pid %d) stops its workers and exits", (int) getpid(),
                (int) self->predecessor);
+    return 0;
 }
 
 bool

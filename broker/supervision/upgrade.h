@@ -104,9 +104,17 @@ char *corral_upgrade_runtime_name(const corral_upgrade_t *self, const char *uuid
 /* Stores the predecessor's persisted messages in `bus`, before any worker
  * subscribes. Logs how many. */
 void corral_upgrade_seed_bus(corral_upgrade_t *self, corral_bus_t *bus);
-/* All workers are ready: tells the predecessor, writes our PID in the PID
- * file. */
-void corral_upgrade_announce_ready(corral_upgrade_t *self);
+/* Writes this coordinator's address (endpoints.json): NULL, or the error
+ * (free it). */
+typedef char *(corral_upgrade_publish_fn)(void *arg);
+/* All workers are ready: writes our PID in the PID file, then `publish`es
+ * our address, then tells the predecessor, which stops. A coordinator
+ * that cannot do both does not take over: the PID file names the
+ * predecessor again, it is logged, and -1 says to stop this one (the
+ * predecessor, seeing it exit before it was ready, keeps serving). 0
+ * otherwise, and in a coordinator that is no successor. */
+int corral_upgrade_take_over(corral_upgrade_t *self, corral_upgrade_publish_fn *publish,
+                             void *arg);
 /* True until the predecessor has exited: log records are held meanwhile. */
 bool corral_upgrade_predecessor_alive(const corral_upgrade_t *self);
 

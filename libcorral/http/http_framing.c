@@ -16,12 +16,26 @@
  * overwritten by NULs, and every parsed name and value points into it; so
  * the bytes between them must be exactly those separators, and anything
  * else is a byte the parse dropped. libmicrohttpd 1.0 refuses NUL and bare
- * CR itself. */
+ * CR itself.
+ *
+ * An Expect: 100-continue request whose Content-Length is over the body
+ * limit is refused here, on the first call, so that libmicrohttpd does
+ * not answer "100 Continue" (it sends that only when no response is
+ * queued yet) and the client sends no body.
+ *
+ * What 0.9.75 refuses itself, before any callback of ours sees the
+ * headers (a Content-Length with a sign, a list, blanks inside or over
+ * 2^64), it answers with its status line and headers twice; and a chunk
+ * size or chunk extension it accepts is never shown to us (only the chunk
+ * data is). Those are not reachable from here: see docs/http.md. */
 #include "http_framing.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
+
+#include "http_request.h"
 
 /* RFC 9110 section 5.6.2 */
 static bool
@@ -39,6 +53,18 @@ is_token(const char *text, size_t length)
     return true;
 }
 
+/* RFC 9110 section 8.6: Content-Length = 1*DIGIT, nothing else (no sign,
+ * no list, no blank around it: libmicrohttpd hands the value over
+ * trimmed, so a blank here was inside). */
+static bool
+all_digits(const char *text, size_t length)
+{
+    for (size_t i = 0; i < length; i++)
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    return true;
+}
+
 /* Field values: no control character but HTAB (RFC 9110 section 5.5). */
 static bool
 is_field_value(const char *text, size_t length)
@@ -51,12 +77,31 @@ is_field_value(const char *text, size_t length)
     return true;
 }
 
+unsigned
+corral_http_framing_content_length(const char *value, size_t length, uint64_t limit)
+{
+    if (length == 0 || length > 20)
+        return length == 0 ? 400 : all_digits(value, length) ? 413 : 400;
+    if (!all_digits(value, length))
+        return 400;
+    uint64_t declared = 0;
+    for (size_t i = 0; i < length; i++) {
+        unsigned digit = (unsigned) (value[i] - '0');
+        if (declared > (UINT64_MAX - digit) / 10)
+            return 413;         /* 2^64 and beyond: larger than any limit */
+        declared = declared * 10 + digit;
+    }
+    return declared > limit ? 413 : 0;
+}
+
 typedef struct {
     const char *problem;            /* the first one found */
     unsigned status;
     unsigned content_lengths;
     unsigned transfer_encodings;
     unsigned hosts;
+    unsigned content_length_status;     /* corral_http_framing_content_length's */
+    bool expects_continue;              /* Expect: 100-continue */
     const char *transfer_encoding;
     size_t transfer_encoding_length;
     /* the walk over the header section (0.9.75) */
@@ -121,8 +166,15 @@ check_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_siz
         refuse(self, 400, "a header value holds a control character (NUL, CR, ...)");
     if (self->walk)
         walk_header(self, key, key_size, value, value_size);
-    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
         self->content_lengths++;
+        self->content_length_status = corral_http_framing_content_length(value, value_size,
+                                                                         CORRAL_MAX_BODY_BYTES);
+        if (self->content_length_status == 400)
+            refuse(self, 400, "a Content-Length that is not plain digits");
+    }
+    else if (strcasecmp(key, MHD_HTTP_HEADER_EXPECT) == 0)
+        self->expects_continue = strcasecmp(value, "100-continue") == 0;
     else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
         self->hosts++;
     else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
@@ -154,17 +206,35 @@ check_transfer_encoding(check_t *self)
         refuse(self, 400, "a Transfer-Encoding that does not end with chunked");
 }
 
+/* "%00" in the path, before any query: the path a route sees is
+ * decoded, and would end there. */
+static bool
+path_encodes_nul(const char *uri)
+{
+    for (const char *c = uri; *c && *c != '?' && *c != '#'; c++)
+        if (c[0] == '%' && c[1] == '0' && c[2] == '0')
+            return true;
+    return false;
+}
+
 bool
 corral_http_framing_target_intact(const char *uri)
 {
+    if (path_encodes_nul(uri))
+        return false;
 #if MHD_VERSION == 0x00097500
     /* libmicrohttpd 0.9.75 cuts the request line where its last space
-     * was, so an intact target's NUL is followed by the version; one
-     * from the client is followed by the rest of the target */
-    size_t length = strlen(uri);
-    return strncmp(uri + length + 1, "HTTP/", 5) == 0;
+     * was, and the line's end (CR and LF, or LF) with NULs: an intact
+     * target's NUL is followed by the version (HTTP/d.d) and a NUL; one
+     * from the client by the rest of the target, which may itself
+     * imitate a version ("/a\0HTTP/1.1 HTTP/1.1": then the real version
+     * follows, where no header line can start) */
+    const char *version = uri + strlen(uri) + 1;
+    bool looks_like_version = strncmp(version, "HTTP/", 5) == 0
+        && version[5] >= '0' && version[5] <= '9' && version[6] == '.'
+        && version[7] >= '0' && version[7] <= '9' && version[8] == '\0';
+    return looks_like_version && (version[9] == '\0' || strncmp(version + 9, "HTTP/", 5) != 0);
 #else
-    (void) uri;
     return true;        /* 1.0 refuses a NUL in the request line itself */
 #endif
 }
@@ -193,6 +263,12 @@ corral_http_framing_check(struct MHD_Connection *connection, const char *method,
         refuse(&self, 400, "no Host header (required in HTTP/1.1)");
     if (self.content_lengths > 1)
         refuse(&self, 400, "several Content-Length headers");
+    /* the client waits for this answer before it sends the body; one that
+     * is sending it already gets the 413 once it has (http_server.c):
+     * answering and closing now would reset the connection under it, and
+     * the reset can destroy the answer before it is read */
+    if (self.content_length_status == 413 && self.expects_continue)
+        refuse(&self, 413, "request body too large (Content-Length, Expect: 100-continue)");
     if (self.transfer_encodings > 0) {
         if (self.content_lengths > 0)
             refuse(&self, 400, "both Content-Length and Transfer-Encoding");

@@ -247,7 +247,7 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         unsigned status = corral_http_framing_check(connection, method, version, &problem);
         if (target_cut) {
             status = 400;
-            problem = "a NUL in the request target";
+            problem = "a NUL in the request target (raw, or %00 in the path)";
         }
         if (status) {
             /* answered now, so libmicrohttpd skips any body and closes */

@@ -196,6 +196,50 @@ log_families(out_t *out, view_t *view, const process_t *list, size_t n)
     }
 }
 
+/* appender="NAME"[,reason="REASON"], the name escaped as the text format
+ * says (backslash, double quote, line feed). */
+static void
+appender_labels(char *labels, size_t size, const char *name, const char *reason)
+{
+    size_t used = (size_t) snprintf(labels, size, "appender=\"");
+    for (const char *c = name; *c && used + 4 < size; c++) {
+        if (*c == '\\' || *c == '"' || *c == '\n')
+            labels[used++] = '\\';
+        labels[used++] = *c == '\n' ? 'n' : *c;
+    }
+    labels[used] = '\0';
+    snprintf(labels + used, size - used, "\"%s%s%s", reason ? ",reason=\"" : "",
+             reason ? reason : "", reason ? "\"" : "");
+}
+
+/* The coordinator's appenders' losses, since the start (reloads keep
+ * them): corral_logs_dropped_total{worker="coordinator"} is their lines
+ * lost plus the gaps. */
+static void
+appender_families(out_t *out, const Corral__V1__LogCounters *logs)
+{
+    if (!logs || logs->n_appenders == 0)
+        return;
+    char labels[320];
+    family(out, "corral_log_appender_write_errors_total", "counter", "Failed writes of the "
+           "coordinator's appenders (disk full, closed stdout...).");
+    for (size_t i = 0; i < logs->n_appenders; i++) {
+        appender_labels(labels, sizeof labels, logs->appenders[i]->name, NULL);
+        count(out, "corral_log_appender_write_errors_total", labels,
+              logs->appenders[i]->write_errors);
+    }
+    family(out, "corral_log_appender_lines_lost_total", "counter", "Lines the coordinator's "
+           "appenders lost, by reason: writing (failed writes), formatting.");
+    for (size_t i = 0; i < logs->n_appenders; i++) {
+        appender_labels(labels, sizeof labels, logs->appenders[i]->name, "writing");
+        count(out, "corral_log_appender_lines_lost_total", labels,
+              logs->appenders[i]->lost_writing);
+        appender_labels(labels, sizeof labels, logs->appenders[i]->name, "formatting");
+        count(out, "corral_log_appender_lines_lost_total", labels,
+              logs->appenders[i]->lost_formatting);
+    }
+}
+
 static void
 coordinator_families(out_t *out, view_t *view)
 {
@@ -204,6 +248,12 @@ coordinator_families(out_t *out, view_t *view)
     count(out, "corral_workers", labels, view->n_workers);
     family(out, "corral_desk_dropped_total", "counter", "Bad input dropped on desk.");
     count(out, "corral_desk_dropped_total", labels, view->desk_dropped);
+    appender_families(out, view->coordinator_logs);
+    if (view->input) {
+        family(out, "corral_logs_oversized_total", "counter", "Frames over 4 MiB dropped on "
+               "logs.");
+        count(out, "corral_logs_oversized_total", labels, view->input->logs_oversized);
+    }
     if (view->bus) {
         family(out, "corral_bus_broadcasts_total", "counter", "Broadcasts sequenced.");
         count(out, "corral_bus_broadcasts_total", labels, view->bus->received);
@@ -223,6 +273,12 @@ coordinator_families(out_t *out, view_t *view)
         count(out, "corral_tap_lines_total", labels, t->tap_lines);
         family(out, "corral_tap_events_total", "counter", "Events published on tap.");
         count(out, "corral_tap_events_total", labels, t->tap_events);
+        family(out, "corral_tap_lines_dropped_total", "counter", "Log lines published on tap "
+               "that at least one subscriber did not get (its queue was full).");
+        count(out, "corral_tap_lines_dropped_total", labels, t->tap_lines_dropped);
+        family(out, "corral_tap_events_dropped_total", "counter", "Events published on tap "
+               "that at least one subscriber did not get (its queue was full).");
+        count(out, "corral_tap_events_dropped_total", labels, t->tap_events_dropped);
     }
     if (view->balancer) {
         const Corral__V1__BalancerCounters *b = view->balancer;

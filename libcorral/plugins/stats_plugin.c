@@ -203,12 +203,42 @@ input_json(const Corral__V1__InputCounters *input)
         "invalid", counter(bus->invalid), "over_store_limit", counter(bus->over_store_limit),
         "snapshots_deferred", counter(bus->snapshots_deferred),
         "persisted_bytes", counter(bus->persisted_bytes)) : json_object();
-    return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I}}",
+    return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I}}",
         "bus_in", bus_in,
         "desk", "dropped", counter(input->desk_dropped),
         "hello_refused", counter(input->desk_hello_refused),
         "logs", "malformed", counter(input->logs_malformed),
+        "oversized", counter(input->logs_oversized),
         "forged", counter(input->logs_forged), "invalid", counter(input->logs_invalid));
+}
+
+/* Where the coordinator's dropped lines were lost: gaps, and each
+ * appender's, by reason (counted since the start; reloads keep them). */
+static json_t *
+coordinator_logs_json(const Corral__V1__LogCounters *logs)
+{
+    json_t *appenders = json_object();
+    for (size_t i = 0; i < logs->n_appenders; i++) {
+        const Corral__V1__AppenderLosses *a = logs->appenders[i];
+        json_object_set_new(appenders, a->name, json_pack(
+            "{s:I, s:I, s:I}", "write_errors", counter(a->write_errors),
+            "lost_writing", counter(a->lost_writing),
+            "lost_formatting", counter(a->lost_formatting)));
+    }
+    return json_pack("{s:I, s:I, s:I, s:o}", "received", counter(logs->received),
+                     "dropped", counter(logs->dropped), "gaps", counter(logs->gaps),
+                     "appenders", appenders);
+}
+
+static json_t *
+tap_json(const Corral__V1__ToolCounters *tools)
+{
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}",
+                     "subscriptions", counter(tools->tap_subscriptions),
+                     "lines", counter(tools->tap_lines),
+                     "lines_dropped", counter(tools->tap_lines_dropped),
+                     "events", counter(tools->tap_events),
+                     "events_dropped", counter(tools->tap_events_dropped));
 }
 
 json_t *
@@ -252,6 +282,17 @@ corral_stats_json(view_t *view, bool clustered)
         "logs", "received", counter(totals.logs_received),
         "dropped", counter(totals.logs_dropped),
         "workers", workers);
+    const Corral__V1__LogCounters *own = view->coordinator_logs;
+    if (own)
+        json_object_set_new(json_object_get(document, "logs"), "coordinator",
+                            coordinator_logs_json(own));
+    if (view->tools)
+        json_object_set_new(document, "tap", tap_json(view->tools));
+    if (view->data_dir)
+        json_object_set_new(document, "data_dir", json_pack(
+            "{s:b, s:s}", "writable",
+            view->data_dir->level == CORRAL__V1__STATUS_LEVEL__STATUS_LEVEL_AVAILABLE,
+            "summary", view->data_dir->summary));
     if (clustered)
         json_object_set_new(document, "desk",
                             json_pack("{s:I}", "dropped", counter(view->desk_dropped)));

@@ -217,6 +217,9 @@ corral_status_json(view_t *view, bool clustered, uint64_t view_age_ms, int *over
     }
     if (clustered)
         add_coordinator_core(view_age_ms, view, core);
+    if (view->data_dir)         /* path.data writable, or why not */
+        json_object_set_new(core, "data", level_json(view->data_dir->level,
+                                                     view->data_dir->summary));
     json_t *overall = overall_status(core, plugins, silent, silent_names);
     *overall_level = level_of(overall);
     json_t *document = json_pack("{s:s, s:{s:s}, s:{s:o, s:o, s:o}, s:o, s:o, s:I}",

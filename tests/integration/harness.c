@@ -171,6 +171,20 @@ instance_write_cluster_config(instance_t *self, int workers, const char *extra)
 }
 
 void
+instance_write_quick_config(instance_t *self, const char *logging)
+{
+    char yaml[4096];
+    snprintf(yaml, sizeof yaml,
+             "server: { host: 127.0.0.1, port: 0, test_routes: true }\n"
+             "path: { data: ./data }\n"
+             "pid: { file: ./corral.pid }\n"
+             "node: { workers: { count: 1, " TEST_WORKER " }, shutdown_timeout: 10s,\n"
+             "        status: { interval: 100ms } }\n"
+             "%s%s", logging ? "logging:\n" : "", logging ? logging : "");
+    instance_write_config(self, yaml);
+}
+
+void
 instance_write_cluster_config_with(instance_t *self, int workers, const char *server,
                                    const char *extra)
 {
@@ -267,14 +281,14 @@ instance_set_fd_limit(instance_t *self, long limit)
 }
 
 static pid_t
-spawn_corral(char *const argv[], int output_fd, const char *notify_path,
+spawn_corral(char *const argv[], int output_fd, int stdout_fd, const char *notify_path,
              const char *runtime_dir, long fd_limit)
 {
     pid_t pid = fork();
     if (pid < 0)
         fail("fork");
     if (pid == 0) {
-        dup2(output_fd, 1);
+        dup2(stdout_fd >= 0 ? stdout_fd : output_fd, 1);
         dup2(output_fd, 2);
         if (notify_path)
             setenv("NOTIFY_SOCKET", notify_path, 1);
@@ -292,13 +306,20 @@ spawn_corral(char *const argv[], int output_fd, const char *notify_path,
 void
 instance_start(instance_t *self)
 {
+    instance_start_with_stdout(self, -1);
+}
+
+void
+instance_start_with_stdout(instance_t *self, int stdout_fd)
+{
     char notify_path[320];
     self->notify_fd = open_notify_socket(self->dir, notify_path, sizeof notify_path);
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");
     char *argv[] = { CORRAL_BIN_DIR "/corral", "-c", self->config_file, NULL };
-    self->pid = spawn_corral(argv, pipe_fds[1], notify_path, self->dir, self->fd_limit);
+    self->pid = spawn_corral(argv, pipe_fds[1], stdout_fd, notify_path, self->dir,
+                             self->fd_limit);
     close(pipe_fds[1]);
     self->pidfd = (int) pidfd_open(self->pid, 0);
     if (self->pidfd < 0)
@@ -429,7 +450,7 @@ run_program(char **output, char *const argv[])
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         fail("pipe");
-    pid_t pid = spawn_corral(argv, pipe_fds[1], NULL, NULL, 0);
+    pid_t pid = spawn_corral(argv, pipe_fds[1], -1, NULL, NULL, 0);
     close(pipe_fds[1]);
     size_t length = 0;
     char *text = calloc(1, 1);
@@ -693,20 +714,40 @@ harness_now_ms(void)
     return now_ms();
 }
 
+/* The value at a dotted path ("logs.coordinator.dropped") in `root`. */
+static json_t *
+json_at(json_t *root, const char *dotted)
+{
+    json_t *node = root;
+    char path[256];
+    snprintf(path, sizeof path, "%s", dotted);
+    char *saved = NULL;
+    for (char *part = strtok_r(path, ".", &saved); node && part;
+         part = strtok_r(NULL, ".", &saved))
+        node = json_object_get(node, part);
+    return node;
+}
+
 long long
 stats_integer(const instance_t *self, const char *dotted)
 {
     response_t response;
     if (!http_get(instance_port(self), "/api/stats", &response))
         return -1;
-    json_t *node = response.json;
-    char path[128];
-    snprintf(path, sizeof path, "%s", dotted);
-    char *saved = NULL;
-    for (char *part = strtok_r(path, ".", &saved); node && part;
-         part = strtok_r(NULL, ".", &saved))
-        node = json_object_get(node, part);
+    json_t *node = json_at(response.json, dotted);
     long long value = json_is_integer(node) ? (long long) json_integer_value(node) : -1;
+    response_clear(&response);
+    return value;
+}
+
+char *
+api_string(const instance_t *self, const char *route, const char *dotted)
+{
+    response_t response;
+    if (!http_get(instance_port(self), route, &response))
+        return strdup("");
+    json_t *node = json_at(response.json, dotted);
+    char *value = strdup(json_is_string(node) ? json_string_value(node) : "");
     response_clear(&response);
     return value;
 }

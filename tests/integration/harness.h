@@ -43,12 +43,19 @@ void instance_write_cluster_config(instance_t *self, int workers, const char *ex
  * "test_routes: true, limits: { header_timeout: 1s }". */
 void instance_write_cluster_config_with(instance_t *self, int workers, const char *server,
                                         const char *extra);
+/* One worker, test routes, a status view every 100 ms (counters show up
+ * fast), the PID file above, then `logging` (the section's body, indented;
+ * NULL: none). */
+void instance_write_quick_config(instance_t *self, const char *logging);
 /* RLIMIT_NOFILE (soft and hard) for the processes instance_start starts;
  * 0 (the default): inherited. */
 void instance_set_fd_limit(instance_t *self, long limit);
 
 /* Starts `corral -c <dir>/corral.yml`. */
 void instance_start(instance_t *self);
+/* The same with its standard output on `stdout_fd` (its standard error
+ * still read here). */
+void instance_start_with_stdout(instance_t *self, int stdout_fd);
 /* Awaits READY=1 on the notify socket; learns the port. */
 bool instance_wait_ready(instance_t *self, int timeout_ms);
 /* Awaits a line of corral's output (all its processes) containing `text`. */
@@ -125,6 +132,9 @@ bool instance_stop(instance_t **self_p);
 /* /api/stats's integer at a dotted path ("input.desk.hello_refused"), or
  * -1 when the request fails or the value is absent. */
 long long stats_integer(const instance_t *self, const char *dotted);
+/* The string at a dotted path of `route`'s JSON ("status.core.data.level"
+ * of /api/status), or "" (free it). */
+char *api_string(const instance_t *self, const char *route, const char *dotted);
 /* Awaits /api/stats showing `dotted` >= `at_least` (the view refreshes
  * every status interval) for at most timeout_ms; returns the value seen. */
 long long await_stats_integer(const instance_t *self, const char *dotted, long long at_least,

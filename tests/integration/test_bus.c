@@ -418,11 +418,19 @@ test_bad_input_on_bus_in(void **state)
     assert_int_equal(bad.stats.dropped, 6);
     assert_true(instance_wait_output(instance, "bus-in: dropped", WAIT_MS));
 
-    /* a frame above ZMQ_MAXMSGSIZE: ZeroMQ drops that connection, the bus
-     * goes on (not counted: it never reaches the coordinator) */
+    /* a frame over the frame limit (5 MiB): received, dropped, counted */
+    zframe_t *frame = zframe_new(NULL, CORRAL_MAX_FRAME_BYTES + (1u << 20));
+    memset(zframe_data(frame), 0, zframe_size(frame));
+    send_bad(&bad, frame, NULL);
+    assert_int_equal(bad.stats.oversized, 2);
+    assert_int_equal(bad.stats.dropped, 7);
+
+    /* a frame above ZMQ_MAXMSGSIZE (the transport's bound): ZeroMQ drops
+     * that connection, the bus goes on (not counted: it never reaches the
+     * coordinator) */
     zsock_t *huge = zsock_new_push(NULL);
     assert_int_equal(zsock_connect(huge, "ipc://%s/bus-in", instance_runtime_dir(instance)), 0);
-    zframe_t *frame = zframe_new(NULL, CORRAL_MAX_FRAME_BYTES + 1);
+    frame = zframe_new(NULL, CORRAL_MAX_TRANSPORT_BYTES + 1);
     memset(zframe_data(frame), 0, zframe_size(frame));
     zframe_send(&frame, huge, 0);
 
@@ -434,7 +442,7 @@ test_bad_input_on_bus_in(void **state)
     assert_string_equal(payloads_of(replies, 2, "probe-a", "later", 0), "fine");
     json_decref(replies);
     send_bad(&bad, broadcast_frame("probe-a", "y", "{}"), zframe_new("extra", 5));
-    assert_int_equal(bad.stats.dropped, 7);
+    assert_int_equal(bad.stats.dropped, 8);
 
     zsock_destroy(&huge);
     zsock_destroy(&bad.push);

@@ -251,6 +251,13 @@ test_ambiguous_framing_is_refused_and_closed(void **state)
              "\r\n" SMUGGLED, "HTTP/1.1 400"),
         CASE("a NUL in the query", "GET /api/hello?a\0b HTTP/1.1\r\nHost: x\r\n\r\n"
              SMUGGLED, "HTTP/1.1 400"),
+        CASE("a NUL in the target, then an imitated version",
+             "GET /api/hello\0HTTP/1.1 HTTP/1.1\r\nHost: x\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("a percent-encoded NUL in the path", "GET /api/hello%00x HTTP/1.1\r\nHost: x\r\n"
+             "\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("Expect: 100-continue over the body limit", "POST /api/hello HTTP/1.1\r\n"
+             "Host: x\r\nContent-Length: 10485760\r\nExpect: 100-continue\r\n\r\n",
+             "HTTP/1.1 413"),
 #undef CASE
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

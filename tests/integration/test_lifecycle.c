@@ -287,9 +287,9 @@ test_second_instance_refuses_live_pid_file(void **state)
     snprintf(config, sizeof config, "%s/corral.yml", instance_dir(instance));
     int status = run_corral(&output, "-c", config, NULL);
     assert_true(WIFEXITED(status));
-    assert_int_not_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(WEXITSTATUS(status), 75);      /* already running (docs/supervision.md) */
     char expected[64];
-    snprintf(expected, sizeof expected, "held by running process %d", (int) instance_pid(instance));
+    snprintf(expected, sizeof expected, "already running (pid %d)", (int) instance_pid(instance));
     assert_non_null(strstr(output, expected));
     free(output);
 
