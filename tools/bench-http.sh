@@ -116,7 +116,7 @@ start_corral() {
         clustered-2) node="enabled: true, workers: { count: 2, command: [$TEST_WORKER] }" ;;
         uv-1)        node="enabled: true, workers: { count: 1, command: [$TMP/own/uv-worker] }" ;;
         python-1)    node="enabled: true, workers: { count: 1, command: [/usr/bin/python3,
-                           $ROOT/examples/python-worker/worker.py], env: { PYTHONPATH: $TMP/own } }" ;;
+                           $ROOT/examples/python-worker/worker.py], env: { PYTHONPATH: $ROOT/clients/python } }" ;;
         *) die "unknown setup $setup" ;;
     esac
     # level info: the readiness line is logged at info; corral logs nothing
@@ -306,15 +306,14 @@ measure() {
 
 # --- Your own workers ----------------------------------------------------------
 
-# build_own_workers: the libuv example against an install of $BUILD_DIR, and
-# the Python worker's protobuf code, into $TMP/own
+# build_own_workers: the libuv example against an install of $BUILD_DIR,
+# into $TMP/own (the Python worker runs on clients/python as it is)
 build_own_workers() {
     local own=$TMP/own
     mkdir -p "$own"
     cmake --install "$BUILD_DIR" --prefix "$own/prefix" >/dev/null \
         && PKG_CONFIG_PATH=$(dirname "$(find "$own/prefix" -name corral.pc | head -n1)") \
-           make -s -C "$ROOT/examples/libuv-worker" OUT="$own" >&2 \
-        && make -s -C "$ROOT/examples/python-worker" OUT="$own" >&2
+           make -s -C "$ROOT/examples/libuv-worker" OUT="$own" >&2
 }
 
 # --- Runs --------------------------------------------------------------------

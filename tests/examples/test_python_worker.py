@@ -10,7 +10,11 @@ reaches their own /api/status), their log records come out of the
 coordinator, a Python broadcast reaches C and Python handlers, and a C
 broadcast reaches Python; SIGTERM stops all of them gracefully.
 
-usage: test_python_worker.py BIN_DIR SOURCE_DIR PYTHON_OUT"""
+Run in both balancing modes: `shared` (the Python workers take the
+connections the coordinator hands over) and `reuseport` (each accepts on
+its own socket).
+
+usage: test_python_worker.py BIN_DIR SOURCE_DIR shared|reuseport"""
 import json
 import os
 import sys
@@ -18,22 +22,22 @@ import sys
 from instance import Instance
 
 
-def config(bin_dir, source, python_out):
+def config(bin_dir, source):
     worker = os.path.join(source, "examples", "python-worker", "worker.py")
     test_worker = os.path.join(bin_dir, "corral-test-worker")
     return ("node:\n  workers:\n"
             f"    http: {{ count: 1, command: [{test_worker}] }}\n"
             f"    python: {{ count: 2, command: [/usr/bin/python3, {worker}],\n"
-            f"              env: {{ PYTHONPATH: {python_out} }} }}\n"
+            f"              env: {{ PYTHONPATH: {source}/clients/python }} }}\n"
             "  status: { interval: 200ms }\n"
             "  debug_routes: true\n"
             "  shutdown_timeout: 10s\n")
 
 
 def main():
-    bin_dir, source, python_out = sys.argv[1:4]
-    instance = Instance(os.path.join(bin_dir, "corral"), config(bin_dir, source, python_out),
-                        balancing="reuseport")
+    bin_dir, source, balancing = sys.argv[1:4]
+    instance = Instance(os.path.join(bin_dir, "corral"), config(bin_dir, source),
+                        balancing=balancing)
     try:
         instance.wait_ready()           # every worker said Ready, Python ones too
 
@@ -89,11 +93,11 @@ def main():
                 worker, "GET", "/py/heard?plugin=probe-b") == {"heard": "from-c", "from": 1})
 
         assert instance.stop() == 0
-        instance.wait_output(r"\[python-2\]\[plugins\.python\] stopped")
+        instance.wait_output(r"\[python-2\]\[corral\.worker\] stopped")
         instance.wait_output(r"python-1 \(pid \d+\) stopped")
     finally:
         instance.close()
-    print("test_python_worker: ok")
+    print(f"test_python_worker ({balancing}): ok")
 
 
 if __name__ == "__main__":
