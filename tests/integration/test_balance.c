@@ -6,6 +6,9 @@
  *
  *   test_balance spread WORKERS   2, 4, 16 and 64 connections opened at
  *                                 once, TRIALS fresh instances each
+ *   test_balance spread WORKERS python SOURCE_DIR
+ *                                 the same with Python workers on the corral
+ *                                 package (examples/python-worker)
  *   test_balance                  the other cases */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +36,7 @@
 #define CONNECTIONS_MAX 64
 
 static int spread_workers;          /* from argv */
+static char worker_command[1024];   /* from argv: `command` and `env` of the workers */
 
 /* --- A keep-alive HTTP/1.1 client on a plain socket ---------------------------- */
 
@@ -119,14 +123,15 @@ static instance_t *
 start(int workers, const char *limits)
 {
     instance_t *instance = instance_new();
-    char yaml[1024];
+    char yaml[2048];
     snprintf(yaml, sizeof yaml,
              "server: { host: 127.0.0.1, port: 0, limits: { %s } }\n"
              "path: { data: ./data }\n"
              "pid: { file: ./corral.pid }\n"
-             "node: { workers: { count: %d }, status: { interval: 100ms },"
+             "node: { workers: { count: %d %s }, status: { interval: 100ms },"
              " shutdown_timeout: 10s }\n"
-             "logging: { root: { level: info } }\n", limits ? limits : "", workers);
+             "logging: { root: { level: info } }\n", limits ? limits : "", workers,
+             worker_command);
     instance_write_config(instance, yaml);
     instance_start(instance);
     assert_true(instance_wait_ready(instance, START_TIMEOUT_MS));
@@ -476,8 +481,13 @@ int
 main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (argc == 3 && strcmp(argv[1], "spread") == 0) {
+    if ((argc == 3 || (argc == 5 && strcmp(argv[3], "python") == 0))
+        && strcmp(argv[1], "spread") == 0) {
         spread_workers = atoi(argv[2]);
+        if (argc == 5)
+            snprintf(worker_command, sizeof worker_command,
+                     ", command: [/usr/bin/python3, %s/examples/python-worker/worker.py],"
+                     " env: { PYTHONPATH: %s/clients/python }", argv[4], argv[4]);
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_spread_at_once),
         };
