@@ -24,6 +24,9 @@
 #define CORRAL_ENV_LISTEN_PID "LISTEN_PID"
 #define CORRAL_ENV_LISTEN_FDNAMES "LISTEN_FDNAMES"
 #define CORRAL_ENV_NOTIFY_SOCKET "NOTIFY_SOCKET"
+/* systemd's watchdog: the instance's main PID's, or a plain worker's own */
+#define CORRAL_ENV_WATCHDOG_USEC "WATCHDOG_USEC"
+#define CORRAL_ENV_WATCHDOG_PID "WATCHDOG_PID"
 /* a worker's slot number, 1..N */
 #define CORRAL_ENV_WORKER_ID "CORRAL_WORKER_ID"
 /* clustered: the desk endpoint its Hello goes to */

@@ -45,6 +45,8 @@ typedef struct {
     bool said_bye;
     uint64_t last_log_seq;  /* from its Bye */
     int channel;            /* its connection channel (balancing shared), or -1 */
+    struct corral_worker_output *output;    /* its stdout and stderr, captured */
+    struct corral_plain_worker *plain;      /* protocol: none: its notify socket, ... */
 } peer_t;
 
 typedef struct corral_reload_state corral_reload_state_t;

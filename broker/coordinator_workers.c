@@ -15,7 +15,9 @@
 #include "fsutil.h"
 #include "log.h"
 #include "notify.h"
+#include "plain_worker.h"
 #include "spawn.h"
+#include "worker_output.h"
 
 #define LOGGER "coordinator"
 #define LOG_DRAIN_MS 5000           /* for a worker's records up to its Bye */
@@ -115,6 +117,8 @@ static void
 worker_exited(corral_coordinator_t *self, corral_process_t *process, int status)
 {
     peer_t *peer = corral_process_link(process);
+    if (peer && peer->output)   /* everything it printed before it exited */
+        corral_worker_output_finish(peer->output);
     if (self->logs) {   /* its records before the news of its exit */
         corral_log_collector_drain_worker(self->logs, corral_process_slot(process),
                                           peer && peer->said_bye ? peer->last_log_seq : 0,
@@ -144,6 +148,112 @@ corral_coordinator_reap_workers(corral_coordinator_t *self)
     }
 }
 
+/* --- Plain workers (protocol: none): what their notify sockets say -------------- */
+
+static void
+plain_ready(void *arg, corral_plain_worker_t *worker)
+{
+    corral_coordinator_t *self = arg;
+    corral_process_t *process = corral_plain_worker_link(worker);
+    if (!corral_process_starting(process))     /* asked to stop meanwhile */
+        return;
+    corral_supervisor_ready(self->supervisor, process);
+    corral_coordinator_lifecycle(self, process, "ready", "serving");
+}
+
+static void
+plain_hung(void *arg, corral_plain_worker_t *worker, const char *why)
+{
+    corral_coordinator_t *self = arg;
+    corral_supervisor_hung(self->supervisor, corral_plain_worker_link(worker), why);
+}
+
+/* What a protocol worker reports, read from /proc: its heartbeat too. */
+static void
+plain_report(void *arg, corral_plain_worker_t *worker, const Corral__V1__Report *report)
+{
+    corral_coordinator_t *self = arg;
+    corral_process_t *process = corral_plain_worker_link(worker);
+    corral_supervisor_heard(self->supervisor, process, report->process->resident_set_size_bytes,
+                            0);
+    int slot = corral_process_slot(process);
+    if (corral_supervisor_current(self->supervisor, slot) == process)
+        corral_cluster_view_accept(self->view, slot, report);
+}
+
+static void
+plain_event(void *arg, corral_plain_worker_t *worker, const char *kind, const char *detail)
+{
+    corral_coordinator_t *self = arg;
+    corral_process_t *process = corral_plain_worker_link(worker);
+    corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) %s", corral_process_name(process),
+               (int) corral_process_pid(process), detail);
+    corral_tap_event(self->tap, kind, corral_process_slot(process),
+                     corral_process_name(process), corral_process_pid(process), "%s", detail);
+}
+
+/* Its notify socket, named for its slot and generation in the runtime
+ * directory. */
+static int
+open_plain(corral_coordinator_t *self, corral_process_t *process, peer_t *peer,
+           const corral_worker_group_t *type, char **error)
+{
+    static const corral_plain_worker_ops_t ops = {
+        .ready = plain_ready, .hung = plain_hung, .report = plain_report,
+        .event = plain_event,
+    };
+    char path[256];
+    snprintf(path, sizeof path, "%s/notify-%d-%u", self->runtime_dir,
+             corral_process_slot(process), corral_process_generation(process));
+    corral_plain_worker_spec_t spec = {
+        .worker_id = corral_process_slot(process), .notify_path = path,
+        .ready_after_ms = type->ready_after_ms, .watchdog_ms = type->watchdog_ms,
+        .status_interval_ms = self->config->node.status.interval_ms,
+    };
+    peer->plain = corral_plain_worker_new(self->loop, &spec, &ops, self);
+    if (!peer->plain) {
+        *error = corral_format("cannot make the notify socket %s for %s: %s", path,
+                               corral_process_name(process), strerror(errno));
+        return -1;
+    }
+    corral_plain_worker_set_link(peer->plain, process);
+    return 0;
+}
+
+/* Its stdout and stderr go to the central log, a pipe each. */
+static int
+open_output(corral_coordinator_t *self, corral_process_t *process, peer_t *peer, char **error)
+{
+    if (!self->logs)
+        return 0;
+    peer->output = corral_worker_output_new(self->loop, self->logs, corral_process_slot(process));
+    if (!peer->output) {
+        *error = corral_format("cannot capture the output of %s: %s",
+                               corral_process_name(process), strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The process started: what watches it begins. */
+static void
+watch_started(corral_coordinator_t *self, corral_process_t *process, peer_t *peer, pid_t pid)
+{
+    if (peer->output && corral_worker_output_started(peer->output, pid) != 0)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot read the output of %s (pid %d)",
+                   corral_process_name(process), (int) pid);
+    if (peer->plain && corral_plain_worker_started(peer->plain, pid) != 0)
+        corral_log(CORRAL_LEVEL_ERROR, LOGGER, "cannot watch the notify socket of %s (pid %d)",
+                   corral_process_name(process), (int) pid);
+}
+
+static void
+close_watches(peer_t *peer)
+{
+    corral_worker_output_destroy(&peer->output);
+    corral_plain_worker_destroy(&peer->plain);
+}
+
 /* --- What the supervisor asks ----------------------------------------------------- */
 
 static pid_t
@@ -154,9 +264,18 @@ spawn_process(void *arg, corral_process_t *process, char **error)
     const corral_slot_spec_t *spec = &slot->spec;
     peer_t *peer = corral_coordinator_link_peer(process);
     corral_handoff_fds_t handoff = { -1, -1, -1 };
-    /* a worker without HTTP gets no connections: no channel, no socket */
-    if (!peer || (self->balancer && spec->http
+    bool plain = spec->type->plain;
+    if (peer && ((plain && open_plain(self, process, peer, spec->type, error) != 0)
+                 || open_output(self, process, peer, error) != 0)) {
+        close_watches(peer);
+        return -1;
+    }
+    /* a worker without HTTP gets no connections: no channel, no socket;
+     * nor does a plain one: it accepts on fd 3 */
+    if (!peer || (self->balancer && spec->http && !plain
                   && corral_balancer_open(self->balancer, &handoff) != 0)) {
+        if (peer)
+            close_watches(peer);
         *error = corral_format("cannot open a connection channel for %s: %s",
                                slot->message.name, strerror(errno));
         return -1;
@@ -176,11 +295,17 @@ spawn_process(void *arg, corral_process_t *process, char **error)
         .secret = slot->secret,
         .handoff_fd = handoff.worker_fd,
         .handoff_counters_fd = handoff.counters_fd,
+        .cwd = spec->type->program.cwd,
+        .stdout_fd = peer->output ? corral_worker_output_child_fd(peer->output, 1) : -1,
+        .stderr_fd = peer->output ? corral_worker_output_child_fd(peer->output, 2) : -1,
+        .notify_socket = peer->plain ? corral_plain_worker_notify_path(peer->plain) : NULL,
+        .watchdog_usec = peer->plain ? corral_plain_worker_watchdog_usec(peer->plain) : 0,
     };
     if (!slot->secret[0] && corral_spawn_make_secret(slot->secret) != 0) {
         *error = corral_format("cannot make a secret for %s: %s", slot->message.name,
                                strerror(errno));
         close_channel(self, peer);
+        close_watches(peer);
         return -1;
     }
     if (self->logs) {
@@ -192,8 +317,12 @@ spawn_process(void *arg, corral_process_t *process, char **error)
     pid_t pid = -1;
     if (corral_worker_config_make_data_dir(&slot->message, error) == 0)
         pid = corral_spawn_worker(&spawn, error);
-    if (pid < 0)
+    if (pid < 0) {
         close_channel(self, peer);
+        close_watches(peer);
+    }
+    else
+        watch_started(self, process, peer, pid);
     return pid;
 }
 
@@ -253,8 +382,10 @@ forget_process(void *arg, corral_process_t *process)
 {
     peer_t *peer = corral_process_link(process);
     close_channel(arg, peer);
-    if (peer)
+    if (peer) {
         zframe_destroy(&peer->desk_peer);
+        close_watches(peer);
+    }
     free(peer);
     corral_process_set_link(process, NULL);
 }

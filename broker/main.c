@@ -131,7 +131,8 @@ run_classic(const corral_config_t *config, corral_listener_t *listener,
         .program = program, .name = "worker-1", .worker_id = 1,
         .argv = type->program.command, .env = type->program.env,
         .listen_fd = corral_listener_fd(listener, 1), .config_fd = config_fd,
-        .handoff_fd = -1, .handoff_counters_fd = -1,
+        .handoff_fd = -1, .handoff_counters_fd = -1, .cwd = type->program.cwd,
+        .stdout_fd = -1, .stderr_fd = -1,       /* the instance's own */
     };
     corral_pidfile_hand_over(pidfile);      /* the worker removes it at exit */
     corral_spawn_exec_standalone(&spawn, &error);

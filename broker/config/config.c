@@ -208,6 +208,8 @@ fill_pointer_defaults(loader_t *self)
     if (config->node.type_count == 0       /* no node.workers: the default group */
         && corral_config_add_type(self, &config->node.workers) != 0)
         return -1;
+    if (corral_config_settle_plain_types(self) != 0)
+        return -1;
     static const Corral__V1__LogConfig every_default = CORRAL__V1__LOG_CONFIG__INIT;
     if (!config->logging.config
         && !(config->logging.config = corral_log_config_copy(&every_default)))

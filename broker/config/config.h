@@ -52,7 +52,11 @@ typedef struct {
     bool http;          /* serves HTTP on the listening socket; default true */
     bool main;          /* may hold the main role (see the loader for the default) */
     bool main_given;    /* `main` was written */
-    corral_worker_program_t program;    /* command, env */
+    corral_worker_program_t program;    /* command, env, cwd */
+    bool plain;         /* protocol: none: a program that does not speak the
+                         * worker protocol (fd 3, sd_notify; docs/plain-workers.md) */
+    uint64_t ready_after_ms;        /* plain: ready once it ran this long; 0: on READY=1 */
+    uint64_t watchdog_ms;           /* plain: WATCHDOG=1 at least this often; 0: none */
     uint64_t heartbeat_timeout_ms;  /* silent longer: hung; default 10s (instance-wide) */
     uint64_t max_memory;            /* RLIMIT_AS per worker; 0: none */
     uint64_t startup_delay_ms;      /* a slow start (tests, demos); default 0 */

@@ -25,6 +25,7 @@ typedef enum {
     VALUE_PATH,         /* a non-empty string, made absolute */
     VALUE_PORT,         /* an integer 0..65535 */
     VALUE_BALANCING,    /* shared | reuseport */
+    VALUE_PROTOCOL,     /* a worker type's protocol: corral | none (bool plain) */
     VALUE_BOOL,         /* true | false */
     VALUE_WORKER_COUNT, /* 1..CORRAL_WORKERS_MAX | auto */
     VALUE_DURATION,     /* see corral_parse_duration; at most a year, or own bounds */
@@ -80,6 +81,8 @@ typedef struct {
     yaml_document_t *document;
     corral_config_t *config;
     char *error;                /* the first error, if any */
+    yaml_mark_t workers_mark;   /* where node.workers is, for the checks made once
+                                 * the whole file is read */
 } loader_t;
 
 /* ---- The walker (config_walk.c) -------------------------------------- */
@@ -159,6 +162,9 @@ void corral_config_group_defaults(corral_worker_group_t *group);
 int corral_config_parse_workers(loader_t *self, yaml_node_t *node, const char *path);
 /* A copy of `group` (its program too) at the end of node.types. */
 int corral_config_add_type(loader_t *self, const corral_worker_group_t *group);
+/* What needs the whole file read: plain types and the balancing mode, the
+ * working directories' default. 0, or -1 with self->error set. */
+int corral_config_settle_plain_types(loader_t *self);
 /* A group's `command` and `env` (config_workers.c). */
 int corral_config_parse_command(loader_t *self, yaml_node_t *node, const char *path,
                                 char ***argv);

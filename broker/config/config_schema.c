@@ -61,6 +61,10 @@ const field_t corral_config_group_fields[] = {
     SECTION("recycle", recycle_fields),
     KEY("http",              VALUE_BOOL,         IN_GROUP(http)),
     KEY("main",              VALUE_MAIN,         IN_GROUP(main)),
+    KEY("protocol",          VALUE_PROTOCOL,     IN_GROUP(plain)),
+    KEY("cwd",               VALUE_PATH,         IN_GROUP(program.cwd)),
+    KEY("ready_after",       VALUE_DURATION,     IN_GROUP(ready_after_ms)),
+    KEY("watchdog",          VALUE_DURATION,     IN_GROUP(watchdog_ms)),
     END
 };
 static const field_t coordinator_fields[] = {

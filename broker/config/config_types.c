@@ -66,7 +66,7 @@ corral_config_add_type(loader_t *self, const corral_worker_group_t *group)
     config->node.types = grown;
     corral_worker_group_t *type = &grown[config->node.type_count];
     *type = *group;
-    type->program = (corral_worker_program_t) { NULL, NULL };
+    type->program = (corral_worker_program_t) { NULL, NULL, NULL };
     if (corral_worker_program_copy(&type->program, &group->program) != 0) {
         corral_worker_program_clear(&type->program);
         return -1;
@@ -145,8 +145,26 @@ settle_types(loader_t *self, yaml_node_t *node, const char *path)
 {
     corral_config_t *config = self->config;
     bool any_true = false, any_background = false, any_http = false, any_main = false;
+    bool any_protocol = false;
+    self->workers_mark = node->start_mark;
     for (int i = 0; i < config->node.type_count; i++) {
-        const corral_worker_group_t *type = &config->node.types[i];
+        corral_worker_group_t *type = &config->node.types[i];
+        if (type->plain && type->main_given && type->main)
+            return corral_config_fail_at(self, node, path, "%s has protocol: none and "
+                                         "main: true: a plain program cannot hold the main "
+                                         "role (it owes the instance messages on the bus; "
+                                         "docs/worker-protocol.md, section 5a)",
+                                         type->name[0] ? type->name : "node.workers");
+        if (type->plain) {          /* never main, whatever the defaults say */
+            type->main = false;
+            type->main_given = true;
+        }
+        if (!type->plain && (type->ready_after_ms || type->watchdog_ms))
+            return corral_config_fail_at(self, node, path, "%s: ready_after and watchdog are "
+                                         "for protocol: none (a worker speaking the protocol "
+                                         "says Ready and reports)",
+                                         type->name[0] ? type->name : "node.workers");
+        any_protocol |= !type->plain;
         any_true |= type->main_given && type->main;
         any_background |= !type->http && !(type->main_given && !type->main);
         any_http |= type->http;
@@ -157,6 +175,8 @@ settle_types(loader_t *self, yaml_node_t *node, const char *path)
             type->main = any_true ? false : any_background ? !type->http : true;
         any_main |= type->main;
     }
+    if (!any_protocol)
+        any_main = true;            /* only plain programs: no one owes or waits */
     if (!any_http)
         return corral_config_fail_at(self, node, path, "no worker serves HTTP "
                                      "(every %s has http: false), "
@@ -166,6 +186,37 @@ settle_types(loader_t *self, yaml_node_t *node, const char *path)
         return corral_config_fail_at(self, node, path, "no worker may hold the main role "
                                      "(every %s has main: false)",
                                      config->node.types[0].name[0] ? "type" : "group");
+    return 0;
+}
+
+/* A plain worker cannot take connections handed over by the coordinator:
+ * with balancing shared, it accepts on the shared socket itself, which is
+ * fair among plain workers (the kernel's queue) but races the
+ * coordinator's accepts when protocol workers share the port: refused. */
+int
+corral_config_settle_plain_types(loader_t *self)
+{
+    corral_config_t *config = self->config;
+    const corral_worker_group_t *plain = NULL, *protocol = NULL;
+    for (int i = 0; i < config->node.type_count; i++) {
+        corral_worker_group_t *type = &config->node.types[i];
+        if (!type->program.cwd && !(type->program.cwd = strdup(self->dir)))
+            return -1;
+        if (type->http && type->plain && !plain)
+            plain = type;
+        if (type->http && !type->plain && !protocol)
+            protocol = type;
+    }
+    yaml_node_t workers = { .start_mark = self->workers_mark };
+    if (plain && protocol && config->server.balancing == CORRAL_BALANCING_SHARED)
+        return corral_config_fail_at(self, &workers, "node.workers",
+                                     "%s has protocol: none and %s speaks the protocol, "
+                                     "both serving HTTP, with server.balancing: shared: the "
+                                     "coordinator hands connections to %s while %s would "
+                                     "accept on the same socket itself, outside the "
+                                     "balancing; use server.balancing: reuseport (a socket "
+                                     "per worker), or make every HTTP type plain",
+                                     plain->name, protocol->name, protocol->name, plain->name);
     return 0;
 }
 

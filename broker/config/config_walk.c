@@ -261,6 +261,7 @@ corral_config_parse_value(loader_t *self, yaml_node_t *node, const char *path,
 {
     static const char *const balancing[] = { "shared", "reuseport", NULL };
     static const char *const restart[] = { "on-failure", "always", "never", NULL };
+    static const char *const protocol[] = { "corral", "none", NULL };
     char *target = (char *) base + field->offset;
     const char *text = corral_config_text(node);
     bool plain = text && corral_config_is_plain(node);
@@ -293,6 +294,12 @@ corral_config_parse_value(loader_t *self, yaml_node_t *node, const char *path,
             return -1;
         *(corral_balancing_t *) target = index ? CORRAL_BALANCING_REUSEPORT
                                                : CORRAL_BALANCING_SHARED;
+        return 0;
+    case VALUE_PROTOCOL:
+        if (parse_enum(self, node, path, protocol, "corral (the worker protocol) or none "
+                       "(a plain server on fd 3)", &index) != 0)
+            return -1;
+        *(bool *) target = index == 1;
         return 0;
     case VALUE_RESTART:
         if (parse_enum(self, node, path, restart, "never, on-failure or always", &index) != 0)

@@ -32,6 +32,8 @@ corral_worker_program_clear(corral_worker_program_t *program)
 {
     free_list(&program->command);
     free_list(&program->env);
+    free(program->cwd);
+    program->cwd = NULL;
 }
 
 static char **
@@ -54,7 +56,9 @@ corral_worker_program_copy(corral_worker_program_t *to, const corral_worker_prog
 {
     to->command = copy_list(from->command);
     to->env = copy_list(from->env);
-    return (from->command && !to->command) || (from->env && !to->env) ? -1 : 0;
+    to->cwd = from->cwd ? strdup(from->cwd) : NULL;
+    return (from->command && !to->command) || (from->env && !to->env)
+        || (from->cwd && !to->cwd) ? -1 : 0;
 }
 
 bool

@@ -14,6 +14,8 @@
 typedef struct {
     char **command;     /* argv, NULL-terminated; [0] absolute, checked executable */
     char **env;         /* "NAME=value", NULL-terminated */
+    char *cwd;          /* the working directory, absolute; default: the
+                         * configuration file's directory */
 } corral_worker_program_t;
 
 /* The `command` and `env` keys are parsed through the loader's interface

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "log_hold.h"
 #include "log_losses.h"
+#include "policy.h"
 #include "worker_secret.h"
 #include "loop_delay.h"
 
@@ -163,6 +164,26 @@ write_batch(corral_log_collector_t *self, const Corral__V1__LogBatch *batch)
     }
     if (batch->dropped > worker->reported_dropped)
         worker->reported_dropped = batch->dropped;
+}
+
+void
+corral_log_collector_write_output(corral_log_collector_t *self, int worker_id, pid_t pid,
+                                  const char *logger, corral_level_t level,
+                                  const char *message, const char *meta)
+{
+    if (worker_id < 1 || worker_id > self->worker_count)
+        return;
+    worker_logs_t *worker = &self->workers[worker_id];
+    worker->received++;
+    self->records_received++;
+    corral_log_record_t record = {
+        .timestamp_ms = corral_clock_real(), .level = level, .logger = logger,
+        .message = message, .meta = meta, .pid = pid, .worker_id = worker_id,
+        .worker = worker->name,
+    };
+    emit(self, &record);
+    if (self->observer)
+        self->observer(&record, self->observer_arg);
 }
 
 /* One frame from `logs`, without waiting. Returns false if none was there. */

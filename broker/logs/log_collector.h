@@ -9,6 +9,7 @@
 
 #include <czmq.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "corral/v1/corral.pb-c.h"
 #include "router.h"
@@ -69,6 +70,12 @@ void corral_log_collector_take_frame(corral_log_collector_t *self, const void *d
 typedef void (corral_log_observer_fn)(const corral_log_record_t *record, void *arg);
 void corral_log_collector_observe(corral_log_collector_t *self, corral_log_observer_fn *fn,
                                   void *arg);
+
+/* A line worker `worker_id` (process `pid`) wrote on its stdout or stderr
+ * (worker_output.h), as a record of `logger` "stdout" or "stderr". */
+void corral_log_collector_write_output(corral_log_collector_t *self, int worker_id, pid_t pid,
+                                       const char *logger, corral_level_t level,
+                                       const char *message, const char *meta);
 
 /* Worker `worker_id`'s records show `name` as %worker (default "worker-N"). */
 void corral_log_collector_name_worker(corral_log_collector_t *self, int worker_id,

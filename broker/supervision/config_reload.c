@@ -99,6 +99,9 @@ corral_slot_specs_differ(const corral_slot_spec_t *a, const corral_slot_spec_t *
         || a->recycle_jitter_percent != b->recycle_jitter_percent
         || strings_differ(x->program.command, y->program.command)
         || strings_differ(x->program.env, y->program.env)
+        || strcmp(x->program.cwd ? x->program.cwd : "", y->program.cwd ? y->program.cwd : "")
+        || x->plain != y->plain || x->ready_after_ms != y->ready_after_ms
+        || x->watchdog_ms != y->watchdog_ms
         || x->startup_delay_ms != y->startup_delay_ms
         || x->heartbeat_timeout_ms != y->heartbeat_timeout_ms;
 }

@@ -42,7 +42,7 @@ static const char *const contract[] = {
     CORRAL_ENV_LISTEN_FDS, CORRAL_ENV_LISTEN_PID, CORRAL_ENV_LISTEN_FDNAMES,
     CORRAL_ENV_NOTIFY_SOCKET, CORRAL_ENV_WORKER_ID, CORRAL_ENV_DESK, CORRAL_ENV_CONFIG_FD,
     CORRAL_ENV_SECRET_FD, CORRAL_ENV_HANDOFF_FD, CORRAL_ENV_HANDOFF_COUNTERS_FD,
-    CORRAL_ENV_UPGRADE,
+    CORRAL_ENV_UPGRADE, CORRAL_ENV_WATCHDOG_USEC, CORRAL_ENV_WATCHDOG_PID,
 };
 
 corral_launch_t *
@@ -192,7 +192,9 @@ is_contract(const corral_launch_t *self, const char *entry)
 {
     for (size_t i = 0; i < sizeof contract / sizeof contract[0]; i++)
         if (names(entry, contract[i]))
-            return !(self->keep_notify_socket && names(entry, CORRAL_ENV_NOTIFY_SOCKET));
+            return !(self->keep_notify_socket && (names(entry, CORRAL_ENV_NOTIFY_SOCKET)
+                                                  || names(entry, CORRAL_ENV_WATCHDOG_USEC)
+                                                  || names(entry, CORRAL_ENV_WATCHDOG_PID)));
     return false;
 }
 

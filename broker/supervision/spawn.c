@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -76,6 +77,11 @@ worker_launch(const corral_spawn_t *spawn, char **default_argv)
     if (!launch)
         return NULL;
     corral_launch_add_env(launch, spawn->env);
+    corral_launch_chdir(launch, spawn->cwd);
+    if (spawn->stdout_fd >= 0)
+        corral_launch_place_fd(launch, spawn->stdout_fd, 1);
+    if (spawn->stderr_fd >= 0)
+        corral_launch_place_fd(launch, spawn->stderr_fd, 2);
     if (spawn->listen_fd >= 0) {        /* a worker without HTTP has no socket */
         corral_launch_listen_fds(launch, 1);
         corral_launch_place_fd(launch, spawn->listen_fd, CORRAL_LISTEN_FDS_START);
@@ -84,23 +90,38 @@ worker_launch(const corral_spawn_t *spawn, char **default_argv)
     return launch;
 }
 
+/* A plain worker: its own notify socket and watchdog, as systemd gives a
+ * Type=notify service; nothing of the protocol. */
+static void
+plain_launch(corral_launch_t *launch, const corral_spawn_t *spawn)
+{
+    corral_launch_setenv(launch, CORRAL_ENV_NOTIFY_SOCKET, "%s", spawn->notify_socket);
+    if (spawn->watchdog_usec)
+        corral_launch_setenv(launch, CORRAL_ENV_WATCHDOG_USEC, "%llu",
+                             (unsigned long long) spawn->watchdog_usec);
+}
+
 pid_t
 corral_spawn_worker(const corral_spawn_t *spawn, char **error)
 {
     char *default_argv[3];
     corral_launch_t *launch = worker_launch(spawn, default_argv);
-    int secret = spawn->secret ? secret_pipe(spawn->secret) : -1;
-    if (!launch || (spawn->secret && secret < 0)) {
+    bool plain = spawn->notify_socket != NULL;
+    int secret = spawn->secret && !plain ? secret_pipe(spawn->secret) : -1;
+    if (!launch || (spawn->secret && !plain && secret < 0)) {
         *error = corral_format("cannot prepare %s: %s", spawn->name, strerror(errno));
         corral_launch_destroy(&launch);
         return -1;
     }
-    corral_launch_setenv(launch, CORRAL_ENV_DESK, "%s", spawn->desk_endpoint);
+    if (plain)
+        plain_launch(launch, spawn);
+    else
+        corral_launch_setenv(launch, CORRAL_ENV_DESK, "%s", spawn->desk_endpoint);
     if (secret >= 0) {      /* the number only: the secret itself is on the pipe */
         corral_launch_place_fd(launch, secret, CORRAL_SECRET_FD);
         corral_launch_setenv(launch, CORRAL_ENV_SECRET_FD, "%d", CORRAL_SECRET_FD);
     }
-    if (spawn->handoff_fd >= 0) {
+    if (spawn->handoff_fd >= 0 && !plain) {
         corral_launch_place_fd(launch, spawn->handoff_fd, CORRAL_HANDOFF_FD);
         corral_launch_place_fd(launch, spawn->handoff_counters_fd, CORRAL_HANDOFF_COUNTERS_FD);
         corral_launch_setenv(launch, CORRAL_ENV_HANDOFF_FD, "%d", CORRAL_HANDOFF_FD);

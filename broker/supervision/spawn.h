@@ -22,6 +22,12 @@ typedef struct {
     const char *secret;         /* clustered: on a pipe at CORRAL_SECRET_FD, or NULL */
     int handoff_fd;             /* balancing shared: CORRAL_HANDOFF_FD; -1: none */
     int handoff_counters_fd;    /* and CORRAL_HANDOFF_COUNTERS_FD (handoff_wire.h) */
+    const char *cwd;            /* its working directory; NULL: the coordinator's */
+    int stdout_fd, stderr_fd;   /* become fd 1 and 2 (output capture); -1: inherited */
+    /* a plain worker (protocol: none): neither desk nor secret nor channel,
+     * but NOTIFY_SOCKET (its own) and WATCHDOG_USEC */
+    const char *notify_socket;  /* NULL: not a plain worker */
+    uint64_t watchdog_usec;     /* 0: none */
 } corral_spawn_t;
 
 /* Fills `secret` (CORRAL_SECRET_LENGTH + 1 bytes) with a new random secret

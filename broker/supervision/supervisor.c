@@ -254,8 +254,8 @@ int
 corral_supervisor_start(corral_supervisor_t *self)
 {
     int main = 0;       /* the first slot whose type may be main starts as main */
-    while (main < self->slot_count - 1 && !self->slots[main]->spec.may_be_main)
-        main++;
+    while (main < self->slot_count && !self->slots[main]->spec.may_be_main)
+        main++;         /* none (only plain programs): no one is main */
     for (int i = 0; i < self->slot_count; i++)
         if (corral_supervisor_start_slot(self, self->slots[i], i == main) != 0)
             return -1;
@@ -569,4 +569,12 @@ on_hung_check(zloop_t *loop, int timer_id, void *arg)
         }
     }
     return 0;
+}
+
+void
+corral_supervisor_hung(corral_supervisor_t *self, corral_process_t *process, const char *why)
+{
+    if (self->stopping || process->state == CORRAL_SLOT_STOPPING)
+        return;
+    hung(self, corral_supervisor_slot_of(process), process, why);
 }

@@ -154,6 +154,10 @@ void corral_supervisor_ready(corral_supervisor_t *self, corral_process_t *proces
 /* `process` reported (its heartbeat), with its RSS and requests so far. */
 void corral_supervisor_heard(corral_supervisor_t *self, corral_process_t *process,
                              uint64_t rss_bytes, uint64_t requests);
+/* `process` missed its own liveness bound (a plain worker's watchdog,
+ * `why` says how): SIGABRT, then SIGKILL; its exit is `hung`. */
+void corral_supervisor_hung(corral_supervisor_t *self, corral_process_t *process,
+                            const char *why);
 /* `process` was reaped with wait status `status`; it is freed. */
 void corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process,
                               int status);
