@@ -188,8 +188,10 @@ plain_event(void *arg, corral_plain_worker_t *worker, const char *kind, const ch
     corral_process_t *process = corral_plain_worker_link(worker);
     corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) %s", corral_process_name(process),
                (int) corral_process_pid(process), detail);
-    corral_tap_event(self->tap, kind, corral_process_slot(process),
-                     corral_process_name(process), corral_process_pid(process), "%s", detail);
+    if (strcmp(kind, "ready") != 0)     /* that one is the lifecycle's own event */
+        corral_tap_event(self->tap, kind, corral_process_slot(process),
+                         corral_process_name(process), corral_process_pid(process), "%s",
+                         detail);
 }
 
 /* Its notify socket, named for its slot and generation in the runtime

@@ -37,6 +37,13 @@ become_ready(corral_plain_worker_t *self)
         return;
     self->ready = true;
     self->watchdog_at_ms = zclock_mono();   /* the watchdog runs from readiness */
+    char how[64];
+    if (self->spec.ready_after_ms)
+        snprintf(how, sizeof how, "is ready (it ran ready_after, %llu ms)",
+                 (unsigned long long) self->spec.ready_after_ms);
+    else
+        snprintf(how, sizeof how, "is ready (READY=1)");
+    self->ops.event(self->arg, self, "ready", how);
     self->ops.ready(self->arg, self);
 }
 

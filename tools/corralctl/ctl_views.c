@@ -2,6 +2,7 @@
 #include "ctl_views.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static double
 requests_per_second(const Corral__V1__ClusterView *view, const Corral__V1__Report *report)
@@ -49,11 +50,22 @@ format_duration(char *out, size_t size, uint64_t ms)
                  (unsigned long long) (s / 60) % 60);
 }
 
+/* A plain worker's STATUS= (docs/plain-workers.md): its `process` service's
+ * summary; "" for a worker speaking the protocol. */
+static const char *
+plain_status(const Corral__V1__Report *report)
+{
+    for (size_t i = 0; report && i < report->n_core; i++)
+        if (strcmp(report->core[i]->name, "process") == 0)
+            return report->core[i]->summary;
+    return "";
+}
+
 void
 ctl_print_workers(FILE *out, const Corral__V1__ClusterView *view)
 {
-    fprintf(out, "%-12s %8s %-9s %-4s %8s %8s %9s %9s %8s %8s\n", "NAME", "PID", "STATE",
-            "MAIN", "UPTIME", "RESTARTS", "RSS", "REQ/S", "LOOP", "REPORT");
+    fprintf(out, "%-12s %8s %-9s %-4s %8s %8s %9s %9s %8s %8s %s\n", "NAME", "PID", "STATE",
+            "MAIN", "UPTIME", "RESTARTS", "RSS", "REQ/S", "LOOP", "REPORT", "STATUS");
     for (size_t i = 0; i < view->n_workers; i++) {
         const Corral__V1__WorkerView *worker = view->workers[i];
         const Corral__V1__ProcessMetrics *process = worker->report->process;
@@ -65,9 +77,10 @@ ctl_print_workers(FILE *out, const Corral__V1__ClusterView *view)
         snprintf(age, sizeof age, "%s%llums", worker->reporting ? "" : "!",
                  (unsigned long long) worker->last_report_age_ms);
         snprintf(restarts, sizeof restarts, "%u", worker->restarts);
-        fprintf(out, "%-12s %8u %-9s %-4s %8s %8s %9s %9.1f %8s %8s\n", worker->name,
+        fprintf(out, "%-12s %8u %-9s %-4s %8s %8s %9s %9.1f %8s %8s %s\n", worker->name,
                 worker->pid, worker->state, worker->main ? "yes" : "", uptime, restarts, rss,
-                requests_per_second(view, worker->report), loop, age);
+                requests_per_second(view, worker->report), loop, age,
+                plain_status(worker->report));
     }
 }
 
