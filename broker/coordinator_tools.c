@@ -27,6 +27,9 @@ corral_coordinator_apply_log_config(corral_coordinator_t *self, Corral__V1__LogC
     envelope.log_config = config;
     for (int id = 1; id <= self->slot_count; id++) {
         corral_process_t *process = corral_supervisor_current(self->supervisor, id);
+        peer_t *peer = process ? corral_process_link(process) : NULL;
+        if (peer && peer->plain)
+            continue;       /* a plain program has no desk: its lines are all captured */
         if (process && corral_coordinator_send_to_process(self, process, &envelope) != 0)
             corral_log(CORRAL_LEVEL_WARN, LOGGER, "cannot send the new log levels to %s",
                        corral_process_name(process));

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "config_loader.h"
@@ -198,16 +199,22 @@ corral_config_settle_plain_types(loader_t *self)
 {
     corral_config_t *config = self->config;
     const corral_worker_group_t *plain = NULL, *protocol = NULL;
+    yaml_node_t workers = { .start_mark = self->workers_mark };
     for (int i = 0; i < config->node.type_count; i++) {
         corral_worker_group_t *type = &config->node.types[i];
         if (!type->program.cwd && !(type->program.cwd = strdup(self->dir)))
             return -1;
+        struct stat st;
+        if (stat(type->program.cwd, &st) != 0 || !S_ISDIR(st.st_mode))
+            return corral_config_fail_at(self, &workers, "node.workers", "%s: cwd %s is not a "
+                                         "directory", type->name[0] ? type->name
+                                                                    : "node.workers",
+                                         type->program.cwd);
         if (type->http && type->plain && !plain)
             plain = type;
         if (type->http && !type->plain && !protocol)
             protocol = type;
     }
-    yaml_node_t workers = { .start_mark = self->workers_mark };
     if (plain && protocol && config->server.balancing == CORRAL_BALANCING_SHARED)
         return corral_config_fail_at(self, &workers, "node.workers",
                                      "%s has protocol: none and %s speaks the protocol, "

@@ -4,7 +4,13 @@ either as a corral worker through the corral package:
     node.workers.python: { command: [/usr/bin/python3, ./flask_app.py],
                            env: { PYTHONPATH: ../../clients/python } }
 
-or by any WSGI server, Gunicorn for one (`gunicorn flask_app:app`)."""
+or by Gunicorn as a plain worker (docs/plain-workers.md), which knows
+nothing of corral but fd 3 and sd_notify:
+
+    node.workers.web: { protocol: none, command: [/usr/bin/gunicorn, flask_app:app] }
+
+(Gunicorn takes fd 3 from LISTEN_FDS itself; do not add `--bind fd://3`,
+which would make it take the descriptor twice.)"""
 import os
 
 from flask import Flask, jsonify
@@ -13,6 +19,7 @@ app = Flask(__name__)
 
 
 @app.get("/flask/hello")
+@app.get("/api/hello")
 def hello():
     return jsonify(message="hello from flask", pid=os.getpid())
 
