@@ -409,7 +409,8 @@ corral_coordinator_run(corral_coordinator_t *self)
     }
     if (make_runtime_dir(self) != 0 || bind_desk(self) != 0 || start_node_service(self) != 0
         || bind_logs(self) != 0 || corral_coordinator_start_balancer(self) != 0
-        || start_operator(self) != 0 || watch_upgrade(self) != 0)
+        || start_operator(self) != 0 || watch_upgrade(self) != 0
+        || corral_coordinator_watch_main(self) != 0)
         return 1;
     corral_log(CORRAL_LEVEL_INFO, LOGGER,
                "listening on http://%s:%d (balancing: %s); starting %d workers",

@@ -84,6 +84,9 @@ struct corral_coordinator {
     int exit_code;
     corral_desk_input_t *desk_input;        /* coordinator_desk.c: refused input */
     corral_upgrade_t *upgrade;          /* SIGUSR2 (upgrade.h); not owned */
+    int64_t main_wait_since;            /* workers wait on the main worker since (mono) */
+    int64_t main_wait_since_unix;       /* the same, for the message */
+    int64_t main_wait_logged;           /* when it was last said */
     int64_t handed_over_at;             /* to the successor; 0: not */
 };
 
@@ -125,6 +128,9 @@ const char *corral_coordinator_program(const corral_coordinator_t *self,
 int corral_coordinator_start_supervisor(corral_coordinator_t *self);
 /* balancing shared: the accepting thread (balancer.h). */
 int corral_coordinator_start_balancer(corral_coordinator_t *self);
+/* coordinator_main.c: says so when workers wait on the main worker's
+ * migration-complete, and stops an instance that waits past the bound. */
+int corral_coordinator_watch_main(corral_coordinator_t *self);
 /* SIGCHLD: every exited child reaped and told to the supervisor. */
 void corral_coordinator_reap_workers(corral_coordinator_t *self);
 /* What the coordinator keeps of `process` (made at its spawn; NULL only

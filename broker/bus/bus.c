@@ -201,6 +201,15 @@ persisted_key(const Corral__V1__Broadcast *broadcast)
     return corral_format("%s\x1f%s", broadcast->plugin, broadcast->type);
 }
 
+bool
+corral_bus_has_persisted(corral_bus_t *self, const char *plugin, const char *type)
+{
+    char *key = corral_format("%s\x1f%s", plugin, type);
+    bool found = key && zhashx_lookup(self->persisted, key) != NULL;
+    free(key);
+    return found;
+}
+
 /* The store's size if `envelope` took the place of what it holds for the
  * same (plugin, type). */
 static uint64_t

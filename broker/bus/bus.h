@@ -27,6 +27,9 @@ const char *corral_bus_out_endpoint(const corral_bus_t *self);
 void corral_bus_take_frame(corral_bus_t *self, const void *data, size_t size);
 void corral_bus_take_subscription(corral_bus_t *self, const void *data, size_t size);
 
+/* A broadcast of `plugin` and `type` is in the persisted store. */
+bool corral_bus_has_persisted(corral_bus_t *self, const char *plugin, const char *type);
+
 /* bus-in's counters (what was sequenced and what was dropped, by reason). */
 Corral__V1__BusStats *corral_bus_stats(corral_bus_t *self);
 

@@ -162,6 +162,10 @@ void corral_supervisor_hung(corral_supervisor_t *self, corral_process_t *process
 void corral_supervisor_reaped(corral_supervisor_t *self, corral_process_t *process,
                               int status);
 
+/* The holder of the main role (from its spawn), or NULL. */
+corral_process_t *corral_supervisor_main(const corral_supervisor_t *self);
+/* Every slot was ready once: the instance has been ready. */
+bool corral_supervisor_booted(const corral_supervisor_t *self);
 /* Processes not reaped yet. */
 int corral_supervisor_live(const corral_supervisor_t *self);
 /* "2 crashed, 1 hung, 0 memory, 1 recycled": replacements by reason. */

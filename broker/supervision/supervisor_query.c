@@ -31,6 +31,18 @@ void *corral_process_link(const corral_process_t *p) { return p->link; }
 bool corral_process_starting(const corral_process_t *p) { return p->state == CORRAL_SLOT_STARTING; }
 void corral_process_set_link(corral_process_t *p, void *link) { p->link = link; }
 
+corral_process_t *
+corral_supervisor_main(const corral_supervisor_t *self)
+{
+    return self->main;
+}
+
+bool
+corral_supervisor_booted(const corral_supervisor_t *self)
+{
+    return self->booted;
+}
+
 const char *
 corral_process_name(const corral_process_t *process)
 {

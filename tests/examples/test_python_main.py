@@ -6,7 +6,12 @@ it, becomes ready and serves its app routes. python-1 killed with SIGKILL:
 python-2 is told it is main now (MainRole), and the replacement of
 python-1 is not.
 
-usage: test_python_main.py BIN_DIR SOURCE_DIR"""
+`silent`: a Python main that never broadcasts migration-complete: the
+instance says at warn who it waits on, for what and since when, and
+stops within node.reload.ready_timeout, the main worker taken as failing
+to become ready.
+
+usage: test_python_main.py BIN_DIR SOURCE_DIR [silent]"""
 import os
 import signal
 import sys
@@ -25,8 +30,34 @@ def config(source):
             "  shutdown_timeout: 10s\n")
 
 
+def silent(bin_dir, source):
+    script = os.path.join(source, "tests", "examples", "silent_main.py")
+    body = ("node:\n  workers:\n"
+            f"    python: {{ count: 1, main: true, command: [/usr/bin/python3, {script}],\n"
+            f"              env: {{ PYTHONPATH: {source}/clients/python }} }}\n"
+            "    http: { count: 1 }\n"
+            "  reload: { ready_timeout: 8s }\n"
+            "  shutdown_timeout: 5s\n")
+    instance = Instance(os.path.join(bin_dir, "corral"), body)
+    try:
+        instance.wait_output(r"\[WARN \]\[coordinator\]\[coordinator\] waiting for the main "
+                             r"worker python-1 \(pid \d+\) to broadcast migration-complete "
+                             r"\(docs/worker-protocol\.md, section 5a\) since \d\d:\d\d:\d\d "
+                             r"UTC \(\d+ s\): http-1 is held back until it does")
+        instance.wait_output(r"the main worker python-1 \(pid \d+\) did not broadcast "
+                             r"migration-complete within 8000 ms \(node\.reload\.ready_timeout\): "
+                             r"it failed to become ready")
+        assert instance.process.wait(30) == 1
+        assert not any(line and "] ready: " in line for line in instance.lines)
+    finally:
+        instance.close()
+    print("test_python_main silent: ok")
+
+
 def main():
     bin_dir, source = sys.argv[1:3]
+    if sys.argv[3:] == ["silent"]:
+        return silent(bin_dir, source)
     instance = Instance(os.path.join(bin_dir, "corral"), config(source))
     try:
         instance.wait_ready()       # http-1 is ready only after migration-complete
@@ -49,6 +80,8 @@ def main():
         instance.wait_output(r"\[python-2\]\[corral\.worker\] took the main role")
         instance.until("python-2 says it is main",
                        lambda: node_of("python-2")["main"] is True)
+        instance.wait_output(r"\[python-1\]\[corral\.worker\] serving from Python \(pid "
+                             r"(?!%d\b)\d+" % first["pid"])
         replacement = instance.until(
             "python-1 replaced",
             lambda: (lambda node: node if node["pid"] != first["pid"] else None)(
