@@ -50,6 +50,7 @@ class Handler(BaseHTTPRequestHandler):
             body = {"kept_mb": sum(len(b) for b in kept) >> 20}
         elif path == "/status":
             notify("STATUS=" + params.get("text", ""))
+            print(f"status set to {params.get('text', '')}", flush=True)    # to the central log
             body = {"status": params.get("text", "")}
         else:
             self.send_error(404)

@@ -68,8 +68,22 @@ def notify(bin_dir, instance):
     instance.wait_ready()
     pids = {pid_serving(instance) for _ in range(20)}
     assert pids <= set(pids_of(instance).values()), (pids, pids_of(instance))
-    # STATUS= in the view: corralctl workers, and the tap's event
-    instance.request("GET", "/status?text=warming%20caches", expect=200)
+    # STATUS= in the view: corralctl workers, and the tap's event; the line
+    # the server prints then reaches corralctl logs (through the tap)
+    follower = subprocess.Popen([os.path.join(bin_dir, "corralctl"), "-c", instance.config,
+                                 "logs", "-f", "--logger", "stdout", "--count", "1"],
+                                stdout=subprocess.PIPE, text=True)
+    for _ in range(100):    # until the follower, once subscribed, got one
+        instance.request("GET", "/status?text=warming%20caches", expect=200)
+        try:
+            follower.wait(0.3)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+    else:
+        follower.kill()
+    followed = follower.stdout.read()
+    assert re.search(r"\[app-\d\]\[stdout\] status set to warming%20caches", followed), followed
     instance.wait_output(r"app-\d \(pid \d+\) status: warming%20caches")
     instance.until("corralctl workers shows STATUS=", lambda: "warming%20caches" in corralctl(
         bin_dir, instance, "workers"), tries=100)

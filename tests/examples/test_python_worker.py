@@ -1,10 +1,10 @@
-"""test_python_worker.py: the Python worker (examples/python-worker) beside
-the C reference worker in one real instance, as two named worker types:
-`http` (http-1) runs the C test worker (corral-test-worker: the reference
-worker's plugins and the debug routes that drive the node service),
-`python` (python-1 and python-2) runs worker.py with its own `command`
-and `env`. Through the public
-routes only: the Python workers serve HTTP on fd 3, their status reports
+"""test_python_worker.py: the Python workers (examples/python-worker, on the
+corral package in clients/python) beside the C test worker in one real
+instance, as named worker types: `http` (http-1) runs corral-test-worker
+(the reference worker's plugins and the debug routes that drive the node
+service), `python` (python-1 and python-2) runs worker.py and `flask`
+(flask-1) the Flask application, each with its own `command`, `env` and
+`cwd`. Through the public routes only: the Python workers serve HTTP, their status reports
 reach /api/status and /api/stats on the C worker (and the cluster view
 reaches their own /api/status), their log records come out of the
 coordinator, a Python broadcast reaches C and Python handlers, and a C
@@ -29,6 +29,9 @@ def config(bin_dir, source):
             f"    http: {{ count: 1, command: [{test_worker}] }}\n"
             f"    python: {{ count: 2, command: [/usr/bin/python3, {worker}],\n"
             f"              env: {{ PYTHONPATH: {source}/clients/python }} }}\n"
+            f"    flask: {{ count: 1, cwd: {source}/examples/python-worker,\n"
+            "             command: [/usr/bin/python3, ./flask_app.py],\n"
+            f"             env: {{ PYTHONPATH: {source}/clients/python }} }}\n"
             "  status: { interval: 200ms }\n"
             "  debug_routes: true\n"
             "  shutdown_timeout: 10s\n")
@@ -52,6 +55,8 @@ def main():
             return body
 
         assert to("python-1", "GET", "/py/hello") == {"message": "hello from python"}
+        # a Flask application (WSGI) through the package, from its own cwd
+        assert to("flask-1", "GET", "/flask/hello")["message"] == "hello from flask"
         python = to("python-1", "GET", "/py/node")
         assert python["worker_id"] == 2 and not python["main"], python
         assert to("http-1", "GET", "/api/node")["main"] is True
