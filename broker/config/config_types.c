@@ -202,14 +202,14 @@ corral_config_settle_plain_types(loader_t *self)
     yaml_node_t workers = { .start_mark = self->workers_mark };
     for (int i = 0; i < config->node.type_count; i++) {
         corral_worker_group_t *type = &config->node.types[i];
+        struct stat st;
+        if (type->program.cwd       /* given: it must be there (the default is the file's) */
+            && (stat(type->program.cwd, &st) != 0 || !S_ISDIR(st.st_mode)))
+            return corral_config_fail_at(self, &workers, "node.workers", "%s%scwd %s is not a "
+                                         "directory", type->name[0] ? type->name : "",
+                                         type->name[0] ? ": " : "", type->program.cwd);
         if (!type->program.cwd && !(type->program.cwd = strdup(self->dir)))
             return -1;
-        struct stat st;
-        if (stat(type->program.cwd, &st) != 0 || !S_ISDIR(st.st_mode))
-            return corral_config_fail_at(self, &workers, "node.workers", "%s: cwd %s is not a "
-                                         "directory", type->name[0] ? type->name
-                                                                    : "node.workers",
-                                         type->program.cwd);
         if (type->http && type->plain && !plain)
             plain = type;
         if (type->http && !type->plain && !protocol)
