@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -118,6 +119,39 @@ class Instance:
             if value:
                 return value
         raise AssertionError(f"never: {what}")
+
+    def under_load(self, change, until_served=20):
+        """change() while tools/reload_load.py's clients (fresh and keep-alive
+        connections, every response checked) load the instance, from
+        `until_served` answers before it to as many after it; asserts that
+        no request failed. Returns how many were answered."""
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                        "..", "..", "tools"))
+        from reload_load import Load
+
+        load = Load(self.port, 2, 2)
+
+        def served(count):
+            deadline = time.monotonic() + TIMEOUT
+            while load.ok < count and time.monotonic() < deadline:
+                time.sleep(0.05)
+        served(until_served)
+        change()
+        served(load.ok + until_served)
+        ok, failed, resets = load.stop()
+        assert not failed, (f"{len(failed)} failed ({resets} resets) of {ok + len(failed)}: "
+                            f"{failed[:5]}")
+        return ok
+
+    def reload_with(self, old, new, timeout=90):
+        """Rewrites `old` as `new` in the configuration, SIGHUP, and waits
+        for the reload to be applied."""
+        with open(self.config) as f:
+            text = f.read()
+        with open(self.config, "w") as f:
+            f.write(text.replace(old, new))
+        self.process.send_signal(signal.SIGHUP)
+        self.wait_output(r"reload: applied in", timeout=timeout)
 
     def stop(self):
         """SIGTERM; returns corral's exit status."""

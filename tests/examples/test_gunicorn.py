@@ -11,15 +11,9 @@ name.
 usage: test_gunicorn.py BIN_DIR SOURCE_DIR"""
 import os
 import re
-import signal
 import sys
-import time
 
 from instance import Instance
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
-from reload_load import Load  # noqa: E402
 
 
 def config(source):
@@ -57,23 +51,8 @@ def main():
         instance.until("both Gunicorn workers answer", lambda: answered.add(
             instance.request("GET", "/flask/hello", expect=200)[1]["pid"]) or len(answered) >= 2)
 
-        load = Load(instance.port, 2, 2)
-        deadline = time.monotonic() + 30
-        while load.ok < 20 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        with open(instance.config) as f:
-            text = f.read()
-        with open(instance.config, "w") as f:
-            f.write(text.replace("GENERATION: '1'", "GENERATION: '2'"))
-        instance.process.send_signal(signal.SIGHUP)
-        instance.wait_output(r"reload: applied in", timeout=90)
-        served = load.ok
-        deadline = time.monotonic() + 30
-        while load.ok < served + 20 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        ok, failed, resets = load.stop()
-        assert not failed, f"{len(failed)} failed ({resets} resets) of {ok + len(failed)}: " \
-                           f"{failed[:5]}"
+        ok = instance.under_load(
+            lambda: instance.reload_with("GENERATION: '1'", "GENERATION: '2'"))
         after = ready_pids(instance)
         assert all(after[name] != before[name] for name in before), (before, after)
         print(f"gunicorn: reload under load, {ok} ok, 0 failed")

@@ -25,9 +25,6 @@ import time
 from instance import Instance
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
-from reload_load import Load  # noqa: E402
-
 SERVER = os.path.join(HERE, "plain_server.py")
 
 
@@ -127,33 +124,11 @@ def hung(bin_dir, instance):
     instance.stop()
 
 
-def under_load(instance, change):
-    load = Load(instance.port, 2, 2)
-    deadline = time.monotonic() + 30
-    while load.ok < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    served = change()
-    deadline = time.monotonic() + 30
-    while load.ok < served + 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    ok, failed, resets = load.stop()
-    assert not failed, f"{len(failed)} failed ({resets} resets) of {ok + len(failed)}: {failed[:5]}"
-    return ok
-
-
 def reload(bin_dir, instance):
     instance.wait_ready()
     before = pids_of(instance)
 
-    def change():
-        with open(instance.config) as f:
-            text = f.read()
-        with open(instance.config, "w") as f:
-            f.write(text.replace("GENERATION: '1'", "GENERATION: '2'"))
-        instance.process.send_signal(signal.SIGHUP)
-        instance.wait_output(r"reload: applied in", timeout=60)
-        return 0
-    ok = under_load(instance, change)
+    ok = instance.under_load(lambda: instance.reload_with("GENERATION: '1'", "GENERATION: '2'"))
     after = pids_of(instance)
     assert all(after[name] != before[name] for name in before), (before, after)
     print(f"reload under load: {ok} ok, 0 failed")
@@ -176,9 +151,8 @@ def upgrade(bin_dir, instance):
     def change():
         os.kill(old, signal.SIGUSR2)
         assert instance.process.wait(60) == 0
-        return 0
     try:
-        ok = under_load(instance, change)
+        ok = instance.under_load(change)
         new = new_pid()
         assert new, "no new coordinator in the PID file"
         print(f"upgrade under load: {ok} ok, 0 failed")
