@@ -59,4 +59,8 @@ corral_process_metrics_sample(Corral__V1__ProcessMetrics *metrics)
     metrics->heap_size_limit = address_space_limit();
     metrics->resident_set_size_bytes = resident_set_size();
     metrics->uptime_ms = (uint64_t) (zclock_mono() - started_ms);
+    struct rusage usage;
+    if (getrusage(RUSAGE_SELF, &usage) == 0)
+        metrics->cpu_seconds = (double) usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
+                             + (double) usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }

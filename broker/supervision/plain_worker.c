@@ -148,6 +148,7 @@ on_sample(zloop_t *loop, int timer_id, void *arg)
     process.pid = (uint32_t) self->pid;
     process.resident_set_size_bytes = rss;
     process.uptime_ms = (uint64_t) (now - self->started_ms);
+    process.cpu_seconds = cpu;
     Corral__V1__Report report = CORRAL__V1__REPORT__INIT;
     report.worker_id = (uint32_t) self->spec.worker_id;
     report.seq = ++self->report_seq;

@@ -20,7 +20,7 @@ typedef const Corral__V1__WorkerView worker_view_t;
 static json_t *
 process_json(const Corral__V1__ProcessMetrics *process)
 {
-    return json_pack("{s:{s:{s:I, s:I, s:I}, s:I}, s:I, s:f, s:I}",
+    return json_pack("{s:{s:{s:I, s:I, s:I}, s:I}, s:I, s:f, s:I, s:f}",
                      "memory", "heap",
                      "total_bytes", (json_int_t) process->heap_total_bytes,
                      "used_bytes", (json_int_t) process->heap_used_bytes,
@@ -28,7 +28,8 @@ process_json(const Corral__V1__ProcessMetrics *process)
                      "resident_set_size_bytes", (json_int_t) process->resident_set_size_bytes,
                      "pid", (json_int_t) process->pid,
                      "event_loop_delay", process->event_loop_delay_ms,
-                     "uptime_ms", (json_int_t) process->uptime_ms);
+                     "uptime_ms", (json_int_t) process->uptime_ms,
+                     "cpu_seconds", process->cpu_seconds);
 }
 
 static json_t *

@@ -92,6 +92,9 @@ def notify(bin_dir, instance):
     rss = {pid: p.get("memory", {}).get("resident_set_size_bytes")
            for pid, p in processes.items()}
     assert all(rss[pid] > 1 << 20 for pid in pids_of(instance).values()), rss
+    # its CPU time from /proc (a Python interpreter's start takes some)
+    assert all(processes[pid]["cpu_seconds"] > 0 for pid in pids_of(instance).values()), \
+        stats["processes"]
     # kill -9: a crash, restarted after its backoff
     victim = pids_of(instance)["app-1"]
     os.kill(victim, signal.SIGKILL)

@@ -201,6 +201,7 @@ class Worker:
         self.report_seq += 1
         with open("/proc/self/statm") as statm:
             rss = int(statm.read().split()[1]) * resource.getpagesize()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         http = self.http
         count, total_us, max_us = http.take_interval() if http else (0, 0, 0)
         requests = pb.RequestMetrics()
@@ -221,6 +222,7 @@ class Worker:
             plugins=[pb.ServiceStatus(name=self.plugin, level=level, summary=summary)],
             process=pb.ProcessMetrics(pid=self.pid, resident_set_size_bytes=rss,
                                       event_loop_delay_ms=self.loop_delay_ms,
+                                      cpu_seconds=usage.ru_utime + usage.ru_stime,
                                       uptime_ms=int((time.monotonic() - self.started) * 1000)),
             requests=requests,
             logs=pb.LogCounters(received=self.logs.seq, dropped=self.logs.dropped))
