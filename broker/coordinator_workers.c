@@ -186,7 +186,8 @@ plain_event(void *arg, corral_plain_worker_t *worker, const char *kind, const ch
 {
     corral_coordinator_t *self = arg;
     corral_process_t *process = corral_plain_worker_link(worker);
-    corral_log(CORRAL_LEVEL_INFO, LOGGER, "%s (pid %d) %s", corral_process_name(process),
+    corral_log(strcmp(kind, "refused") == 0 ? CORRAL_LEVEL_WARN : CORRAL_LEVEL_INFO, LOGGER,
+               "%s (pid %d) %s", corral_process_name(process),
                (int) corral_process_pid(process), detail);
     if (strcmp(kind, "ready") != 0)     /* that one is the lifecycle's own event */
         corral_tap_event(self->tap, kind, corral_process_slot(process),

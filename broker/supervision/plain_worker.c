@@ -10,6 +10,8 @@
 
 #include "notify_socket.h"
 
+#define REFUSED_LOG_INTERVAL_MS 10000
+
 struct corral_plain_worker {
     zloop_t *loop;
     corral_plain_worker_spec_t spec;
@@ -27,6 +29,7 @@ struct corral_plain_worker {
     int ready_timer;
     int sample_timer;
     uint64_t report_seq;
+    int64_t refused_logged_at;
     char status[CORRAL_NOTIFY_STATUS_MAX];
 };
 
@@ -70,6 +73,22 @@ on_message(corral_plain_worker_t *self, const corral_notify_message_t *message)
     }
 }
 
+/* A datagram from another process (or without credentials): refused,
+ * counted, said at most every REFUSED_LOG_INTERVAL_MS. */
+static void
+on_refused(corral_plain_worker_t *self)
+{
+    int64_t now = zclock_mono();
+    if (self->refused_logged_at && now - self->refused_logged_at < REFUSED_LOG_INTERVAL_MS)
+        return;
+    self->refused_logged_at = now;
+    char detail[128];
+    snprintf(detail, sizeof detail, "notify socket: refused a datagram not from pid %d "
+             "(%llu refused so far)", (int) self->pid,
+             (unsigned long long) corral_notify_socket_refused(self->notify));
+    self->ops.event(self->arg, self, "refused", detail);
+}
+
 static int
 on_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -77,9 +96,12 @@ on_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
     corral_notify_message_t message;
     int rc;
     for (int i = 0; i < 64 && (rc = corral_notify_socket_read(self->notify, &message)) >= 0;
-         i++)
+         i++) {
         if (rc == 1)
             on_message(self, &message);
+        else
+            on_refused(self);
+    }
     return 0;
 }
 

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -95,6 +96,14 @@ def notify(bin_dir, instance):
     # its CPU time from /proc (a Python interpreter's start takes some)
     assert all(processes[pid]["cpu_seconds"] > 0 for pid in pids_of(instance).values()), \
         stats["processes"]
+    # a datagram from another process (this one) on app-1's notify socket:
+    # refused, counted, said at warn, and it changes nothing
+    runtime = instance.wait_output(r"bus at ipc://(\S+)/bus-in").group(1)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as forger:
+        forger.sendto(b"WATCHDOG=trigger\nSTATUS=forged", os.path.join(runtime, "notify-1-1"))
+    instance.wait_output(r"\[WARN \]\[coordinator\]\[coordinator\] app-1 \(pid \d+\) notify socket: "
+                         r"refused a datagram not from pid \d+ \(1 refused so far\)")
+    assert "forged" not in corralctl(bin_dir, instance, "workers")
     # kill -9: a crash, restarted after its backoff
     victim = pids_of(instance)["app-1"]
     os.kill(victim, signal.SIGKILL)
