@@ -13,7 +13,9 @@ usage: plain_server.py notify|quiet|stalls|print [LINES]
 
 Routes: GET /api/hello (200, "hello", the pid), GET /grow?mb=N (keeps N
 MB more), GET /status?text=T (STATUS=T). SIGTERM: stops accepting, answers
-what is in flight, exits 0."""
+the next request of each keep-alive connection with Connection: close (or
+closes it after a second idle), waits for them, exits 0: a graceful stop
+as a real server does it, so that no client sees a reset."""
 import json
 import os
 import socket
@@ -24,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
 
 kept = []
+stopping = threading.Event()
 
 
 def notify(text):
@@ -36,6 +39,7 @@ def notify(text):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 1.0               # an idle keep-alive connection, while stopping
 
     def log_message(self, *args):
         pass
@@ -57,6 +61,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         payload = json.dumps(body).encode()
         self.send_response(200)
+        if stopping.is_set():
+            self.close_connection = True
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
@@ -64,7 +71,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingMixIn, HTTPServer):
-    daemon_threads = True
+    daemon_threads = False      # server_close() waits for the connections
+    block_on_close = True
 
 
 def print_lines(count):
@@ -90,7 +98,7 @@ def main():
     server.socket = socket.socket(fileno=3)
     serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     serving.start()
-    stop = threading.Event()
+    stop = stopping
 
     def on_term(*_):
         stop.set()
@@ -104,9 +112,8 @@ def main():
         if period and (mode == "notify" or time.monotonic() - began < 1.0):
             notify("WATCHDOG=1")
     notify("STOPPING=1")
-    server.shutdown()               # no more accepts; handlers in flight finish
-    server.socket.close()
-    time.sleep(0.05)
+    server.shutdown()               # no more accepts
+    server.server_close()           # each connection answered with close, or idle 1 s
     sys.exit(0)
 
 
