@@ -407,6 +407,13 @@ fill_slot_view(void *arg, int slot_id, Corral__V1__WorkerView *view)
 {
     corral_coordinator_t *self = arg;
     corral_supervisor_fill_view(self->supervisor, slot_id, view);
+    /* a ready plain worker that said RELOADING=1 or STOPPING=1 shows it, as
+     * systemd shows its units (its supervision does not change) */
+    corral_process_t *process = corral_supervisor_current(self->supervisor, slot_id);
+    peer_t *peer = process ? corral_process_link(process) : NULL;
+    const char *state = peer && peer->plain ? corral_plain_worker_state(peer->plain) : NULL;
+    if (state && view->state && strcmp(view->state, "ready") == 0)
+        view->state = (char *) state;
 }
 
 void

@@ -24,6 +24,8 @@ struct corral_plain_worker {
     pid_t pid;
     int64_t started_ms;
     bool ready;
+    bool reloading;             /* RELOADING=1, and no READY=1 since */
+    bool stopping;              /* STOPPING=1 */
     bool hung;
     int64_t watchdog_at_ms;     /* its last WATCHDOG=1 (or its readiness) */
     int ready_timer;
@@ -61,12 +63,21 @@ on_message(corral_plain_worker_t *self, const corral_notify_message_t *message)
     }
     if (message->watchdog)
         self->watchdog_at_ms = zclock_mono();
-    if (message->ready && self->spec.ready_after_ms == 0)
+    if (message->ready && self->ready && self->reloading) {
+        self->reloading = false;
+        self->ops.event(self->arg, self, "reloaded", "is ready again (READY=1 after RELOADING=1)");
+    }
+    else if (message->ready && self->spec.ready_after_ms == 0)
         become_ready(self);
-    if (message->stopping)
+    if (message->stopping && !self->stopping) {
+        self->stopping = true;
         self->ops.event(self->arg, self, "stopping", "says it is stopping (STOPPING=1)");
-    if (message->reloading)
-        self->ops.event(self->arg, self, "reloading", "says it is reloading its configuration (RELOADING=1)");
+    }
+    if (message->reloading && self->ready && !self->reloading) {
+        self->reloading = true;     /* as systemd: reloading until READY=1 */
+        self->ops.event(self->arg, self, "reloading",
+                        "says it is reloading its configuration (RELOADING=1)");
+    }
     if (message->watchdog_trigger && !self->hung) {
         self->hung = true;
         self->ops.hung(self->arg, self, "asked to be taken as hung (WATCHDOG=trigger)");
@@ -265,6 +276,12 @@ void
 corral_plain_worker_set_link(corral_plain_worker_t *self, void *link)
 {
     self->link = link;
+}
+
+const char *
+corral_plain_worker_state(const corral_plain_worker_t *self)
+{
+    return self->stopping ? "stopping" : self->reloading ? "reloading" : NULL;
 }
 
 const char *

@@ -27,7 +27,9 @@ typedef struct {
     void (*hung)(void *arg, corral_plain_worker_t *worker, const char *why);
     /* its report of this interval, built from /proc */
     void (*report)(void *arg, corral_plain_worker_t *worker, const Corral__V1__Report *report);
-    /* it said something worth an event: STATUS=, STOPPING=1, RELOADING=1 */
+    /* it said something worth an event: "status" (STATUS=), "stopping"
+     * (STOPPING=1), "reloading" (RELOADING=1), "reloaded" (READY=1 after
+     * it), "ready", "refused" (a datagram from another process) */
     void (*event)(void *arg, corral_plain_worker_t *worker, const char *kind,
                   const char *detail);
 } corral_plain_worker_ops_t;
@@ -56,6 +58,9 @@ int corral_plain_worker_started(corral_plain_worker_t *self, pid_t pid);
 /* The caller's own data (the supervisor's process). */
 void *corral_plain_worker_link(const corral_plain_worker_t *self);
 void corral_plain_worker_set_link(corral_plain_worker_t *self, void *link);
+/* "reloading" (RELOADING=1 and no READY=1 since) or "stopping"
+ * (STOPPING=1), as systemd shows them; NULL: neither. */
+const char *corral_plain_worker_state(const corral_plain_worker_t *self);
 /* Its last STATUS= text ("" before any). */
 const char *corral_plain_worker_status(const corral_plain_worker_t *self);
 

@@ -52,6 +52,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/grow":
             kept.append(bytearray(int(params.get("mb", "1")) << 20))
             body = {"kept_mb": sum(len(b) for b in kept) >> 20}
+        elif path == "/notify":       # any sd_notify message, say RELOADING=1
+            notify(params.get("message", "").replace("%0A", "\n"))
+            body = {"notified": params.get("message", "")}
         elif path == "/status":
             notify("STATUS=" + params.get("text", ""))
             print(f"status set to {params.get('text', '')}", flush=True)    # to the central log

@@ -104,6 +104,21 @@ def notify(bin_dir, instance):
     instance.wait_output(r"\[WARN \]\[coordinator\]\[coordinator\] app-1 \(pid \d+\) notify socket: "
                          r"refused a datagram not from pid \d+ \(1 refused so far\)")
     assert "forged" not in corralctl(bin_dir, instance, "workers")
+    # RELOADING=1: shown reloading (as systemd), until READY=1
+    def state_of(name):
+        for line in corralctl(bin_dir, instance, "workers").splitlines():
+            if line.startswith(name + " "):
+                return line.split()[2]
+    instance.request("GET", "/notify?message=RELOADING=1", expect=200)
+    name = instance.wait_output(r"(app-\d) \(pid \d+\) says it is reloading its "
+                                r"configuration \(RELOADING=1\)").group(1)
+    instance.until(f"{name} shown reloading", lambda: state_of(name) == "reloading", tries=200)
+    for _ in range(200):    # READY=1 to whichever takes it, until it is the reloading one
+        instance.request("GET", "/notify?message=READY=1", expect=200)
+        if any(line and f"] {name} (pid" in line and "is ready again" in line
+               for line in instance.lines):
+            break
+    instance.until(f"{name} shown ready again", lambda: state_of(name) == "ready", tries=200)
     # kill -9: a crash, restarted after its backoff
     victim = pids_of(instance)["app-1"]
     os.kill(victim, signal.SIGKILL)
