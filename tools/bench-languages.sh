@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench-languages.sh: one application served three ways, on one machine:
-# the C reference worker (libcorral), the Python package (clients/python,
+# the C worker (libcorral; corral-test-worker, the reference worker's
+# plugins and /api/cpu), the Python package (clients/python,
 # examples/python-worker/flask_app.py through corral.serve) and Gunicorn as a
 # plain worker (protocol: none, the same Flask application). For each: CPU
 # per request on the tiny route (coordinator and workers, from /proc), the
@@ -9,7 +10,7 @@
 # CPU-bound route. wrk runs on the same machine and competes for the CPUs.
 #
 # Environment (defaults in brackets):
-#   BUILD_DIR          build tree with bin/corral [<repo>/build]
+#   BUILD_DIR          build tree with bin/corral, bin/corral-test-worker [<repo>/build]
 #   DURATION           seconds per wrk run [5]
 #   TRIALS             fresh instances per share [6]
 #   SHARE_CONNECTIONS  connection counts for the shares ["4 16 64"]

@@ -29,8 +29,10 @@ EXAMPLE = os.path.join(ROOT, "examples", "python-worker")
 TICKS = os.sysconf("SC_CLK_TCK")
 
 SETUPS = {
-    # name: (worker type YAML, tiny route, CPU route)
-    "c": ("{ count: %d }", "/api/hello", "/api/cpu?work=100000"),
+    # name: (worker type YAML, tiny route, CPU route); the C test worker:
+    # the reference worker's plugins and /api/cpu
+    "c": ("{ count: %%d, command: [%s/bin/corral-test-worker] }" % BUILD,
+          "/api/hello", "/api/cpu?work=100000"),
     "python": ("{ count: %%d, command: [/usr/bin/python3, %s/flask_app.py], "
                "env: { PYTHONPATH: %s/clients/python } }" % (EXAMPLE, ROOT),
                "/api/hello", "/flask/cpu"),
@@ -197,6 +199,7 @@ def main():
               f"{two / one:.2f}x", flush=True)
     if os.environ.get("BEFORE_BUILD_DIR"):
         before = os.path.join(os.environ["BEFORE_BUILD_DIR"], "bin", "corral")
+        # the same worker program for both: the coordinator's cost is compared
         us_before, rate_before = cpu_per_request(before, "c")
         us_after, rate_after = cpu_per_request(corral, "c")
         print(f"c tiny route, before (BEFORE_BUILD_DIR) {us_before:.1f} us/request "
