@@ -250,7 +250,7 @@ class Worker:
             self.poller.register(listener.fileno(), zmq.POLLIN)
         self.http = HttpServer(app, self.name, self.config.server_port, self._watch,
                                self._unwatch, self._on_closed, self.log,
-                               keepalive_requests=self.config.keepalive_requests)
+                               keepalive_requests=self.config.limits.keepalive_requests)
 
     def _watch(self, fd, writable):
         self.poller.register(fd, zmq.POLLIN | (zmq.POLLOUT if writable else 0))
