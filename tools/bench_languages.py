@@ -21,7 +21,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("BUILD_DIR", os.path.join(ROOT, "build"))
+BUILD = os.path.abspath(os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")))
 DURATION = int(os.environ.get("DURATION", "5"))
 TRIALS = int(os.environ.get("TRIALS", "6"))
 CONNECTIONS = [int(n) for n in os.environ.get("SHARE_CONNECTIONS", "4 16 64").split()]
