@@ -41,7 +41,8 @@ lenient_path_data(FILE *input)
             break;
         case YAML_MAPPING_START_EVENT:
             depth++;
-            in_path = depth == 2 && key_is_path;
+            if (depth == 2)
+                in_path = key_is_path;
             expect_key = true;
             key_is_path = key_is_data = false;
             break;
