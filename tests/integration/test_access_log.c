@@ -24,17 +24,25 @@
                 "Referer: http://example.test/from\r\n" \
                 "Connection: close\r\n\r\n"
 
-/* The json file's line for the request to /api/hello: parsed. */
+/* The json file's line for the request to /api/hello whose url.query
+ * begins with `query`: parsed. */
 static json_t *
-json_record(const char *path)
+json_record(const char *path, const char *query)
 {
     json_t *found = NULL;
     for (int tries = 0; tries < 200 && !found; tries++) {
         char *text = read_text_file(path);
         for (char *line = text ? strtok(text, "\n") : NULL; line && !found;
              line = strtok(NULL, "\n"))
-            if (strstr(line, "/api/hello"))
-                found = json_loads(line, 0, NULL);
+            if (strstr(line, "/api/hello")) {
+                json_t *record = json_loads(line, 0, NULL);
+                const char *its = json_string_value(json_object_get(json_object_get(record,
+                                                                                   "url"), "query"));
+                if (its && strncmp(its, query, strlen(query)) == 0)
+                    found = record;
+                else
+                    json_decref(record);
+            }
         free(text);
         if (!found)
             usleep(50 * 1000);      /* polling a file the coordinator writes */
@@ -77,7 +85,7 @@ test_access_log_fields(void **state)
     /* the json layout: the same request as ECS fields */
     char path[600];
     snprintf(path, sizeof path, "%s/access.json", instance_dir(instance));
-    json_t *record = json_record(path);
+    json_t *record = json_record(path, "name=a%20b");
     assert_non_null(record);
     json_t *http = json_object_get(record, "http");
     json_t *url = json_object_get(record, "url");
@@ -103,6 +111,20 @@ test_access_log_fields(void **state)
     json_t *event = json_object_get(record, "event");
     assert_true(json_integer_value(json_object_get(event, "duration")) > 0);
     assert_true(json_integer_value(json_object_get(event, "sequence")) > 0);
+    json_decref(record);
+
+    /* a target longer than the line's buffer: the line grows, whole */
+    char long_request[4096], query[3001];
+    memset(query, 'q', 3000);
+    query[0] = 'l';
+    query[3000] = '\0';
+    snprintf(long_request, sizeof long_request,
+             "GET /api/hello?%s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", query);
+    assert_true(raw_exchange(instance_port(instance), long_request, reply, sizeof reply) > 0);
+    record = json_record(path, "lqq");
+    assert_non_null(record);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(record, "url"),
+                                                          "query")), query);
     json_decref(record);
     assert_true(instance_stop(&instance));
 }
