@@ -124,7 +124,10 @@ put_seconds(corral_line_buffer_t *out, int64_t us)
 /* What one line says, gathered once for both the message and the meta. */
 typedef struct {
     const corral_http_exchange_t *exchange;
-    const char *method, *path, *query, *version;
+    const char *method, *version;
+    const char *path;           /* decoded, for url.path */
+    const char *target;         /* as sent: the request line's and url.original */
+    const char *query;          /* within target, after its '?'; NULL: none */
     const char *client, *user_agent, *referrer;
     int64_t duration_us;
 } line_t;
@@ -139,11 +142,7 @@ put_message(corral_line_buffer_t *out, const line_t *line)
     PUT(out, " - - \"");
     put_unquotable(out, line->method);
     PUT(out, " ");
-    put_unquotable(out, line->path);
-    if (line->query) {
-        PUT(out, "?");
-        put_unquotable(out, line->query);
-    }
+    put_unquotable(out, line->target);
     if (line->version) {
         PUT(out, " ");
         put_unquotable(out, line->version);
@@ -192,11 +191,7 @@ put_meta(corral_line_buffer_t *out, const line_t *line)
         put_json_string(out, line->query);
     }
     PUT(out, "\",\"original\":\"");
-    put_json_string(out, line->path);
-    if (line->query) {
-        PUT(out, "?");
-        put_json_string(out, line->query);
-    }
+    put_json_string(out, line->target);
     PUT(out, "\"}");
     if (line->user_agent) {
         PUT(out, ",\"user_agent\":{\"original\":\"");
@@ -214,11 +209,13 @@ log_exchange(const corral_http_exchange_t *exchange, void *arg)
     if (!corral_log_logger_enabled(CORRAL_LEVEL_DEBUG, CORRAL_ACCESS_LOGGER))
         return;
     char client[64];
+    const char *mark = exchange->target ? strchr(exchange->target, '?') : NULL;
     line_t line = {
         .exchange = exchange,
         .method = exchange->method ? exchange->method : "-",
         .path = exchange->path ? exchange->path : "-",
-        .query = exchange->query,
+        .target = exchange->target ? exchange->target : exchange->path ? exchange->path : "-",
+        .query = mark ? mark + 1 : NULL,
         .version = exchange->version,
         .client = corral_http_exchange_client(exchange, client, sizeof client),
         .user_agent = corral_http_exchange_header(exchange, "User-Agent"),

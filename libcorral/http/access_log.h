@@ -4,10 +4,11 @@
  * The message is nginx's combined format less the time, plus the duration
  * in seconds:
  *   127.0.0.1 - - "GET /a?b=c HTTP/1.1" 200 19 "-" "curl/8.5.0" 0.000042
+ * (the target as the client sent it, undecoded, as in nginx's $request),
  * and the meta the same as ECS fields (client.ip, http.request.method,
- * url.original, url.query, http.response.status_code, ...body.bytes,
- * user_agent.original, event.duration in ns). When that logger is not at
- * debug, a request costs one level lookup. */
+ * url.original, url.path (decoded), url.query, http.response.status_code,
+ * http.response.body.bytes, user_agent.original, event.duration in ns).
+ * When that logger is not at debug, a request costs one level lookup. */
 #ifndef CORRAL_ACCESS_LOG_H
 #define CORRAL_ACCESS_LOG_H
 

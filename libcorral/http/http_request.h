@@ -17,7 +17,7 @@ struct corral_request {
     const char *method;             /* owned by libmicrohttpd */
     const char *path;
     const char *version;            /* "HTTP/1.1", owned by libmicrohttpd */
-    char *query;                    /* as sent, after '?'; NULL: none */
+    char *target;                   /* path and query as sent (undecoded); NULL: none */
     bool started;                   /* on_request has seen it (http_server.c) */
     bool target_cut;                /* its target held a NUL: refused */
     const char *worker_name;        /* for X-Corral-Worker */

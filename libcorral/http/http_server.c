@@ -210,7 +210,7 @@ past_keepalive_limits(corral_http_server_t *self, const corral_guarded_t *guarde
 
 /* The request begins at its request line: made here, before
  * libmicrohttpd splits and decodes the target in place, so that the
- * query string is kept as the client sent it (for the access log), and a
+ * target is kept as the client sent it (for the access log), and a
  * target that held a NUL is marked for the access handler to refuse.
  * Started by the first call of on_request. */
 static void *
@@ -221,9 +221,8 @@ on_target(void *cls, const char *uri, struct MHD_Connection *connection)
     if (!request)
         return NULL;            /* on_request tries again */
     request->target_cut = !corral_http_framing_target_intact(uri);
-    const char *query = request->target_cut ? NULL : strchr(uri, '?');
-    if (query)
-        request->query = strdup(query + 1);     /* NULL if out of memory: logged as none */
+    if (!request->target_cut)
+        request->target = strdup(uri);          /* NULL if out of memory: logged as none */
     return request;
 }
 
@@ -293,7 +292,7 @@ tell_observers(corral_http_server_t *self, const corral_request_t *request,
     corral_http_exchange_t exchange = {
         .method = request->method,
         .path = request->path,
-        .query = request->query,
+        .target = request->target,
         .version = request->version,
         .connection = request->connection,
         .status = request->responded ? request->status : 0,

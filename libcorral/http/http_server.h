@@ -51,8 +51,8 @@ int corral_http_server_fd(const corral_http_server_t *self);
  * and the request metrics are observers. */
 typedef struct {
     const char *method;
-    const char *path;
-    const char *query;          /* as the client sent it, after '?'; NULL: none */
+    const char *path;           /* decoded by libmicrohttpd, without the query */
+    const char *target;         /* path and query as the client sent them; NULL: unknown */
     const char *version;        /* "HTTP/1.1" */
     void *connection;           /* for the lookups below */
     unsigned status;            /* 0 if no response was queued */
