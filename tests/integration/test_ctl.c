@@ -2,7 +2,8 @@
  * against real instances: --version and help with each command's exit
  * statuses; stop waiting for the exit (and saying when it did not come);
  * reload naming the keys it kept until a restart; logs --lines from the
- * log file, without following; restart all, one worker at a time; and
+ * log file, without following; top quitting on q; restart all, one
+ * worker at a time; and
  * finding an instance through a configuration file that does not load,
  * or with --data alone. */
 #include <setjmp.h>
@@ -176,6 +177,29 @@ test_logs_lines(void **state)
     assert_true(instance_stop(&instance));
 }
 
+/* top on a terminal (script(1) gives it one): a q quits at once, though
+ * the next refresh is a minute away; the table has a CPU% column. */
+static void
+test_top_quits_on_q(void **state)
+{
+    instance_t *instance = start_with(2, "10s", NULL);
+    char command[1024];
+    snprintf(command, sizeof command,
+             "printf q | timeout 20 script -qfec '%s -c %s top --interval 60000' /dev/null",
+             CORRALCTL, config_path(instance));
+    char *argv[] = { "/bin/sh", "-c", command, NULL };
+    char *output = NULL;
+    int status = run_program(&output, argv);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0)       /* 124: q did not quit it */
+        fail_msg("top exited %d: %s", WEXITSTATUS(status), output);
+    assert_non_null(strstr(output, "q to quit"));
+    assert_non_null(strstr(output, "CPU%"));
+    assert_non_null(strstr(output, "worker-2"));
+    free(output);
+    assert_true(instance_stop(&instance));
+}
+
 static void
 test_restart_all(void **state)
 {
@@ -240,6 +264,7 @@ main(void)
         cmocka_unit_test(test_stop_waits),
         cmocka_unit_test(test_reload_names_kept_keys),
         cmocka_unit_test(test_logs_lines),
+        cmocka_unit_test(test_top_quits_on_q),
         cmocka_unit_test(test_restart_all),
         cmocka_unit_test(test_status_with_typo_and_data),
     };
