@@ -49,30 +49,62 @@ static const unsigned char quoted_special[256] = {
     ['"'] = 1, ['\\'] = 1, [0x7f] = 1,
 };
 
+/* Writes the escape of `byte` into `escape` (6 bytes); returns its length. */
+typedef size_t (escape_fn)(unsigned char byte, char *escape);
+
+/* Appends `text`, the bytes marked in `special` through `escape`: runs of
+ * plain bytes are copied whole. */
+static inline void
+put_escaping(corral_line_buffer_t *out, const char *text, const unsigned char *special,
+             escape_fn *escape)
+{
+    const char *run = text, *c = text;
+    for (;; c++) {
+        while (!special[(unsigned char) *c])
+            c++;
+        if (!*c)
+            break;
+        put_bytes(out, run, (size_t) (c - run));
+        char escaped[6];
+        put_bytes(out, escaped, escape((unsigned char) *c, escaped));
+        run = c + 1;
+    }
+    put_bytes(out, run, (size_t) (c - run));
+}
+
+/* JSON: \" \\ and \u00XX */
+static size_t
+json_escape(unsigned char byte, char *escape)
+{
+    static const char hex[] = "0123456789abcdef";
+    escape[0] = '\\';
+    if (byte >= 0x20) {
+        escape[1] = (char) byte;
+        return 2;
+    }
+    memcpy(escape + 1, "u00", 3);
+    escape[4] = hex[byte >> 4];
+    escape[5] = hex[byte & 15];
+    return 6;
+}
+
+/* nginx's: \xHH */
+static size_t
+hex_escape(unsigned char byte, char *escape)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    escape[0] = '\\';
+    escape[1] = 'x';
+    escape[2] = hex[byte >> 4];
+    escape[3] = hex[byte & 15];
+    return 4;
+}
+
 /* Appends `text` as the inside of a JSON string. */
 static void
 put_json_string(corral_line_buffer_t *out, const char *text)
 {
-    static const char hex[] = "0123456789abcdef";
-    const char *run = text, *c = text;
-    for (;; c++) {
-        while (!json_special[(unsigned char) *c])
-            c++;
-        unsigned char byte = (unsigned char) *c;
-        if (!byte)
-            break;
-        put_bytes(out, run, (size_t) (c - run));
-        char escape[6] = { '\\', (char) byte, 0 };
-        if (byte < 0x20) {
-            escape[1] = 'u';
-            escape[2] = escape[3] = '0';
-            escape[4] = hex[byte >> 4];
-            escape[5] = hex[byte & 15];
-        }
-        put_bytes(out, escape, byte < 0x20 ? 6 : 2);
-        run = c + 1;
-    }
-    put_bytes(out, run, (size_t) (c - run));
+    put_escaping(out, text, json_special, json_escape);
 }
 
 /* Appends `text` as nginx writes what goes between quotes ($request,
@@ -81,20 +113,7 @@ put_json_string(corral_line_buffer_t *out, const char *text)
 static void
 put_unquotable(corral_line_buffer_t *out, const char *text)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    const char *run = text, *c = text;
-    for (;; c++) {
-        while (!quoted_special[(unsigned char) *c])
-            c++;
-        unsigned char byte = (unsigned char) *c;
-        if (!byte)
-            break;
-        put_bytes(out, run, (size_t) (c - run));
-        char escape[4] = { '\\', 'x', hex[byte >> 4], hex[byte & 15] };
-        put_bytes(out, escape, 4);
-        run = c + 1;
-    }
-    put_bytes(out, run, (size_t) (c - run));
+    put_escaping(out, text, quoted_special, hex_escape);
 }
 
 /* "text", or "-" for NULL */
