@@ -32,7 +32,7 @@ write_config(instance_t *instance, int workers, int port, const char *shutdown,
              "path: { data: ./data }\n"
              "pid: { file: ./corral.pid }\n"
              "node:\n"
-             "  workers: { count: %d }\n"
+             "  workers: { count: %d, " TEST_WORKER " }\n"
              "  shutdown_timeout: %s\n"
              "%s\n", port, workers, shutdown,
              logging ? logging : "logging: { root: { level: debug } }");
