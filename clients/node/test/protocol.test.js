@@ -1,0 +1,42 @@
+// protocol.test.js: Node workers join an instance beside C workers (named
+// types): Hello with the secret, Welcome, Ready (the instance is ready),
+// their reports in /api/status and /api/stats as the C workers serve them,
+// their identity, and a graceful stop with Bye (exit 0, "stopped").
+'use strict';
+
+const assert = require('node:assert');
+const { test } = require('node:test');
+const { Instance, request, requestOn, eventually, nodeType } = require('./harness');
+
+test('Node workers beside C workers: ready, reporting, in /api/status and /api/stats', async () => {
+  const instance = Instance.clustered('    c: { count: 1 }\n' + nodeType('js', 2)).start();
+  try {
+    await instance.ready();
+    const node = await requestOn(instance.port, /^js-/, 'GET', '/node');
+    assert.equal(node.status, 200);
+    assert.match(node.json.workerName, /^js-[12]$/);
+    assert.equal(node.worker, node.json.workerName);
+    const status = await eventually(async () => {
+      const reply = await requestOn(instance.port, /^c-/, 'GET', '/api/status');
+      const workers = reply.json && reply.json.status && reply.json.workers;
+      const js = workers && Object.entries(workers).filter(([name]) => name.startsWith('js-'));
+      return js && js.length === 2 && js.every(([, w]) => w.reporting && w.overall.level === 'available') && reply;
+    }, 15000, 'the Node workers available in /api/status');
+    assert.equal(status.status, 200, status.body);
+    const stats = await eventually(async () => {
+      const reply = await requestOn(instance.port, /^c-/, 'GET', '/api/stats');
+      const workers = (reply.json && reply.json.processes) || [];
+      const js = workers.filter((w) => /^js-/.test(w.name));
+      return js.length === 2 && js.every((w) => w.memory && w.memory.resident_set_size_bytes > 0) && reply.json;
+    }, 15000, 'the Node workers in /api/stats');
+    assert.ok(stats);
+    const exit = await instance.stop();
+    assert.equal(exit.code, 0, instance.output);
+    assert.match(instance.output, /js-1 \(pid \d+\) stopped/);
+    assert.match(instance.output, /js-2 \(pid \d+\) stopped/);
+    assert.doesNotMatch(instance.output, /js-\d \(pid \d+\) (crashed|exited with)/);
+  } finally {
+    await instance.stop();
+    instance.cleanup();
+  }
+});
