@@ -76,13 +76,14 @@ class RequestFigures {
 }
 
 class HttpService {
-  constructor({ server, workerName, shutdownTimeoutMs, onError }) {
+  constructor({ server, workerName, shutdownTimeoutMs, headerTimeoutMs, onError }) {
     this.server = server;
+    this.firstRequestMs = Number(headerTimeoutMs) || 1000;
     this.workerName = workerName;
     this.shutdownTimeoutMs = shutdownTimeoutMs;
     this.onError = onError;
     this.figures = new RequestFigures();
-    this.sockets = new Map();       // socket -> requests in flight on it
+    this.sockets = new Map();       // socket -> { inFlight, served }
     this.stopping = false;
     this.channel = null;
     this.heartbeat = null;
@@ -143,7 +144,8 @@ class HttpService {
   track(socket, handed) {
     this.figures.accepted++;
     this.figures.connections++;
-    this.sockets.set(socket, 0);
+    this.sockets.set(socket, { inFlight: 0, served: 0 });
+    if (this.stopping) this.endWhenIdle(socket);
     socket.once('close', () => {
       this.figures.connections--;
       this.sockets.delete(socket);
@@ -173,21 +175,45 @@ class HttpService {
   onRequest(request, response) {
     const began = process.hrtime.bigint();
     const socket = request.socket;
-    if (this.sockets.has(socket)) this.sockets.set(socket, this.sockets.get(socket) + 1);
+    const state = this.sockets.get(socket);
+    if (state) {
+      state.inFlight++;
+      state.served++;
+    }
     response.setHeader('X-Corral-Worker', this.workerName);
     if (this.stopping) response.setHeader('Connection', 'close');
     response.once('finish', () => {
       this.figures.add(response.statusCode, Number(process.hrtime.bigint() - began) / 1000);
-      const inFlight = (this.sockets.get(socket) || 1) - 1;
-      if (this.sockets.has(socket)) this.sockets.set(socket, inFlight);
-      if (this.stopping && inFlight === 0) socket.end();
+      if (state) state.inFlight--;
+      if (this.stopping && state && state.inFlight === 0) socket.end();
     });
   }
 
   inFlight() {
     let count = 0;
-    for (const requests of this.sockets.values()) count += requests;
+    for (const state of this.sockets.values()) count += state.inFlight;
     return count;
+  }
+
+  // at the stop: an idle keep-alive connection is closed now; one that has
+  // not sent its first request yet is given until the header timeout (a
+  // client writes right after connecting) and then answered with
+  // Connection: close; one with a request in flight closes after it
+  endWhenIdle(socket) {
+    const state = this.sockets.get(socket);
+    if (!state || state.inFlight > 0) {
+      const response = socket._httpMessage;
+      if (response && !response.headersSent) response.shouldKeepAlive = false;
+      return;
+    }
+    if (state.served > 0) {
+      socket.end();
+      return;
+    }
+    const timer = setTimeout(() => {
+      if (this.sockets.get(socket)?.inFlight === 0) socket.end();
+    }, this.firstRequestMs);
+    timer.unref();
   }
 
   // stop taking connections, close the idle ones, let the others finish
@@ -196,11 +222,10 @@ class HttpService {
   drain(deadlineMs) {
     this.stopping = true;
     if (this.channel) handoffAddon().say(this.channel, DRAINING);
-    else if (this.accepting && this.server.listening) this.server.close(() => {});
-    for (const [socket, requests] of this.sockets) {
-      if (requests === 0) socket.end();
-      else for (const response of pendingResponses(socket)) response.shouldKeepAlive = false;
-    }
+    // net's close, not http's: http's destroys the idle connections, and a
+    // request arriving on one at that instant would be reset
+    else if (this.accepting && this.server.listening) net.Server.prototype.close.call(this.server);
+    for (const socket of this.sockets.keys()) this.endWhenIdle(socket);
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -215,13 +240,6 @@ class HttpService {
       if (this.sockets.size === 0) done();
     });
   }
-}
-
-// the responses of a socket whose headers are not written yet (Node's
-// http server keeps them in the socket's parser: only the current one)
-function pendingResponses(socket) {
-  const response = socket._httpMessage;
-  return response && !response.headersSent ? [response] : [];
 }
 
 module.exports = { HttpService };

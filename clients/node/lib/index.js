@@ -65,6 +65,7 @@ async function serve(server, options = {}) {
     fatal(new WorkerError('no listening socket: started by corral (LISTEN_FDS=1, LISTEN_PID)', 1));
   worker.http = new HttpService({
     server, workerName: config.workerName, shutdownTimeoutMs: config.shutdownTimeoutMs,
+    headerTimeoutMs: config.headerTimeoutMs,
     onError: (error) => worker.log(LEVELS.error, 'http', `server: ${error.message}`, undefined, error),
   });
   if (config.keepaliveTimeMs === 0 && config.idleTimeoutMs > 0)
