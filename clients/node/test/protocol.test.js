@@ -40,3 +40,26 @@ test('Node workers beside C workers: ready, reporting, in /api/status and /api/s
     instance.cleanup();
   }
 });
+
+test('tools/peers/app.js (the cluster and PM2 benchmark app) runs under corral', async () => {
+  const app = require('node:path').join(__dirname, '..', '..', '..', 'tools', 'peers', 'app.js');
+  const instance = Instance.clustered(`    count: 2\n    command: [${process.execPath}, ${app}]\n`).start();
+  try {
+    await instance.ready();
+    const seen = new Set();
+    for (let i = 0; i < 8; i++) {
+      const reply = await request(instance.port, 'GET', '/api/hello');
+      assert.equal(reply.status, 200);
+      assert.deepEqual(reply.json, { message: 'hello' });
+      seen.add(reply.worker);
+    }
+    assert.equal(seen.size, 2, `served by ${[...seen]}`);
+    const realistic = await request(instance.port, 'GET', '/api/realistic?wait_ms=1&cpu_us=100');
+    assert.equal(realistic.status, 200);
+    assert.equal((await instance.stop()).code, 0, instance.output);
+    assert.match(instance.output, /worker-1 \(pid \d+\) stopped/);
+  } finally {
+    await instance.stop();
+    instance.cleanup();
+  }
+});
