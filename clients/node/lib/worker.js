@@ -88,6 +88,9 @@ class Worker extends EventEmitter {
   async start({ migrate } = {}) {
     const zmq = require('zeromq');
     const workerId = Number(process.env.CORRAL_WORKER_ID || 1);
+    if (process.env.CORRAL_CONFIG_FD && !this.clustered)
+      throw new WorkerError('classic mode (node.enabled: false) runs one process without a ' +
+                            'coordinator: a Node worker needs the clustered mode', EX_CONFIG);
     if (this.clustered) {
       const secret = readSecret();
       this.secret = secret;
