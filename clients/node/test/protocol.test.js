@@ -63,3 +63,19 @@ test('tools/peers/app.js (the cluster and PM2 benchmark app) runs under corral',
     instance.cleanup();
   }
 });
+
+test('a Node main worker: its migration-complete releases the C workers', async () => {
+  const instance = Instance.clustered(nodeType('js', 1) + '    c: { count: 1 }\n').start();
+  try {
+    await instance.ready();     // the C worker is ready only after migration-complete
+    const node = await requestOn(instance.port, /^js-/, 'GET', '/node');
+    assert.equal(node.json.main, true);
+    const hello = await requestOn(instance.port, /^c-/, 'GET', '/api/hello');
+    assert.equal(hello.status, 200, hello.body);
+    assert.match(instance.output, /c-1\]\[plugins\.migrations\] migration-complete: \{"migrated":false\}/);
+    assert.equal((await instance.stop()).code, 0);
+  } finally {
+    await instance.stop();
+    instance.cleanup();
+  }
+});
