@@ -33,6 +33,11 @@ function envFd(name) {
   return text && /^[0-9]+$/.test(text) ? Number(text) : -1;
 }
 
+function cumulative(counts) {
+  let sum = 0;
+  return counts.map((count) => (sum += count));
+}
+
 class RequestFigures {
   constructor() {
     this.total = 0;
@@ -55,7 +60,9 @@ class RequestFigures {
     if (spentUs > this.intervalMaxUs) this.intervalMaxUs = spentUs;
     this.count++;
     this.sumUs += spentUs;
-    for (let i = 0; i < BUCKETS_US.length; i++) if (spentUs <= BUCKETS_US[i]) this.buckets[i]++;
+    let bucket = 0;             // the first bound it is within (cumulated at sample())
+    while (bucket < BUCKETS_US.length && spentUs > BUCKETS_US[bucket]) bucket++;
+    if (bucket < BUCKETS_US.length) this.buckets[bucket]++;
   }
 
   // RequestMetrics for a Report; the interval starts again
@@ -65,7 +72,7 @@ class RequestFigures {
       intervalTotalUs: Math.round(this.intervalTotalUs), intervalMaxUs: Math.round(this.intervalMaxUs),
       concurrentConnections: this.connections, connectionsAccepted: this.accepted,
       statusCodes: [...this.codes].sort((a, b) => a[0] - b[0]).map(([code, count]) => ({ code, count })),
-      responseTimeBuckets: this.buckets.slice(), responseTimeCount: this.count,
+      responseTimeBuckets: cumulative(this.buckets), responseTimeCount: this.count,
       responseTimeSumUs: Math.round(this.sumUs),
     };
     this.intervalCount = 0;
@@ -242,4 +249,4 @@ class HttpService {
   }
 }
 
-module.exports = { HttpService };
+module.exports = { HttpService, RequestFigures };

@@ -62,3 +62,18 @@ test('logStream: pino and winston lines, plain lines; console capture', () => {
   assert.equal(records[4][2], 'boom');
   assert.match(String(records[4][4]), /Error: boom/);
 });
+
+test('request figures: cumulative response-time buckets, the interval restarts', () => {
+  const { RequestFigures } = require('../lib/http');
+  const figures = new RequestFigures();
+  figures.add(200, 400);
+  figures.add(200, 3000);
+  figures.add(503, 20e6);
+  const sample = figures.sample();
+  assert.deepEqual(sample.responseTimeBuckets.slice(0, 4), [1, 1, 1, 2]);
+  assert.equal(sample.responseTimeBuckets[13], 2);
+  assert.equal(sample.responseTimeCount, 3);
+  assert.deepEqual(sample.statusCodes, [{ code: 200, count: 2 }, { code: 503, count: 1 }]);
+  assert.equal(sample.intervalMaxUs, 20e6);
+  assert.equal(figures.sample().intervalCount, 0);
+});
