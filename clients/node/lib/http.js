@@ -14,6 +14,7 @@
 
 const net = require('node:net');
 const path = require('node:path');
+const { performance } = require('node:perf_hooks');
 
 const LISTEN_FD = 3;
 const HEARTBEAT_MS = 50;            // CORRAL_HANDOFF_HEARTBEAT_MS
@@ -80,6 +81,19 @@ class RequestFigures {
     this.intervalMaxUs = 0;
     return metrics;
   }
+}
+
+const BEGAN = Symbol('corral.began');
+const SERVICE = Symbol('corral.service');
+
+function onFinish() {
+  const service = this[SERVICE];
+  service.figures.add(this.statusCode, (performance.now() - this[BEGAN]) * 1000);
+  const socket = this.req.socket;   // this.socket is detached by now
+  const state = socket && service.sockets.get(socket);
+  if (!state) return;
+  state.inFlight--;
+  if (service.stopping && state.inFlight === 0) socket.end();
 }
 
 class HttpService {
@@ -179,21 +193,19 @@ class HttpService {
     if (this.channel) handoffAddon().beat(this.channel);
   }
 
+  // per request, so kept cheap: no closure, no BigInt (the handler of
+  // 'finish' is shared; what it needs rides on the response)
   onRequest(request, response) {
-    const began = process.hrtime.bigint();
-    const socket = request.socket;
-    const state = this.sockets.get(socket);
+    response[BEGAN] = performance.now();
+    response[SERVICE] = this;
+    const state = this.sockets.get(request.socket);
     if (state) {
       state.inFlight++;
       state.served++;
     }
     response.setHeader('X-Corral-Worker', this.workerName);
     if (this.stopping) response.setHeader('Connection', 'close');
-    response.once('finish', () => {
-      this.figures.add(response.statusCode, Number(process.hrtime.bigint() - began) / 1000);
-      if (state) state.inFlight--;
-      if (this.stopping && state && state.inFlight === 0) socket.end();
-    });
+    response.on('finish', onFinish);
   }
 
   inFlight() {

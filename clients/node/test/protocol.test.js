@@ -79,3 +79,32 @@ test('a Node main worker: its migration-complete releases the C workers', async 
     instance.cleanup();
   }
 });
+
+test('the graceful stop: an idle keep-alive connection is closed at once, one in flight is answered with Connection: close', async () => {
+  const instance = Instance.clustered(nodeType('js', 1)).start();
+  try {
+    await instance.ready();
+    const { Connection } = require('./harness');
+    const idle = await new Connection(instance.port).open();
+    const busy = await new Connection(instance.port).open();
+    assert.equal((await idle.request('GET', '/api/hello')).status, 200);
+    assert.equal((await busy.request('GET', '/api/hello')).status, 200);
+    const answer = busy.request('GET', '/wait?ms=1500');
+    await new Promise((resolve) => setTimeout(resolve, 300));       // the request is in
+    const began = Date.now();
+    instance.signal('SIGTERM');
+    await new Promise((resolve) => idle.socket.once('close', resolve));
+    assert.ok(Date.now() - began < 1000, `the idle connection closed after ${Date.now() - began} ms`);
+    const reply = await answer;
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers.connection, 'close');
+    const exit = await instance.stop();
+    assert.equal(exit.code, 0);
+    assert.ok(Date.now() - began < 5000, `stopped after ${Date.now() - began} ms (shutdown_timeout 10 s)`);
+    idle.close();
+    busy.close();
+  } finally {
+    await instance.stop();
+    instance.cleanup();
+  }
+});
