@@ -113,20 +113,22 @@ trap cleanup EXIT
 
 # --- Measures -------------------------------------------------------------------------------
 
-# wrk on /api/hello; prints "REQUESTS_PER_S CPU_US_PER_REQUEST" (every
-# process of the setup: the coordinator, the cluster primary or PM2's
-# daemon, and the workers)
+# wrk on /api/hello; prints "REQUESTS_PER_S CPU_US_PER_REQUEST SERVER_US":
+# the CPU of every process of the setup (the coordinator, the cluster
+# primary or PM2's daemon, and the workers), then of the first alone
 measure() {               # CONNECTIONS [wrk header option]
-    local out before pids used_us
+    local out before server_before pids used_us server_us
     pids="$SERVER_PID $(workers)"
     # shellcheck disable=SC2086  # a list of pids
     before=$(all_ticks $pids)
+    server_before=$(ticks "$SERVER_PID")
     out=$(wrk -t2 -c"$1" -d"${DURATION}s" ${2:+-H "$2"} "$BASE_URL/api/hello") || die "wrk failed"
     # shellcheck disable=SC2086
     used_us=$(( ($(all_ticks $pids) - before) * 1000000 / $(getconf CLK_TCK) ))
+    server_us=$(( ($(ticks "$SERVER_PID") - server_before) * 1000000 / $(getconf CLK_TCK) ))
     grep -q 'Non-2xx' <<<"$out" && die "wrk saw errors: $out"
-    awk -v used="$used_us" '/requests in/ { n = $1 } /^Requests\/sec:/ { rate = $2 }
-        END { printf "%.0f %.2f\n", rate, used / n }' <<<"$out"
+    awk -v used="$used_us" -v server="$server_us" '/requests in/ { n = $1 } /^Requests\/sec:/ { rate = $2 }
+        END { printf "%.0f %.2f %.2f\n", rate, used / n, server / n }' <<<"$out"
 }
 
 # the keep-alive connections each worker holds, from the kernel's socket
@@ -184,11 +186,12 @@ declare -A RATE CPU NEWCONN FAILED SHARES
 for setup in $SETUPS; do
     start "$setup"
     measure 16 >/dev/null                 # warm-up
-    read -r RATE[$setup] CPU[$setup] < <(measure 16)
-    log "  $setup: tiny route, 16 keep-alive connections: ${RATE[$setup]} req/s, ${CPU[$setup]} us CPU/request"
+    read -r RATE[$setup] CPU[$setup] server < <(measure 16)
+    log "  $setup: tiny route, 16 keep-alive connections: ${RATE[$setup]} req/s, ${CPU[$setup]} us CPU/request" \
+        "(of which the coordinator, primary or daemon: $server)"
     read -r NEWCONN[$setup] _ < <(measure 16 "Connection: close")
     log "  $setup: new connections: ${NEWCONN[$setup]}/s"
-    if [ "$setup" = cluster ]; then
+    if [ "$setup" = cluster ] || [ "$RELOADS" = 0 ]; then
         FAILED[$setup]=n/a
     else
         reloads "$setup"
