@@ -68,8 +68,10 @@ async function serve(server, options = {}) {
     headerTimeoutMs: config.headerTimeoutMs,
     onError: (error) => worker.log(LEVELS.error, 'http', `server: ${error.message}`, undefined, error),
   });
-  if (config.keepaliveTimeMs === 0 && config.idleTimeoutMs > 0)
-    server.keepAliveTimeout = Number(config.idleTimeoutMs);
+  // server.limits.keepalive_requests: a connection closes after that many
+  // requests, so that load spreads again (unless the server says otherwise)
+  if (config.keepaliveRequests > 0 && !server.maxRequestsPerSocket)
+    server.maxRequestsPerSocket = Number(config.keepaliveRequests);
   await worker.http.start();
   worker.markReady();
   return server;

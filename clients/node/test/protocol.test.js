@@ -108,3 +108,21 @@ test('the graceful stop: an idle keep-alive connection is closed at once, one in
     instance.cleanup();
   }
 });
+
+test('server.limits.keepalive_requests: a Node worker closes a connection after that many requests', async () => {
+  const instance = Instance.clustered(nodeType('js', 1),
+                                      { server: ', limits: { keepalive_requests: 3 }' }).start();
+  try {
+    await instance.ready();
+    const { Connection } = require('./harness');
+    const connection = await new Connection(instance.port).open();
+    const replies = [];
+    for (let i = 0; i < 3; i++) replies.push(await connection.request('GET', '/api/hello'));
+    assert.deepEqual(replies.map((reply) => reply.headers.connection), ['keep-alive', 'keep-alive', 'close']);
+    await new Promise((resolve) => (connection.closed ? resolve() : connection.socket.once('close', resolve)));
+    assert.equal((await instance.stop()).code, 0);
+  } finally {
+    await instance.stop();
+    instance.cleanup();
+  }
+});
