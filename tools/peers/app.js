@@ -14,9 +14,9 @@
 //                       CPU time are spent (worker/plugins/demo.c has the
 //                       defaults and why)
 // Run alone (one process), by cluster.js (Node's cluster module), by PM2
-// in cluster mode (ecosystem.config.js) or by corral (corral.yml: the
-// package in clients/node serves it and owns the stop). PORT: the port
-// to listen on outside corral.
+// in cluster mode (ecosystem.config.js) or by corral as a Node worker
+// (tools/bench-node.sh: the package in clients/node serves it and owns
+// the stop). PORT: the port to listen on outside corral.
 'use strict';
 
 const http = require('node:http');

@@ -65,13 +65,14 @@ async function serve(server, options = {}) {
     fatal(new WorkerError('no listening socket: started by corral (LISTEN_FDS=1, LISTEN_PID)', 1));
   worker.http = new HttpService({
     server, workerName: config.workerName, shutdownTimeoutMs: config.shutdownTimeoutMs,
-    headerTimeoutMs: config.headerTimeoutMs,
+    headerTimeoutMs: config.limits ? config.limits.headerTimeoutMs : 0,
     onError: (error) => worker.log(LEVELS.error, 'http', `server: ${error.message}`, undefined, error),
   });
   // server.limits.keepalive_requests: a connection closes after that many
   // requests, so that load spreads again (unless the server says otherwise)
-  if (config.keepaliveRequests > 0 && !server.maxRequestsPerSocket)
-    server.maxRequestsPerSocket = Number(config.keepaliveRequests);
+  const keepaliveRequests = config.limits ? Number(config.limits.keepaliveRequests) : 0;
+  if (keepaliveRequests > 0 && !server.maxRequestsPerSocket)
+    server.maxRequestsPerSocket = keepaliveRequests;
   await worker.http.start();
   worker.markReady();
   return server;
