@@ -210,8 +210,9 @@ past_keepalive_limits(corral_http_server_t *self, const corral_guarded_t *guarde
 
 /* The request begins at its request line: made here, before
  * libmicrohttpd splits and decodes the target in place, so that the
- * target is kept as the client sent it (for the access log), and a
- * target that held a NUL is marked for the access handler to refuse.
+ * target is kept as the client sent it (for the access log), and where
+ * it ends is noted for the access handler, which refuses a target that
+ * held a NUL.
  * Started by the first call of on_request. */
 static void *
 on_target(void *cls, const char *uri, struct MHD_Connection *connection)
@@ -220,8 +221,9 @@ on_target(void *cls, const char *uri, struct MHD_Connection *connection)
     corral_request_t *request = corral_request_new(connection, self->worker_name);
     if (!request)
         return NULL;            /* on_request tries again */
-    request->target_cut = !corral_http_framing_target_intact(uri);
-    if (!request->target_cut)
+    request->target_end = corral_http_framing_target_end(uri);
+    request->target_seen = true;
+    if (request->target_end)
         request->target = strdup(uri);          /* NULL if out of memory: logged as none */
     return request;
 }
@@ -255,7 +257,8 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         uint64_t requests = corral_http_guard_request_started(self->guard, guarded);
         const char *problem;
         unsigned status = corral_http_framing_check(connection, method, version, &problem);
-        if (request->target_cut) {
+        if (request->target_seen
+            && !corral_http_framing_target_intact(request->target_end, version)) {
             status = 400;
             problem = "a NUL in the request target (raw, or %00 in the path)";
         }
