@@ -38,6 +38,7 @@ struct corral_reload_state {
     void *done_arg;
     Corral__V1__ReloadOutcome outcome;      /* /api/status `reload` */
     char summary[512];
+    char kept[256];                         /* keys a restart would apply: for the reply */
 };
 
 static void report(corral_reload_state_t *self, bool ok, const char *summary);
@@ -254,7 +255,12 @@ static void
 report(corral_reload_state_t *self, bool ok, const char *summary)
 {
     corral_coordinator_t *coordinator = self->coordinator;
-    snprintf(self->summary, sizeof self->summary, "%s", summary);
+    /* the keys that need a restart, which an applied reload kept as they run */
+    bool kept = ok && self->kept[0];
+    snprintf(self->summary, sizeof self->summary, "%s%s%s", summary,
+             kept ? "; kept until a restart (set once at start): " : "", kept ? self->kept : "");
+    self->kept[0] = '\0';
+    summary = self->summary;
     Corral__V1__ReloadOutcome *outcome = &self->outcome;
     outcome->running = false;
     outcome->ok = ok;
@@ -419,7 +425,7 @@ corral_coordinator_reload(corral_coordinator_t *coordinator, corral_reload_done_
     corral_config_t *next = load(self, &router);
     if (!next)
         return;
-    corral_config_pin_restart_keys(coordinator->config, next);
+    corral_config_pin_restart_keys(coordinator->config, next, self->kept, sizeof self->kept);
     Corral__V1__LogConfig *levels = corral_logging_apply(coordinator->logs, router, next);
     corral_coordinator_apply_log_config(coordinator, levels);  /* the new levels to every worker */
 

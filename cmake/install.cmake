@@ -5,6 +5,14 @@
 # corral.pc for pkg-config. Programs outside this tree build against it
 # (examples/hello-c). Never the test worker (tests/plugins/).
 include(GNUInstallDirs)
+# Debian's multiarch directory (lib/x86_64-linux-gnu) where there is one,
+# whatever the prefix: where the packages put libcorral and corral.pc, and
+# where a cross-compiling pkg-config looks.
+if(CMAKE_LIBRARY_ARCHITECTURE)
+  set(CORRAL_INSTALL_LIBDIR lib/${CMAKE_LIBRARY_ARCHITECTURE})
+else()
+  set(CORRAL_INSTALL_LIBDIR ${CMAKE_INSTALL_LIBDIR})
+endif()
 
 # Every object libcorral is made of; the internal libraries are static
 # archives with position-independent code.
@@ -41,16 +49,18 @@ if(CORRAL_SANITIZE)
   set(CORRAL_PC_CFLAGS " -fsanitize=address,undefined -fno-omit-frame-pointer")
   set(CORRAL_PC_LIBS " -fsanitize=address,undefined")
 endif()
-file(RELATIVE_PATH CORRAL_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+file(RELATIVE_PATH CORRAL_PC_TO_PREFIX "/prefix/${CORRAL_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${CMAKE_CURRENT_LIST_DIR}/corral.pc.in ${CMAKE_BINARY_DIR}/corral.pc @ONLY)
 
-install(TARGETS corral corral-worker RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS corral corral-worker RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT corral)
+# the components are cmake/package.cmake's Debian packages
 install(TARGETS corral_shared corral_static
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  LIBRARY DESTINATION ${CORRAL_INSTALL_LIBDIR} COMPONENT corral_lib NAMELINK_COMPONENT corral_dev
+  ARCHIVE DESTINATION ${CORRAL_INSTALL_LIBDIR} COMPONENT corral_dev)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/corral
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
-install(FILES ${CMAKE_BINARY_DIR}/corral.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT corral_dev FILES_MATCHING PATTERN "*.h")
+install(FILES ${CMAKE_BINARY_DIR}/corral.pc DESTINATION ${CORRAL_INSTALL_LIBDIR}/pkgconfig
+  COMPONENT corral_dev)
 # the wire protocol, for workers in other languages (protoc --python_out, ...)
 install(FILES ${PROJECT_SOURCE_DIR}/proto/corral/v1/corral.proto
-  DESTINATION ${CMAKE_INSTALL_DATADIR}/corral/proto/corral/v1)
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/corral/proto/corral/v1 COMPONENT corral_dev)

@@ -24,6 +24,23 @@ level_name(corral_level_t level)
     return json_string(name);
 }
 
+/* The meta's keys where the record has none, at every depth: a meta's
+ * event.duration joins the record's event.sequence; the record's own
+ * fields win. */
+static void
+merge_missing(json_t *object, json_t *meta)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(meta, key, value) {
+        json_t *own = json_object_get(object, key);
+        if (!own)
+            json_object_set(object, key, value);
+        else if (json_is_object(own) && json_is_object(value))
+            merge_missing(own, value);
+    }
+}
+
 static json_t *
 record_object(corral_date_format_t *date_format, const corral_log_record_t *record)
 {
@@ -52,7 +69,7 @@ record_object(corral_date_format_t *date_format, const corral_log_record_t *reco
     if (record->meta && *record->meta) {
         json_t *meta = json_loads(record->meta, 0, NULL);
         if (json_is_object(meta))
-            json_object_update_missing(object, meta);
+            merge_missing(object, meta);
         else if (meta)
             json_object_set(object, "meta", meta);
         json_decref(meta);

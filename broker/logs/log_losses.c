@@ -59,6 +59,30 @@ find(corral_appender_losses_t *list, size_t count, const char *name)
     return NULL;
 }
 
+/* The banked entry for this appender name, made with zero counts if there
+ * is none: every name the view hands out is one of these copies, so a
+ * sample taken before a logging reload stays valid after it. */
+static corral_appender_losses_t *
+banked_entry(corral_log_losses_t *self, const char *name)
+{
+    corral_appender_losses_t *entry = find(self->banked, self->banked_count, name);
+    if (entry)
+        return entry;
+    corral_appender_losses_t *grown = realloc(self->banked, (self->banked_count + 1)
+                                                            * sizeof *grown);
+    char *copy = strdup(name);
+    if (!grown || !copy) {      /* out of memory: the counts go to the first entry */
+        free(copy);
+        if (grown)
+            self->banked = grown;
+        return self->banked_count ? &self->banked[0] : NULL;
+    }
+    self->banked = grown;
+    entry = &self->banked[self->banked_count++];
+    *entry = (corral_appender_losses_t) { .name = copy };
+    return entry;
+}
+
 void
 corral_log_losses_bank(corral_log_losses_t *self, const corral_log_router_t *router)
 {
@@ -67,24 +91,7 @@ corral_log_losses_bank(corral_log_losses_t *self, const corral_log_router_t *rou
     size_t appenders = corral_log_router_appender_count(router);
     for (size_t i = 0; i < appenders; i++) {
         const corral_appender_t *appender = corral_log_router_appender(router, i);
-        const char *name = corral_appender_name(appender);
-        corral_appender_losses_t *entry = find(self->banked, self->banked_count, name);
-        if (!entry) {
-            corral_appender_losses_t *grown = realloc(self->banked, (self->banked_count + 1)
-                                                                    * sizeof *grown);
-            char *copy = strdup(name);
-            if (!grown || !copy) {      /* out of memory: the counts go to the first entry */
-                free(copy);
-                if (grown)
-                    self->banked = grown;
-                entry = self->banked_count ? &self->banked[0] : NULL;
-            }
-            else {
-                self->banked = grown;
-                entry = &self->banked[self->banked_count++];
-                *entry = (corral_appender_losses_t) { .name = copy };
-            }
-        }
+        corral_appender_losses_t *entry = banked_entry(self, corral_appender_name(appender));
         if (entry)
             add_appender(entry, appender);
     }
@@ -95,28 +102,27 @@ corral_log_losses_now(corral_log_losses_t *self, const corral_log_router_t *live
                       size_t *count)
 {
     size_t appenders = live ? corral_log_router_appender_count(live) : 0;
-    size_t most = self->banked_count + appenders;
     *count = 0;
-    if (most > self->view_capacity) {
-        corral_appender_losses_t *grown = realloc(self->view, most * sizeof *grown);
+    for (size_t i = 0; i < appenders; i++)      /* names first: the view borrows them */
+        banked_entry(self, corral_appender_name(corral_log_router_appender(live, i)));
+    if (self->banked_count > self->view_capacity) {
+        corral_appender_losses_t *grown = realloc(self->view,
+                                                  self->banked_count * sizeof *grown);
         if (!grown)
             return self->view;
         self->view = grown;
-        self->view_capacity = most;
+        self->view_capacity = self->banked_count;
     }
     if (self->banked_count)
         memcpy(self->view, self->banked, self->banked_count * sizeof *self->view);
-    size_t used = self->banked_count;
     for (size_t i = 0; i < appenders; i++) {
         const corral_appender_t *appender = corral_log_router_appender(live, i);
-        corral_appender_losses_t *entry = find(self->view, used, corral_appender_name(appender));
-        if (!entry) {
-            entry = &self->view[used++];
-            *entry = (corral_appender_losses_t) { .name = corral_appender_name(appender) };
-        }
-        add_appender(entry, appender);
+        corral_appender_losses_t *entry = find(self->view, self->banked_count,
+                                               corral_appender_name(appender));
+        if (entry)
+            add_appender(entry, appender);
     }
-    *count = used;
+    *count = self->banked_count;
     return self->view;
 }
 

@@ -29,8 +29,10 @@ void corral_log_losses_destroy(corral_log_losses_t **self_p);
 void corral_log_losses_bank(corral_log_losses_t *self, const corral_log_router_t *router);
 
 /* The banked counts plus those of `live` (the router in use; may be NULL),
- * one entry per appender name, in the order first seen. Valid until the
- * next call; *count is the number of entries. */
+ * one entry per appender name, in the order first seen. The list is valid
+ * until the next call, its names as long as the ledger (a sample may be
+ * packed after a logging reload destroyed the appenders); *count is the
+ * number of entries. */
 const corral_appender_losses_t *corral_log_losses_now(corral_log_losses_t *self,
                                                       const corral_log_router_t *live,
                                                       size_t *count);

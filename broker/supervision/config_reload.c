@@ -1,6 +1,7 @@
 /* config_reload.c: comparing a reloaded configuration with the running one. */
 #include "config_reload.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,46 +10,66 @@
 
 #define LOGGER "coordinator"
 
+/* What a reload kept, for its reply: "server.port 8080 (9090 in the file)". */
+typedef struct {
+    char *text;
+    size_t size;
+    int count;
+} kept_t;
+
 static void
-keep_string(const char *key, char *const *running, char **next, int *count)
+note_kept(kept_t *kept, const char *key, const char *running, const char *next)
+{
+    corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s changed (%s -> %s): it needs a restart; "
+               "keeping %s", key, running, next, running);
+    size_t used = strlen(kept->text);
+    if (used < kept->size)
+        snprintf(kept->text + used, kept->size - used, "%s%s %s (%s in the file)",
+                 kept->count ? ", " : "", key, running, next);
+    kept->count++;
+}
+
+static void
+keep_string(const char *key, char *const *running, char **next, kept_t *kept)
 {
     if (strcmp(*running ? *running : "", *next ? *next : "") == 0)
         return;
-    corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s changed (%s -> %s): it needs a restart; "
-               "keeping %s", key, *running ? *running : "none", *next ? *next : "none",
-               *running ? *running : "none");
+    note_kept(kept, key, *running ? *running : "none", *next ? *next : "none");
     free(*next);
     *next = *running ? strdup(*running) : NULL;
-    (*count)++;
 }
 
 static void
-keep_int(const char *key, int running, int *next, int *count)
+keep_int(const char *key, int running, int *next, kept_t *kept)
 {
     if (running == *next)
         return;
-    corral_log(CORRAL_LEVEL_WARN, LOGGER, "reload: %s changed (%d -> %d): it needs a restart; "
-               "keeping %d", key, running, *next, running);
+    char was[16], now[16];
+    snprintf(was, sizeof was, "%d", running);
+    snprintf(now, sizeof now, "%d", *next);
+    note_kept(kept, key, was, now);
     *next = running;
-    (*count)++;
 }
 
 int
-corral_config_pin_restart_keys(const corral_config_t *running, corral_config_t *next)
+corral_config_pin_restart_keys(const corral_config_t *running, corral_config_t *next,
+                               char *kept_keys, size_t size)
 {
-    int count = 0;
-    keep_string("server.host", &running->server.host, &next->server.host, &count);
-    keep_string("path.data", &running->path.data, &next->path.data, &count);
-    keep_string("pid.file", &running->pid.file, &next->pid.file, &count);
+    char none[1];
+    kept_t kept = { size ? kept_keys : none, size ? size : sizeof none, 0 };
+    kept.text[0] = '\0';
+    keep_string("server.host", &running->server.host, &next->server.host, &kept);
+    keep_string("path.data", &running->path.data, &next->path.data, &kept);
+    keep_string("pid.file", &running->pid.file, &next->pid.file, &kept);
     int port = next->server.port, balancing = (int) next->server.balancing;
     int enabled = next->node.enabled;
-    keep_int("server.port", running->server.port, &port, &count);
-    keep_int("server.balancing", (int) running->server.balancing, &balancing, &count);
-    keep_int("node.enabled", running->node.enabled, &enabled, &count);
+    keep_int("server.port", running->server.port, &port, &kept);
+    keep_int("server.balancing", (int) running->server.balancing, &balancing, &kept);
+    keep_int("node.enabled", running->node.enabled, &enabled, &kept);
     next->server.port = port;
     next->server.balancing = (corral_balancing_t) balancing;
     next->node.enabled = enabled;
-    return count;
+    return kept.count;
 }
 
 static bool

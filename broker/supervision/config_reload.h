@@ -13,8 +13,11 @@
 #include "supervisor.h"
 
 /* Logs each key of `next` that needs a restart and differs from
- * `running`, and puts the running value back in `next`. Returns how many. */
-int corral_config_pin_restart_keys(const corral_config_t *running, corral_config_t *next);
+ * `running`, and puts the running value back in `next`. Returns how many;
+ * `kept` (`size` bytes, may be 0) says which, for the reload's reply:
+ * "server.port 8080 (9090 in the file), pid.file ...". */
+int corral_config_pin_restart_keys(const corral_config_t *running, corral_config_t *next,
+                                   char *kept, size_t size);
 
 /* What every worker of `a` and `b` is told differs (their WorkerConfig
  * apart from logging and their type): every slot is replaced. */

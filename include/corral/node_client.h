@@ -3,12 +3,14 @@
  * and receive with the same guarantees as a worker (corral/node.h).
  *
  * Finding the bus: the coordinator binds ipc://<runtime dir>/bus-in and
- * /bus-out, where the runtime directory is a fresh corral.XXXXXX (mode
- * 0700) under $XDG_RUNTIME_DIR (else $TMPDIR, else /tmp), and it logs both
- * endpoints at start ("bus at ipc://... and ipc://..."). A client picks its
- * own private topic (16 random hex digits), so any number of clients can
- * connect. A client has no event loop: it delivers in
- * corral_node_client_poll(). */
+ * /bus-out, where the runtime directory is the instance's own (mode
+ * 0700): $XDG_RUNTIME_DIR/corral/<instance uuid>, else (root)
+ * /run/corral/<uuid>, else /tmp/corral-<uid>/<uuid> (docs/tools.md).
+ * endpoints.json in path.data names it ("runtime_dir") and both
+ * endpoints, and the coordinator logs them at start ("bus at ipc://...
+ * and ipc://..."). A client picks its own private topic (16 random hex
+ * digits), so any number of clients can connect. A client has no event
+ * loop: it delivers in corral_node_client_poll(). */
 #ifndef CORRAL_NODE_CLIENT_H
 #define CORRAL_NODE_CLIENT_H
 

@@ -217,24 +217,26 @@ path_encodes_nul(const char *uri)
     return false;
 }
 
-bool
-corral_http_framing_target_intact(const char *uri)
+const char *
+corral_http_framing_target_end(const char *uri)
 {
-    if (path_encodes_nul(uri))
+    return path_encodes_nul(uri) ? NULL : uri + strlen(uri);
+}
+
+bool
+corral_http_framing_target_intact(const char *target_end, const char *version)
+{
+    if (!target_end)
         return false;
 #if MHD_VERSION == 0x00097500
-    /* libmicrohttpd 0.9.75 cuts the request line where its last space
-     * was, and the line's end (CR and LF, or LF) with NULs: an intact
-     * target's NUL is followed by the version (HTTP/d.d) and a NUL; one
-     * from the client by the rest of the target, which may itself
-     * imitate a version ("/a\0HTTP/1.1 HTTP/1.1": then the real version
-     * follows, where no header line can start) */
-    const char *version = uri + strlen(uri) + 1;
-    bool looks_like_version = strncmp(version, "HTTP/", 5) == 0
-        && version[5] >= '0' && version[5] <= '9' && version[6] == '.'
-        && version[7] >= '0' && version[7] <= '9' && version[8] == '\0';
-    return looks_like_version && (version[9] == '\0' || strncmp(version + 9, "HTTP/", 5) != 0);
+    /* libmicrohttpd 0.9.75 puts a NUL where the request line's last space
+     * was and points the version just past it, in the same buffer: the
+     * target's first NUL is that one, or the client sent a NUL in the
+     * target (whatever follows it, an imitated version and line end
+     * included) */
+    return target_end + 1 == version;
 #else
+    (void) version;
     return true;        /* 1.0 refuses a NUL in the request line itself */
 #endif
 }

@@ -21,9 +21,15 @@ unsigned corral_http_framing_check(struct MHD_Connection *connection, const char
 unsigned corral_http_framing_content_length(const char *value, size_t length, uint64_t limit);
 
 /* For MHD_OPTION_URI_LOG_CALLBACK (the request target as received, before
- * libmicrohttpd decodes it in place): false if a NUL cut it short, or its
- * path holds "%00" (decoded, it would cut the path a route sees), so that
- * the path a route would see is not the one the client sent. */
-bool corral_http_framing_target_intact(const char *uri);
+ * libmicrohttpd decodes it in place): where `uri` ends, at its first NUL;
+ * NULL if its path holds "%00" (decoded, it would cut the path a route
+ * sees). */
+const char *corral_http_framing_target_end(const char *uri);
+
+/* For the access handler: whether the target whose end the URI callback
+ * found ended where the request line did, right before `version` (the
+ * handler's, in the same buffer). If not, a NUL cut it short, and the
+ * path a route would see is not the one the client sent. */
+bool corral_http_framing_target_intact(const char *target_end, const char *version);
 
 #endif

@@ -26,6 +26,7 @@ corral_request_destroy(corral_request_t **self_p)
     if (self->destroy_state)
         self->destroy_state(self->state);
     free(self->body);
+    free(self->target);
     free(self);
     *self_p = NULL;
 }

@@ -16,6 +16,12 @@ struct corral_request {
     struct MHD_Connection *connection;
     const char *method;             /* owned by libmicrohttpd */
     const char *path;
+    const char *version;            /* "HTTP/1.1", owned by libmicrohttpd */
+    char *target;                   /* path and query as sent (undecoded); NULL: none */
+    bool started;                   /* on_request has seen it (http_server.c) */
+    bool target_seen;               /* the URI callback ran: target_end is known */
+    const char *target_end;         /* the target's first NUL, in libmicrohttpd's
+                                     * buffer; NULL if its path encodes one */
     const char *worker_name;        /* for X-Corral-Worker */
     bool close_connection;          /* draining: answer with Connection: close */
     char *body;

@@ -208,14 +208,24 @@ past_keepalive_limits(corral_http_server_t *self, const corral_guarded_t *guarde
     return past;
 }
 
-/* The request's first context when its target held a NUL (on_target):
- * the access handler refuses it. */
-static char cut_target;
-
+/* The request begins at its request line: made here, before
+ * libmicrohttpd splits and decodes the target in place, so that the
+ * target is kept as the client sent it (for the access log), and where
+ * it ends is noted for the access handler, which refuses a target that
+ * held a NUL.
+ * Started by the first call of on_request. */
 static void *
 on_target(void *cls, const char *uri, struct MHD_Connection *connection)
 {
-    return corral_http_framing_target_intact(uri) ? NULL : &cut_target;
+    corral_http_server_t *self = cls;
+    corral_request_t *request = corral_request_new(connection, self->worker_name);
+    if (!request)
+        return NULL;            /* on_request tries again */
+    request->target_end = corral_http_framing_target_end(uri);
+    request->target_seen = true;
+    if (request->target_end)
+        request->target = strdup(uri);          /* NULL if out of memory: logged as none */
+    return request;
 }
 
 static enum MHD_Result
@@ -224,13 +234,14 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
            size_t *upload_data_size, void **request_p)
 {
     corral_http_server_t *self = cls;
-    corral_request_t *request = *request_p == &cut_target ? NULL : *request_p;
-    if (!request) {
-        bool target_cut = *request_p == &cut_target;
-        request = corral_request_new(connection, self->worker_name);
+    corral_request_t *request = *request_p;
+    if (!request || !request->started) {
+        if (!request)
+            request = corral_request_new(connection, self->worker_name);
         if (!request)
             return MHD_NO;
         *request_p = request;
+        request->started = true;
         request->wake_server = wake_daemon;
         request->server = self;
         request->next = self->requests;
@@ -240,12 +251,14 @@ on_request(void *cls, struct MHD_Connection *connection, const char *url,
         self->in_flight++;
         request->method = method;
         request->path = url;
+        request->version = version;
         request->started_us = zclock_usecs();
         corral_guarded_t *guarded = guarded_of(connection);
         uint64_t requests = corral_http_guard_request_started(self->guard, guarded);
         const char *problem;
         unsigned status = corral_http_framing_check(connection, method, version, &problem);
-        if (target_cut) {
+        if (request->target_seen
+            && !corral_http_framing_target_intact(request->target_end, version)) {
             status = 400;
             problem = "a NUL in the request target (raw, or %00 in the path)";
         }
@@ -282,6 +295,9 @@ tell_observers(corral_http_server_t *self, const corral_request_t *request,
     corral_http_exchange_t exchange = {
         .method = request->method,
         .path = request->path,
+        .target = request->target,
+        .version = request->version,
+        .connection = request->connection,
         .status = request->responded ? request->status : 0,
         .response_bytes = request->response_bytes,
         .duration_us = zclock_usecs() - request->started_us,
@@ -297,8 +313,13 @@ on_request_completed(void *cls, struct MHD_Connection *connection,
 {
     corral_http_server_t *self = cls;
     corral_request_t *request = *request_p;
-    if (!request || request == (void *) &cut_target)
+    if (!request)
         return;
+    if (!request->started) {    /* closed before its headers were whole */
+        corral_request_destroy(&request);
+        *request_p = NULL;
+        return;
+    }
     tell_observers(self, request, reason);
     corral_http_guard_request_ended(self->guard, guarded_of(connection));
     if (request->prev)

@@ -51,7 +51,10 @@ int corral_http_server_fd(const corral_http_server_t *self);
  * and the request metrics are observers. */
 typedef struct {
     const char *method;
-    const char *path;
+    const char *path;           /* decoded by libmicrohttpd, without the query */
+    const char *target;         /* path and query as the client sent them; NULL: unknown */
+    const char *version;        /* "HTTP/1.1" */
+    void *connection;           /* for the lookups below */
     unsigned status;            /* 0 if no response was queued */
     size_t response_bytes;
     int64_t duration_us;        /* from the request line to the end */
@@ -59,6 +62,14 @@ typedef struct {
 } corral_http_exchange_t;
 
 typedef void (corral_http_observer_fn)(const corral_http_exchange_t *exchange, void *arg);
+
+/* The client's address ("192.0.2.7", "2001:db8::7"; "-" if unknown), in
+ * `buffer`; asked only by the observers that need it. */
+const char *corral_http_exchange_client(const corral_http_exchange_t *exchange, char *buffer,
+                                        size_t size);
+/* A request header's value, or NULL. */
+const char *corral_http_exchange_header(const corral_http_exchange_t *exchange,
+                                        const char *name);
 
 /* Calls `fn` after every request, in the loop's thread, in the order the
  * observers were added. Returns 0, or -1 when out of memory. */

@@ -6,9 +6,9 @@
  *         NUL...).
  *   odd:  the rest is a request target, handed over as libmicrohttpd
  *         0.9.75 does (NUL-terminated where its last space was, then the
- *         version, the line end, the next line). A target whose path
- *         holds "%00" or a NUL is never intact, even one that imitates
- *         the version after its NUL.
+ *         version, the line end, the next line). A target is intact
+ *         exactly when its path holds no "%00" and it holds no NUL, even
+ *         one that imitates the version and line end after its NUL.
  * Seeds: corpus/fuzz_http_framing (+5, -1, "5, 5", a tab, 2^64+5, %00). */
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,12 +45,13 @@ check_content_length(const char *value, size_t length)
 static void
 check_target(const char *target, size_t length)
 {
-    /* "<target>\0HTTP/1.1\0\0Host: x\0...": the request line as 0.9.75
-     * leaves it in its buffer, then the next line */
-    static const char rest[] = "\0HTTP/1.1\0\0Host: x\0\0\0";
+    /* "<target>\0HTTP/1.1\0\0Host: x...": the request line as 0.9.75
+     * leaves it in its buffer, the version just past the last space */
+    static const char rest[] = "\0HTTP/1.1\0\0Host: x\r\n\r\n";
     char *line = malloc(length + sizeof rest);
     memcpy(line, target, length);
     memcpy(line + length, rest, sizeof rest);
+    const char *version = line + length + 1;
     size_t path_end = 0;
     while (path_end < length && target[path_end] != '?' && target[path_end] != '#'
            && target[path_end] != '\0')
@@ -60,8 +61,9 @@ check_target(const char *target, size_t length)
         if (target[i] == '%' && target[i + 1] == '0' && target[i + 2] == '0')
             encoded_nul = true;
     bool raw_nul = memchr(target, '\0', length) != NULL;
-    bool intact = corral_http_framing_target_intact(line);
-    if ((encoded_nul || raw_nul) && intact)
+    const char *end = corral_http_framing_target_end(line);
+    bool intact = corral_http_framing_target_intact(end, version);
+    if ((encoded_nul || raw_nul) == intact)
         abort();
     free(line);
 }

@@ -253,6 +253,9 @@ test_ambiguous_framing_is_refused_and_closed(void **state)
              SMUGGLED, "HTTP/1.1 400"),
         CASE("a NUL in the target, then an imitated version",
              "GET /api/hello\0HTTP/1.1 HTTP/1.1\r\nHost: x\r\n\r\n" SMUGGLED, "HTTP/1.1 400"),
+        CASE("a NUL in the target, then an imitated version and line end",
+             "GET /api/hello\0HTTP/1.1\0\0\0x HTTP/1.1\r\nHost: x\r\n\r\n" SMUGGLED,
+             "HTTP/1.1 400"),
         CASE("a percent-encoded NUL in the path", "GET /api/hello%00x HTTP/1.1\r\nHost: x\r\n"
              "\r\n" SMUGGLED, "HTTP/1.1 400"),
         CASE("Expect: 100-continue over the body limit", "POST /api/hello HTTP/1.1\r\n"

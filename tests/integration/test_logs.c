@@ -370,8 +370,8 @@ test_sighup_applies_new_levels(void **state)
     response_t response;
     assert_true(http_get(instance_port(instance), "/api/hello", &response));
     response_clear(&response);
-    assert_true(instance_wait_output(instance, "[http.server.response] GET /api/hello 200 ",
-                                     START_MS));
+    assert_true(instance_wait_output(instance, "[http.server.response] 127.0.0.1 - - "
+                                     "\"GET /api/hello HTTP/1.1\" 200 ", START_MS));
     stop_and_wait(instance, 0);
     instance_destroy(&instance);
 }

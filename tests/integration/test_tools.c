@@ -237,6 +237,15 @@ test_events_reload(void **state)
     char *lines = read_file(follower.path);
     const char *started = strstr(lines, "started: 2 -> 2 workers, 2 to replace");
     assert_non_null(started);
+    /* each event line begins with its time, ISO 8601 in UTC */
+    const char *line = started;
+    while (line > lines && line[-1] != '\n')
+        line--;
+    int year, month, day, hour, minute, second, ms;
+    char zone;
+    assert_int_equal(sscanf(line, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &year, &month, &day,
+                            &hour, &minute, &second, &ms, &zone), 8);
+    assert_true(year >= 2024 && month >= 1 && month <= 12 && zone == 'Z');
     const char *first = strstr(started, "worker-1");
     assert_non_null(first);
     assert_non_null(strstr(first, "replaced"));

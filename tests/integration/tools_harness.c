@@ -34,21 +34,39 @@ config_path(instance_t *instance)
     return path;
 }
 
-/* corralctl -c <config> ARGS...: its exit status; *output (may be NULL)
+/* corralctl FIRST... ARGS...: its exit status; *output (may be NULL)
  * gets stdout and stderr (free it). */
+static int
+run_ctl(char **output, char *argv[20], int argc, va_list args)
+{
+    for (const char *a = va_arg(args, const char *); a && argc < 19;
+         a = va_arg(args, const char *))
+        argv[argc++] = (char *) a;
+    argv[argc] = NULL;
+    int status = run_program(output, argv);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 int
 ctl(instance_t *instance, char **output, ...)
 {
     char *argv[20] = { CORRALCTL, "-c", config_path(instance) };
-    int argc = 3;
     va_list args;
     va_start(args, output);
-    for (const char *a = va_arg(args, const char *); a && argc < 19;
-         a = va_arg(args, const char *))
-        argv[argc++] = (char *) a;
+    int exit_code = run_ctl(output, argv, 3, args);
     va_end(args);
-    int status = run_program(output, argv);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return exit_code;
+}
+
+int
+ctl_bare(char **output, ...)
+{
+    char *argv[20] = { CORRALCTL };
+    va_list args;
+    va_start(args, output);
+    int exit_code = run_ctl(output, argv, 1, args);
+    va_end(args);
+    return exit_code;
 }
 
 /* corralctl ... --json: the document (decref it); asserts it parses. */

@@ -22,6 +22,8 @@ char *endpoints_path(instance_t *instance);
 /* corralctl -c <config> ARGS... (NULL-terminated): its exit status;
  * *output (may be NULL) gets stdout and stderr (free it). */
 int ctl(instance_t *instance, char **output, ...);
+/* corralctl ARGS... (NULL-terminated), with no -c: the same. */
+int ctl_bare(char **output, ...);
 /* corralctl COMMAND --json: the document (decref it); asserts the exit
  * status and that it parses. */
 json_t *ctl_json(instance_t *instance, int expected_exit, const char *command);

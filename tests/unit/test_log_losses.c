@@ -90,11 +90,29 @@ test_a_reload_keeps_the_counts(void **state)
     corral_log_losses_destroy(&losses);
 }
 
+/* The cluster view packs a sample taken before a logging reload after the
+ * reload destroyed the router: the names it borrowed must still be there
+ * (under ASan this read was a use after free). */
+static void
+test_names_outlive_the_router(void **state)
+{
+    corral_log_losses_t *losses = corral_log_losses_new();
+    corral_log_router_t *router = new_router();
+    size_t count;
+    const corral_appender_losses_t *list = corral_log_losses_now(losses, router, &count);
+    const char *sampled = entry(list, count, "full")->name;
+    corral_log_losses_bank(losses, router);
+    corral_log_router_destroy(&router);
+    assert_string_equal(sampled, "full");
+    corral_log_losses_destroy(&losses);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_reload_keeps_the_counts),
+        cmocka_unit_test(test_names_outlive_the_router),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

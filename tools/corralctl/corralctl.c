@@ -1,23 +1,30 @@
 /* corralctl.c: the operator's tool. Finds a running instance (its
  * endpoints.json, or node.remote over CURVE), asks its desk (status,
  * stats, workers, config), commands it (reload, restart, stop,
- * reopen-logs, level) and follows its tap (logs -f, events -f, top).
- * Exit status: 0 answered and healthy, 1 unhealthy or the command was
- * refused, 64 usage, 69 no instance answers, 78 bad configuration. */
+ * reopen-logs, level), shows its log file's last lines and follows its
+ * tap (logs -f, events -f, top). The commands and their exit statuses:
+ * ctl_help.c. */
 #include <czmq.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ctl_cpu.h"
 #include "ctl_instance.h"
+#include "ctl_log_file.h"
 #include "ctl_views.h"
 #include "level.h"
 #include "status_api.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
+#define DEFAULT_STOP_TIMEOUT_MS 60000   /* over node.shutdown_timeout's default, 30 s */
+#define DEFAULT_LOG_LINES 10
 #define STATUS_UNAVAILABLE 2        /* corral_status_level_t */
 
 typedef struct {
@@ -29,6 +36,10 @@ typedef struct {
     const char *logger;
     long count;                     /* logs, events, top: stop after this many; 0: never */
     int interval_ms;                /* top */
+    long lines;                     /* logs: history lines; -1: not given */
+    bool timeout_given;             /* --timeout: stop and restart all wait this long */
+    bool help;                      /* -h after the command: that command's help */
+    bool version;
 } options_t;
 
 static volatile sig_atomic_t interrupted;
@@ -42,26 +53,7 @@ on_interrupt(int signal_number)
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-        "usage: corralctl [OPTIONS] COMMAND [ARGS]\n"
-        "commands:\n"
-        "  status | stats | workers | config     ask (--json: the HTTP API's shapes)\n"
-        "  logs -f [--level L] [--worker W] [--logger NAME]   follow log lines\n"
-        "  events -f                             follow lifecycle events\n"
-        "  top                                   live workers table\n"
-        "  reload | stop | reopen-logs | restart WORKER | level LOGGER LEVEL\n"
-        "  keygen FILE                           write a CURVE key pair (FILE, FILE_secret)\n"
-        "options:\n"
-        "  -c, --config FILE    the instance of this configuration (default config/corral.yml)\n"
-        "  -d, --data DIR       the instance whose path.data is DIR\n"
-        "  --remote ENDPOINT    node.remote's tcp:// desk, with --key and --server-key\n"
-        "  --key FILE           our certificate (FILE_secret holds the secret key)\n"
-        "  --server-key FILE    the instance's public certificate\n"
-        "  --json               JSON output\n"
-        "  --count N            logs, events, top: stop after N lines, events, refreshes\n"
-        "  --timeout MS         wait this long for an answer (default %d)\n"
-        "exit status: 0 healthy, 1 unhealthy or refused, 69 no instance answers\n",
-        DEFAULT_TIMEOUT_MS);
+    ctl_usage(out, DEFAULT_TIMEOUT_MS);
 }
 
 /* --- Queries ----------------------------------------------------------------- */
@@ -107,12 +99,26 @@ query(ctl_instance_t *instance, const options_t *options, const char *command)
         else if (strcmp(command, "stats") == 0)
             ctl_print_stats(stdout, document);
         else
-            ctl_print_workers(stdout, answer->view);
+            ctl_print_workers(stdout, answer->view, NULL);
         json_decref(document);
         json_decref(status);
     }
     corral_envelope_free(&reply);
     return exit_code;
+}
+
+/* A reload's summary, one line for what it applied and one for what it
+ * kept until a restart. */
+static void
+print_reload(const char *message)
+{
+    static const char kept[] = "; kept until a restart";
+    const char *split = strstr(message, kept);
+    if (!split) {
+        printf("%s\n", message);
+        return;
+    }
+    printf("%.*s\n%s\n", (int) (split - message), message, split + 2);
 }
 
 static int
@@ -122,13 +128,103 @@ command(ctl_instance_t *instance, const char *name, char **args, size_t argc)
     if (!reply)
         return CTL_EXIT_NO_INSTANCE;
     int exit_code = 0;
-    if (reply->tool_reply->ok)
+    if (reply->tool_reply->ok && strcmp(name, "reload") == 0)
+        print_reload(reply->tool_reply->message);
+    else if (reply->tool_reply->ok)
         printf("%s\n", reply->tool_reply->message);
     else {
         fprintf(stderr, "corralctl: %s: %s\n", name, reply->tool_reply->error);
         exit_code = CTL_EXIT_UNHEALTHY;
     }
     corral_envelope_free(&reply);
+    return exit_code;
+}
+
+/* stop: the command, then the coordinator's exit, awaited (a local
+ * instance: its PID; a remote one is not waited for). */
+static int
+stop(ctl_instance_t *instance, const options_t *options)
+{
+    int exit_code = command(instance, "stop", NULL, 0);
+    if (exit_code != 0 || ctl_instance_pid(instance) == 0)
+        return exit_code;
+    int timeout_ms = options->timeout_given ? options->target.timeout_ms
+                                            : DEFAULT_STOP_TIMEOUT_MS;
+    int64_t deadline = zclock_mono() + timeout_ms;
+    while (ctl_instance_alive(instance)) {
+        if (zclock_mono() >= deadline || interrupted) {
+            fprintf(stderr, "corralctl: stop: instance %s (pid %d) is still running after "
+                            "%d ms\n", ctl_instance_uuid(instance),
+                    (int) ctl_instance_pid(instance), timeout_ms);
+            return CTL_EXIT_STILL_RUNNING;
+        }
+        usleep(20 * 1000);      /* another process's exit: no event to await */
+    }
+    printf("stopped (pid %d exited)\n", (int) ctl_instance_pid(instance));
+    return 0;
+}
+
+/* One worker's slot, from a `workers` answer: its generation and whether
+ * that generation is ready; false if the answer has no such worker. */
+static bool
+slot_state(ctl_instance_t *instance, const char *name, uint32_t *generation, bool *ready)
+{
+    corral_envelope_t *reply = ctl_instance_ask(instance, "workers", NULL, 0);
+    bool found = false;
+    const Corral__V1__ClusterView *view = reply && reply->tool_reply->ok
+                                        ? reply->tool_reply->view : NULL;
+    for (size_t i = 0; view && i < view->n_workers && !found; i++)
+        if (strcmp(view->workers[i]->name, name) == 0) {
+            *generation = view->workers[i]->generation;
+            *ready = strcmp(view->workers[i]->state, "ready") == 0;
+            found = true;
+        }
+    corral_envelope_free(&reply);
+    return found;
+}
+
+/* restart all: each worker in turn, its replacement ready before the next. */
+static int
+restart_all(ctl_instance_t *instance, const options_t *options)
+{
+    corral_envelope_t *reply = ctl_instance_ask(instance, "workers", NULL, 0);
+    if (!reply)
+        return CTL_EXIT_NO_INSTANCE;
+    const Corral__V1__ClusterView *view = reply->tool_reply->ok ? reply->tool_reply->view : NULL;
+    size_t count = view ? view->n_workers : 0;
+    char **names = calloc(count ? count : 1, sizeof *names);
+    for (size_t i = 0; names && i < count; i++)
+        names[i] = strdup(view->workers[i]->name);
+    corral_envelope_free(&reply);
+    int timeout_ms = options->timeout_given ? options->target.timeout_ms
+                                            : DEFAULT_STOP_TIMEOUT_MS;
+    int exit_code = names ? 0 : CTL_EXIT_UNHEALTHY;
+    for (size_t i = 0; names && i < count && exit_code == 0 && !interrupted; i++) {
+        uint32_t before = 0, generation = 0;
+        bool ready = false;
+        if (!slot_state(instance, names[i], &before, &ready))
+            continue;           /* gone meanwhile (a reload shrank the count) */
+        char *args[] = { names[i] };
+        exit_code = command(instance, "restart", args, 1);
+        int64_t deadline = zclock_mono() + timeout_ms;
+        bool replaced = false;
+        while (exit_code == 0 && !replaced && !interrupted) {
+            if (zclock_mono() >= deadline) {
+                fprintf(stderr, "corralctl: restart: %s was not replaced within %d ms\n",
+                        names[i], timeout_ms);
+                exit_code = CTL_EXIT_UNHEALTHY;
+                break;
+            }
+            usleep(100 * 1000);     /* polling the desk: no event to await */
+            replaced = slot_state(instance, names[i], &generation, &ready)
+                       && generation != before && ready;
+        }
+        if (replaced)
+            printf("%s replaced and ready\n", names[i]);
+    }
+    for (size_t i = 0; names && i < count; i++)
+        free(names[i]);
+    free(names);
     return exit_code;
 }
 
@@ -160,6 +256,18 @@ logger_matches(const char *logger, const char *wanted)
         && (logger[length] == '\0' || logger[length] == '.');
 }
 
+/* "2026-12-04T18:00:00.123Z" */
+static void
+iso8601(char *out, size_t size, int64_t unix_ms)
+{
+    time_t seconds = (time_t) (unix_ms / 1000);
+    struct tm utc;
+    gmtime_r(&seconds, &utc);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &utc);
+    snprintf(out, size, "%s.%03dZ", date, (int) (unix_ms % 1000));
+}
+
 static bool
 print_tap_item(const corral_envelope_t *envelope, const options_t *options)
 {
@@ -186,8 +294,11 @@ print_tap_item(const corral_envelope_t *envelope, const options_t *options)
     else if (envelope->body_case == CORRAL__V1__ENVELOPE__BODY_TAP_EVENT) {
         const Corral__V1__TapEvent *event = envelope->tap_event;
         if (options->json) {
-            json_t *item = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s}",
-                "timestamp_ms", (json_int_t) event->timestamp_ms, "kind", event->kind,
+            char when[40];
+            iso8601(when, sizeof when, event->timestamp_ms);
+            json_t *item = json_pack("{s:I, s:s, s:s, s:s, s:I, s:I, s:s}",
+                "timestamp_ms", (json_int_t) event->timestamp_ms, "time", when,
+                "kind", event->kind,
                 "worker", event->worker, "worker_id", (json_int_t) event->worker_id,
                 "pid", (json_int_t) event->pid, "detail", event->detail);
             char *text = json_dumps(item, JSON_COMPACT);
@@ -195,9 +306,12 @@ print_tap_item(const corral_envelope_t *envelope, const options_t *options)
             free(text);
             json_decref(item);
         }
-        else
-            printf("%lld %-9s %-12s pid %-7u %s\n", (long long) event->timestamp_ms,
-                   event->kind, event->worker, event->pid, event->detail);
+        else {
+            char when[40];
+            iso8601(when, sizeof when, event->timestamp_ms);
+            printf("%s %-9s %-12s pid %-7u %s\n", when, event->kind, event->worker,
+                   event->pid, event->detail);
+        }
     }
     else
         return false;
@@ -243,23 +357,70 @@ follow(ctl_instance_t *instance, const options_t *options, bool logs)
     return 0;
 }
 
-/* top: the workers table, refreshed in place on a terminal. */
+/* top's keyboard: stdin unbuffered and silent while top runs, so that a
+ * single q quits. */
+typedef struct {
+    bool active;
+    struct termios saved;
+} keyboard_t;
+
+static void
+keyboard_open(keyboard_t *keyboard)
+{
+    keyboard->active = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &keyboard->saved) == 0;
+    if (!keyboard->active)
+        return;
+    struct termios raw = keyboard->saved;
+    raw.c_lflag &= (tcflag_t) ~(ICANON | ECHO);
+    raw.c_cc[VMIN] = 0;
+    raw.c_cc[VTIME] = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+static void
+keyboard_close(keyboard_t *keyboard)
+{
+    if (keyboard->active)
+        tcsetattr(STDIN_FILENO, TCSANOW, &keyboard->saved);
+}
+
+/* Waits up to `ms` for a key: true when it was q (or Q). */
+static bool
+quit_pressed(const keyboard_t *keyboard, int ms)
+{
+    if (!keyboard->active) {
+        usleep((useconds_t) ms * 1000);
+        return false;
+    }
+    struct pollfd input = { STDIN_FILENO, POLLIN, 0 };
+    char key;
+    return poll(&input, 1, ms) > 0 && read(STDIN_FILENO, &key, 1) == 1
+           && (key == 'q' || key == 'Q');
+}
+
+/* top: the workers table with CPU%, refreshed in place on a terminal. */
 static int
 top(ctl_instance_t *instance, const options_t *options)
 {
     bool terminal = isatty(STDOUT_FILENO);
     long refreshes = 0;
     int exit_code = 0;
-    while (!interrupted && (!options->count || refreshes < options->count)) {
+    keyboard_t keyboard;
+    keyboard_open(&keyboard);
+    ctl_cpu_t *cpu = ctl_cpu_new();
+    bool quit = false;
+    while (!interrupted && !quit && (!options->count || refreshes < options->count)) {
         corral_envelope_t *reply = ctl_instance_ask(instance, "workers", NULL, 0);
-        if (!reply)
-            return CTL_EXIT_NO_INSTANCE;
+        if (!reply) {
+            exit_code = CTL_EXIT_NO_INSTANCE;
+            break;
+        }
         if (reply->tool_reply->ok && reply->tool_reply->view) {
             if (terminal)
                 fputs("\033[H\033[2J", stdout);
-            printf("corral %s — every %d ms, Ctrl-C to quit\n", ctl_instance_uuid(instance),
+            printf("corral %s — every %d ms, q to quit\n", ctl_instance_uuid(instance),
                    options->interval_ms);
-            ctl_print_workers(stdout, reply->tool_reply->view);
+            ctl_print_workers(stdout, reply->tool_reply->view, cpu);
             if (!terminal)
                 putchar('\n');
             fflush(stdout);
@@ -269,9 +430,12 @@ top(ctl_instance_t *instance, const options_t *options)
         corral_envelope_free(&reply);
         if (++refreshes == options->count)
             break;
-        for (int waited = 0; waited < options->interval_ms && !interrupted; waited += 50)
-            usleep(50 * 1000);
+        for (int waited = 0; waited < options->interval_ms && !interrupted && !quit;
+             waited += 50)
+            quit = quit_pressed(&keyboard, 50);
     }
+    ctl_cpu_destroy(&cpu);
+    keyboard_close(&keyboard);
     return exit_code;
 }
 
@@ -295,7 +459,7 @@ static int
 parse_options(int argc, char *argv[], options_t *options)
 {
     enum { OPT_REMOTE = 256, OPT_KEY, OPT_SERVER_KEY, OPT_JSON, OPT_LEVEL, OPT_WORKER,
-           OPT_LOGGER, OPT_COUNT, OPT_TIMEOUT, OPT_INTERVAL };
+           OPT_LOGGER, OPT_COUNT, OPT_TIMEOUT, OPT_INTERVAL, OPT_LINES };
     static const struct option long_options[] = {
         { "config", required_argument, NULL, 'c' }, { "data", required_argument, NULL, 'd' },
         { "remote", required_argument, NULL, OPT_REMOTE },
@@ -308,10 +472,12 @@ parse_options(int argc, char *argv[], options_t *options)
         { "count", required_argument, NULL, OPT_COUNT },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "interval", required_argument, NULL, OPT_INTERVAL },
+        { "lines", required_argument, NULL, OPT_LINES },
+        { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
     int option;
-    while ((option = getopt_long(argc, argv, "+c:d:fh", long_options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, "+c:d:fhVn:", long_options, NULL)) != -1) {
         switch (option) {
         case 'c': options->target.config_file = optarg; break;
         case 'd': options->target.data_dir = optarg; break;
@@ -324,11 +490,21 @@ parse_options(int argc, char *argv[], options_t *options)
         case OPT_WORKER: options->worker = optarg; break;
         case OPT_LOGGER: options->logger = optarg; break;
         case OPT_COUNT: options->count = atol(optarg); break;
-        case OPT_TIMEOUT: options->target.timeout_ms = atoi(optarg); break;
+        case OPT_TIMEOUT:
+            options->target.timeout_ms = atoi(optarg);
+            options->timeout_given = true;
+            break;
         case OPT_INTERVAL: options->interval_ms = atoi(optarg); break;
-        case 'h': usage(stdout); exit(0);
+        case 'n':
+        case OPT_LINES: options->lines = atol(optarg); break;
+        case 'V': options->version = true; break;
+        case 'h': options->help = true; break;
         default: return -1;
         }
+    }
+    if (options->target.timeout_ms <= 0 || options->lines < -1) {
+        fprintf(stderr, "corralctl: --timeout and --lines take a positive number\n");
+        return -1;
     }
     corral_level_t level;
     if (options->level && corral_level_parse(options->level, &level) != 0) {
@@ -345,51 +521,83 @@ run(ctl_instance_t *instance, const options_t *options, const char *name, char *
     if (strcmp(name, "status") == 0 || strcmp(name, "stats") == 0
         || strcmp(name, "workers") == 0 || strcmp(name, "config") == 0)
         return query(instance, options, name);
-    if (strcmp(name, "logs") == 0 || strcmp(name, "events") == 0)
-        return follow(instance, options, strcmp(name, "logs") == 0);
+    if (strcmp(name, "logs") == 0) {
+        /* the history, then (-f) what comes */
+        long lines = options->lines >= 0 ? options->lines : options->follow ? 0
+                   : DEFAULT_LOG_LINES;
+        int exit_code = lines > 0 || !options->follow
+                      ? ctl_log_file_tail(instance, lines, stdout) : 0;
+        if (!options->follow || (exit_code != 0 && exit_code != CTL_EXIT_UNHEALTHY))
+            return exit_code;
+        return follow(instance, options, true);
+    }
+    if (strcmp(name, "events") == 0)
+        return follow(instance, options, false);
     if (strcmp(name, "top") == 0)
         return top(instance, options);
+    if (strcmp(name, "stop") == 0)
+        return stop(instance, options);
+    if (strcmp(name, "restart") == 0 && strcmp(args[0], "all") == 0)
+        return restart_all(instance, options);
     return command(instance, name, args, (size_t) argc);
 }
 
-static bool
-known_command(const char *name, int argc)
+/* help [COMMAND] */
+static int
+help(char **args, int count)
 {
-    static const struct { const char *name; int argc; } commands[] = {
-        { "status", 0 }, { "stats", 0 }, { "workers", 0 }, { "config", 0 }, { "logs", 0 },
-        { "events", 0 }, { "top", 0 }, { "reload", 0 }, { "stop", 0 }, { "reopen-logs", 0 },
-        { "restart", 1 }, { "level", 2 },
-    };
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            return commands[i].argc == argc;
-    return false;
+    if (count == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (ctl_command_help(stdout, args[0]))
+        return 0;
+    fprintf(stderr, "corralctl: no command %s\n", args[0]);
+    usage(stderr);
+    return CTL_EXIT_USAGE;
 }
 
 int
 main(int argc, char *argv[])
 {
     zsys_handler_set(NULL);
-    options_t options = { .target.timeout_ms = DEFAULT_TIMEOUT_MS, .interval_ms = 1000 };
-    if (parse_options(argc, argv, &options) != 0 || optind >= argc) {
-        usage(stderr);
-        return CTL_EXIT_USAGE;
-    }
-    const char *name = argv[optind++];
-    /* options may follow the command: logs -f --level warn */
+    options_t options = { .target.timeout_ms = DEFAULT_TIMEOUT_MS, .interval_ms = 1000,
+                          .lines = -1 };
     if (parse_options(argc, argv, &options) != 0) {
         usage(stderr);
         return CTL_EXIT_USAGE;
     }
-    char **args = argv + optind;
-    int count = argc - optind;
-    if (strcmp(name, "keygen") == 0 && count == 1)
-        return keygen(args[0]);
-    if (!known_command(name, count)) {
-        fprintf(stderr, "corralctl: unknown command or wrong arguments: %s\n", name);
-        usage(stderr);
+    if (options.version) {
+        printf("corralctl %s\n", CORRAL_VERSION);
+        return 0;
+    }
+    if (optind >= argc) {
+        usage(options.help ? stdout : stderr);
+        return options.help ? 0 : CTL_EXIT_USAGE;
+    }
+    const char *name = argv[optind++];
+    /* options may follow the command: logs -f --level warn */
+    if (parse_options(argc, argv, &options) != 0) {
+        if (!ctl_command_help(stderr, name))
+            usage(stderr);
         return CTL_EXIT_USAGE;
     }
+    char **args = argv + optind;
+    int count = argc - optind;
+    if (options.help) {             /* COMMAND --help */
+        char *command_name[] = { (char *) name };
+        return help(command_name, 1);
+    }
+    if (!ctl_command_known(name, count)) {
+        fprintf(stderr, "corralctl: unknown command or wrong arguments: %s\n", name);
+        if (!ctl_command_help(stderr, name))
+            usage(stderr);
+        return CTL_EXIT_USAGE;
+    }
+    if (strcmp(name, "help") == 0)
+        return help(args, count);
+    if (strcmp(name, "keygen") == 0)
+        return keygen(args[0]);
     struct sigaction action = { .sa_handler = on_interrupt };
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);

@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "launch_contract.h"
+#include "ctl_data_dir.h"
 
 #define DEFAULT_CONFIG "config/corral.yml"
 #define ENDPOINTS_FILE "endpoints.json"
@@ -27,30 +26,13 @@ struct ctl_instance {
     pid_t pid;                  /* the coordinator's; 0 when remote */
 };
 
-/* path.data of -c FILE (or the default configuration). */
-static char *
-data_dir_of(const char *file, int *exit_code)
-{
-    char *error = NULL;
-    corral_config_t *config = corral_config_load(file, &error);
-    if (!config) {
-        fprintf(stderr, "corralctl: configuration error: %s\n", error);
-        free(error);
-        *exit_code = CORRAL_EXIT_CONFIG;
-        return NULL;
-    }
-    char *dir = strdup(config->path.data);
-    corral_config_destroy(&config);
-    return dir;
-}
-
 /* The desk endpoint from <data>/endpoints.json, if its PID lives. */
 static char *
 local_desk(const ctl_target_t *target, pid_t *coordinator, int *exit_code)
 {
     char *data = target->data_dir ? strdup(target->data_dir)
-                                  : data_dir_of(target->config_file ? target->config_file
-                                                                    : DEFAULT_CONFIG, exit_code);
+                                  : ctl_data_dir(target->config_file ? target->config_file
+                                                                     : DEFAULT_CONFIG, exit_code);
     if (!data)
         return NULL;
     char path[4096];
@@ -254,8 +236,34 @@ ctl_instance_subscribe(ctl_instance_t *self, const char *name)
     return socket;
 }
 
+/* A zombie's state in /proc/PID/stat is Z: exited, not reaped yet. */
+static bool
+zombie(pid_t pid)
+{
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen(path, "r");
+    if (!file)
+        return false;
+    size_t length = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[length] = '\0';
+    const char *end_of_name = strrchr(text, ')');   /* the name may hold spaces */
+    return end_of_name && end_of_name[1] == ' ' && end_of_name[2] == 'Z';
+}
+
 bool
 ctl_instance_alive(const ctl_instance_t *self)
 {
-    return self->pid == 0 || kill(self->pid, 0) == 0 || errno != ESRCH;
+    if (self->pid == 0)
+        return true;
+    if (kill(self->pid, 0) != 0 && errno == ESRCH)
+        return false;
+    return !zombie(self->pid);
+}
+
+pid_t
+ctl_instance_pid(const ctl_instance_t *self)
+{
+    return self->pid;
 }

@@ -1,6 +1,7 @@
 /* ctl_instance.h: corralctl's connection to an instance: finding it
- * (endpoints.json under path.data, from -c FILE, --data DIR or the
- * default configuration; or node.remote over CURVE), saying ToolHello on
+ * (endpoints.json under path.data, from -c FILE, read leniently when it
+ * has an error, --data DIR or the default configuration; or node.remote
+ * over CURVE), saying ToolHello on
  * desk, asking, and subscribing to tap. */
 #ifndef CORRALCTL_INSTANCE_H
 #define CORRALCTL_INSTANCE_H
@@ -8,11 +9,8 @@
 #include <czmq.h>
 #include <stdbool.h>
 
+#include "ctl_help.h"
 #include "envelope.h"
-
-#define CTL_EXIT_UNHEALTHY 1
-#define CTL_EXIT_USAGE 64
-#define CTL_EXIT_NO_INSTANCE 69         /* EX_UNAVAILABLE */
 
 typedef struct {
     const char *config_file;    /* -c */
@@ -41,8 +39,11 @@ corral_envelope_t *ctl_instance_ask(ctl_instance_t *self, const char *command,
  * with CURVE when remote, subscribed to nothing yet. */
 zsock_t *ctl_instance_subscribe(ctl_instance_t *self, const char *name);
 
-/* False once a local instance's coordinator is gone (remote: always true;
- * a silent remote instance shows as no answer). */
+/* False once a local instance's coordinator is gone, or is a zombie that
+ * its parent has not reaped yet (remote: always true; a silent remote
+ * instance shows as no answer). */
 bool ctl_instance_alive(const ctl_instance_t *self);
+/* The coordinator's PID; 0 when remote. */
+pid_t ctl_instance_pid(const ctl_instance_t *self);
 
 #endif

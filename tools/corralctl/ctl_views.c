@@ -61,11 +61,23 @@ plain_status(const Corral__V1__Report *report)
     return "";
 }
 
-void
-ctl_print_workers(FILE *out, const Corral__V1__ClusterView *view)
+/* "12.5" or "-" (not known yet) */
+static void
+format_cpu(char *out, size_t size, ctl_cpu_t *cpu, pid_t pid)
 {
-    fprintf(out, "%-12s %8s %-9s %-4s %8s %8s %9s %9s %8s %8s %s\n", "NAME", "PID", "STATE",
-            "MAIN", "UPTIME", "RESTARTS", "RSS", "REQ/S", "LOOP", "REPORT", "STATUS");
+    double percent = ctl_cpu_percent(cpu, pid);
+    if (percent < 0)
+        snprintf(out, size, "-");
+    else
+        snprintf(out, size, "%.1f", percent);
+}
+
+void
+ctl_print_workers(FILE *out, const Corral__V1__ClusterView *view, ctl_cpu_t *cpu)
+{
+    fprintf(out, "%-12s %8s %-9s %-4s %8s %8s %9s %9s %8s %8s%s %s\n", "NAME", "PID", "STATE",
+            "MAIN", "UPTIME", "RESTARTS", "RSS", "REQ/S", "LOOP", "REPORT", cpu ? "     CPU%" : "",
+            "STATUS");
     for (size_t i = 0; i < view->n_workers; i++) {
         const Corral__V1__WorkerView *worker = view->workers[i];
         const Corral__V1__ProcessMetrics *process = worker->report->process;
@@ -77,9 +89,14 @@ ctl_print_workers(FILE *out, const Corral__V1__ClusterView *view)
         snprintf(age, sizeof age, "%s%llums", worker->reporting ? "" : "!",
                  (unsigned long long) worker->last_report_age_ms);
         snprintf(restarts, sizeof restarts, "%u", worker->restarts);
-        fprintf(out, "%-12s %8u %-9s %-4s %8s %8s %9s %9.1f %8s %8s %s\n", worker->name,
+        char cpu_use[24] = "", percent[16];
+        if (cpu) {
+            format_cpu(percent, sizeof percent, cpu, (pid_t) worker->pid);
+            snprintf(cpu_use, sizeof cpu_use, " %8s", percent);
+        }
+        fprintf(out, "%-12s %8u %-9s %-4s %8s %8s %9s %9.1f %8s %8s%s %s\n", worker->name,
                 worker->pid, worker->state, worker->main ? "yes" : "", uptime, restarts, rss,
-                requests_per_second(view, worker->report), loop, age,
+                requests_per_second(view, worker->report), loop, age, cpu_use,
                 plain_status(worker->report));
     }
 }

@@ -13,8 +13,10 @@
 //                       builds and serialises search answers until C us of
 //                       CPU time are spent (worker/plugins/demo.c has the
 //                       defaults and why)
-// Run alone (one process), by cluster.js (Node's cluster module) or by PM2
-// in cluster mode (ecosystem.config.js). PORT: the port to listen on.
+// Run alone (one process), by cluster.js (Node's cluster module), by PM2
+// in cluster mode (ecosystem.config.js) or by corral as a Node worker
+// (tools/bench-node.sh: the package in clients/node serves it and owns
+// the stop). PORT: the port to listen on outside corral.
 'use strict';
 
 const http = require('node:http');
@@ -126,6 +128,12 @@ const server = http.createServer((request, response) => {
   }
 });
 server.keepAliveTimeout = IDLE_CONNECTION_TIMEOUT_MS;
+
+// under corral: the three lines that make it a corral worker
+if (process.env.CORRAL_DESK) {
+  require('../../clients/node').serve(server);
+  return;
+}
 
 const port = Number(process.env.PORT || 0);
 // STARTUP_MS: an application slow to start (tools/bench-reload.sh), as
