@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "launch_contract.h"
 
 extern char **environ;
@@ -34,6 +35,8 @@ struct corral_launch {
     size_t placed;
     char **envp;                /* built by prepare(): borrowed entries */
     int error;                  /* the first setter's failure */
+    bool failed_in_directory;   /* the child could not change to `directory` */
+    char *failed_on;            /* what corral_launch_failed_on() says */
 };
 
 /* The launch contract's variables: never passed on from this process's
@@ -70,6 +73,7 @@ corral_launch_destroy(corral_launch_t **self_p)
     free(self->targets);
     free(self->high);
     free(self->envp);
+    free(self->failed_on);
     free(self);
     *self_p = NULL;
 }
@@ -282,25 +286,35 @@ become(corral_launch_t *self)
         if (setrlimit(RLIMIT_AS, &cap) != 0)
             return;
     }
-    if (place_fds(self) != 0 || (self->directory && chdir(self->directory) != 0))
+    if (place_fds(self) != 0)
         return;
+    if (self->directory && chdir(self->directory) != 0) {
+        self->failed_in_directory = true;       /* this process's copy: reported below */
+        return;
+    }
     execve(self->program, self->argv, self->envp);
 }
 
-/* In the parent: the child's exec errno written on `report`, or 0 once
- * the pipe closed on a successful exec. */
-static int
+/* What the child writes on its report pipe when it cannot exec. */
+typedef struct {
+    int error;
+    bool in_directory;
+} child_failure_t;
+
+/* In the parent: the child's failure written on `report`, or an error of
+ * 0 once the pipe closed on a successful exec. */
+static child_failure_t
 exec_result(int report[2], pid_t pid)
 {
     close(report[1]);
-    int failure = 0;
+    child_failure_t failure = { 0 };
     if (pid > 0) {
         ssize_t n;
         do
             n = read(report[0], &failure, sizeof failure);
         while (n < 0 && errno == EINTR);
         if (n != (ssize_t) sizeof failure)
-            failure = 0;
+            failure = (child_failure_t) { 0 };
     }
     close(report[0]);
     return failure;
@@ -322,18 +336,29 @@ corral_launch_start(corral_launch_t *self)
             && (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent))
             _exit(CORRAL_WORKER_EXIT_NOT_STARTED);     /* the parent is already gone */
         become(self);
-        int failure = errno;
+        child_failure_t failure = { errno, self->failed_in_directory };
         ssize_t ignored = write(report[1], &failure, sizeof failure);
         (void) ignored;
         _exit(CORRAL_WORKER_EXIT_NOT_STARTED);
     }
     int saved = errno;
-    int failure = exec_result(report, pid);
-    if (pid < 0 || failure) {
-        errno = pid < 0 ? saved : failure;
+    child_failure_t failure = exec_result(report, pid);
+    self->failed_in_directory = failure.in_directory;
+    if (pid < 0 || failure.error) {
+        errno = pid < 0 ? saved : failure.error;
         return -1;
     }
     return pid;
+}
+
+const char *
+corral_launch_failed_on(corral_launch_t *self)
+{
+    if (!self->failed_in_directory)
+        return self->program;
+    free(self->failed_on);
+    self->failed_on = corral_format("its directory %s", self->directory);
+    return self->failed_on ? self->failed_on : self->directory;
 }
 
 int

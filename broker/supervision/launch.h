@@ -56,6 +56,10 @@ void corral_launch_chdir(corral_launch_t *self, const char *directory);
  * could not be prepared, fork failed, or the child could not exec (its
  * errno; a child whose exec failed is reaped through SIGCHLD as any other). */
 pid_t corral_launch_start(corral_launch_t *self);
+/* After start() or exec() failed: what the errno is about, for a message
+ * ("cannot start NAME: <this>: <strerror>"): the program, or "its
+ * directory DIR" when the child could not change to chdir()'s directory. */
+const char *corral_launch_failed_on(corral_launch_t *self);
 /* Replaces this process (same PID). Returns only on failure, errno set. */
 int corral_launch_exec(corral_launch_t *self);
 

@@ -136,10 +136,10 @@ corral_spawn_worker(const corral_spawn_t *spawn, char **error)
     int saved = errno;
     if (secret >= 0)
         close(secret);
-    corral_launch_destroy(&launch);
     if (pid < 0)
-        *error = corral_format("cannot start %s: %s: %s", spawn->name, spawn->program,
-                               strerror(saved));
+        *error = corral_format("cannot start %s: %s: %s", spawn->name,
+                               corral_launch_failed_on(launch), strerror(saved));
+    corral_launch_destroy(&launch);
     return pid;
 }
 
@@ -154,6 +154,8 @@ corral_spawn_exec_standalone(const corral_spawn_t *spawn, char **error)
         corral_launch_setenv(launch, CORRAL_ENV_CONFIG_FD, "%d", spawn->config_fd);
         corral_launch_exec(launch);
     }
-    *error = corral_format("cannot exec %s: %s", spawn->program, strerror(errno));
+    int saved = errno;
+    *error = corral_format("cannot exec %s: %s", launch ? corral_launch_failed_on(launch)
+                                                        : spawn->program, strerror(saved));
     corral_launch_destroy(&launch);
 }

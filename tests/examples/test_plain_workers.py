@@ -13,7 +13,9 @@ usage: test_plain_workers.py BIN_DIR SOURCE_DIR SCENARIO
   output     100,000 lines on stdout and stderr, then exit: every line once in
              the log file with the worker's name; a JSON line's level; a long
              line split and marked
-  refused    plain and protocol workers with balancing shared: refused, saying why"""
+  refused    plain and protocol workers with balancing shared: refused, saying why
+  cwd_removed  its cwd removed, then the worker killed: the restart's error
+             names the directory, not the program"""
 import json
 import os
 import re
@@ -224,6 +226,16 @@ def output(bin_dir, instance, lines=100000):
     print("output: every line once")
 
 
+def cwd_removed(bin_dir, instance):
+    instance.wait_ready()
+    os.rmdir(os.path.join(instance.dir, "app"))
+    os.kill(pids_of(instance, ("app-1",))["app-1"], signal.SIGKILL)
+    instance.wait_output(r"cannot start app-1: its directory \S*/app: "
+                         r"No such file or directory")
+    assert not [line for line in instance.lines
+                if line and "plain_server.py: No such file" in line]
+
+
 SCENARIOS = {
     "notify": (plain_type("notify", "watchdog: 2s,"), "", {}),
     "ready_after": (plain_type("quiet", "ready_after: 300ms,"), "", {}),
@@ -234,6 +246,7 @@ SCENARIOS = {
     "recycle": (plain_type("notify", "recycle: { max_rss: 60mb, jitter: 0 },"), "", {}),
     "output": (plain_type("print", count=1).replace("print]", "print, '100000']"),
                "  restart: { policy: never }\n", {"log": True}),
+    "cwd_removed": (plain_type("notify", "cwd: ./app,", count=1), "", {"cwd": "app"}),
 }
 
 
@@ -259,7 +272,13 @@ def main():
                  "  root: { appenders: [file], level: info }\n")
     if options.get("pid"):
         body += "pid: { file: ./corral.pid }\n"
-    instance = Instance(os.path.join(bin_dir, "corral"), body)
+    if options.get("cwd"):
+        def with_cwd(directory, body=body):
+            os.mkdir(os.path.join(directory, options["cwd"]))
+            return body
+        instance = Instance(os.path.join(bin_dir, "corral"), with_cwd)
+    else:
+        instance = Instance(os.path.join(bin_dir, "corral"), body)
     try:
         globals()[scenario](bin_dir, instance)
     finally:
