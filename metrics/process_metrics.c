@@ -64,3 +64,29 @@ corral_process_metrics_sample(Corral__V1__ProcessMetrics *metrics)
         metrics->cpu_seconds = (double) usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6
                              + (double) usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
 }
+
+int
+corral_process_metrics_of(pid_t pid, uint64_t *rss_bytes, double *cpu_seconds)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    FILE *file = fopen(path, "re");
+    if (!file)
+        return -1;
+    size_t n = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[n] = '\0';
+    /* after the command's closing parenthesis: state is field 3; utime 14,
+     * stime 15, rss 24 (pages) */
+    const char *rest = strrchr(text, ')');
+    unsigned long long utime = 0, stime = 0;
+    long long rss_pages = 0;
+    if (!rest || sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+                        "%*d %*d %*d %*d %*d %*d %*u %*u %lld", &utime, &stime,
+                        &rss_pages) != 3)
+        return -1;
+    long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
+    *rss_bytes = rss_pages > 0 ? (uint64_t) rss_pages * (uint64_t) page : 0;
+    *cpu_seconds = ticks > 0 ? (double) (utime + stime) / (double) ticks : 0;
+    return 0;
+}

@@ -6,6 +6,7 @@
 #define CORRAL_PROCESS_METRICS_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "corral/v1/corral.pb-c.h"
 
@@ -14,6 +15,10 @@ void corral_process_metrics_start(void);
 
 /* Fills `metrics` (initialised by the caller) except event_loop_delay_ms. */
 void corral_process_metrics_sample(Corral__V1__ProcessMetrics *metrics);
+
+/* Another process's resident set and CPU time (user + system, seconds
+ * since it started), from /proc/PID/stat: 0, or -1 if it is gone. */
+int corral_process_metrics_of(pid_t pid, uint64_t *rss_bytes, double *cpu_seconds);
 
 /* The wall clock in milliseconds (czmq's zclock_mono() is the monotonic
  * one). */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "notify_socket.h"
+#include "process_metrics.h"
 
 #define REFUSED_LOG_INTERVAL_MS 10000
 
@@ -125,32 +126,6 @@ on_ready_after(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-int
-corral_proc_sample(pid_t pid, uint64_t *rss_bytes, double *cpu_seconds)
-{
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen(path, "re");
-    if (!file)
-        return -1;
-    size_t n = fread(text, 1, sizeof text - 1, file);
-    fclose(file);
-    text[n] = '\0';
-    /* after the command's closing parenthesis: state is field 3; utime 14,
-     * stime 15, rss 24 (pages) */
-    const char *rest = strrchr(text, ')');
-    unsigned long long utime = 0, stime = 0;
-    long long rss_pages = 0;
-    if (!rest || sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
-                        "%*d %*d %*d %*d %*d %*d %*u %*u %lld", &utime, &stime,
-                        &rss_pages) != 3)
-        return -1;
-    long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-    *rss_bytes = rss_pages > 0 ? (uint64_t) rss_pages * (uint64_t) page : 0;
-    *cpu_seconds = ticks > 0 ? (double) (utime + stime) / (double) ticks : 0;
-    return 0;
-}
-
 /* Every status interval: its report, and its watchdog. */
 static int
 on_sample(zloop_t *loop, int timer_id, void *arg)
@@ -169,7 +144,7 @@ on_sample(zloop_t *loop, int timer_id, void *arg)
     }
     uint64_t rss = 0;
     double cpu = 0;
-    if (self->hung || corral_proc_sample(self->pid, &rss, &cpu) != 0)
+    if (self->hung || corral_process_metrics_of(self->pid, &rss, &cpu) != 0)
         return 0;
     Corral__V1__ServiceStatus service = CORRAL__V1__SERVICE_STATUS__INIT;
     service.name = (char *) "process";

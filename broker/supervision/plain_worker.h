@@ -64,8 +64,4 @@ const char *corral_plain_worker_state(const corral_plain_worker_t *self);
 /* Its last STATUS= text ("" before any). */
 const char *corral_plain_worker_status(const corral_plain_worker_t *self);
 
-/* A process's resident set and CPU time from /proc (tests use it too).
- * Returns 0, or -1 when it is gone. */
-int corral_proc_sample(pid_t pid, uint64_t *rss_bytes, double *cpu_seconds);
-
 #endif

@@ -1,5 +1,5 @@
-/* ctl_cpu.c: CPU time from /proc/PID/stat (utime + stime, in clock
- * ticks) against the monotonic clock, remembered per PID. */
+/* ctl_cpu.c: CPU time from /proc/PID/stat (corral_process_metrics_of)
+ * against the monotonic clock, remembered per PID. */
 #include "ctl_cpu.h"
 
 #include <stdio.h>
@@ -8,27 +8,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "process_metrics.h"
+
 typedef struct {
     pid_t pid;
-    unsigned long long ticks;
+    double cpu_s;
     double at_s;
 } sample_t;
 
 struct ctl_cpu {
     sample_t *samples;
     size_t count, capacity;
-    double ticks_per_s;
 };
 
 ctl_cpu_t *
 ctl_cpu_new(void)
 {
-    ctl_cpu_t *self = calloc(1, sizeof *self);
-    if (self) {
-        long hz = sysconf(_SC_CLK_TCK);
-        self->ticks_per_s = hz > 0 ? (double) hz : 100.0;
-    }
-    return self;
+    return calloc(1, sizeof(ctl_cpu_t));
 }
 
 void
@@ -39,29 +35,6 @@ ctl_cpu_destroy(ctl_cpu_t **self_p)
     free((*self_p)->samples);
     free(*self_p);
     *self_p = NULL;
-}
-
-/* utime + stime of `pid`, fields 14 and 15 of /proc/PID/stat (after the
- * name in parentheses, which may hold spaces). */
-static int
-cpu_ticks(pid_t pid, unsigned long long *ticks)
-{
-    char path[64], text[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
-    FILE *file = fopen(path, "r");
-    if (!file)
-        return -1;
-    size_t length = fread(text, 1, sizeof text - 1, file);
-    fclose(file);
-    text[length] = '\0';
-    const char *rest = strrchr(text, ')');
-    unsigned long long user, system;
-    /* state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
-    if (!rest || sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                        &user, &system) != 2)
-        return -1;
-    *ticks = user + system;
-    return 0;
 }
 
 static sample_t *
@@ -86,18 +59,18 @@ sample_of(ctl_cpu_t *self, pid_t pid)
 double
 ctl_cpu_percent(ctl_cpu_t *self, pid_t pid)
 {
-    unsigned long long ticks;
+    uint64_t rss;
+    double cpu_s;
     sample_t *sample = pid > 0 ? sample_of(self, pid) : NULL;
-    if (!sample || cpu_ticks(pid, &ticks) != 0)
+    if (!sample || corral_process_metrics_of(pid, &rss, &cpu_s) != 0)
         return -1;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double at_s = (double) now.tv_sec + (double) now.tv_nsec / 1e9;
     double percent = -1;
-    if (sample->at_s >= 0 && at_s > sample->at_s && ticks >= sample->ticks)
-        percent = 100.0 * ((double) (ticks - sample->ticks) / self->ticks_per_s)
-                / (at_s - sample->at_s);
-    sample->ticks = ticks;
+    if (sample->at_s >= 0 && at_s > sample->at_s && cpu_s >= sample->cpu_s)
+        percent = 100.0 * (cpu_s - sample->cpu_s) / (at_s - sample->at_s);
+    sample->cpu_s = cpu_s;
     sample->at_s = at_s;
     return percent;
 }
